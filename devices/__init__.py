@@ -1,0 +1,1 @@
+"""BLE device profiles: UUIDs, decoders to Frames, and emulated wearables."""

@@ -1,0 +1,1 @@
+"""spasm-monitor: objective home measurement of chronic muscle spasms."""
