@@ -1,0 +1,1 @@
+"""Benchmarks of spasm-monitor against peer detectors (never imported by the product)."""
