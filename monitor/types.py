@@ -72,9 +72,7 @@ class Frame:
 
     def __post_init__(self) -> None:
         if self.samples.ndim != 2:
-            raise ValueError(
-                f"Frame.samples must have shape (n, channels), got shape {self.samples.shape}"
-            )
+            raise ValueError(f"Frame.samples must have shape (n, channels), got shape {self.samples.shape}")
         if not self.sample_rate_hz > 0:
             raise ValueError(f"Frame.sample_rate_hz must be > 0, got {self.sample_rate_hz}")
 

@@ -1,0 +1,119 @@
+"""A resting-level baseline that follows the electrode over hours but not a spasm.
+
+Every ``baseline_block_s`` the resting level of the block is measured as a low quantile
+of the envelope (bursts shorter than most of the block barely move it). The baseline
+then moves toward it in the log domain: fast when the level falls (a recording that
+starts during a spasm recovers within seconds), slowly when it rises (electrode
+impedance drifts over hours). A block whose level is already above the spasm threshold
+is a spasm, not a new resting level, and does not move the baseline. Neither does a block
+that is mostly artefact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.dsp.params import EmgParams
+
+Float32Array = npt.NDArray[np.float32]
+Float64Array = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# A block with more artefact than this share says nothing about the resting level.
+MAX_INVALID_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    """Per-block envelope summaries, for the ``emg_envelope`` records.
+
+    Attributes
+    ----------
+    first_block : int
+        Index (from the stream start) of the first block summarised.
+    rms_mv : ndarray, shape (channels, k)
+        RMS of the envelope over each block, mV.
+    baseline_mv : ndarray, shape (channels, k)
+        Baseline in force during each block, mV (NaN before the first one).
+    """
+
+    first_block: int
+    rms_mv: Float64Array
+    baseline_mv: Float64Array
+
+
+class AdaptiveBaseline:
+    """Streaming baseline: ``process`` returns the baseline in force at each sample."""
+
+    def __init__(self, channels: int, rate_hz: float, params: EmgParams) -> None:
+        self.block_samples = max(1, round(params.baseline_block_s * rate_hz))
+        block_s = self.block_samples / rate_hz
+        self._rise_alpha = 1.0 - np.exp(-block_s / params.baseline_rise_tau_s)
+        self._fall_alpha = 1.0 - np.exp(-block_s / params.baseline_fall_tau_s)
+        self._spasm_x = params.on_x_baseline
+        self._quantile_index = int(params.baseline_quantile * (self.block_samples - 1))
+        self.level_mv = np.full(channels, np.nan)
+        self.blocks_done = 0
+        self._pending = np.zeros((channels, 0), dtype=np.float32)
+        self._pending_invalid = np.zeros((channels, 0), dtype=bool)
+
+    def process(self, envelope: Float32Array, invalid: BoolArray) -> tuple[Float64Array, BlockSummary]:
+        """Advance over a chunk of envelope samples.
+
+        Parameters
+        ----------
+        envelope : ndarray, shape (channels, m)
+            RMS envelope, mV.
+        invalid : ndarray of bool, shape (channels, m)
+            Samples that are artefact (flat line, non-finite, motion).
+
+        Returns
+        -------
+        baseline_mv : ndarray, shape (channels, m)
+            Baseline in force at each sample: the level after the previous whole block.
+            NaN until the first block is complete.
+        summary : BlockSummary
+            The blocks completed in this chunk.
+        """
+        channels, m = envelope.shape
+        pending_before = self._pending.shape[1]
+        env = np.concatenate([self._pending, envelope], axis=1)
+        inv = np.concatenate([self._pending_invalid, invalid], axis=1)
+        bs = self.block_samples
+        n_blocks = env.shape[1] // bs
+        whole = n_blocks * bs
+        blocks = env[:, :whole].reshape(channels, n_blocks, bs)
+        resting = np.partition(blocks, self._quantile_index, axis=2)[:, :, self._quantile_index]
+        invalid_share = inv[:, :whole].reshape(channels, n_blocks, bs).mean(axis=2)
+        rms = np.sqrt(np.mean(np.square(blocks, dtype=np.float64), axis=2))
+
+        # Level in force during block j of this chunk is levels[:, j]; levels[:, -1] after all.
+        levels = np.empty((channels, n_blocks + 1))
+        levels[:, 0] = self.level_mv
+        for j in range(n_blocks):
+            levels[:, j + 1] = self._update(levels[:, j], resting[:, j], invalid_share[:, j])
+        self.level_mv = levels[:, -1].copy()
+        self.blocks_done += n_blocks
+        self._pending = env[:, whole:]
+        self._pending_invalid = inv[:, whole:]
+
+        per_sample = np.repeat(levels, bs, axis=1)
+        summary = BlockSummary(self.blocks_done - n_blocks, rms, levels[:, :-1])
+        return per_sample[:, pending_before : pending_before + m], summary
+
+    def _update(
+        self, level: Float64Array, resting: Float32Array, invalid_share: Float64Array
+    ) -> Float64Array:
+        resting64 = np.maximum(resting.astype(np.float64), 1e-9)
+        usable = invalid_share <= MAX_INVALID_SHARE
+        first = np.isnan(level) & usable
+        falling = resting64 < level
+        in_spasm = resting64 > self._spasm_x * level
+        alpha = np.where(falling, self._fall_alpha, np.where(in_spasm, 0.0, self._rise_alpha))
+        alpha = np.where(usable, alpha, 0.0)
+        updated = np.exp(np.log(level) + alpha * (np.log(resting64) - np.log(level)))
+        result: Float64Array = np.where(first, resting64, np.where(np.isnan(level), level, updated))
+        return result

@@ -1,0 +1,151 @@
+"""Signal conditioning: non-finite repair, mains notch and band-pass, with carried state.
+
+The filters are causal second-order sections run by :func:`scipy.signal.sosfilt` with
+their ``zi`` state carried between chunks, so that a stream split anywhere gives the
+same output as one call over the whole signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal
+
+from monitor.dsp.params import EmgParams
+
+Float32Array = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+
+# Upper band edge as a share of the sample rate: keeps the Butterworth edge clear of
+# Nyquist at 200 Hz (Myo), where 0.45 · 200 = 90 Hz.
+MAX_EDGE_X_RATE = 0.45
+
+
+@dataclass(frozen=True)
+class ConditioningDesign:
+    """Filters for one sample rate.
+
+    Attributes
+    ----------
+    notch_sos : ndarray, shape (n_notches, 6)
+        Mains notches; zero rows when disabled.
+    bandpass_sos : ndarray, shape (n_sections, 6)
+    band_hz : tuple of float
+        The band actually used.
+    """
+
+    notch_sos: npt.NDArray[np.float64]
+    bandpass_sos: npt.NDArray[np.float64]
+    band_hz: tuple[float, float]
+
+
+def design_conditioning(sample_rate_hz: float, params: EmgParams) -> ConditioningDesign:
+    """Design the mains notches and the band-pass for ``sample_rate_hz``.
+
+    Parameters
+    ----------
+    sample_rate_hz : float
+        Sample rate of the EMG, Hz.
+    params : EmgParams
+
+    Returns
+    -------
+    ConditioningDesign
+
+    Raises
+    ------
+    ValueError
+        If the band left below Nyquist is empty.
+    """
+    high_edge = min(params.lowpass_hz, MAX_EDGE_X_RATE * sample_rate_hz)
+    low_edge = params.ecg_highpass_hz if params.ecg_suppression else params.highpass_hz
+    if low_edge >= high_edge:
+        raise ValueError(
+            f"at {sample_rate_hz} Hz the EMG band {low_edge}-{high_edge} Hz is empty;"
+            " use a higher sample rate or a lower highpass_hz"
+        )
+    bandpass = signal.butter(
+        params.filter_order, [low_edge, high_edge], btype="bandpass", fs=sample_rate_hz,
+        output="sos",
+    )  # fmt: skip
+    notches = []
+    if params.mains_hz is not None:
+        for harmonic in range(1, params.mains_harmonics + 1):
+            f = harmonic * params.mains_hz
+            if f >= MAX_EDGE_X_RATE * sample_rate_hz:
+                break
+            b, a = signal.iirnotch(f, params.notch_q, fs=sample_rate_hz)
+            notches.append(signal.tf2sos(b, a))
+    notch_sos = np.concatenate(notches) if notches else np.zeros((0, 6))
+    return ConditioningDesign(notch_sos, bandpass, (low_edge, high_edge))
+
+
+class Conditioner:
+    """Stateful notch + band-pass over (channels, n) float32 blocks."""
+
+    def __init__(self, design: ConditioningDesign, channels: int) -> None:
+        self._notch_sos = design.notch_sos.astype(np.float32)
+        self._bandpass_sos = design.bandpass_sos.astype(np.float32)
+        self._notch_zi: Float32Array | None = None
+        self._bandpass_zi: Float32Array | None = None
+        self._last_finite = np.zeros(channels, dtype=np.float32)
+        self._started = False
+
+    def process(self, x: Float32Array) -> tuple[Float32Array, BoolArray | None]:
+        """Condition one block.
+
+        Parameters
+        ----------
+        x : ndarray, shape (channels, n), float32
+            Raw EMG, mV. Modified in place where non-finite.
+
+        Returns
+        -------
+        emg : ndarray, shape (channels, n)
+            Band-passed EMG, mV.
+        nonfinite : ndarray of bool, shape (channels, n), or None
+            Where the input was NaN or ±inf (those samples hold the last finite value, so
+            that no step excites the filters); None when all samples were finite.
+        """
+        if x.shape[1] == 0:
+            return x, None
+        nonfinite = _repair_nonfinite(x, self._last_finite)
+        self._last_finite = x[:, -1].copy()
+        if not self._started:
+            # Start the filters in steady state on the first value: no start-up transient
+            # that would look like a burst.
+            self._notch_zi = steady_state_zi(self._notch_sos, x[:, 0])
+            self._bandpass_zi = steady_state_zi(self._bandpass_sos, x[:, 0])
+            self._started = True
+        assert self._notch_zi is not None
+        assert self._bandpass_zi is not None
+        if self._notch_sos.shape[0]:
+            notched, self._notch_zi = signal.sosfilt(self._notch_sos, x, axis=-1, zi=self._notch_zi)
+        else:
+            notched = x
+        emg, self._bandpass_zi = signal.sosfilt(self._bandpass_sos, notched, axis=-1, zi=self._bandpass_zi)
+        return emg, nonfinite
+
+
+def steady_state_zi(sos: Float32Array, first: Float32Array) -> Float32Array:
+    """Initial state for each channel as if ``first`` had been held forever."""
+    if sos.shape[0] == 0:
+        return np.zeros((0, first.size, 2), dtype=np.float32)
+    zi_unit = signal.sosfilt_zi(sos.astype(np.float64))  # (n_sections, 2)
+    zi: Float32Array = (zi_unit[:, None, :] * first.astype(np.float64)[None, :, None]).astype(np.float32)
+    return zi
+
+
+def _repair_nonfinite(x: Float32Array, last_finite: Float32Array) -> BoolArray | None:
+    """Replace NaN/inf by the last finite value of the channel (carried across blocks)."""
+    finite = np.isfinite(x)
+    if finite.all():
+        return None
+    n = x.shape[1]
+    index = np.where(finite, np.arange(n), -1)
+    np.maximum.accumulate(index, axis=1, out=index)
+    held = np.take_along_axis(x, np.maximum(index, 0), axis=1)
+    x[:] = np.where(index >= 0, held, last_finite[:, None])
+    return ~finite

@@ -1,0 +1,468 @@
+"""EMG spasm detection: streaming :class:`SpasmDetector` and batch :func:`detect_spasms`.
+
+Pipeline, per channel::
+
+    raw ─► repair NaN/inf ─► mains notch ─► band-pass ─► RMS envelope (≈100 Hz)
+        ─► moving average ─► hysteresis against an adaptive baseline ─► bursts
+        ─► artefact rejection ─► merge (gap < merge_gap_s) ─► onset/offset refinement
+        ─► morphology + features ─► SpasmEvent
+
+Every stage carries its state between chunks, and events are only emitted once no later
+sample can change them, so any chunking of a recording gives exactly the events of the
+batch call. Memory is bounded by ``max_event_s`` whatever the stream length.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.dsp.baseline import AdaptiveBaseline, BlockSummary
+from monitor.dsp.classify import classify_envelope
+from monitor.dsp.conditioning import Conditioner, design_conditioning
+from monitor.dsp.envelope import MOTION_RMS_FREQUENCY_MIN_RATE_HZ, EnvelopeBlock, EnvelopeStage
+from monitor.dsp.hysteresis import RunTracker
+from monitor.dsp.params import EmgParams
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
+
+Float32Array = npt.NDArray[np.float32]
+Float64Array = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+MIN_SAMPLE_RATE_HZ = 100.0
+MAX_SAMPLE_RATE_HZ = 20_000.0
+# Input is gathered into blocks of about this length before it is processed: per-call
+# overhead then stays negligible for 100 ms frames, and results do not depend on it.
+PROCESS_BLOCK_S = 1.0
+# A flat line shorter than this is not reported as a detached electrode.
+MIN_ELECTRODE_OFF_S = 0.2
+# Issues tracked sample by sample; motion artefacts are judged per burst instead.
+SAMPLE_ISSUES = ("electrode_off", "clipping", "nonfinite")
+
+
+def detect_spasms(
+    emg_mv: npt.ArrayLike, sample_rate_hz: float, t0_ns: int = 0, **params: Any
+) -> list[SpasmEvent]:
+    """Detect spasms in a whole EMG recording.
+
+    Parameters
+    ----------
+    emg_mv : array_like, shape (n,) or (n, channels)
+        Surface EMG in mV, floating point. NaN and inf are tolerated (reported as signal
+        quality, never as spasms).
+    sample_rate_hz : float
+        Sample rate, Hz (100 to 20,000).
+    t0_ns : int
+        UTC time of the first sample, ns since the Unix epoch.
+    **params
+        Overrides of :class:`monitor.dsp.params.EmgParams`.
+
+    Returns
+    -------
+    list of SpasmEvent
+        Sorted by onset, then channel.
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape, dtype, rate or parameter, saying what was expected.
+
+    Examples
+    --------
+    >>> from monitor.synth import EmgScenario, generate_emg
+    >>> rec = generate_emg(EmgScenario(duration_s=120, seed=2))
+    >>> events = detect_spasms(rec.emg_mv, rec.sample_rate_hz)
+    >>> len(events) == len(rec.spasms)
+    True
+    """
+    samples = validate_emg(emg_mv)
+    detector = SpasmDetector(sample_rate_hz, samples.shape[1], **params)
+    detector.feed(samples, t0_ns)
+    detector.finish()
+    return sorted(detector.take_events(), key=lambda e: (e.onset_ns, e.channel))
+
+
+def validate_emg(emg_mv: npt.ArrayLike) -> Float32Array:
+    """Check an EMG array and return it as float32 of shape (n, channels)."""
+    array = np.asarray(emg_mv)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f"emg_mv must be a floating-point array in mV, got dtype {array.dtype}"
+            " (convert ADC counts to mV with the device scale first)"
+        )
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"emg_mv must have shape (n,) or (n, channels) with n >= 1, got {np.shape(emg_mv)}")
+    return array.astype(np.float32)
+
+
+@dataclass
+class _Channel:
+    detection: RunTracker
+    quality: dict[str, RunTracker]
+    bursts: deque[tuple[int, int]]
+    event: tuple[int, int] | None = None
+    last_offset: int = -(10**12)
+
+
+class SpasmDetector:
+    """Streaming spasm detector for one multi-channel EMG stream.
+
+    Parameters
+    ----------
+    sample_rate_hz : float
+        Sample rate of the stream, Hz (100 to 20,000).
+    channels : int
+        Number of EMG channels; each is detected independently.
+    tags : mapping of str to str, optional
+        Tags added to every record (patient, device, location).
+    **params
+        Overrides of :class:`monitor.dsp.params.EmgParams`.
+
+    Notes
+    -----
+    ``process`` accepts frames of any length and returns the records that became final:
+    ``spasm_event`` (one per spasm), ``emg_envelope`` (RMS and baseline per second and
+    channel) and ``signal_quality`` (electrode off, clipping, non-finite samples, motion
+    artefacts, as intervals). A spasm is final about ``merge_gap_s`` plus a second after
+    it ends. ``flush`` ends the stream and returns the rest. A frame whose start time does
+    not follow the previous one (a gap) ends the stream and starts a new one.
+    """
+
+    def __init__(
+        self,
+        sample_rate_hz: float,
+        channels: int,
+        tags: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> None:
+        if not np.isfinite(sample_rate_hz) or not (
+            MIN_SAMPLE_RATE_HZ <= sample_rate_hz <= MAX_SAMPLE_RATE_HZ
+        ):
+            raise ValueError(
+                f"sample_rate_hz must be {MIN_SAMPLE_RATE_HZ:g} to {MAX_SAMPLE_RATE_HZ:g} Hz,"
+                f" got {sample_rate_hz}"
+            )
+        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+            raise ValueError(f"channels must be a positive int, got {channels!r}")
+        self.params = EmgParams.from_kwargs(**params)
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.channels = channels
+        self.tags = dict(tags or {})
+        self._design = design_conditioning(self.sample_rate_hz, self.params)
+        self._anchor_ns: int | None = None
+        self._samples_fed = 0
+        self._pending: list[Float32Array] = []
+        self._pending_samples = 0
+        self._process_block = max(1, round(PROCESS_BLOCK_S * self.sample_rate_hz))
+        self._events: list[SpasmEvent] = []
+        self._records: list[Record] = []
+        self._reset_stream()
+
+    # -- public streaming API -------------------------------------------------------------
+
+    def process(self, frame: Frame) -> list[Record]:
+        """Consume one EMG frame; return the records that became final."""
+        if frame.kind != SensorKind.EMG:
+            raise ValueError(f"SpasmDetector takes EMG frames, got a {frame.kind} frame")
+        if frame.channels != self.channels:
+            raise ValueError(f"expected frames with {self.channels} channels, got {frame.channels}")
+        if abs(frame.sample_rate_hz - self.sample_rate_hz) > 1e-6 * self.sample_rate_hz:
+            raise ValueError(f"expected frames at {self.sample_rate_hz} Hz, got {frame.sample_rate_hz} Hz")
+        records: list[Record] = []
+        if self._anchor_ns is not None:
+            expected_ns = self._time_of_raw(self._samples_fed)
+            if abs(frame.t0_ns - expected_ns) > NS_PER_S / self.sample_rate_hz / 2:
+                records.extend(self.flush())
+        self.feed(validate_emg(frame.samples), frame.t0_ns)
+        records.extend(self._take_records())
+        return records
+
+    def flush(self) -> list[Record]:
+        """End the stream: finalise every open spasm and return the remaining records."""
+        self.finish()
+        records = self._take_records()
+        self._reset_stream()
+        return records
+
+    # -- array API (used by detect_spasms and benchmarks) ---------------------------------
+
+    def feed(self, samples: Float32Array, t0_ns: int) -> None:
+        """Append samples of shape (n, channels) in mV; ``t0_ns`` is used for the first."""
+        if self._anchor_ns is None:
+            self._anchor_ns = int(t0_ns)
+        self._pending.append(samples)
+        self._pending_samples += samples.shape[0]
+        self._samples_fed += samples.shape[0]
+        if self._pending_samples >= self._process_block:
+            self._run_pending()
+
+    def finish(self) -> None:
+        """Process what is pending and close every open burst and spasm."""
+        self._run_pending()
+        for ch, state in enumerate(self._state):
+            runs = state.detection.close()
+            for start, stop, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
+                self._add_burst(state, int(start), int(stop), bool(hit))
+            for issue, tracker in state.quality.items():
+                closed = tracker.close()
+                self._quality_runs(ch, issue, closed.start, closed.stop)
+            self._finalise(ch, final=True)
+
+    def take_events(self) -> list[SpasmEvent]:
+        events, self._events = self._events, []
+        return events
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _reset_stream(self) -> None:
+        p = self.params
+        self._conditioner = Conditioner(self._design, self.channels)
+        self._envelope = EnvelopeStage(self.sample_rate_hz, self.channels, p, self._design.band_hz)
+        self._baseline = AdaptiveBaseline(self.channels, self._envelope.rate_hz, p)
+        rate = self._envelope.rate_hz
+        self._edge_samples = max(1, round(p.edge_search_s * rate))
+        self._guard_samples = round(p.artefact_guard_s * rate)
+        self._merge_samples = round(p.merge_gap_s * rate)
+        self._min_burst_samples = max(1, round(p.min_burst_s * rate))
+        self._lookahead = self._edge_samples + 2 * self._guard_samples
+        max_event = max(1, round(p.max_event_s * rate))
+        self._state = [
+            _Channel(
+                RunTracker(max_event),
+                {issue: RunTracker() for issue in SAMPLE_ISSUES},
+                deque(),
+            )
+            for _ in range(self.channels)
+        ]
+        self._anchor_ns = None
+        self._samples_fed = 0
+        self._pending = []
+        self._pending_samples = 0
+        self._position = 0  # envelope samples processed
+        self._history_start = 0
+        empty = np.zeros((self.channels, 0), np.float32)
+        self._envelope_hist = empty
+        self._smooth_hist = empty
+        self._baseline_hist = np.zeros((self.channels, 0))
+        self._power_hist = empty
+        self._diff_power_hist = empty
+        self._lowband_hist = empty
+        self._artefact_hist = np.zeros((self.channels, 0), bool)
+        self._events = []
+        self._records = []
+
+    def _take_records(self) -> list[Record]:
+        tags = self.tags
+        records = [e.to_record(tags) for e in self._events]
+        self._events = []
+        records.extend(self._records)
+        self._records = []
+        return records
+
+    def _run_pending(self) -> None:
+        if not self._pending:
+            return
+        raw = np.ascontiguousarray(np.concatenate(self._pending).T)
+        self._pending = []
+        self._pending_samples = 0
+        emg, nonfinite = self._conditioner.process(raw)
+        block = self._envelope.process(raw, emg, nonfinite)
+        self._advance(block)
+
+    def _advance(self, block: EnvelopeBlock) -> None:
+        p = self.params
+        m = block.envelope_mv.shape[1]
+        if m == 0:
+            return
+        flat = (block.raw_max_mv - block.raw_min_mv) < p.flat_ptp_mv
+        baseline, summary = self._baseline.process(block.envelope_mv, flat | block.nonfinite)
+        with np.errstate(invalid="ignore"):
+            on = block.smooth_mv > p.on_x_baseline * baseline
+            off = block.smooth_mv > p.off_x_baseline * baseline
+        issues: dict[str, BoolArray] = {"electrode_off": flat, "nonfinite": block.nonfinite}
+        if p.full_scale_mv is not None:
+            level = np.float32(0.999 * p.full_scale_mv)
+            issues["clipping"] = (block.raw_max_mv >= level) | (block.raw_min_mv <= -level)
+        else:
+            issues["clipping"] = np.zeros_like(flat)
+        self._append_history(block, baseline, flat | block.nonfinite)
+        self._position += m
+        for ch, state in enumerate(self._state):
+            runs = state.detection.process(off[ch], on[ch])
+            for a, b, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
+                self._add_burst(state, int(a), int(b), bool(hit))
+            for issue, mask in issues.items():
+                closed = state.quality[issue].process(mask[ch])
+                self._quality_runs(ch, issue, closed.start, closed.stop)
+            self._finalise(ch, final=False)
+        self._envelope_records(summary)
+        self._trim_history()
+
+    def _add_burst(self, state: _Channel, start: int, stop: int, hit: bool) -> None:
+        if hit and stop - start >= self._min_burst_samples:
+            state.bursts.append((start, stop))
+
+    def _finalise(self, ch: int, final: bool) -> None:
+        state = self._state[ch]
+        horizon = self._position
+        while state.bursts and (final or state.bursts[0][1] + self._lookahead <= horizon):
+            start, stop = state.bursts.popleft()
+            if self._lost_signal(ch, start, stop):
+                continue
+            if self._is_motion(ch, start, stop):
+                self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
+                continue
+            if state.event is not None and start - state.event[1] <= self._merge_samples:
+                state.event = (state.event[0], max(state.event[1], stop))
+                continue
+            if state.event is not None:
+                self._emit(ch, *state.event)
+            state.event = (start, stop)
+        if state.event is None:
+            return
+        open_start = state.detection.open_start
+        could_merge = bool(state.bursts) or (
+            open_start is not None and open_start - state.event[1] <= self._merge_samples
+        )
+        quiet = horizon - state.event[1] > self._merge_samples + self._lookahead
+        if final or (quiet and not could_merge):
+            self._emit(ch, *state.event)
+            state.event = None
+
+    def _is_motion(self, ch: int, start: int, stop: int) -> bool:
+        """An electrode knock: a burst with little high-frequency, or much low-band, content."""
+        h0 = self._history_start
+        span = slice(start - h0, stop - h0)
+        power = float(np.sum(self._power_hist[ch, span], dtype=np.float64))
+        if power <= 0:
+            return False
+        if self.sample_rate_hz >= MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
+            diff_power = float(np.sum(self._diff_power_hist[ch, span], dtype=np.float64))
+            rms_frequency_hz = self.sample_rate_hz / (2 * np.pi) * np.sqrt(diff_power / power)
+            return bool(rms_frequency_hz < self.params.motion_max_hz)
+        # Knocks are brief; a long burst is muscle whatever drift rides under it.
+        if (stop - start) / self._envelope.rate_hz >= self.params.myoclonic_max_s:
+            return False
+        lowband = float(np.sum(self._lowband_hist[ch, span], dtype=np.float64))
+        return bool(np.sqrt(lowband / power) > self.params.motion_lowband_ratio)
+
+    def _lost_signal(self, ch: int, start: int, stop: int) -> bool:
+        """A burst mostly within (or just after) a flat line or non-finite run is spurious."""
+        g = self._guard_samples
+        lo = max(start - 2 * g, self._history_start)
+        hi = min(stop + 2 * g, self._position)
+        flags = self._artefact_hist[ch, lo - self._history_start : hi - self._history_start]
+        if g:
+            flags = np.convolve(flags, np.ones(2 * g + 1), mode="same") > 0
+        inside = flags[start - lo : stop - lo]
+        return bool(inside.size) and float(inside.mean()) >= 0.5
+
+    def _emit(self, ch: int, start: int, stop: int) -> None:
+        p = self.params
+        h0 = self._history_start
+        smooth = self._smooth_hist[ch]
+        baseline = self._baseline_hist[ch]
+        lo = max(start - self._edge_samples, h0, self._state[ch].last_offset)
+        before = smooth[lo - h0 : start - h0] <= p.edge_x_baseline * baseline[lo - h0 : start - h0]
+        onset = lo + int(np.flatnonzero(before)[-1]) + 1 if before.any() else lo
+        hi = min(stop + self._edge_samples, self._position)
+        after = smooth[stop - h0 : hi - h0] <= p.edge_x_baseline * baseline[stop - h0 : hi - h0]
+        offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
+        self._state[ch].last_offset = offset
+        envelope = self._envelope_hist[ch, onset - h0 : offset - h0].astype(np.float64)
+        base = float(baseline[start - h0])
+        rate = self._envelope.rate_hz
+        morphology = classify_envelope(envelope, rate, p)
+        peak, mean = float(envelope.max()), float(envelope.mean())
+        self._events.append(
+            SpasmEvent(
+                onset_ns=self._time_of_envelope(onset),
+                offset_ns=self._time_of_envelope(offset),
+                kind=morphology.kind,
+                channel=ch,
+                peak_mv=peak,
+                mean_mv=mean,
+                peak_x_baseline=peak / base,
+                mean_x_baseline=mean / base,
+                baseline_mv=base,
+                area_mv_s=float(np.sum(np.maximum(envelope - base, 0.0)) / rate),
+                clonus_hz=morphology.clonus_hz,
+            )
+        )
+
+    def _quality_runs(
+        self, ch: int, issue: str, starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64]
+    ) -> None:
+        rate = self._envelope.rate_hz
+        for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+            duration_s = (b - a) / rate
+            if issue == "electrode_off" and duration_s < MIN_ELECTRODE_OFF_S:
+                continue
+            fields: dict[str, float | int | str | bool] = {
+                "duration_s": duration_s,
+                "offset_ns": self._time_of_envelope(b, centre=False),
+            }
+            tags = {**self.tags, "issue": issue, "channel": str(ch)}
+            self._records.append(
+                Record("signal_quality", self._time_of_envelope(a, centre=False), fields, tags)
+            )
+
+    def _envelope_records(self, summary: BlockSummary) -> None:
+        block = self._baseline.block_samples
+        for j in range(summary.rms_mv.shape[1]):
+            time_ns = self._time_of_envelope((summary.first_block + j) * block, centre=False)
+            for ch in range(self.channels):
+                fields: dict[str, float | int | str | bool] = {"rms_mv": float(summary.rms_mv[ch, j])}
+                base = float(summary.baseline_mv[ch, j])
+                if np.isfinite(base):
+                    fields["baseline_mv"] = base
+                tags = {**self.tags, "channel": str(ch)}
+                self._records.append(Record("emg_envelope", time_ns, fields, tags))
+
+    def _append_history(self, block: EnvelopeBlock, baseline: Float64Array, artefact: BoolArray) -> None:
+        self._envelope_hist = np.concatenate([self._envelope_hist, block.envelope_mv], axis=1)
+        self._smooth_hist = np.concatenate([self._smooth_hist, block.smooth_mv], axis=1)
+        self._baseline_hist = np.concatenate([self._baseline_hist, baseline], axis=1)
+        self._power_hist = np.concatenate([self._power_hist, block.power_mv2], axis=1)
+        self._diff_power_hist = np.concatenate([self._diff_power_hist, block.diff_power_mv2], axis=1)
+        self._lowband_hist = np.concatenate([self._lowband_hist, block.lowband_power_mv2], axis=1)
+        self._artefact_hist = np.concatenate([self._artefact_hist, artefact], axis=1)
+
+    def _trim_history(self) -> None:
+        keep = self._position
+        for state in self._state:
+            if state.bursts:
+                keep = min(keep, state.bursts[0][0])
+            if state.event is not None:
+                keep = min(keep, state.event[0])
+            if state.detection.open_start is not None:
+                keep = min(keep, state.detection.open_start)
+        keep -= self._edge_samples + 2 * self._guard_samples
+        cut = keep - self._history_start
+        if cut <= 0:
+            return
+        self._envelope_hist = self._envelope_hist[:, cut:]
+        self._smooth_hist = self._smooth_hist[:, cut:]
+        self._baseline_hist = self._baseline_hist[:, cut:]
+        self._power_hist = self._power_hist[:, cut:]
+        self._diff_power_hist = self._diff_power_hist[:, cut:]
+        self._lowband_hist = self._lowband_hist[:, cut:]
+        self._artefact_hist = self._artefact_hist[:, cut:]
+        self._history_start = keep
+
+    def _time_of_raw(self, index: float) -> int:
+        assert self._anchor_ns is not None
+        return self._anchor_ns + round(index * NS_PER_S / self.sample_rate_hz)
+
+    def _time_of_envelope(self, index: int, centre: bool = True) -> int:
+        """UTC of envelope sample ``index``; with ``centre``, corrected for envelope delay."""
+        d = self._envelope.decimation
+        t = self._time_of_raw(index * d + (d - 1) / 2)
+        return t - round(self._envelope.delay_s * NS_PER_S) if centre else t

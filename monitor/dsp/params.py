@@ -1,0 +1,179 @@
+"""Parameters of the EMG spasm detector, validated up front.
+
+Every number has its unit in its name. Defaults are the values measured by
+``bench/accuracy.py``; the reasons for each are next to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class EmgParams:
+    """Tunable parameters of :class:`monitor.dsp.SpasmDetector`.
+
+    Attributes
+    ----------
+    highpass_hz, lowpass_hz : float
+        Band-pass edges. Surface EMG carries its power in 20–450 Hz (De Luca et al. 2010,
+        J Biomech 43:1573); the upper edge is bounded to 0.45× the sample rate.
+    filter_order : int
+        Butterworth order of each band edge.
+    mains_hz : float or None
+        Mains frequency to notch (50 or 60 Hz); None disables the notch.
+    mains_harmonics : int
+        How many harmonics (fundamental included) to notch, those below Nyquist.
+    notch_q : float
+        Quality factor of each notch (bandwidth = f / Q). A narrow notch (Q = 30) rings
+        for about 0.2 s after a strong burst and stretches myoclonic spasms; Q = 8 settles
+        in about 50 ms and costs only the 47–53 Hz band (measured in bench/accuracy.py).
+    ecg_suppression : bool
+        Raise the high-pass edge to ``ecg_highpass_hz`` to suppress ECG cross-talk on trunk
+        and proximal muscles; a 30 Hz high-pass is the simplest effective method
+        (Drake & Callaghan 2006, J Electromyogr Kinesiol 16:175).
+    ecg_highpass_hz : float
+    envelope_lowpass_hz : float
+        Cut-off of the RMS envelope; must pass clonic bursts up to 8 Hz with their edges.
+    envelope_rate_hz : float
+        Target rate of the envelope; the exact rate is the sample rate divided by a whole
+        decimation factor.
+    smoothing_s : float
+        Moving average applied to the envelope before thresholding.
+    baseline_block_s : float
+        Block over which the resting level is measured.
+    baseline_quantile : float
+        Quantile of the envelope in a block taken as its resting level (robust to bursts).
+    baseline_rise_tau_s, baseline_fall_tau_s : float
+        Time constants of the baseline when the resting level rises (slow: electrode
+        impedance drifts over hours) and when it falls (fast: recovers from a start
+        during a spasm).
+    on_x_baseline, off_x_baseline : float
+        Hysteresis thresholds as multiples of the baseline: a burst starts when the
+        smoothed envelope exceeds ``on`` and lasts while it stays above ``off``.
+    edge_x_baseline : float
+        Onsets and offsets are moved out to where the envelope returns within this
+        multiple of the baseline, so a slow ramp is timed from its start.
+    edge_search_s : float
+        How far onset and offset may be moved out.
+    min_burst_s : float
+        Shorter supra-threshold bursts are noise.
+    merge_gap_s : float
+        Bursts separated by less than this are one spasm. Snow's scale counts a rapid
+        series of spasms without a pause as one spasm; a pause a patient notices is about
+        a second, and clonic bursts at 3 Hz are separated by at most about 0.2 s.
+    max_event_s : float
+        Longer activity is split, bounding memory on a stream that never relaxes.
+    myoclonic_max_s : float
+        Events shorter than this are myoclonic (unit) spasms: 50–500 ms bursts, plus the
+        envelope's smearing.
+    clonus_band_hz : tuple of float
+        Band searched for the clonic rhythm (clonus is 3–8 Hz).
+    clonus_min_score : float
+        Share of the envelope's modulation power at the rhythm (with its first harmonic)
+        above which a window is clonic.
+    clonus_window_s : float
+        Window over which clonic rhythm is judged, for mixed spasms.
+    full_scale_mv : float or None
+        ADC full scale of the device, mV; samples at ±full scale are reported as clipping.
+        None disables clipping detection.
+    motion_max_hz : float
+        A burst whose band-passed signal has an RMS frequency below this is a motion
+        artefact: muscle measures about 100–130 Hz at 1 kHz, the residue of an electrode
+        knock below 50 Hz (measured on the generator). Used at rates of 500 Hz and up.
+    motion_lowband_ratio : float
+        Below 500 Hz: a burst shorter than ``myoclonic_max_s`` whose raw 1.5–10 Hz band
+        holds more than this ratio of its band-passed RMS is a motion artefact (muscle
+        measured at most 0.33, knocks at least 0.43 on the generator at 200 Hz).
+    artefact_guard_s : float
+        Margin around artefacts within which bursts are suspect.
+    flat_ptp_mv : float
+        A block whose peak-to-peak range is below this is a flat line (electrode off).
+    """
+
+    highpass_hz: float = 20.0
+    lowpass_hz: float = 450.0
+    filter_order: int = 4
+    mains_hz: float | None = 50.0
+    mains_harmonics: int = 3
+    notch_q: float = 8.0
+    ecg_suppression: bool = False
+    ecg_highpass_hz: float = 35.0
+    envelope_lowpass_hz: float = 20.0
+    envelope_rate_hz: float = 100.0
+    smoothing_s: float = 0.05
+    baseline_block_s: float = 1.0
+    baseline_quantile: float = 0.25
+    baseline_rise_tau_s: float = 300.0
+    baseline_fall_tau_s: float = 10.0
+    on_x_baseline: float = 2.5
+    off_x_baseline: float = 1.8
+    edge_x_baseline: float = 1.3
+    edge_search_s: float = 0.5
+    min_burst_s: float = 0.04
+    merge_gap_s: float = 1.0
+    max_event_s: float = 120.0
+    myoclonic_max_s: float = 0.8
+    clonus_band_hz: tuple[float, float] = (2.5, 9.0)
+    clonus_min_score: float = 0.3
+    clonus_window_s: float = 2.0
+    full_scale_mv: float | None = None
+    motion_max_hz: float = 65.0
+    motion_lowband_ratio: float = 0.38
+    artefact_guard_s: float = 0.3
+    flat_ptp_mv: float = 1e-4
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, got {value}")
+        positive = (
+            "highpass_hz", "lowpass_hz", "notch_q", "ecg_highpass_hz", "envelope_lowpass_hz",
+            "envelope_rate_hz", "smoothing_s", "baseline_block_s", "baseline_rise_tau_s",
+            "baseline_fall_tau_s", "edge_search_s", "min_burst_s", "max_event_s",
+            "myoclonic_max_s", "clonus_window_s", "motion_max_hz", "motion_lowband_ratio", "flat_ptp_mv",
+        )  # fmt: skip
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.highpass_hz >= self.lowpass_hz:
+            raise ValueError(f"highpass_hz ({self.highpass_hz}) must be below lowpass_hz ({self.lowpass_hz})")
+        if not 1 <= self.filter_order <= 8:
+            raise ValueError(f"filter_order must be 1..8, got {self.filter_order}")
+        if self.mains_hz is not None and not 40 <= self.mains_hz <= 70:
+            raise ValueError(f"mains_hz must be 50, 60 (40..70) or None, got {self.mains_hz}")
+        if self.mains_harmonics < 0:
+            raise ValueError(f"mains_harmonics must be >= 0, got {self.mains_harmonics}")
+        if not 0 < self.baseline_quantile < 1:
+            raise ValueError(f"baseline_quantile must be in (0, 1), got {self.baseline_quantile}")
+        if not 1 < self.edge_x_baseline <= self.off_x_baseline <= self.on_x_baseline:
+            raise ValueError(
+                "thresholds must satisfy 1 < edge_x_baseline <= off_x_baseline <= on_x_baseline,"
+                f" got {self.edge_x_baseline}, {self.off_x_baseline}, {self.on_x_baseline}"
+            )
+        if self.merge_gap_s < 0 or self.artefact_guard_s < 0:
+            raise ValueError("merge_gap_s and artefact_guard_s must be >= 0")
+        low, high = self.clonus_band_hz
+        if not 0 < low < high:
+            raise ValueError(f"clonus_band_hz must be (low, high) with 0 < low < high, got {low, high}")
+        if not 0 < self.clonus_min_score < 1:
+            raise ValueError(f"clonus_min_score must be in (0, 1), got {self.clonus_min_score}")
+        if self.full_scale_mv is not None and not self.full_scale_mv > 0:
+            raise ValueError(f"full_scale_mv must be > 0 or None, got {self.full_scale_mv}")
+
+    @classmethod
+    def from_kwargs(cls, **params: Any) -> EmgParams:
+        """Build from keyword overrides, rejecting unknown names with the list of known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"unknown EMG detector parameter(s) {unknown}; known: {sorted(known)}")
+        if "clonus_band_hz" in params:
+            params["clonus_band_hz"] = tuple(params["clonus_band_hz"])
+        return cls(**params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
