@@ -233,6 +233,7 @@ class SpasmDetector:
         self._min_burst_samples = max(1, round(p.min_burst_s * rate))
         self._lookahead = self._edge_samples + 2 * self._guard_samples
         max_event = max(1, round(p.max_event_s * rate))
+        self._max_event_samples = max_event
         self._state = [
             _Channel(
                 RunTracker(max_event),
@@ -319,13 +320,21 @@ class SpasmDetector:
             if self._is_motion(ch, start, stop):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
-            if state.event is not None and start - state.event[1] <= self._merge_samples:
+            if (
+                state.event is not None
+                and start - state.event[1] <= self._merge_samples
+                and stop - state.event[0] <= self._max_event_samples
+            ):
                 state.event = (state.event[0], max(state.event[1], stop))
                 continue
             if state.event is not None:
                 self._emit(ch, *state.event)
             state.event = (start, stop)
         if state.event is None:
+            return
+        if state.event[1] - state.event[0] >= self._max_event_samples:
+            self._emit(ch, *state.event)  # it cannot grow: emit now and keep memory bounded
+            state.event = None
             return
         open_start = state.detection.open_start
         could_merge = bool(state.bursts) or (
@@ -462,7 +471,9 @@ class SpasmDetector:
         return self._anchor_ns + round(index * NS_PER_S / self.sample_rate_hz)
 
     def _time_of_envelope(self, index: int, centre: bool = True) -> int:
-        """UTC of envelope sample ``index``; with ``centre``, corrected for envelope delay."""
+        """UTC of envelope sample ``index``: the start of its block of raw samples or, with
+        ``centre``, the block's centre corrected for the envelope's delay."""
         d = self._envelope.decimation
-        t = self._time_of_raw(index * d + (d - 1) / 2)
-        return t - round(self._envelope.delay_s * NS_PER_S) if centre else t
+        if not centre:
+            return self._time_of_raw(index * d)
+        return self._time_of_raw(index * d + (d - 1) / 2) - round(self._envelope.delay_s * NS_PER_S)

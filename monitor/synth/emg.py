@@ -72,6 +72,10 @@ class TrueArtefact:
     kind: ArtefactKind
     channel: int
 
+    @property
+    def duration_s(self) -> float:
+        return self.offset_s - self.onset_s
+
 
 @dataclass(frozen=True, slots=True)
 class EmgScenario:
