@@ -123,7 +123,8 @@ def test_event_features_are_in_physical_units() -> None:
         assert 0.003 < event.baseline_mv < 0.008
         assert 0.03 < event.peak_mv < 1.0
         assert event.peak_x_baseline == pytest.approx(event.peak_mv / event.baseline_mv)
-        assert event.area_mv_s is not None and event.area_mv_s > 0
+        assert event.area_mv_s is not None
+        assert event.area_mv_s > 0
         assert event.duration_s >= 1.0
 
 
