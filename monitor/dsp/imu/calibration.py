@@ -1,0 +1,138 @@
+"""Sensor-to-segment calibration of a hinge joint: neutral pose plus functional axis.
+
+The IMUs sit on the limb at unknown angles (a strap is never put on twice the same
+way). Two facts fix the joint angle regardless:
+
+- **Neutral pose.** While the patient holds the neutral pose (angle 0), the relative
+  orientation of the distal IMU in the proximal IMU's frame is ``q_rel_neutral``.
+- **Functional axis.** For a hinge, every later relative orientation differs from the
+  neutral one by a rotation about one fixed axis in the proximal IMU frame:
+  ``q_rel(t) ⊗ q_rel_neutral* = rotation(axis_prox, angle(t))``. A few flexions
+  reveal that axis as the principal direction of the rotation vectors (Seel, Raisch &
+  Schauer 2014, Sensors 14:6891, find it from gyroscopes; using the relative
+  orientation also works while the proximal segment stays still).
+
+Only the sign of the axis needs prior knowledge: the nominal mounting, in which each
+IMU's +y axis lies along the hinge, oriented so that the joint's positive motion
+(see :mod:`.joints`) is a right-hand rotation. Misalignment up to tens of degrees is
+then absorbed by the calibration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.dsp.imu import quaternion as quat
+
+FloatArray = npt.NDArray[np.float64]
+
+# The nominal hinge axis in the proximal IMU frame (the mounting instruction).
+NOMINAL_AXIS = (0.0, 1.0, 0.0)
+
+# Below this much rotation during the calibration flexions the axis is not observable,
+# and the nominal axis is used, degrees.
+MIN_CALIBRATION_ROTATION_DEG = 15.0
+
+# The orientation filter settles during its start-up ramp (OrientationParams.initial_s);
+# the neutral pose is averaged after it, s.
+_SETTLE_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class JointCalibration:
+    """The result of calibrating one two-IMU joint.
+
+    Attributes
+    ----------
+    axis_prox : ndarray, shape (3,)
+        Unit hinge axis in the proximal IMU frame.
+    q_rel_neutral : ndarray, shape (4,)
+        Relative orientation (w, x, y, z) of the distal IMU in the proximal IMU frame in
+        the neutral pose.
+    functional : bool
+        False when the calibration motion was too small and the nominal axis was used.
+    """
+
+    axis_prox: FloatArray
+    q_rel_neutral: FloatArray
+    functional: bool = True
+
+    def __post_init__(self) -> None:
+        if self.axis_prox.shape != (3,) or self.q_rel_neutral.shape != (4,):
+            raise ValueError(
+                "JointCalibration expects axis_prox shape (3,) and q_rel_neutral shape (4,),"
+                f" got {self.axis_prox.shape} and {self.q_rel_neutral.shape}"
+            )
+
+
+def relative_orientation(q_prox: FloatArray, q_dist: FloatArray) -> FloatArray:
+    """Orientation of the distal IMU in the proximal IMU frame, q_prox* ⊗ q_dist, (n, 4)."""
+    return quat.multiply(quat.conjugate(q_prox), q_dist)
+
+
+def calibrate_joint(
+    q_prox: npt.ArrayLike,
+    q_dist: npt.ArrayLike,
+    sample_rate_hz: float,
+    *,
+    neutral_s: float = 3.0,
+    calibration_s: float = 14.0,
+    axis_hint: npt.ArrayLike = NOMINAL_AXIS,
+) -> JointCalibration:
+    """Calibrate a hinge joint from the opening seconds of a recording.
+
+    The recording must open with ``neutral_s`` seconds in the neutral pose, followed by
+    a few flexion-extension movements before ``calibration_s``.
+
+    Parameters
+    ----------
+    q_prox, q_dist : array_like, shape (n, 4)
+        Sensor-to-earth orientations of the proximal and distal IMU, (w, x, y, z);
+        ``n`` must cover at least ``calibration_s``.
+    sample_rate_hz : float
+        Sample rate, Hz.
+    neutral_s : float
+        Length of the opening neutral pose, s.
+    calibration_s : float
+        End of the calibration flexions, s.
+    axis_hint : array_like, shape (3,)
+        Nominal hinge axis in the proximal IMU frame; fixes the sign of the angle.
+
+    Returns
+    -------
+    JointCalibration
+    """
+    qp = np.asarray(q_prox, dtype=np.float64)
+    qd = np.asarray(q_dist, dtype=np.float64)
+    hint = np.asarray(axis_hint, dtype=np.float64)
+    if qp.ndim != 2 or qp.shape[1] != 4 or qp.shape != qd.shape:
+        raise ValueError(f"q_prox and q_dist must both have shape (n, 4), got {qp.shape} and {qd.shape}")
+    if not _SETTLE_S + 0.5 <= neutral_s < calibration_s:
+        raise ValueError(
+            f"need {_SETTLE_S + 0.5} <= neutral_s < calibration_s, got {neutral_s}, {calibration_s}"
+        )
+    n_cal = round(calibration_s * sample_rate_hz)
+    if qp.shape[0] < n_cal:
+        raise ValueError(
+            f"calibration needs the first {calibration_s} s ({n_cal} samples), got {qp.shape[0]}"
+        )
+    if hint.shape != (3,) or not np.linalg.norm(hint) > 0:
+        raise ValueError(f"axis_hint must be a non-zero vector of shape (3,), got {hint}")
+    hint = hint / np.linalg.norm(hint)
+
+    rel = relative_orientation(qp[:n_cal], qd[:n_cal])
+    neutral = quat.mean(rel[round(_SETTLE_S * sample_rate_hz) : round(neutral_s * sample_rate_hz)])
+    motion = quat.multiply(rel[round(neutral_s * sample_rate_hz) :], quat.conjugate(neutral))
+    # The vector part of each relative rotation is sin(angle/2) times the hinge axis.
+    vectors = motion[:, 1:] * np.sign(motion[:, :1] + 1e-12)
+    half_sines = np.linalg.norm(vectors, axis=1)
+    if 2 * np.degrees(np.arcsin(np.clip(half_sines.max(initial=0.0), 0, 1))) < (MIN_CALIBRATION_ROTATION_DEG):
+        return JointCalibration(hint, neutral, functional=False)
+    _, eigenvectors = np.linalg.eigh(vectors.T @ vectors)
+    axis: FloatArray = eigenvectors[:, -1]
+    if axis @ hint < 0:
+        axis = -axis
+    return JointCalibration(axis, neutral)

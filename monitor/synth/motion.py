@@ -1,0 +1,645 @@
+"""Synthetic limb motion with ground truth: two segments on a hinge, one IMU on each.
+
+The model is a proximal segment (thigh, upper arm, shank) and a distal segment (shank,
+forearm, foot) joined by a hinge. The true joint angle follows a scripted day in
+miniature: a neutral pose and a short calibration routine, rest, physical-therapy
+exercise sets, walking-like cycles, and sudden involuntary spasm jerks. One IMU is
+strapped on each segment with realistic errors: white noise, gyroscope bias and bias
+random walk, scale error, and a mounting misalignment of up to 15°.
+
+Conventions
+-----------
+- Earth frame: z up, x and y horizontal (heading is arbitrary; there is no magnetometer).
+- Segment frame: x along the segment towards its distal end, y along the hinge axis,
+  oriented so that flexion (knee, elbow) or dorsiflexion (ankle) is a positive
+  right-hand rotation of the distal segment about it.
+- An IMU's nominal mounting has its axes on the segment's axes; the true mounting is
+  that rotated by up to ``misalignment_deg``.
+- Accelerometers read specific force in g, so a sensor at rest with z up reads
+  (0, 0, +1). Gyroscopes read angular velocity of the sensor in its own frame, deg/s.
+- Orientation quaternions are (w, x, y, z), Hamilton, and rotate sensor-frame vectors
+  into the earth frame.
+
+Everything is computed analytically or by finite differences at an internal rate of
+about 1 kHz, then sampled at the sensor rate, so the sampled signals are instants of a
+continuous motion and not integrals of it (as a real IMU delivers them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy.interpolate import CubicSpline
+from scipy.spatial.transform import Rotation
+
+from monitor.types import NS_PER_S, SpasmEvent
+
+Joint = Literal["knee", "elbow", "ankle"]
+JOINTS: tuple[Joint, ...] = ("knee", "elbow", "ankle")
+NoiseLevel = Literal["low", "typical", "high"]
+
+# Standard gravity, m/s² (CGPM 1901; ISO 80000-3).
+STANDARD_GRAVITY_M_S2 = 9.80665
+
+# Segment lengths in m, rounded from Winter, Biomechanics and Motor Control of Human
+# Movement (4th ed., 2009), Table 4.1, for a 1.75 m adult.
+_SEGMENT_LENGTHS_M: dict[Joint, tuple[float, float]] = {
+    "knee": (0.43, 0.43),
+    "elbow": (0.33, 0.27),
+    "ankle": (0.43, 0.20),
+}
+
+# Internal simulation rate before sampling at the sensor rate, Hz.
+_INTERNAL_RATE_HZ = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImuErrorModel:
+    """The error budget of one simulated IMU.
+
+    Attributes
+    ----------
+    gyr_noise_dps : float
+        White noise on each gyroscope axis, deg/s RMS per sample.
+    acc_noise_g : float
+        White noise on each accelerometer axis, g RMS per sample.
+    gyr_bias_dps : float
+        Largest initial gyroscope bias per axis, deg/s (drawn uniformly in ±).
+    gyr_bias_walk_dps_per_sqrt_s : float
+        Random walk of the gyroscope bias, deg/s per √s.
+    scale_error : float
+        Largest scale-factor error per axis, as a fraction (0.01 is 1 %).
+    misalignment_deg : float
+        Largest mounting misalignment of the IMU on its segment, degrees.
+    """
+
+    gyr_noise_dps: float
+    acc_noise_g: float
+    gyr_bias_dps: float
+    gyr_bias_walk_dps_per_sqrt_s: float
+    scale_error: float
+    misalignment_deg: float
+
+
+# Noise levels bracket consumer MEMS IMUs (for example the BMI160 datasheet: gyro noise
+# 0.007 °/s/√Hz, zero-rate offset ±3 °/s, sensitivity tolerance ±1 %; accelerometer
+# noise 180 µg/√Hz), then "high" doubles the worst case for a loose strap.
+NOISE_LEVELS: dict[NoiseLevel, ImuErrorModel] = {
+    "low": ImuErrorModel(0.05, 0.002, 0.5, 0.002, 0.005, 5.0),
+    "typical": ImuErrorModel(0.15, 0.005, 2.0, 0.01, 0.015, 15.0),
+    "high": ImuErrorModel(0.4, 0.015, 5.0, 0.03, 0.03, 15.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Repetition:
+    """One true exercise repetition: out from the rest pose to an extreme and back."""
+
+    start_ns: int
+    peak_ns: int
+    end_ns: int
+    extreme_deg: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseSet:
+    """One true exercise set: consecutive repetitions with the joint-angle range."""
+
+    start_ns: int
+    end_ns: int
+    reps: tuple[Repetition, ...]
+    min_deg: float
+    max_deg: float
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.reps)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MotionRecording:
+    """A generated recording and its ground truth.
+
+    Attributes
+    ----------
+    joint : {"knee", "elbow", "ankle"}
+    sample_rate_hz : float
+        Rate of both IMUs, Hz.
+    t0_ns : int
+        UTC time of the first sample, ns.
+    angle_deg : ndarray, shape (n,)
+        True joint angle (flexion, or dorsiflexion for the ankle), degrees.
+    acc_prox_g, acc_dist_g : ndarray, shape (n, 3)
+        Accelerometer readings of the proximal and distal IMU, g.
+    gyr_prox_dps, gyr_dist_dps : ndarray, shape (n, 3)
+        Gyroscope readings of the proximal and distal IMU, deg/s.
+    quat_prox, quat_dist : ndarray, shape (n, 4)
+        True sensor-to-earth orientation of each IMU, (w, x, y, z).
+    sets : tuple of ExerciseSet
+        True exercise sets (the calibration flexions are the first set).
+    spasms : tuple of SpasmEvent
+        True spasm jerks, with ``imu_peak_dps`` the true peak angular speed of the
+        distal IMU and the EMG fields ``None``.
+    calibration_s : float
+        Length of the opening neutral pose and calibration flexions, s.
+    neutral_s : float
+        Length of the opening neutral pose (joint angle 0), s.
+    """
+
+    joint: Joint
+    sample_rate_hz: float
+    t0_ns: int
+    angle_deg: npt.NDArray[np.float64]
+    acc_prox_g: npt.NDArray[np.float64]
+    gyr_prox_dps: npt.NDArray[np.float64]
+    acc_dist_g: npt.NDArray[np.float64]
+    gyr_dist_dps: npt.NDArray[np.float64]
+    quat_prox: npt.NDArray[np.float64]
+    quat_dist: npt.NDArray[np.float64]
+    sets: tuple[ExerciseSet, ...]
+    spasms: tuple[SpasmEvent, ...]
+    calibration_s: float
+    neutral_s: float
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.angle_deg.shape[0])
+
+    @property
+    def time_ns(self) -> npt.NDArray[np.int64]:
+        """UTC time of every sample, ns, shape (n,)."""
+        k = np.arange(self.n_samples, dtype=np.int64)
+        return self.t0_ns + np.round(k * (NS_PER_S / self.sample_rate_hz)).astype(np.int64)
+
+
+def generate_motion(
+    joint: Joint = "knee",
+    *,
+    duration_s: float = 240.0,
+    sample_rate_hz: float = 100.0,
+    noise: NoiseLevel = "typical",
+    n_sets: int = 3,
+    n_spasms: int = 4,
+    walking: bool = True,
+    seed: int = 0,
+    t0_ns: int = 1_764_000_000 * NS_PER_S,
+) -> MotionRecording:
+    """Generate a two-IMU recording of one joint with ground truth.
+
+    Parameters
+    ----------
+    joint : {"knee", "elbow", "ankle"}
+        Joint simulated; fixes segment lengths, postures and exercise ranges.
+    duration_s : float
+        Length of the recording, s; at least the opening calibration plus 20 s.
+    sample_rate_hz : float
+        IMU rate, Hz: 100 for the reference wearable, 52 for Polar Verity Sense, 50
+        for Myo.
+    noise : {"low", "typical", "high"}
+        IMU error model, see :data:`NOISE_LEVELS`.
+    n_sets : int
+        Exercise sets after the calibration routine (fewer if they do not fit).
+    n_spasms : int
+        Spasm jerks placed in rest and walking periods (never inside a set).
+    walking : bool
+        Whether walking-like cycles (arm swing for the elbow) appear.
+    seed : int
+        Seed of the random generator; equal arguments give equal recordings.
+    t0_ns : int
+        UTC time of the first sample, ns.
+
+    Returns
+    -------
+    MotionRecording
+
+    Examples
+    --------
+    >>> rec = generate_motion("elbow", duration_s=60, sample_rate_hz=50, seed=1)
+    >>> rec.acc_prox_g.shape
+    (3000, 3)
+    """
+    if joint not in JOINTS:
+        raise ValueError(f"joint must be one of {JOINTS}, got {joint!r}")
+    if noise not in NOISE_LEVELS:
+        raise ValueError(f"noise must be one of {tuple(NOISE_LEVELS)}, got {noise!r}")
+    if not 10.0 <= sample_rate_hz <= 1000.0:
+        raise ValueError(f"sample_rate_hz must be in [10, 1000] Hz, got {sample_rate_hz}")
+    if duration_s < _CALIBRATION_S + 20.0:
+        raise ValueError(f"duration_s must be >= {_CALIBRATION_S + 20.0} s, got {duration_s}")
+    if n_sets < 0 or n_spasms < 0:
+        raise ValueError(f"n_sets and n_spasms must be >= 0, got {n_sets}, {n_spasms}")
+
+    rng = np.random.default_rng(seed)
+    decimation = max(1, math.ceil(_INTERNAL_RATE_HZ / sample_rate_hz))
+    internal_rate_hz = sample_rate_hz * decimation
+    script = _Script(joint, internal_rate_hz, rng)
+    script.write(duration_s, n_sets, n_spasms, walking)
+
+    theta_deg = script.theta_deg()
+    phi_deg = script.phi_deg()
+    psi_deg = script.psi_deg()
+    kin = _kinematics(joint, theta_deg, phi_deg, psi_deg, internal_rate_hz)
+
+    error_model = NOISE_LEVELS[noise]
+    n_out = len(theta_deg[::decimation])
+    dt_s = 1.0 / sample_rate_hz
+    imus = []
+    for rot_seg, omega_seg_dps, acc_seg_g in (
+        (kin.rot_prox, kin.omega_prox_dps, kin.acc_prox_g),
+        (kin.rot_dist, kin.omega_dist_dps, kin.acc_dist_g),
+    ):
+        mount = _random_rotation(rng, error_model.misalignment_deg)
+        rot_sensor = rot_seg[::decimation] * mount
+        gyr_true = mount.inv().apply(omega_seg_dps[::decimation])
+        acc_true = mount.inv().apply(acc_seg_g[::decimation])
+        gyr_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error
+        acc_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error / 3.0
+        bias = rng.uniform(-1, 1, 3) * error_model.gyr_bias_dps + np.cumsum(
+            rng.normal(0.0, error_model.gyr_bias_walk_dps_per_sqrt_s * math.sqrt(dt_s), (n_out, 3)),
+            axis=0,
+        )
+        gyr = gyr_true * gyr_scale + bias + rng.normal(0, error_model.gyr_noise_dps, (n_out, 3))
+        acc = acc_true * acc_scale + rng.normal(0, error_model.acc_noise_g, (n_out, 3))
+        quat = rot_sensor.as_quat(scalar_first=True)
+        imus.append((acc, gyr, quat))
+
+    t_of = script.ns_of(t0_ns)
+    omega_dist_speed = np.linalg.norm(kin.omega_dist_dps, axis=1)
+    spasms = tuple(
+        SpasmEvent(
+            onset_ns=t_of(j.onset_i),
+            offset_ns=t_of(j.offset_i),
+            kind="myoclonic",
+            channel=0,
+            location=joint,
+            imu_peak_dps=float(omega_dist_speed[j.onset_i : j.offset_i + 1].max()),
+        )
+        for j in sorted(script.jerks, key=lambda j: j.onset_i)
+    )
+    sets = tuple(
+        ExerciseSet(
+            start_ns=t_of(s.reps[0].start_i),
+            end_ns=t_of(s.reps[-1].end_i),
+            reps=tuple(
+                Repetition(t_of(r.start_i), t_of(r.peak_i), t_of(r.end_i), r.extreme_deg) for r in s.reps
+            ),
+            min_deg=float(theta_deg[s.reps[0].start_i : s.reps[-1].end_i + 1].min()),
+            max_deg=float(theta_deg[s.reps[0].start_i : s.reps[-1].end_i + 1].max()),
+        )
+        for s in script.sets
+    )
+    (acc_p, gyr_p, q_p), (acc_d, gyr_d, q_d) = imus
+    return MotionRecording(
+        joint=joint,
+        sample_rate_hz=float(sample_rate_hz),
+        t0_ns=t0_ns,
+        angle_deg=theta_deg[::decimation].copy(),
+        acc_prox_g=acc_p,
+        gyr_prox_dps=gyr_p,
+        acc_dist_g=acc_d,
+        gyr_dist_dps=gyr_d,
+        quat_prox=q_p,
+        quat_dist=q_d,
+        sets=sets,
+        spasms=spasms,
+        calibration_s=_CALIBRATION_S,
+        neutral_s=_NEUTRAL_S,
+    )
+
+
+# The opening routine a patient is asked to do: stand (or hang the arm) still in the
+# neutral pose, then flex the joint three times. The calibration uses it.
+_NEUTRAL_S = 3.0
+_CALIBRATION_S = 14.0
+
+
+@dataclass(slots=True)
+class _Rep:
+    start_i: int
+    peak_i: int
+    end_i: int
+    extreme_deg: float
+
+
+@dataclass(slots=True)
+class _Set:
+    reps: list[_Rep]
+
+
+@dataclass(slots=True)
+class _Jerk:
+    onset_i: int
+    offset_i: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Posture:
+    """Rest joint angle and proximal pitch of a posture, degrees."""
+
+    theta_deg: float
+    phi_deg: float
+
+
+_STANDING = _Posture(0.0, 0.0)
+_SEATED = _Posture(90.0, 90.0)  # knee only: thigh horizontal, shank hanging
+
+
+class _Script:
+    """Writes the joint angle (theta), proximal pitch (phi) and heading (psi) over time."""
+
+    def __init__(self, joint: Joint, rate_hz: float, rng: np.random.Generator) -> None:
+        self.joint = joint
+        self.rate_hz = rate_hz
+        self.rng = rng
+        self._theta: list[npt.NDArray[np.float64]] = []
+        self._phi: list[npt.NDArray[np.float64]] = []
+        self._psi_rate_dps: list[npt.NDArray[np.float64]] = []
+        self.sets: list[_Set] = []
+        self.jerks: list[_Jerk] = []
+        self._free: list[tuple[int, int]] = []  # sample ranges where jerks may go
+        self._n = 0
+        self._posture = _STANDING
+
+    def ns_of(self, t0_ns: int) -> _NsOf:
+        return _NsOf(t0_ns, self.rate_hz)
+
+    def theta_deg(self) -> npt.NDArray[np.float64]:
+        return self._theta_full
+
+    def phi_deg(self) -> npt.NDArray[np.float64]:
+        return self._phi_full
+
+    def psi_deg(self) -> npt.NDArray[np.float64]:
+        return np.cumsum(np.concatenate(self._psi_rate_dps)) / self.rate_hz
+
+    def write(self, duration_s: float, n_sets: int, n_spasms: int, walking: bool) -> None:
+        total = round(duration_s * self.rate_hz)
+        self._hold(_NEUTRAL_S, sway=False)
+        calib_deg = {"knee": 40.0, "elbow": 45.0, "ankle": -25.0}[self.joint]
+        self._exercise_set(3, calib_deg, rep_s=(3.0, 3.6), pause_s=(0.2, 0.5))
+        self._hold(_CALIBRATION_S - self._n / self.rate_hz, sway=False)
+        sets_left = n_sets
+        blocks_since_walk = 0
+        while True:
+            left_s = (total - self._n) / self.rate_hz
+            want_walk = walking and blocks_since_walk >= 1 and self.rng.random() < 0.5
+            if sets_left and left_s > 50.0 and not want_walk:
+                self._rest(self.rng.uniform(12.0, 20.0))
+                self._exercise_block()
+                sets_left -= 1
+                blocks_since_walk += 1
+            elif walking and left_s > 40.0:
+                self._rest(self.rng.uniform(6.0, 12.0))
+                self._walk(self.rng.uniform(15.0, 25.0))
+                blocks_since_walk = 0
+            else:
+                break
+        self._rest(max(0.0, (total - self._n) / self.rate_hz) + 1.0)
+        theta = np.concatenate(self._theta)[:total]
+        phi = np.concatenate(self._phi)[:total]
+        self._psi_rate_dps = [np.concatenate(self._psi_rate_dps)[:total]]
+        self._free = [(a, min(b, total)) for a, b in self._free if min(b, total) - a > 0]
+        self._theta_full, self._phi_full = self._add_jerks(theta, phi, n_spasms)
+
+    # --- blocks -----------------------------------------------------------------------
+
+    def _append(
+        self,
+        theta: npt.NDArray[np.float64],
+        phi: npt.NDArray[np.float64],
+        psi_rate_dps: npt.NDArray[np.float64] | None = None,
+        free: bool = False,
+    ) -> None:
+        n = len(theta)
+        if free:
+            self._free.append((self._n, self._n + n))
+        self._theta.append(theta)
+        self._phi.append(phi)
+        self._psi_rate_dps.append(np.zeros(n) if psi_rate_dps is None else psi_rate_dps)
+        self._n += n
+
+    def _samples(self, seconds: float) -> int:
+        return max(1, round(seconds * self.rate_hz))
+
+    def _hold(self, seconds: float, sway: bool) -> None:
+        n = self._samples(seconds)
+        theta = np.full(n, self._posture.theta_deg)
+        phi = np.full(n, self._posture.phi_deg)
+        if sway:
+            # Postural sway: a fraction of a degree at about 0.2 Hz.
+            t = np.arange(n) / self.rate_hz
+            fade = np.clip(np.minimum(t, seconds - t), 0.0, 1.0)
+            fade = fade * fade * (3 - 2 * fade)  # smoothstep: sway starts and ends at rest
+            sign = self.rng.choice([-1.0, 1.0])
+            phi = phi + sign * 0.8 * fade * np.sin(2 * np.pi * 0.2 * t)
+            theta = theta + 0.5 * fade * np.sin(2 * np.pi * 0.13 * t)
+        self._append(theta, phi, free=sway)
+
+    def _rest(self, seconds: float) -> None:
+        self._hold(seconds, sway=True)
+
+    def _move_to(self, posture: _Posture) -> None:
+        if posture == self._posture:
+            return
+        n = self._samples(2.5)
+        theta = _min_jerk(self._posture.theta_deg, posture.theta_deg, n)
+        phi = _min_jerk(self._posture.phi_deg, posture.phi_deg, n)
+        self._append(theta, phi)
+        self._posture = posture
+        self._hold(2.0, sway=False)
+
+    def _exercise_block(self) -> None:
+        rng = self.rng
+        n_reps = int(rng.integers(5, 13))
+        if self.joint == "knee":
+            if rng.random() < 0.5:
+                self._move_to(_SEATED)
+                extreme = 90.0 - rng.uniform(55.0, 85.0)  # seated knee extension
+            else:
+                self._move_to(_STANDING)
+                extreme = rng.uniform(60.0, 100.0)  # standing hamstring curl
+        elif self.joint == "elbow":
+            extreme = rng.uniform(90.0, 135.0)  # biceps curl
+        else:
+            extreme = -rng.uniform(20.0, 40.0)  # ankle pumps into plantarflexion
+        self._exercise_set(n_reps, extreme, rep_s=(2.5, 5.0), pause_s=(0.0, 1.0))
+        self._move_to(_STANDING)
+
+    def _exercise_set(
+        self,
+        n_reps: int,
+        extreme_deg: float,
+        rep_s: tuple[float, float],
+        pause_s: tuple[float, float],
+    ) -> None:
+        rng = self.rng
+        rest = self._posture.theta_deg
+        reps = []
+        for k in range(n_reps):
+            if k:
+                self._hold(rng.uniform(*pause_s), sway=False)
+            extreme = rest + (extreme_deg - rest) * rng.uniform(0.9, 1.05)
+            duration = rng.uniform(*rep_s)
+            n_out = self._samples(duration * rng.uniform(0.4, 0.5))
+            n_hold = self._samples(rng.uniform(0.0, 0.4))
+            n_back = self._samples(duration) - n_out - n_hold
+            theta = np.concatenate(
+                [
+                    _min_jerk(rest, extreme, n_out),
+                    np.full(n_hold, extreme),
+                    _min_jerk(extreme, rest, n_back),
+                ]
+            )
+            start = self._n
+            self._append(theta, np.full(len(theta), self._posture.phi_deg))
+            reps.append(_Rep(start, start + n_out + n_hold // 2, self._n - 1, float(extreme)))
+        self.sets.append(_Set(reps))
+
+    def _walk(self, seconds: float) -> None:
+        self._move_to(_STANDING)
+        rng = self.rng
+        n = self._samples(seconds)
+        stride_s = rng.uniform(1.0, 1.2)
+        t = np.arange(n) / self.rate_hz
+        phase = (t / stride_s) % 1.0
+        # Joint and hip angles over one gait cycle, heel strike at phase 0, after the
+        # normative sagittal curves in Winter (2009), Fig. 4.20 (simplified).
+        knots = np.array([0.0, 0.15, 0.4, 0.62, 0.73, 0.9, 1.0])
+        if self.joint == "knee":
+            theta_knots = [5.0, 18.0, 5.0, 40.0, 60.0, 25.0, 5.0]
+            phi_knots = [25.0, 20.0, 0.0, -10.0, 15.0, 28.0, 25.0]
+        elif self.joint == "ankle":
+            theta_knots = [0.0, -5.0, 10.0, -15.0, -5.0, 0.0, 0.0]
+            phi_knots = [0.0, 10.0, 25.0, 35.0, 10.0, -10.0, 0.0]
+        else:  # arm swing with a slightly flexed elbow
+            theta_knots = [20.0, 25.0, 30.0, 35.0, 30.0, 25.0, 20.0]
+            phi_knots = [-15.0, -10.0, 5.0, 15.0, 10.0, -5.0, -15.0]
+        theta = CubicSpline(knots, theta_knots, bc_type="periodic")(phase)
+        phi = CubicSpline(knots, phi_knots, bc_type="periodic")(phase)
+        # Fade the gait in and out over one stride so speeds stay continuous.
+        fade = np.clip(np.minimum(t, seconds - t) / stride_s, 0.0, 1.0)
+        fade = fade * fade * (3 - 2 * fade)
+        theta = self._posture.theta_deg + fade * (theta - theta_knots[0])
+        phi = self._posture.phi_deg + fade * (phi - phi_knots[0])
+        # Walk a gentle curve so that heading changes too.
+        psi_rate = fade * rng.uniform(-15.0, 15.0)
+        self._append(theta, phi, psi_rate_dps=psi_rate, free=True)
+
+    def _add_jerks(
+        self, theta: npt.NDArray[np.float64], phi: npt.NDArray[np.float64], n_jerks: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        rng = self.rng
+        margin = self._samples(1.5)
+        spacing = self._samples(3.0)
+        candidates = [(a + margin, b - margin) for a, b in self._free if b - a > 2 * margin + 1]
+        if not candidates:
+            return theta, phi
+        weights = np.array([b - a for a, b in candidates], dtype=float)
+        placed: list[int] = []
+        for _ in range(50 * n_jerks):
+            if len(placed) == n_jerks:
+                break
+            a, b = candidates[rng.choice(len(candidates), p=weights / weights.sum())]
+            at = int(rng.integers(a, b))
+            if all(abs(at - p) > spacing for p in placed):
+                placed.append(at)
+        theta = theta.copy()
+        phi = phi.copy()
+        for at in placed:
+            # A sudden jerk: a gamma-shaped excursion (fast rise, slower return).
+            # Involuntary jerks of spastic limbs peak within ~50-100 ms (Granat & Edmond
+            # 1999, Med Eng Phys 21:103 report accelerations far above voluntary movement).
+            rise_s = rng.uniform(0.04, 0.08)
+            if self.joint == "ankle":
+                amplitude = rng.uniform(10.0, 25.0) * rng.choice([-1.0, 1.0])
+            else:
+                amplitude = rng.uniform(15.0, 40.0) * rng.choice([-1.0, 1.0])
+                if theta[at] < 20.0:
+                    amplitude = abs(amplitude)  # a straight joint can only flex
+            n = self._samples(rise_s * 8)
+            u = np.arange(n) / (rise_s * self.rate_hz)
+            pulse = u * u * np.exp(2.0 * (1.0 - u))
+            end = min(at + n, len(theta))
+            theta[at:end] += amplitude * pulse[: end - at]
+            phi[at:end] += 0.4 * amplitude * pulse[: end - at]
+            above = np.flatnonzero(pulse[: end - at] >= 0.05)
+            self.jerks.append(_Jerk(at + int(above[0]), at + int(above[-1])))
+        return theta, phi
+
+
+@dataclass(frozen=True, slots=True)
+class _NsOf:
+    t0_ns: int
+    rate_hz: float
+
+    def __call__(self, index: int) -> int:
+        return self.t0_ns + round(index * NS_PER_S / self.rate_hz)
+
+
+def _min_jerk(x0: float, x1: float, n: int) -> npt.NDArray[np.float64]:
+    """Minimum-jerk path from x0 to x1 in n samples (Flash & Hogan 1985, J Neurosci 5:1688)."""
+    s = np.arange(n) / max(n - 1, 1)
+    return x0 + (x1 - x0) * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+def _random_rotation(rng: np.random.Generator, max_deg: float) -> Rotation:
+    axis = rng.normal(size=3)
+    axis /= np.linalg.norm(axis)
+    return Rotation.from_rotvec(axis * math.radians(rng.uniform(0.5, 1.0) * max_deg))
+
+
+@dataclass(frozen=True, slots=True)
+class _Kinematics:
+    rot_prox: Rotation
+    rot_dist: Rotation
+    omega_prox_dps: npt.NDArray[np.float64]
+    omega_dist_dps: npt.NDArray[np.float64]
+    acc_prox_g: npt.NDArray[np.float64]
+    acc_dist_g: npt.NDArray[np.float64]
+
+
+def _kinematics(
+    joint: Joint,
+    theta_deg: npt.NDArray[np.float64],
+    phi_deg: npt.NDArray[np.float64],
+    psi_deg: npt.NDArray[np.float64],
+    rate_hz: float,
+) -> _Kinematics:
+    """Segment orientations, body-frame angular velocities and specific forces.
+
+    R_prox = Rz(psi) · B · Ry(phi) and R_dist = R_prox · Ry(theta) · D, where B points
+    the proximal segment (its x axis) straight down and D is the neutral relative pose
+    (the foot sits at 90° to the shank).
+    """
+    dt = 1.0 / rate_hz
+    base = Rotation.from_euler("y", 90.0, degrees=True)  # segment x axis to earth -z
+    neutral = Rotation.from_euler("y", -90.0 if joint == "ankle" else 0.0, degrees=True)
+    r_psi = Rotation.from_euler("z", psi_deg[:, None], degrees=True)
+    r_phi = Rotation.from_euler("y", -phi_deg[:, None], degrees=True)  # hip/shoulder flexion forward
+    r_theta = Rotation.from_euler("y", theta_deg[:, None], degrees=True)
+    rot_prox = r_psi * base * r_phi
+    rot_dist = rot_prox * r_theta * neutral
+
+    z = np.zeros_like(theta_deg)
+    dpsi = np.stack([z, z, np.gradient(psi_deg, dt)], axis=1)
+    dphi = np.stack([z, -np.gradient(phi_deg, dt), z], axis=1)
+    dtheta = np.stack([z, np.gradient(theta_deg, dt), z], axis=1)
+    omega_prox = (base * r_phi).inv().apply(dpsi) + dphi
+    omega_dist = neutral.inv().apply(r_theta.inv().apply(omega_prox) + dtheta)
+
+    len_prox, len_dist = _SEGMENT_LENGTHS_M[joint]
+    # Sensors sit mid-segment, 5 cm off the bone axis on the skin.
+    hip = np.zeros((len(theta_deg), 3))
+    pos_prox = hip + rot_prox.apply([len_prox / 2, 0.0, 0.05])
+    joint_pos = hip + rot_prox.apply([len_prox, 0.0, 0.0])
+    pos_dist = joint_pos + rot_dist.apply([len_dist / 2, 0.0, 0.05])
+    up = np.array([0.0, 0.0, 1.0])
+    accs = []
+    for rot, pos in ((rot_prox, pos_prox), (rot_dist, pos_dist)):
+        lin = np.gradient(np.gradient(pos, dt, axis=0), dt, axis=0) / STANDARD_GRAVITY_M_S2
+        accs.append(rot.inv().apply(lin + up))
+    return _Kinematics(rot_prox, rot_dist, omega_prox, omega_dist, accs[0], accs[1])
