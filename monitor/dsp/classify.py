@@ -26,8 +26,10 @@ FloatArray = npt.NDArray[np.floating]
 
 MODULATION_BAND_HZ = (0.5, 20.0)
 RHYTHM_HALF_WIDTH_HZ = 0.5
-# Zero-padding to at least this many points puts spectral bins below 0.03 Hz at 100 Hz.
+# Zero-padding to at least this many points puts spectral bins below 0.03 Hz at 100 Hz,
+# for the rhythm's frequency; judging whether a window is rhythmic needs only 0.1 Hz.
 MIN_FFT_POINTS = 4096
+SCORE_FFT_POINTS = 1024
 # Share of clonic windows above which a spasm is clonus, below which it is tonic.
 CLONUS_SHARE = 0.7
 TONIC_SHARE = 0.3
@@ -74,9 +76,9 @@ def classify_envelope(envelope_mv: FloatArray, rate_hz: float, params: EmgParams
     return Morphology(kind, rhythm_hz)
 
 
-def _spectra(segments: FloatArray, rate_hz: float) -> tuple[FloatArray, FloatArray]:
+def _spectra(segments: FloatArray, rate_hz: float, min_points: int) -> tuple[FloatArray, FloatArray]:
     n = segments.shape[-1]
-    n_fft = max(MIN_FFT_POINTS, 1 << (4 * n - 1).bit_length())
+    n_fft = max(min_points, 1 << (4 * n - 1).bit_length())
     centred = segments - segments.mean(axis=-1, keepdims=True)
     tapered = centred * np.hanning(n)
     power = np.abs(np.fft.rfft(tapered, n_fft, axis=-1)) ** 2
@@ -84,7 +86,7 @@ def _spectra(segments: FloatArray, rate_hz: float) -> tuple[FloatArray, FloatArr
 
 
 def _rhythm_scores(segments: FloatArray, rate_hz: float, params: EmgParams) -> FloatArray:
-    freqs, power = _spectra(segments, rate_hz)
+    freqs, power = _spectra(segments, rate_hz, SCORE_FFT_POINTS)
     low, high = params.clonus_band_hz
     band = (freqs >= low) & (freqs <= high)
     peak_hz = freqs[band][np.argmax(power[:, band], axis=1)]
@@ -99,7 +101,7 @@ def _rhythm_scores(segments: FloatArray, rate_hz: float, params: EmgParams) -> F
 
 def _rhythm_hz(envelope_mv: FloatArray, rate_hz: float, params: EmgParams) -> float:
     """Frequency of the rhythm, refined by parabolic interpolation of the log spectrum."""
-    freqs, power = _spectra(envelope_mv[None, :], rate_hz)
+    freqs, power = _spectra(envelope_mv[None, :], rate_hz, MIN_FFT_POINTS)
     spectrum = power[0]
     low, high = params.clonus_band_hz
     band = np.flatnonzero((freqs >= low) & (freqs <= high))

@@ -86,12 +86,10 @@ class Conditioner:
     """Stateful notch + band-pass over (channels, n) float32 blocks."""
 
     def __init__(self, design: ConditioningDesign, channels: int) -> None:
-        self._notch_sos = design.notch_sos.astype(np.float32)
-        self._bandpass_sos = design.bandpass_sos.astype(np.float32)
-        self._notch_zi: Float32Array | None = None
-        self._bandpass_zi: Float32Array | None = None
+        # One cascade: notches then band-pass, a single pass over the samples.
+        self._sos = np.concatenate([design.notch_sos, design.bandpass_sos]).astype(np.float32)
+        self._zi: Float32Array | None = None
         self._last_finite = np.zeros(channels, dtype=np.float32)
-        self._started = False
 
     def process(self, x: Float32Array) -> tuple[Float32Array, BoolArray | None]:
         """Condition one block.
@@ -111,21 +109,13 @@ class Conditioner:
         """
         if x.shape[1] == 0:
             return x, None
-        nonfinite = _repair_nonfinite(x, self._last_finite)
+        nonfinite = None if np.isfinite(x.sum()) else _repair_nonfinite(x, self._last_finite)
         self._last_finite = x[:, -1].copy()
-        if not self._started:
-            # Start the filters in steady state on the first value: no start-up transient
-            # that would look like a burst.
-            self._notch_zi = steady_state_zi(self._notch_sos, x[:, 0])
-            self._bandpass_zi = steady_state_zi(self._bandpass_sos, x[:, 0])
-            self._started = True
-        assert self._notch_zi is not None
-        assert self._bandpass_zi is not None
-        if self._notch_sos.shape[0]:
-            notched, self._notch_zi = signal.sosfilt(self._notch_sos, x, axis=-1, zi=self._notch_zi)
-        else:
-            notched = x
-        emg, self._bandpass_zi = signal.sosfilt(self._bandpass_sos, notched, axis=-1, zi=self._bandpass_zi)
+        if self._zi is None:
+            # Start in steady state on the first value: no start-up transient that would
+            # look like a burst.
+            self._zi = steady_state_zi(self._sos, x[:, 0])
+        emg, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
         return emg, nonfinite
 
 

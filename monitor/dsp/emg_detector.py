@@ -38,7 +38,7 @@ MIN_SAMPLE_RATE_HZ = 100.0
 MAX_SAMPLE_RATE_HZ = 20_000.0
 # Input is gathered into blocks of about this length before it is processed: per-call
 # overhead then stays negligible for 100 ms frames, and results do not depend on it.
-PROCESS_BLOCK_S = 1.0
+PROCESS_BLOCK_S = 2.0
 # A flat line shorter than this is not reported as a detached electrode.
 MIN_ELECTRODE_OFF_S = 0.2
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
@@ -207,11 +207,11 @@ class SpasmDetector:
         """Process what is pending and close every open burst and spasm."""
         self._run_pending()
         for ch, state in enumerate(self._state):
-            runs = state.detection.close()
+            runs = state.detection.close(self._position)
             for start, stop, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
                 self._add_burst(state, int(start), int(stop), bool(hit))
             for issue, tracker in state.quality.items():
-                closed = tracker.close()
+                closed = tracker.close(self._position)
                 self._quality_runs(ch, issue, closed.start, closed.stop)
             self._finalise(ch, final=True)
 
@@ -282,26 +282,25 @@ class SpasmDetector:
         m = block.envelope_mv.shape[1]
         if m == 0:
             return
-        flat = (block.raw_max_mv - block.raw_min_mv) < p.flat_ptp_mv
+        flat = block.flat
         baseline, summary = self._baseline.process(block.envelope_mv, flat | block.nonfinite)
         with np.errstate(invalid="ignore"):
             on = block.smooth_mv > p.on_x_baseline * baseline
             off = block.smooth_mv > p.off_x_baseline * baseline
-        issues: dict[str, BoolArray] = {"electrode_off": flat, "nonfinite": block.nonfinite}
-        if p.full_scale_mv is not None:
-            level = np.float32(0.999 * p.full_scale_mv)
-            issues["clipping"] = (block.raw_max_mv >= level) | (block.raw_min_mv <= -level)
-        else:
-            issues["clipping"] = np.zeros_like(flat)
+        issues = {"electrode_off": flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
         self._append_history(block, baseline, flat | block.nonfinite)
         self._position += m
+        offset = self._position - m
+        active = {issue: np.asarray(mask.any(axis=1)) for issue, mask in issues.items()}
         for ch, state in enumerate(self._state):
-            runs = state.detection.process(off[ch], on[ch])
+            runs = state.detection.process(off[ch], offset, on[ch])
             for a, b, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
                 self._add_burst(state, int(a), int(b), bool(hit))
             for issue, mask in issues.items():
-                closed = state.quality[issue].process(mask[ch])
-                self._quality_runs(ch, issue, closed.start, closed.stop)
+                tracker = state.quality[issue]
+                if active[issue][ch] or tracker.open_start is not None:
+                    closed = tracker.process(mask[ch], offset)
+                    self._quality_runs(ch, issue, closed.start, closed.stop)
             self._finalise(ch, final=False)
         self._envelope_records(summary)
         self._trim_history()
@@ -368,6 +367,8 @@ class SpasmDetector:
         lo = max(start - 2 * g, self._history_start)
         hi = min(stop + 2 * g, self._position)
         flags = self._artefact_hist[ch, lo - self._history_start : hi - self._history_start]
+        if not flags.any():
+            return False
         if g:
             flags = np.convolve(flags, np.ones(2 * g + 1), mode="same") > 0
         inside = flags[start - lo : stop - lo]

@@ -53,8 +53,9 @@ class EnvelopeBlock:
     diff_power_mv2 : mean square of its first difference within each block, mV².
     lowband_power_mv2 : mean square of the raw signal's 1.5–10 Hz band, mV² (only below
         ``MOTION_RMS_FREQUENCY_MIN_RATE_HZ``; zeros above).
-    raw_max_mv, raw_min_mv : extremes of the raw signal in each block, mV.
-    nonfinite : whether any raw sample in the block was NaN or inf.
+    flat : the raw signal did not move (summed steps below ``flat_ptp_mv``): electrode off.
+    clipped : a raw sample reached ``full_scale_mv``.
+    nonfinite : a raw sample was NaN or inf.
     """
 
     envelope_mv: Float32Array
@@ -62,8 +63,8 @@ class EnvelopeBlock:
     power_mv2: Float32Array
     diff_power_mv2: Float32Array
     lowband_power_mv2: Float32Array
-    raw_max_mv: Float32Array
-    raw_min_mv: Float32Array
+    flat: BoolArray
+    clipped: BoolArray
     nonfinite: BoolArray
 
 
@@ -81,16 +82,17 @@ class EnvelopeStage:
         bandwidth_hz = band_hz[1] - band_hz[0]
         smoothing_s = params.smoothing_s * np.sqrt(max(1.0, REFERENCE_BANDWIDTH_HZ / bandwidth_hz))
         self.smoothing_samples = max(1, round(smoothing_s * self.rate_hz))
-        self._smooth_taps = np.full(self.smoothing_samples, 1.0 / self.smoothing_samples, np.float32)
-        self._smooth_zi = np.zeros((channels, self.smoothing_samples - 1), dtype=np.float32)
+        self._smooth_history = np.zeros((channels, self.smoothing_samples - 1), dtype=np.float32)
         self._lowband_sos: Float32Array | None = None
         self._lowband_zi: Float32Array | None = None
         if sample_rate_hz < MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
             self._lowband_sos = signal.butter(
                 2, MOTION_BAND_HZ, btype="bandpass", fs=sample_rate_hz, output="sos"
             ).astype(np.float32)
-        self._leftover: tuple[Float32Array, ...] | None = None
-        self._leftover_nonfinite: BoolArray | None = None
+        self._leftover: dict[str, Float32Array] = {}
+        self._last_raw: Float32Array | None = None
+        self._flat_ptp_mv = params.flat_ptp_mv
+        self._clip_level_mv = None if params.full_scale_mv is None else 0.999 * params.full_scale_mv
         self._last_emg: Float32Array | None = None
         # Delay of the envelope behind the muscle, s: half a boxcar, the low-pass group
         # delay at low frequency, and half the moving average.
@@ -114,64 +116,85 @@ class EnvelopeStage:
             Band-passed EMG, mV.
         nonfinite : ndarray of bool, shape (channels, n), or None
         """
-        power = emg * emg
-        previous = emg[:, :1] if self._last_emg is None else self._last_emg
-        step = np.diff(emg, axis=1, prepend=previous)
-        diff_power = step * step
-        if emg.shape[1]:
-            self._last_emg = emg[:, -1:]
+        channels, n = raw.shape
+        if n == 0:
+            empty = np.zeros((channels, 0), np.float32)
+            return EnvelopeBlock(
+                empty, empty, empty, empty, empty, empty.astype(bool), *(empty.astype(bool),) * 2
+            )
+        if self._last_raw is None:
+            self._last_raw, self._last_emg = raw[:, :1], emg[:, :1]
+        raw_step = _step(raw, self._last_raw)
+        diff_power = _step(emg, self._last_emg)
+        series: dict[str, Float32Array] = {
+            "raw_step": np.abs(raw_step, out=raw_step),
+            "diff_power": np.square(diff_power, out=diff_power),
+            "power": np.square(emg),
+        }
+        self._last_raw, self._last_emg = raw[:, -1:], emg[:, -1:]
         if self._lowband_sos is not None:
             if self._lowband_zi is None:
                 self._lowband_zi = steady_state_zi(self._lowband_sos, raw[:, 0])
             lowband, self._lowband_zi = signal.sosfilt(self._lowband_sos, raw, axis=-1, zi=self._lowband_zi)
-            lowband_power = lowband * lowband
-        else:
-            lowband_power = np.zeros((raw.shape[0], 0), np.float32)
-        nf = nonfinite if nonfinite is not None else np.zeros(raw.shape, dtype=bool)
-        if self._leftover is not None:
-            assert self._leftover_nonfinite is not None
-            raw, power, diff_power, lowband_power = (
-                np.concatenate([old, new], axis=1)
-                for old, new in zip(self._leftover, (raw, power, diff_power, lowband_power), strict=True)
-            )
-            nf = np.concatenate([self._leftover_nonfinite, nf], axis=1)
-        d = self.decimation
-        channels, n = raw.shape
-        m = n // d
-        whole = m * d
-        if whole < n:
-            self._leftover = tuple(
-                a[:, whole:] if a.shape[1] else a for a in (raw, power, diff_power, lowband_power)
-            )
-            self._leftover_nonfinite = nf[:, whole:]
-        else:
-            self._leftover = self._leftover_nonfinite = None
-        shape = (channels, m, d)
-        block_power = power[:, :whole].reshape(shape).mean(axis=2, dtype=np.float32)
-        block_diff_power = diff_power[:, :whole].reshape(shape).mean(axis=2, dtype=np.float32)
-        if lowband_power.shape[1]:
-            block_lowband = lowband_power[:, :whole].reshape(shape).mean(axis=2, dtype=np.float32)
-        else:
-            block_lowband = np.zeros((channels, m), np.float32)
-        raw_blocks = raw[:, :whole].reshape(shape)
-        raw_max = raw_blocks.max(axis=2) if m else np.zeros((channels, 0), np.float32)
-        raw_min = raw_blocks.min(axis=2) if m else np.zeros((channels, 0), np.float32)
-        nonfinite_any: BoolArray = np.asarray(nf[:, :whole].reshape(shape).any(axis=2))
-
+            series["lowband_power"] = np.square(lowband)
+        if nonfinite is not None:
+            series["nonfinite"] = nonfinite.astype(np.float32)
+        if self._clip_level_mv is not None:
+            series["clipped"] = (np.abs(raw) >= self._clip_level_mv).astype(np.float32)
+        means = self._block_means(series, channels, n)
+        m = means["power"].shape[1]
+        zeros = np.zeros((channels, m), np.float32)
         smoothed_power, self._lowpass_zi = signal.sosfilt(
-            self._lowpass_sos, block_power, axis=-1, zi=self._lowpass_zi
+            self._lowpass_sos, means["power"], axis=-1, zi=self._lowpass_zi
         )
         envelope = np.sqrt(np.maximum(smoothed_power, 0.0, dtype=np.float32))
-        smooth, self._smooth_zi = signal.lfilter(
-            self._smooth_taps, [np.float32(1.0)], envelope, axis=-1, zi=self._smooth_zi
-        )
+        smooth = self._moving_average(envelope)
         return EnvelopeBlock(
             envelope.astype(np.float32, copy=False),
             smooth.astype(np.float32, copy=False),
-            block_power,
-            block_diff_power,
-            block_lowband,
-            raw_max,
-            raw_min,
-            nonfinite_any,
+            means["power"],
+            means["diff_power"],
+            means.get("lowband_power", zeros),
+            means["raw_step"] * self.decimation < self._flat_ptp_mv,
+            means.get("clipped", zeros) > 0,
+            means.get("nonfinite", zeros) > 0,
         )
+
+    def _moving_average(self, envelope: Float32Array) -> Float32Array:
+        """Causal moving average; the same additions in the same order whatever the chunking."""
+        w = self.smoothing_samples
+        padded = np.concatenate([self._smooth_history, envelope], axis=1)
+        self._smooth_history = padded[:, padded.shape[1] - (w - 1) :]
+        m = envelope.shape[1]
+        total = padded[:, :m].copy()
+        for lag in range(1, w):
+            total += padded[:, lag : lag + m]
+        total *= np.float32(1.0 / w)
+        return total
+
+    def _block_means(self, series: dict[str, Float32Array], channels: int, n: int) -> dict[str, Float32Array]:
+        """Block means of each (channels, n) series, carrying the partial block."""
+        if self._leftover:
+            carried = next(iter(self._leftover.values())).shape[1]
+            for name in series.keys() | self._leftover.keys():
+                old = self._leftover.get(name, np.zeros((channels, carried), np.float32))
+                new = series.get(name, np.zeros((channels, n), np.float32))
+                series[name] = np.concatenate([old, new], axis=1)
+            n += carried
+        d = self.decimation
+        m = n // d
+        whole = m * d
+        self._leftover = {name: a[:, whole:] for name, a in series.items()} if whole < n else {}
+        weights = np.full(d, 1.0 / d, np.float32)
+        return {
+            name: (np.ascontiguousarray(a[:, :whole]).reshape(-1, d) @ weights).reshape(channels, m)
+            for name, a in series.items()
+        }
+
+
+def _step(x: Float32Array, previous: Float32Array) -> Float32Array:
+    """First difference along time, the first step taken from ``previous`` (channels, 1)."""
+    step = np.empty_like(x)
+    np.subtract(x[:, 1:], x[:, :-1], out=step[:, 1:])
+    np.subtract(x[:, :1], previous, out=step[:, :1])
+    return step

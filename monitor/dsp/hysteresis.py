@@ -41,21 +41,22 @@ class RunTracker:
 
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
+        self.position = 0
         self.open_start: int | None = None
         self.open_hit = False
-        self.position = 0
 
-    def process(self, mask: BoolArray, secondary: BoolArray | None = None) -> Runs:
-        """Consume ``mask`` (shape (m,)); return the runs that closed inside it.
+    def process(self, mask: BoolArray, offset: int, secondary: BoolArray | None = None) -> Runs:
+        """Consume ``mask`` (shape (m,)), whose first sample has absolute index ``offset``;
+        return the runs that closed inside it.
 
         ``secondary`` (shape (m,)) marks samples that make a run "hit" (for hysteresis:
-        above the *on* threshold).
+        above the *on* threshold). Chunks must be consecutive; a chunk with no True and
+        no open run may be skipped.
         """
         m = mask.size
-        offset = self.position
-        self.position += m
-        if m == 0:
-            return _no_runs()
+        self.position = offset + m
+        if m == 0 or (self.open_start is None and not mask.any()):
+            return NO_RUNS
         was_open = self.open_start is not None
         padded = np.empty(m + 1, dtype=np.int8)
         padded[0] = was_open
@@ -83,10 +84,11 @@ class RunTracker:
         runs = Runs(starts[:closed] + offset, stops + offset, hits[:closed])
         return self._cut(runs)
 
-    def close(self) -> Runs:
-        """End of stream: close the open run at the current position."""
+    def close(self, position: int) -> Runs:
+        """End of stream: close the open run at absolute index ``position``."""
+        self.position = position
         if self.open_start is None:
-            return _no_runs()
+            return NO_RUNS
         runs = Runs(
             np.array([self.open_start], np.int64),
             np.array([self.position], np.int64),
@@ -114,10 +116,9 @@ class RunTracker:
             self.open_start += whole * limit
             self.open_hit = True
         if not pieces:
-            return _no_runs()
+            return NO_RUNS
         start, stop, hit = zip(*pieces, strict=True)
         return Runs(np.array(start, np.int64), np.array(stop, np.int64), np.array(hit, bool))
 
 
-def _no_runs() -> Runs:
-    return Runs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
+NO_RUNS = Runs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
