@@ -122,10 +122,8 @@ class EnvelopeStage:
             return EnvelopeBlock(
                 empty, empty, empty, empty, empty, empty.astype(bool), *(empty.astype(bool),) * 2
             )
-        if self._last_raw is None:
-            self._last_raw, self._last_emg = raw[:, :1], emg[:, :1]
-        raw_step = _step(raw, self._last_raw)
-        diff_power = _step(emg, self._last_emg)
+        raw_step = _step(raw, raw[:, :1] if self._last_raw is None else self._last_raw)
+        diff_power = _step(emg, emg[:, :1] if self._last_emg is None else self._last_emg)
         series: dict[str, Float32Array] = {
             "raw_step": np.abs(raw_step, out=raw_step),
             "diff_power": np.square(diff_power, out=diff_power),

@@ -445,12 +445,14 @@ class _Script:
     def _move_to(self, posture: _Posture) -> None:
         if posture == self._posture:
             return
+        # Patients settle for a few seconds before and after changing posture.
+        self._hold(3.0, sway=False)
         n = self._samples(2.5)
         theta = _min_jerk(self._posture.theta_deg, posture.theta_deg, n)
         phi = _min_jerk(self._posture.phi_deg, posture.phi_deg, n)
         self._append(theta, phi)
         self._posture = posture
-        self._hold(2.0, sway=False)
+        self._hold(3.0, sway=False)
 
     def _exercise_block(self) -> None:
         rng = self.rng
