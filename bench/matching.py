@@ -252,15 +252,11 @@ def format_confusion(matrix: npt.ArrayLike, labels: Sequence[Hashable]) -> str:
     first_width = max([len(corner), *(len(n) for n in names)])
     widths = [max([len(names[j]), *(len(cells[i][j]) for i in range(k))]) for j in range(k)]
     lines = [
-        "  ".join(
-            [corner.rjust(first_width), *(n.rjust(w) for n, w in zip(names, widths, strict=True))]
-        )
+        "  ".join([corner.rjust(first_width), *(n.rjust(w) for n, w in zip(names, widths, strict=True))])
     ]
     for name, row in zip(names, cells, strict=True):
         lines.append(
-            "  ".join(
-                [name.rjust(first_width), *(c.rjust(w) for c, w in zip(row, widths, strict=True))]
-            )
+            "  ".join([name.rjust(first_width), *(c.rjust(w) for c, w in zip(row, widths, strict=True))])
         )
     return "\n".join(lines)
 
@@ -303,17 +299,13 @@ def _as_intervals(intervals: Sequence[tuple[float, float]] | FloatArray, name: s
     if array.size == 0:
         return np.empty((0, 2), dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(
-            f"{name} must be a sequence of (onset_s, offset_s) pairs, got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must be a sequence of (onset_s, offset_s) pairs, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds a non-finite onset or offset")
     backwards = np.flatnonzero(array[:, 1] < array[:, 0])
     if backwards.size:
         i = int(backwards[0])
-        raise ValueError(
-            f"{name}[{i}] ends before it starts: onset {array[i, 0]} s > offset {array[i, 1]} s"
-        )
+        raise ValueError(f"{name}[{i}] ends before it starts: onset {array[i, 0]} s > offset {array[i, 1]} s")
     return array
 
 

@@ -281,9 +281,7 @@ def _import_peer(module: str) -> Any:
     try:
         imported: ModuleType = importlib.import_module(module)
     except ImportError as error:
-        raise RuntimeError(
-            f"peer detector {module!r} is unavailable ({error}); {_INSTALL_ADVICE}"
-        ) from error
+        raise RuntimeError(f"peer detector {module!r} is unavailable ({error}); {_INSTALL_ADVICE}") from error
     return imported
 
 

@@ -20,8 +20,11 @@ if [ -z "$python_bin" ]; then
 fi
 if [ ! -x .venv/bin/python ]; then
     if ! "$python_bin" -m venv .venv 2>/dev/null; then
-        echo "creating the virtual environment failed; installing python3-venv" >&2
-        apt-get install -y python3-venv >/dev/null
+        rm -rf .venv
+        echo "python3 -m venv failed; installing Debian's python3-venv" >&2
+        sudo_cmd=""
+        [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+        $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq python3-venv >/dev/null
         "$python_bin" -m venv .venv
     fi
 fi

@@ -33,9 +33,7 @@ def _brute_force_best(
     for k in range(1, min(n, m) + 1):
         for rows in itertools.combinations(range(n), k):
             for cols in itertools.permutations(range(m), k):
-                overlaps = [
-                    _overlap_s(true[r], detected[c]) for r, c in zip(rows, cols, strict=True)
-                ]
+                overlaps = [_overlap_s(true[r], detected[c]) for r, c in zip(rows, cols, strict=True)]
                 if all(o > 0 for o in overlaps):
                     best = max(best, (k, sum(overlaps)))
     return best
@@ -147,9 +145,9 @@ def test_malformed_intervals_are_rejected(bad: list[tuple[float, ...]]) -> None:
         match_events(bad, [(0.0, 1.0)])  # type: ignore[arg-type]
 
 
-_interval = st.tuples(
-    st.floats(0.0, 20.0, allow_nan=False), st.floats(0.0, 5.0, allow_nan=False)
-).map(lambda start_length: (start_length[0], start_length[0] + start_length[1]))
+_interval = st.tuples(st.floats(0.0, 20.0, allow_nan=False), st.floats(0.0, 5.0, allow_nan=False)).map(
+    lambda start_length: (start_length[0], start_length[0] + start_length[1])
+)
 
 
 @settings(max_examples=300, deadline=None)
