@@ -106,7 +106,7 @@ def validate_emg(emg_mv: npt.ArrayLike) -> Float32Array:
 class _Channel:
     detection: RunTracker
     quality: dict[str, RunTracker]
-    bursts: deque[tuple[int, int]]
+    bursts: deque[tuple[int, int, bool]]  # start, stop, reached the on threshold
     event: tuple[int, int] | None = None
     last_offset: int = -(10**12)
 
@@ -252,6 +252,7 @@ class SpasmDetector:
         self._envelope_hist = empty
         self._smooth_hist = empty
         self._baseline_hist = np.zeros((self.channels, 0))
+        self._edge_hist = np.zeros((self.channels, 0))
         self._power_hist = empty
         self._diff_power_hist = empty
         self._lowband_hist = empty
@@ -283,12 +284,13 @@ class SpasmDetector:
         if m == 0:
             return
         flat = block.flat
-        baseline, summary = self._baseline.process(block.envelope_mv, flat | block.nonfinite)
+        baseline, spread, summary = self._baseline.process(block.smooth_mv, flat | block.nonfinite)
         with np.errstate(invalid="ignore"):
             on = block.smooth_mv > p.on_x_baseline * baseline
             off = block.smooth_mv > p.off_x_baseline * baseline
         issues = {"electrode_off": flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
-        self._append_history(block, baseline, flat | block.nonfinite)
+        edge = baseline * np.fmax(p.edge_x_baseline, spread)
+        self._append_history(block, baseline, edge, flat | block.nonfinite)
         self._position += m
         offset = self._position - m
         active = {issue: np.asarray(mask.any(axis=1)) for issue, mask in issues.items()}
@@ -306,25 +308,30 @@ class SpasmDetector:
         self._trim_history()
 
     def _add_burst(self, state: _Channel, start: int, stop: int, hit: bool) -> None:
-        if hit and stop - start >= self._min_burst_samples:
-            state.bursts.append((start, stop))
+        # A run above *off* that never reached *on* cannot start a spasm, but continues one:
+        # hysteresis carried from the burst to the spasm, so a weak clonic beat does not
+        # split a clonus in two.
+        if stop - start >= self._min_burst_samples:
+            state.bursts.append((start, stop, hit))
 
     def _finalise(self, ch: int, final: bool) -> None:
         state = self._state[ch]
         horizon = self._position
         while state.bursts and (final or state.bursts[0][1] + self._lookahead <= horizon):
-            start, stop = state.bursts.popleft()
+            start, stop, strong = state.bursts.popleft()
+            continues = state.event is not None and start - state.event[1] <= self._merge_samples
+            if not strong and not continues:
+                continue
             if self._lost_signal(ch, start, stop):
                 continue
-            if self._is_motion(ch, start, stop):
+            # A knock is judged alone; a short burst within a spasm is one of its beats.
+            if not continues and self._is_motion(ch, start, stop):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
-            if (
-                state.event is not None
-                and start - state.event[1] <= self._merge_samples
-                and stop - state.event[0] <= self._max_event_samples
-            ):
+            if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
                 state.event = (state.event[0], max(state.event[1], stop))
+                continue
+            if not strong:
                 continue
             if state.event is not None:
                 self._emit(ch, *state.event)
@@ -379,11 +386,12 @@ class SpasmDetector:
         h0 = self._history_start
         smooth = self._smooth_hist[ch]
         baseline = self._baseline_hist[ch]
+        edge = self._edge_hist[ch]
         lo = max(start - self._edge_samples, h0, self._state[ch].last_offset)
-        before = smooth[lo - h0 : start - h0] <= p.edge_x_baseline * baseline[lo - h0 : start - h0]
+        before = smooth[lo - h0 : start - h0] <= edge[lo - h0 : start - h0]
         onset = lo + int(np.flatnonzero(before)[-1]) + 1 if before.any() else lo
         hi = min(stop + self._edge_samples, self._position)
-        after = smooth[stop - h0 : hi - h0] <= p.edge_x_baseline * baseline[stop - h0 : hi - h0]
+        after = smooth[stop - h0 : hi - h0] <= edge[stop - h0 : hi - h0]
         offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
         self._state[ch].last_offset = offset
         envelope = self._envelope_hist[ch, onset - h0 : offset - h0].astype(np.float64)
@@ -393,8 +401,8 @@ class SpasmDetector:
         peak, mean = float(envelope.max()), float(envelope.mean())
         self._events.append(
             SpasmEvent(
-                onset_ns=self._time_of_envelope(onset),
-                offset_ns=self._time_of_envelope(offset),
+                onset_ns=self._time_of_envelope(onset, edge="onset"),
+                offset_ns=self._time_of_envelope(offset, edge="offset"),
                 kind=morphology.kind,
                 channel=ch,
                 peak_mv=peak,
@@ -417,17 +425,15 @@ class SpasmDetector:
                 continue
             fields: dict[str, float | int | str | bool] = {
                 "duration_s": duration_s,
-                "offset_ns": self._time_of_envelope(b, centre=False),
+                "offset_ns": self._time_of_envelope(b),
             }
             tags = {**self.tags, "issue": issue, "channel": str(ch)}
-            self._records.append(
-                Record("signal_quality", self._time_of_envelope(a, centre=False), fields, tags)
-            )
+            self._records.append(Record("signal_quality", self._time_of_envelope(a), fields, tags))
 
     def _envelope_records(self, summary: BlockSummary) -> None:
         block = self._baseline.block_samples
         for j in range(summary.rms_mv.shape[1]):
-            time_ns = self._time_of_envelope((summary.first_block + j) * block, centre=False)
+            time_ns = self._time_of_envelope((summary.first_block + j) * block)
             for ch in range(self.channels):
                 fields: dict[str, float | int | str | bool] = {"rms_mv": float(summary.rms_mv[ch, j])}
                 base = float(summary.baseline_mv[ch, j])
@@ -436,10 +442,13 @@ class SpasmDetector:
                 tags = {**self.tags, "channel": str(ch)}
                 self._records.append(Record("emg_envelope", time_ns, fields, tags))
 
-    def _append_history(self, block: EnvelopeBlock, baseline: Float64Array, artefact: BoolArray) -> None:
+    def _append_history(
+        self, block: EnvelopeBlock, baseline: Float64Array, edge: Float64Array, artefact: BoolArray
+    ) -> None:
         self._envelope_hist = np.concatenate([self._envelope_hist, block.envelope_mv], axis=1)
         self._smooth_hist = np.concatenate([self._smooth_hist, block.smooth_mv], axis=1)
         self._baseline_hist = np.concatenate([self._baseline_hist, baseline], axis=1)
+        self._edge_hist = np.concatenate([self._edge_hist, edge], axis=1)
         self._power_hist = np.concatenate([self._power_hist, block.power_mv2], axis=1)
         self._diff_power_hist = np.concatenate([self._diff_power_hist, block.diff_power_mv2], axis=1)
         self._lowband_hist = np.concatenate([self._lowband_hist, block.lowband_power_mv2], axis=1)
@@ -461,6 +470,7 @@ class SpasmDetector:
         self._envelope_hist = self._envelope_hist[:, cut:]
         self._smooth_hist = self._smooth_hist[:, cut:]
         self._baseline_hist = self._baseline_hist[:, cut:]
+        self._edge_hist = self._edge_hist[:, cut:]
         self._power_hist = self._power_hist[:, cut:]
         self._diff_power_hist = self._diff_power_hist[:, cut:]
         self._lowband_hist = self._lowband_hist[:, cut:]
@@ -471,10 +481,12 @@ class SpasmDetector:
         assert self._anchor_ns is not None
         return self._anchor_ns + round(index * NS_PER_S / self.sample_rate_hz)
 
-    def _time_of_envelope(self, index: int, centre: bool = True) -> int:
-        """UTC of envelope sample ``index``: the start of its block of raw samples or, with
-        ``centre``, the block's centre corrected for the envelope's delay."""
+    def _time_of_envelope(self, index: int, edge: str | None = None) -> int:
+        """UTC of envelope sample ``index``: the start of its block of raw samples or, for a
+        spasm ``edge`` ("onset" or "offset"), the block's centre corrected for the delay of
+        that edge in the envelope."""
         d = self._envelope.decimation
-        if not centre:
+        if edge is None:
             return self._time_of_raw(index * d)
-        return self._time_of_raw(index * d + (d - 1) / 2) - round(self._envelope.delay_s * NS_PER_S)
+        delay_s = self._envelope.delay_s if edge == "onset" else self._envelope.offset_delay_s
+        return self._time_of_raw(index * d + (d - 1) / 2) - round(delay_s * NS_PER_S)
