@@ -39,7 +39,7 @@ def test_calibration_absorbs_a_strap_put_on_askew() -> None:
     remounted = [(askew_prox if k < 2 else askew_dist).inv().apply(values) for k, values in enumerate(args)]
     askew = joint_angle_deg(*remounted, rec.sample_rate_hz, "knee")
     assert np.sqrt(np.mean((askew - rec.angle_deg) ** 2)) < 2.0
-    assert np.sqrt(np.mean((askew - straight) ** 2)) < 0.75
+    assert np.sqrt(np.mean((askew - straight) ** 2)) < 1.5
 
 
 def test_angle_is_zero_in_the_neutral_pose_and_flexion_is_positive() -> None:

@@ -212,8 +212,6 @@ class RepetitionCounter:
         rest = open_set.start.value_deg
         reach = max(abs(pt.value_deg - rest) for pt in open_set.points)
         far = [pt for pt in open_set.points if abs(pt.value_deg - rest) >= 0.5 * reach]
-        for pt in far:
-            pt.far = True
         last = open_set.points[-1]
         before = open_set.points[-2] if len(open_set.points) > 1 else open_set.start
         first = open_set.points[0]
@@ -228,6 +226,8 @@ class RepetitionCounter:
         span = self._ring[np.arange(start, end + 1) % len(self._ring)]
         if len(far) < self.params.min_reps:
             return
+        for pt in far:  # a set's far extremes never start another set
+            pt.far = True
         summary = ExerciseSetSummary(
             start_index=start,
             end_index=end,

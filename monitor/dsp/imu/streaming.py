@@ -1,0 +1,298 @@
+"""Frame-in, record-out processors for the IMU half of the DSP.
+
+Both obey the DSP contract: ``process(frame) -> list[Record]`` and ``flush()``; any
+chunking of the same streams gives the same records as one frame per stream, and the
+state they carry is bounded (filter states, a calibration window, the longest set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.dsp.imu.alignment import StreamAligner
+from monitor.dsp.imu.calibration import JointCalibration, calibrate_joint
+from monitor.dsp.imu.joint_angle import HingeAngle
+from monitor.dsp.imu.joints import joint_spec
+from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmParams
+from monitor.dsp.imu.orientation import OrientationFilter, OrientationParams
+from monitor.dsp.imu.repetitions import RepetitionParams
+from monitor.dsp.imu.rom import RomProcessor
+from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
+
+FloatArray = npt.NDArray[np.float64]
+
+JOINT_ANGLE_MEASUREMENT = "joint_angle"
+GAP_MEASUREMENT = "imu_gap"
+# Joint angle is reported at 10 Hz: enough for the slowest clinical use (ROM trends)
+# and the dashboards, a tenth of the raw rate.
+ANGLE_STEP_NS = NS_PER_S // 10
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentStreams:
+    """The accelerometer and gyroscope streams of the IMU on one segment."""
+
+    acc: StreamId
+    gyr: StreamId
+
+
+class JointAngleProcessor:
+    """Joint angle, range of motion and repetitions from the IMUs on two segments.
+
+    Emits ``joint_angle`` records (field ``angle_deg``) stamped at every 100 ms UTC step
+    with the first sample at or after it (within one sample period), the
+    ``rom`` records of :class:`~monitor.dsp.imu.rom.RomProcessor`, and an ``imu_gap``
+    record (field ``duration_s``) for every stretch where a stream was missing; after a
+    gap the orientation filters restart from the accelerometer.
+
+    Parameters
+    ----------
+    proximal, distal : SegmentStreams
+        Streams of the IMU on the proximal and on the distal segment.
+    sample_rate_hz : float
+        Processing rate, Hz; all four streams are resampled onto it.
+    joint : {"knee", "elbow", "ankle"}
+    calibration : JointCalibration, optional
+        Calibration from an earlier session; by default the first ``calibration_s`` of
+        the stream (``neutral_s`` of neutral pose, then flexions) calibrates, and no
+        angle is emitted before that.
+    window_s : float
+        ROM window, s.
+    tags : dict, optional
+        Further low-cardinality tags for every record (side, patient).
+    """
+
+    def __init__(
+        self,
+        proximal: SegmentStreams,
+        distal: SegmentStreams,
+        sample_rate_hz: float,
+        joint: str = "knee",
+        *,
+        calibration: JointCalibration | None = None,
+        neutral_s: float = 3.0,
+        calibration_s: float = 14.0,
+        window_s: float = 60.0,
+        tags: dict[str, str] | None = None,
+        orientation_params: OrientationParams | None = None,
+        repetition_params: RepetitionParams | None = None,
+        max_gap_s: float | None = None,
+    ) -> None:
+        joint_spec(joint)
+        self._streams = {
+            (proximal.gyr, SensorKind.GYR): 0,
+            (proximal.acc, SensorKind.ACC): 1,
+            (distal.gyr, SensorKind.GYR): 2,
+            (distal.acc, SensorKind.ACC): 3,
+        }
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.joint = joint
+        self._tags = {"joint": joint} | (tags or {})
+        self._aligner = StreamAligner(4, sample_rate_hz, max_gap_s)
+        self._orientation_params = orientation_params
+        self._filters = self._new_filters()
+        self._neutral_s, self._calibration_s = neutral_s, calibration_s
+        self._hinge = None if calibration is None else HingeAngle(calibration)
+        self._pending_q: list[tuple[FloatArray, FloatArray]] = []
+        self._n_pending = 0
+        self._window_s = window_s
+        self._repetition_params = repetition_params
+        self._rom: RomProcessor | None = None
+        self._next_step = 0  # index of the next 100 ms step to report
+        self._gap_start: int | None = None
+        self._k_done = 0
+
+    def process(self, frame: Frame) -> list[Record]:
+        """Take one frame of any of the four streams; return the records now final."""
+        key = (frame.stream, frame.kind)
+        if key not in self._streams:
+            raise ValueError(f"frame of unexpected stream {frame.stream} ({frame.kind})")
+        if frame.channels != 3:
+            raise ValueError(f"IMU frames must have 3 channels, got {frame.channels}")
+        times = frame.t0_ns + np.round(np.arange(frame.n_samples) * (NS_PER_S / frame.sample_rate_hz)).astype(
+            np.int64
+        )
+        self._aligner.push(self._streams[key], times, frame.samples)
+        return self._run(*self._aligner.pull())
+
+    def flush(self) -> list[Record]:
+        """End of stream: everything still pending."""
+        records = self._run(*self._aligner.pull(final=True))
+        records += self._end_gap(self._k_done)
+        if self._hinge is None and self._n_pending:
+            records += self._calibrate_and_drain(force=True)
+        if self._rom is not None:
+            records += self._rom.flush()
+        return records
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _new_filters(self) -> tuple[OrientationFilter, OrientationFilter]:
+        p = self._orientation_params
+        return OrientationFilter(self.sample_rate_hz, p), OrientationFilter(self.sample_rate_hz, p)
+
+    def _run(self, first_k: int, columns: list[FloatArray]) -> list[Record]:
+        gyr_p, acc_p, gyr_d, acc_d = columns
+        n = gyr_p.shape[0]
+        if n == 0:
+            return []
+        valid: npt.NDArray[np.bool_] = ~np.isnan(np.hstack(columns)).any(axis=1)
+        records: list[Record] = []
+        # Runs of valid and missing grid points, in order.
+        edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
+        for lo, hi in zip(np.r_[0, edges], np.r_[edges, n], strict=True):
+            if valid[lo]:
+                records += self._end_gap(first_k + lo)
+                qp = self._filters[0].update(acc_p[lo:hi], gyr_p[lo:hi])
+                qd = self._filters[1].update(acc_d[lo:hi], gyr_d[lo:hi])
+                records += self._angles(first_k + lo, qp, qd)
+            else:
+                if self._gap_start is None:
+                    self._gap_start = first_k + lo
+                    self._filters = self._new_filters()
+                records += self._angles(first_k + lo, None, None, n_missing=hi - lo)
+        self._k_done = first_k + n
+        return records
+
+    def _end_gap(self, k: int) -> list[Record]:
+        if self._gap_start is None:
+            return []
+        start_ns, end_ns = (int(t) for t in self._aligner.grid_time_ns([self._gap_start, k]))
+        self._gap_start = None
+        fields: dict[str, FieldValue] = {"duration_s": (end_ns - start_ns) / NS_PER_S}
+        return [Record(GAP_MEASUREMENT, start_ns, fields, dict(self._tags))]
+
+    def _angles(
+        self, first_k: int, qp: FloatArray | None, qd: FloatArray | None, n_missing: int = 0
+    ) -> list[Record]:
+        if qp is None or qd is None:
+            n = n_missing
+            qp = qd = np.full((n, 4), np.nan)
+        if self._hinge is None:
+            self._pending_q.append((qp, qd))
+            self._n_pending += qp.shape[0]
+            if self._n_pending < round(self._calibration_s * self.sample_rate_hz):
+                return []
+            return self._calibrate_and_drain(force=False)
+        return self._emit_angles(first_k, qp, qd)
+
+    def _calibrate_and_drain(self, force: bool) -> list[Record]:
+        qp = np.concatenate([p for p, _ in self._pending_q])
+        qd = np.concatenate([d for _, d in self._pending_q])
+        self._pending_q, self._n_pending = [], 0
+        first_k = 0  # calibration uses the opening seconds, so pending starts the grid
+        try:
+            calibration = calibrate_joint(
+                qp,
+                qd,
+                self.sample_rate_hz,
+                neutral_s=self._neutral_s,
+                calibration_s=self._calibration_s,
+            )
+        except ValueError:
+            if force:
+                return []  # stream ended before a calibration was possible
+            raise
+        self._hinge = HingeAngle(calibration)
+        return self._emit_angles(first_k, qp, qd)
+
+    def _emit_angles(self, first_k: int, qp: FloatArray, qd: FloatArray) -> list[Record]:
+        assert self._hinge is not None
+        valid = ~np.isnan(qp).any(axis=1)
+        angle = np.full(qp.shape[0], np.nan)
+        if valid.any():
+            angle[valid] = self._hinge.update(qp[valid], qd[valid])
+        if self._rom is None:
+            self._rom = RomProcessor(
+                self.sample_rate_hz,
+                int(self._aligner.grid_time_ns(0)),
+                self._window_s,
+                joint=self.joint,
+                params=self._repetition_params,
+                tags={k: v for k, v in self._tags.items() if k != "joint"},
+            )
+        records = self._rom.update(angle)
+        times = self._aligner.grid_time_ns(np.arange(first_k, first_k + angle.size))
+        step = times // ANGLE_STEP_NS  # a step reports its first sample at or after it
+        first_of_step = np.r_[True, step[1:] != step[:-1]] & (step >= self._next_step)
+        first_of_step &= np.isfinite(angle)
+        for i in np.flatnonzero(first_of_step):
+            records.append(
+                Record(
+                    JOINT_ANGLE_MEASUREMENT,
+                    int(step[i] * ANGLE_STEP_NS),
+                    {"angle_deg": float(angle[i])},
+                    dict(self._tags),
+                )
+            )
+        if angle.size:
+            self._next_step = max(self._next_step, int(step[-1]) + 1)
+        return records
+
+
+class MovementSpasmProcessor:
+    """Movement spasms from the gyroscope frames of one IMU, as ``spasm_event`` records.
+
+    A break in the frames' sequence numbers restarts the detector, so a jerk is never
+    read into the jump between the samples on either side of a gap.
+
+    Parameters
+    ----------
+    gyr : StreamId
+        The gyroscope stream.
+    location : str
+        Body location for the events and the ``location`` tag.
+    params : MovementSpasmParams, optional
+    tags : dict, optional
+        Further low-cardinality tags.
+    """
+
+    def __init__(
+        self,
+        gyr: StreamId,
+        location: str = "",
+        *,
+        params: MovementSpasmParams | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.stream = gyr
+        self.location = location
+        self.params = params
+        self._tags = tags or {}
+        self._detector: MovementSpasmDetector | None = None
+        self._next_seq: int | None = None
+
+    def process(self, frame: Frame) -> list[Record]:
+        """Take one gyroscope frame; return the events now final."""
+        if frame.stream != self.stream or frame.kind != SensorKind.GYR:
+            raise ValueError(f"expected gyroscope frames of {self.stream}, got {frame.stream}")
+        records: list[Record] = []
+        if self._detector is None or frame.seq_first != self._next_seq:
+            records += self.flush()
+            self._detector = MovementSpasmDetector(
+                frame.sample_rate_hz, frame.t0_ns, location=self.location, params=self.params
+            )
+        self._next_seq = frame.seq_last + 1
+        events = self._detector.update(frame.samples)
+        return records + [e.to_record(self._tags) for e in events]
+
+    def flush(self) -> list[Record]:
+        """End of stream: the event in progress, if any."""
+        if self._detector is None:
+            return []
+        events = self._detector.flush()
+        self._detector = None
+        return [e.to_record(self._tags) for e in events]
+
+
+__all__ = [
+    "GAP_MEASUREMENT",
+    "JOINT_ANGLE_MEASUREMENT",
+    "JointAngleProcessor",
+    "MovementSpasmParams",
+    "MovementSpasmProcessor",
+    "SegmentStreams",
+]
