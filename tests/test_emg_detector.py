@@ -319,3 +319,19 @@ def test_event_record_round_trips_the_event_fields() -> None:
     assert record.fields["duration_s"] == 2.0
     assert record.fields["clonus_hz"] == 5.5
     assert "imu_peak_dps" not in record.fields
+
+
+def test_ecg_suppression_keeps_heartbeats_out_of_the_spasm_count() -> None:
+    # Trunk muscle: 0.3 mV R waves at 72 bpm leak into the EMG channel.
+    tp = fp = fn = 0
+    for seed in range(3):
+        rec = generate_emg(EmgScenario(duration_s=300.0, seed=seed, snr_db=20.0, ecg_mv=0.3))
+        events = detect_spasms(rec.emg_mv, 1000.0, ecg_suppression=True)
+        scores = score_events(
+            [(s.onset_s, s.offset_s) for s in rec.spasms],
+            [(e.onset_ns / NS_PER_S, e.offset_ns / NS_PER_S) for e in events],
+        )
+        tp, fp, fn = tp + scores.tp, fp + scores.fp, fn + scores.fn
+    # About 1,000 heartbeats went by; at most a few may pass for a spasm.
+    assert tp >= 0.9 * (tp + fn)
+    assert fp <= 3

@@ -324,8 +324,7 @@ class SpasmDetector:
                 continue
             if self._lost_signal(ch, start, stop):
                 continue
-            # A knock is judged alone; a short burst within a spasm is one of its beats.
-            if not continues and self._is_motion(ch, start, stop):
+            if self._is_motion(ch, start, stop, continues):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
@@ -351,8 +350,12 @@ class SpasmDetector:
             self._emit(ch, *state.event)
             state.event = None
 
-    def _is_motion(self, ch: int, start: int, stop: int) -> bool:
-        """An electrode knock: a burst with little high-frequency, or much low-band, content."""
+    def _is_motion(self, ch: int, start: int, stop: int, continues: bool) -> bool:
+        """An electrode knock: a burst with little high-frequency, or much low-band, content.
+
+        Below 500 Hz the low-band test is unsure enough that a short burst continuing a
+        spasm is taken as one of its beats, not judged alone.
+        """
         h0 = self._history_start
         span = slice(start - h0, stop - h0)
         power = float(np.sum(self._power_hist[ch, span], dtype=np.float64))
@@ -363,7 +366,7 @@ class SpasmDetector:
             rms_frequency_hz = self.sample_rate_hz / (2 * np.pi) * np.sqrt(diff_power / power)
             return bool(rms_frequency_hz < self.params.motion_max_hz)
         # Knocks are brief; a long burst is muscle whatever drift rides under it.
-        if (stop - start) / self._envelope.rate_hz >= self.params.myoclonic_max_s:
+        if continues or (stop - start) / self._envelope.rate_hz >= self.params.myoclonic_max_s:
             return False
         lowband = float(np.sum(self._lowband_hist[ch, span], dtype=np.float64))
         return bool(np.sqrt(lowband / power) > self.params.motion_lowband_ratio)

@@ -29,6 +29,7 @@ BoolArray = npt.NDArray[np.bool_]
 # gives the envelope fewer degrees of freedom per second, so it is smoothed for longer:
 # by sqrt(reference / band), which keeps the envelope's relative noise the same.
 REFERENCE_BANDWIDTH_HZ = 430.0
+ECG_MEDIAN_S = 0.17
 # From this rate up the RMS frequency of a burst tells muscle from motion artefact.
 MOTION_RMS_FREQUENCY_MIN_RATE_HZ = 500.0
 # Band where an electrode knock holds its energy and muscle (zero-mean, f² spectrum at low
@@ -83,6 +84,11 @@ class EnvelopeStage:
         smoothing_s = params.smoothing_s * np.sqrt(max(1.0, REFERENCE_BANDWIDTH_HZ / bandwidth_hz))
         self.smoothing_samples = max(1, round(smoothing_s * self.rate_hz))
         self._smooth_history = np.zeros((channels, self.smoothing_samples - 1), dtype=np.float32)
+        # ECG suppression: a running median longer than twice a QRS complex (about 80 ms
+        # after the high-pass) removes heartbeat blips from the envelope, and keeps any
+        # burst longer than half the window.
+        self._median_samples = round(ECG_MEDIAN_S * self.rate_hz) | 1 if params.ecg_suppression else 1
+        self._median_history = np.zeros((channels, self._median_samples - 1), dtype=np.float32)
         self._lowband_sos: Float32Array | None = None
         self._lowband_zi: Float32Array | None = None
         if sample_rate_hz < MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
@@ -147,6 +153,8 @@ class EnvelopeStage:
             self._lowpass_sos, means["power"], axis=-1, zi=self._lowpass_zi
         )
         envelope = np.sqrt(np.maximum(smoothed_power, 0.0, dtype=np.float32))
+        if self._median_samples > 1:
+            envelope = self._running_median(envelope)
         smooth = self._moving_average(envelope)
         return EnvelopeBlock(
             envelope.astype(np.float32, copy=False),
@@ -158,6 +166,15 @@ class EnvelopeStage:
             means.get("clipped", zeros) > 0,
             means.get("nonfinite", zeros) > 0,
         )
+
+    def _running_median(self, envelope: Float32Array) -> Float32Array:
+        """Causal running median over ``_median_samples``, carried between chunks."""
+        w = self._median_samples
+        padded = np.concatenate([self._median_history, envelope], axis=1)
+        self._median_history = padded[:, padded.shape[1] - (w - 1) :]
+        windows = np.lib.stride_tricks.sliding_window_view(padded, w, axis=1)
+        median: Float32Array = np.median(windows, axis=2).astype(np.float32)
+        return median
 
     def _moving_average(self, envelope: Float32Array) -> Float32Array:
         """Causal moving average; the same additions in the same order whatever the chunking."""
