@@ -139,7 +139,7 @@ class JointAngleProcessor:
         n = gyr_p.shape[0]
         if n == 0:
             return []
-        valid: npt.NDArray[np.bool_] = ~np.isnan(np.hstack(columns)).any(axis=1)
+        valid = np.asarray(~np.isnan(np.hstack(columns)).any(axis=1), dtype=bool)
         records: list[Record] = []
         # Runs of valid and missing grid points, in order.
         edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
