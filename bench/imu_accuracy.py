@@ -104,6 +104,12 @@ def main() -> None:
             f"{name:<16} {rmse.mean():>13.2f} {rmse.max():>8.2f} {rom.mean():>10.2f} "
             f"{np.percentile(rom, 95):>7.2f} {exact.mean():>10.1%} {np.mean(r['seconds']):>12.2f}"
         )
+    joints = np.array([rec.joint for rec in recs])
+    print("median joint-angle RMSE by joint (knee / elbow / ankle), °:")
+    for name, r in results.items():
+        rmse = np.array(r["rmse"])
+        medians = " / ".join(f"{np.median(rmse[joints == j]):.2f}" for j in ("knee", "elbow", "ankle"))
+        print(f"  {name:<16} {medians}")
     ours = np.array(results["spasm-monitor"]["rmse"]).mean()
     for name in ("imufusion", "ahrs Madgwick"):
         print(
