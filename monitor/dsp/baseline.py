@@ -144,7 +144,8 @@ class AdaptiveBaseline:
         high: Float64Array,
         invalid_share: Float64Array,
     ) -> Float64Array:
-        ratio = high / np.maximum(resting.astype(np.float64), 1e-9)
+        # q95 >= q25, so a ratio below 1 only comes from a flat (zero) block.
+        ratio = np.maximum(high / np.maximum(resting.astype(np.float64), 1e-9), 1.0)
         with np.errstate(invalid="ignore"):
             quiet = (invalid_share <= MAX_INVALID_SHARE) & (high < self._spasm_x * level)
         updated = np.exp(np.log(spread) + self._spread_alpha * (np.log(ratio) - np.log(spread)))

@@ -39,6 +39,7 @@ MAX_SAMPLE_RATE_HZ = 20_000.0
 # Input is gathered into blocks of about this length before it is processed: per-call
 # overhead then stays negligible for 100 ms frames, and results do not depend on it.
 PROCESS_BLOCK_S = 2.0
+MAX_PROCESS_BLOCK_S = 30.0
 # A flat line shorter than this is not reported as a detached electrode.
 MIN_ELECTRODE_OFF_S = 0.2
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
@@ -161,6 +162,7 @@ class SpasmDetector:
         self._pending: list[Float32Array] = []
         self._pending_samples = 0
         self._process_block = max(1, round(PROCESS_BLOCK_S * self.sample_rate_hz))
+        self._max_block = max(self._process_block, round(MAX_PROCESS_BLOCK_S * self.sample_rate_hz))
         self._events: list[SpasmEvent] = []
         self._records: list[Record] = []
         self._reset_stream()
@@ -197,11 +199,15 @@ class SpasmDetector:
         """Append samples of shape (n, channels) in mV; ``t0_ns`` is used for the first."""
         if self._anchor_ns is None:
             self._anchor_ns = int(t0_ns)
-        self._pending.append(samples)
-        self._pending_samples += samples.shape[0]
-        self._samples_fed += samples.shape[0]
-        if self._pending_samples >= self._process_block:
-            self._run_pending()
+        # Long inputs are taken in slices: temporaries of a few MiB are recycled by the
+        # allocator, where whole-recording temporaries cost a page fault per 4 KiB.
+        for start in range(0, samples.shape[0], self._max_block):
+            part = samples[start : start + self._max_block]
+            self._pending.append(part)
+            self._pending_samples += part.shape[0]
+            self._samples_fed += part.shape[0]
+            if self._pending_samples >= self._process_block:
+                self._run_pending()
 
     def finish(self) -> None:
         """Process what is pending and close every open burst and spasm."""
