@@ -159,7 +159,7 @@ def test_memory_stays_flat_over_a_stream_that_never_relaxes() -> None:
         frame = Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, t_ns, 0, 0, chunk)
         t_ns += round(chunk.shape[0] * NS_PER_S / 1000.0)
         events.extend(r for r in detector.process(frame) if r.measurement == "spasm_event")
-        lengths.append(detector._envelope_hist.shape[1])
+        lengths.append(detector._history.length)
     events.extend(r for r in detector.flush() if r.measurement == "spasm_event")
     # max_event_s bounds both the history and each event ...
     assert max(lengths) <= 45 * 100

@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from monitor.dsp.artefacts import is_motion, lost_signal
 from monitor.dsp.baseline import AdaptiveBaseline, BlockSummary
 from monitor.dsp.classify import classify_envelope
 from monitor.dsp.conditioning import Conditioner, design_conditioning
-from monitor.dsp.envelope import MOTION_RMS_FREQUENCY_MIN_RATE_HZ, EnvelopeBlock, EnvelopeStage
+from monitor.dsp.envelope import EnvelopeBlock, EnvelopeStage
+from monitor.dsp.history import EnvelopeHistory
 from monitor.dsp.hysteresis import RunTracker
 from monitor.dsp.params import EmgParams
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
@@ -253,16 +255,7 @@ class SpasmDetector:
         self._pending = []
         self._pending_samples = 0
         self._position = 0  # envelope samples processed
-        self._history_start = 0
-        empty = np.zeros((self.channels, 0), np.float32)
-        self._envelope_hist = empty
-        self._smooth_hist = empty
-        self._baseline_hist = np.zeros((self.channels, 0))
-        self._edge_hist = np.zeros((self.channels, 0))
-        self._power_hist = empty
-        self._diff_power_hist = empty
-        self._lowband_hist = empty
-        self._artefact_hist = np.zeros((self.channels, 0), bool)
+        self._history = EnvelopeHistory()
         self._events = []
         self._records = []
 
@@ -296,7 +289,16 @@ class SpasmDetector:
             off = block.smooth_mv > p.off_x_baseline * baseline
         issues = {"electrode_off": flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
         edge = baseline * np.fmax(p.edge_x_baseline, spread)
-        self._append_history(block, baseline, edge, flat | block.nonfinite)
+        self._history.append(
+            envelope=block.envelope_mv,
+            smooth=block.smooth_mv,
+            baseline=baseline,
+            edge=edge,
+            power=block.power_mv2,
+            diff_power=block.diff_power_mv2,
+            lowband=block.lowband_power_mv2,
+            lost=flat | block.nonfinite,
+        )
         self._position += m
         offset = self._position - m
         active = {issue: np.asarray(mask.any(axis=1)) for issue, mask in issues.items()}
@@ -328,9 +330,10 @@ class SpasmDetector:
             continues = state.event is not None and start - state.event[1] <= self._merge_samples
             if not strong and not continues:
                 continue
-            if self._lost_signal(ch, start, stop):
+            if lost_signal(self._history, ch, start, stop, self._guard_samples):
                 continue
-            if self._is_motion(ch, start, stop, continues):
+            rate = self._envelope.rate_hz
+            if is_motion(self._history, ch, start, stop, continues, self.sample_rate_hz, rate, self.params):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
@@ -356,55 +359,18 @@ class SpasmDetector:
             self._emit(ch, *state.event)
             state.event = None
 
-    def _is_motion(self, ch: int, start: int, stop: int, continues: bool) -> bool:
-        """An electrode knock: a burst with little high-frequency, or much low-band, content.
-
-        Below 500 Hz the low-band test is unsure enough that a short burst continuing a
-        spasm is taken as one of its beats, not judged alone.
-        """
-        h0 = self._history_start
-        span = slice(start - h0, stop - h0)
-        power = float(np.sum(self._power_hist[ch, span], dtype=np.float64))
-        if power <= 0:
-            return False
-        if self.sample_rate_hz >= MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
-            diff_power = float(np.sum(self._diff_power_hist[ch, span], dtype=np.float64))
-            rms_frequency_hz = self.sample_rate_hz / (2 * np.pi) * np.sqrt(diff_power / power)
-            return bool(rms_frequency_hz < self.params.motion_max_hz)
-        # Knocks are brief; a long burst is muscle whatever drift rides under it.
-        if continues or (stop - start) / self._envelope.rate_hz >= self.params.myoclonic_max_s:
-            return False
-        lowband = float(np.sum(self._lowband_hist[ch, span], dtype=np.float64))
-        return bool(np.sqrt(lowband / power) > self.params.motion_lowband_ratio)
-
-    def _lost_signal(self, ch: int, start: int, stop: int) -> bool:
-        """A burst mostly within (or just after) a flat line or non-finite run is spurious."""
-        g = self._guard_samples
-        lo = max(start - 2 * g, self._history_start)
-        hi = min(stop + 2 * g, self._position)
-        flags = self._artefact_hist[ch, lo - self._history_start : hi - self._history_start]
-        if not flags.any():
-            return False
-        if g:
-            flags = np.convolve(flags, np.ones(2 * g + 1), mode="same") > 0
-        inside = flags[start - lo : stop - lo]
-        return bool(inside.size) and float(inside.mean()) >= 0.5
-
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params
-        h0 = self._history_start
-        smooth = self._smooth_hist[ch]
-        baseline = self._baseline_hist[ch]
-        edge = self._edge_hist[ch]
-        lo = max(start - self._edge_samples, h0, self._state[ch].last_offset)
-        before = smooth[lo - h0 : start - h0] <= edge[lo - h0 : start - h0]
+        h = self._history
+        lo = max(start - self._edge_samples, h.start, self._state[ch].last_offset)
+        before = h.window("smooth", ch, lo, start) <= h.window("edge", ch, lo, start)
         onset = lo + int(np.flatnonzero(before)[-1]) + 1 if before.any() else lo
         hi = min(stop + self._edge_samples, self._position)
-        after = smooth[stop - h0 : hi - h0] <= edge[stop - h0 : hi - h0]
+        after = h.window("smooth", ch, stop, hi) <= h.window("edge", ch, stop, hi)
         offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
         self._state[ch].last_offset = offset
-        envelope = self._envelope_hist[ch, onset - h0 : offset - h0].astype(np.float64)
-        base = float(baseline[start - h0])
+        envelope = h.window("envelope", ch, onset, offset).astype(np.float64)
+        base = float(h.window("baseline", ch, start, start + 1)[0])
         rate = self._envelope.rate_hz
         morphology = classify_envelope(envelope, rate, p)
         peak, mean = float(envelope.max()), float(envelope.mean())
@@ -451,18 +417,6 @@ class SpasmDetector:
                 tags = {**self.tags, "channel": str(ch)}
                 self._records.append(Record("emg_envelope", time_ns, fields, tags))
 
-    def _append_history(
-        self, block: EnvelopeBlock, baseline: Float64Array, edge: Float64Array, artefact: BoolArray
-    ) -> None:
-        self._envelope_hist = np.concatenate([self._envelope_hist, block.envelope_mv], axis=1)
-        self._smooth_hist = np.concatenate([self._smooth_hist, block.smooth_mv], axis=1)
-        self._baseline_hist = np.concatenate([self._baseline_hist, baseline], axis=1)
-        self._edge_hist = np.concatenate([self._edge_hist, edge], axis=1)
-        self._power_hist = np.concatenate([self._power_hist, block.power_mv2], axis=1)
-        self._diff_power_hist = np.concatenate([self._diff_power_hist, block.diff_power_mv2], axis=1)
-        self._lowband_hist = np.concatenate([self._lowband_hist, block.lowband_power_mv2], axis=1)
-        self._artefact_hist = np.concatenate([self._artefact_hist, artefact], axis=1)
-
     def _trim_history(self) -> None:
         keep = self._position
         for state in self._state:
@@ -472,19 +426,7 @@ class SpasmDetector:
                 keep = min(keep, state.event[0])
             if state.detection.open_start is not None:
                 keep = min(keep, state.detection.open_start)
-        keep -= self._edge_samples + 2 * self._guard_samples
-        cut = keep - self._history_start
-        if cut <= 0:
-            return
-        self._envelope_hist = self._envelope_hist[:, cut:]
-        self._smooth_hist = self._smooth_hist[:, cut:]
-        self._baseline_hist = self._baseline_hist[:, cut:]
-        self._edge_hist = self._edge_hist[:, cut:]
-        self._power_hist = self._power_hist[:, cut:]
-        self._diff_power_hist = self._diff_power_hist[:, cut:]
-        self._lowband_hist = self._lowband_hist[:, cut:]
-        self._artefact_hist = self._artefact_hist[:, cut:]
-        self._history_start = keep
+        self._history.trim(keep - self._edge_samples - 2 * self._guard_samples)
 
     def _time_of_raw(self, index: float) -> int:
         assert self._anchor_ns is not None
