@@ -189,12 +189,15 @@ def test_detached_electrode_is_reported_and_never_a_spasm() -> None:
         ), artefact
 
 
-def test_motion_spikes_are_reported_and_never_spasms() -> None:
-    scenario = EmgScenario(duration_s=300.0, seed=3, motion_spikes_per_min=6.0, spasms_per_min=0.0)
+@pytest.mark.parametrize("rate_hz", [1000.0, 200.0])
+def test_motion_spikes_are_reported_and_never_spasms(rate_hz: float) -> None:
+    scenario = EmgScenario(
+        duration_s=300.0, seed=3, motion_spikes_per_min=6.0, spasms_per_min=0.0, sample_rate_hz=rate_hz
+    )
     rec = generate_emg(scenario)
     spikes = [a for a in rec.artefacts if a.kind == "motion_spike"]
     assert len(spikes) >= 15
-    records = stream(rec, [rec.emg_mv.shape[0]], SpasmDetector(1000.0, 1))
+    records = stream(rec, [rec.emg_mv.shape[0]], SpasmDetector(rate_hz, 1))
     assert events_of(records) == []
     reported = [
         r for r in records if r.measurement == "signal_quality" and r.tags["issue"] == "motion_artifact"

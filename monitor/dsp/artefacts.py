@@ -17,6 +17,9 @@ from monitor.dsp.params import EmgParams
 
 # A burst at least this much covered by (guarded) flat line or non-finite samples is spurious.
 LOST_SIGNAL_SHARE = 0.5
+# The low band's resting level is read over this long before a burst (the history keeps
+# about a second before any open burst).
+REST_BEFORE_S = 1.0
 
 
 def is_motion(
@@ -45,8 +48,16 @@ def is_motion(
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
     if continues or (stop - start) / envelope_rate_hz >= params.myoclonic_max_s:
         return False
+    # Only what the burst adds to the low band counts: slow baseline wander was there
+    # before it and would otherwise make every weak burst look like a knock.
+    rate = envelope_rate_hz
+    before = history.window(
+        "lowband", channel, start - round(REST_BEFORE_S * rate), start - round(0.1 * rate)
+    )
+    rest = float(np.mean(before, dtype=np.float64)) if before.size else 0.0
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
-    return bool(np.sqrt(lowband / power) > params.motion_lowband_ratio)
+    added = max(lowband - rest * (stop - start), 0.0)
+    return bool(np.sqrt(added / power) > params.motion_lowband_ratio)
 
 
 def lost_signal(history: EnvelopeHistory, channel: int, start: int, stop: int, guard: int) -> bool:
