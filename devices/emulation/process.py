@@ -1,0 +1,169 @@
+"""Start the controller hub and emulated wearables as separate processes, and stop them.
+
+Each child runs in its own session (process group), so stopping it also stops anything it
+started, and a test or bench that fails half-way never leaves one behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+READY_TIMEOUT_S = 30.0  # a cold bumble + numpy + synthetic-physiology start on a loaded 2-core box
+STOP_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Child:
+    """A child process with a line-oriented stdin/stdout."""
+
+    name: str
+    process: subprocess.Popen[str]
+
+    def send(self, order: dict[str, Any], timeout_s: float = 10.0) -> None:
+        """Send one JSON command line and wait for its ``ok``."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+        _read_line(self, timeout_s, expect="ok")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the process group, wait, and kill it if it lingers; returns the exit code."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, sig)
+                return self.process.wait(STOP_TIMEOUT_S)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait(STOP_TIMEOUT_S)
+
+
+@dataclass
+class Emulated:
+    """A hub plus its emulated wearables; ``collector_transport`` is the gateway's port."""
+
+    hub: Child
+    ports: list[int]
+    wearables: list[Child] = field(default_factory=list)
+    stats_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def collector_transport(self) -> str:
+        return f"tcp-client:127.0.0.1:{self.ports[0]}"
+
+    def stats(self, index: int) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.stats_paths[index].read_text())
+        return result
+
+    def stop(self) -> None:
+        for child in [*self.wearables, self.hub]:
+            child.stop()
+
+
+def start_hub(hosts: int) -> tuple[Child, list[int]]:
+    """Start ``python -m devices.emulation.hub``; returns it and its ports once listening."""
+    child = _spawn("hub", [sys.executable, "-m", "devices.emulation.hub", "--hosts", str(hosts)])
+    try:
+        ports: list[int] = json.loads(_read_line(child, READY_TIMEOUT_S))["ports"]
+    except BaseException:
+        child.stop()
+        raise
+    return child, ports
+
+
+def wearable_address(index: int) -> str:
+    """Static random address of emulated wearable ``index`` (top two bits set, as the spec asks)."""
+    return f"F1:00:00:00:{index >> 8:02X}:{index & 0xFF:02X}"
+
+
+def start_emulated(
+    n_wearables: int,
+    stats_dir: Path,
+    *,
+    extra_hosts: int = 0,
+    options: list[list[str]] | None = None,
+) -> Emulated:
+    """Start a hub with ``1 + n_wearables + extra_hosts`` ports and ``n_wearables`` emulators.
+
+    Port 0 is the collector's; wearable ``i`` uses port ``i + 1`` with address
+    :func:`wearable_address` (i + 1), name ``SMREF-%02d`` and seed ``i + 1``. ``options[i]``
+    adds command-line options (drift, jitter, drop schedule) to wearable ``i``.
+    """
+    hub, ports = start_hub(1 + n_wearables + extra_hosts)
+    emulated = Emulated(hub, ports)
+    try:
+        for i in range(n_wearables):
+            stats = stats_dir / f"wearable-{i + 1}.json"
+            argv = [
+                sys.executable, "-m", "devices.reference.emulator",
+                "--hci", f"tcp-client:127.0.0.1:{ports[i + 1]}",
+                "--address", wearable_address(i + 1),
+                "--name", f"SMREF-{i + 1:02d}",
+                "--seed", str(i + 1),
+                "--stats", str(stats),
+                *(options[i] if options else []),
+            ]  # fmt: skip
+            emulated.wearables.append(_spawn(f"wearable-{i + 1}", argv))
+            emulated.stats_paths.append(stats)
+        for child in emulated.wearables:
+            _read_line(child, READY_TIMEOUT_S, expect="ready")
+    except BaseException:
+        emulated.stop()
+        raise
+    return emulated
+
+
+def start_extra_wearable(emulated: Emulated, port_index: int, argv_tail: list[str]) -> Child:
+    """Start one more emulator on hub port ``port_index`` (for example an intruder)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "devices.reference.emulator",
+        "--hci",
+        f"tcp-client:127.0.0.1:{emulated.ports[port_index]}",
+    ]
+    child = _spawn(f"extra-{port_index}", [*argv, *argv_tail])
+    emulated.wearables.append(child)
+    _read_line(child, READY_TIMEOUT_S, expect="ready")
+    return child
+
+
+def _spawn(name: str, argv: list[str]) -> Child:
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # own process group: killpg stops it and its children
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return Child(name, process)
+
+
+def _read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
+    stdout: IO[str] | None = child.process.stdout
+    assert stdout is not None
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        selector.register(stdout, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise TimeoutError(f"{child.name} gave no line within {timeout_s} s")
+            line = stdout.readline()
+            if not line:
+                raise RuntimeError(f"{child.name} exited with code {child.process.poll()}")
+            line = line.strip()
+            if expect is None or line == expect:
+                return line
