@@ -1,0 +1,48 @@
+"""Durable storage: the SQLite spool every Record enters first, and the forwarder to InfluxDB.
+
+Typical use::
+
+    spool = Spool("spool.sqlite")
+    spool.append(records)                       # durable when it returns
+    writer = InfluxV1Writer(url, "spasm")       # or InfluxV2Writer(url, org, bucket, token=...)
+    await Forwarder("spool.sqlite", writer).run(stop_event)
+
+With no InfluxDB configured, :meth:`Spool.query` is the embedded store.
+"""
+
+from monitor.store.forwarder import Backoff, Forwarder, ForwardStats
+from monitor.store.influx_v1 import InfluxV1Writer
+from monitor.store.influx_v2 import InfluxV2Writer
+from monitor.store.series import NumericSeries
+from monitor.store.spool import PENDING, SENT, SET_ASIDE, Batch, SetAside, Spool
+from monitor.store.writer import (
+    AccessWriteError,
+    RejectedWriteError,
+    RetryableWriteError,
+    TooLargeWriteError,
+    WriteError,
+    Writer,
+    read_secret,
+)
+
+__all__ = [
+    "PENDING",
+    "SENT",
+    "SET_ASIDE",
+    "AccessWriteError",
+    "Backoff",
+    "Batch",
+    "ForwardStats",
+    "Forwarder",
+    "InfluxV1Writer",
+    "InfluxV2Writer",
+    "NumericSeries",
+    "RejectedWriteError",
+    "RetryableWriteError",
+    "SetAside",
+    "Spool",
+    "TooLargeWriteError",
+    "WriteError",
+    "Writer",
+    "read_secret",
+]

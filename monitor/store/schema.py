@@ -1,0 +1,50 @@
+"""The measurements the pipeline writes, and which of them the spool's size cap may drop.
+
+``docs/schema.md`` is the prose version of this table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Tags every measurement may carry. All are low-cardinality: a home has a handful of each.
+COMMON_TAGS = ("patient", "device", "location", "side", "muscle")
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One measurement: its name, what its rows are, and whether the size cap may drop it."""
+
+    name: str
+    droppable: bool  # high-rate feature series: thinned oldest-first when the spool is full
+    rate: str
+
+
+MEASUREMENTS: dict[str, Measurement] = {
+    m.name: m
+    for m in (
+        Measurement("spasm_event", False, "per spasm (a few per hour)"),
+        Measurement("emg_envelope", True, "per envelope block and channel (~10 Hz)"),
+        Measurement("joint_angle", True, "10 Hz per joint"),
+        Measurement("rom", False, "per window, set, hour and day"),
+        Measurement("movement", True, "per window"),
+        Measurement("signal_quality", False, "per electrode issue"),
+        Measurement("gap", False, "per stream interruption"),
+        Measurement("imu_gap", False, "per IMU stream interruption"),
+        Measurement("device_status", False, "per status change or minute"),
+        Measurement("alert", False, "per alert"),
+        Measurement("treatment", False, "per treatment entry"),
+        Measurement("spool_drop", False, "per size-cap enforcement that dropped rows"),
+    )
+}
+
+SPOOL_DROP = "spool_drop"
+
+
+def is_droppable(measurement: str) -> bool:
+    """Whether the spool's size cap may drop rows of ``measurement``.
+
+    Unknown measurements are kept: dropping data nobody classified is never the safe choice.
+    """
+    entry = MEASUREMENTS.get(measurement)
+    return entry is not None and entry.droppable

@@ -1,0 +1,369 @@
+"""The durable local spool: every Record enters SQLite (WAL mode) before anything else.
+
+Rows are points in line-protocol form (series key, field set, time), plus the columns
+the embedded store queries by (measurement, patient, time). A row is *pending* until the
+forwarder's server acknowledged it, then *sent*; a row the server refused as bad data is
+*set aside* with the server's error, so it never blocks the rows behind it.
+
+Durability
+----------
+``synchronous=FULL`` (the default) in WAL mode fsyncs the WAL at every commit, and
+:meth:`Spool.append` commits once per call. So when ``append`` returns, its records
+survive a process crash (kill -9) *and* a power loss or kernel panic. The cost is one
+fsync per append call, which is why callers append in batches (a DSP block, not a sample).
+``synchronous="NORMAL"`` skips that fsync: a process crash still loses nothing committed
+(the WAL is in the OS page cache), but a power loss may roll back the last commits since
+the previous checkpoint. The database file is never corrupted in either mode.
+
+Size cap
+--------
+When the rows in use exceed ``cap_bytes``, rows are deleted oldest-first in this order
+until the spool is back under 90 % of the cap:
+
+1. rows already acknowledged by InfluxDB (they are safe on the server);
+2. rows of high-rate feature series (:func:`monitor.store.schema.is_droppable`), sent or not.
+
+Every drop of unsent rows is recorded as a ``spool_drop`` point (per measurement and
+patient: count, first and last time), which is itself never dropped and is forwarded
+like any other point. Spasm events, gaps, alerts, treatment and every other measurement
+are never dropped: if only they remain, the spool grows past its cap and logs a warning.
+``max_file_bytes`` is a separate hard ceiling (SQLite ``max_page_count``): beyond it, or
+when the disk is full, appends fail with a :class:`StoreError` and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.errors import StoreError
+from monitor.store.line_parser import parse_fields, parse_series
+from monitor.store.line_protocol import render_records
+from monitor.store.schema import SPOOL_DROP, is_droppable
+from monitor.store.series import NumericSeries
+from monitor.types import Record
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CAP_BYTES = 2 * 1024**3  # a week of a heavy 4-channel day is ~100 MB; 2 GiB is months
+CAP_TARGET_FRACTION = 0.9  # enforce down to 90 % so a full spool does not prune on every append
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+PENDING, SENT, SET_ASIDE = 0, 1, 2
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS points (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- append order; never reused, so batches stay exact
+    measurement TEXT NOT NULL,
+    patient TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    droppable INTEGER NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,      -- 0 pending, 1 sent, 2 set aside
+    series TEXT NOT NULL,                  -- escaped "measurement,tag=value,..."
+    fields TEXT NOT NULL                   -- escaped "field=value,..."
+);
+CREATE INDEX IF NOT EXISTS points_pending ON points(id) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS points_time ON points(measurement, time_ns);
+CREATE TABLE IF NOT EXISTS set_aside (
+    point_id INTEGER PRIMARY KEY,
+    status INTEGER NOT NULL,               -- HTTP status of the refusal
+    error TEXT NOT NULL,
+    at_ns INTEGER NOT NULL
+);
+"""
+_INSERT = "INSERT INTO points (measurement, patient, time_ns, droppable, series, fields) VALUES (?,?,?,?,?,?)"
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Consecutive pending rows joined into one line-protocol request body."""
+
+    first_id: int
+    last_id: int
+    n_points: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A point the server refused, with its reason."""
+
+    point_id: int
+    line: str
+    status: int
+    error: str
+
+
+class Spool:
+    """A SQLite spool file; one instance per thread (sqlite3 connections are not shared).
+
+    Parameters
+    ----------
+    path : str or Path
+        The spool file; created with its tables when missing.
+    cap_bytes : int
+        Soft size cap, bytes of rows in use; see the module notes for what is dropped.
+    max_file_bytes : int or None
+        Hard ceiling on the file size, bytes; appends beyond it fail with StoreError.
+    synchronous : {"FULL", "NORMAL"}
+        SQLite durability level; see the module notes for what survives what.
+    busy_timeout_s : float
+        How long to wait for another process's lock before failing, s.
+
+    Examples
+    --------
+    >>> spool = Spool(":memory:")
+    >>> spool.append([Record("gap", 1_700_000_000_000_000_000, {"duration_s": 2.5}, {"patient": "p1"})])
+    1
+    >>> spool.query(0, 2**62, measurement="gap")[0].fields
+    {'duration_s': 2.5}
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        cap_bytes: int = DEFAULT_CAP_BYTES,
+        max_file_bytes: int | None = None,
+        synchronous: str = "FULL",
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
+        self.path = str(path)
+        self.cap_bytes = cap_bytes
+        with self._errors("open"):
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            if max_file_bytes is not None:
+                self._db.execute(f"PRAGMA max_page_count={max(1, max_file_bytes // self._page_size_bytes)}")
+            self._db.executescript(_SCHEMA)
+
+    # -- appending -------------------------------------------------------------------------
+
+    def append(self, records: Iterable[Record]) -> int:
+        """Append records in one transaction; the number of points written.
+
+        Records whose fields are all non-finite have no line-protocol form and are skipped.
+        """
+        rows, _ = render_records(records)
+        params = [
+            (r.measurement, r.tags.get("patient", ""), r.time_ns, is_droppable(r.measurement), series, fields)
+            for r, series, fields in rows
+        ]
+        return self._insert(params)
+
+    def append_series(self, series: NumericSeries) -> int:
+        """Append a columnar numeric series in one transaction; the number of points written."""
+        key, fields, times = series.render()
+        patient = series.tags.get("patient", "")
+        droppable = is_droppable(series.measurement)
+        params = [
+            (series.measurement, patient, t, droppable, key, f)
+            for t, f in zip(times.tolist(), fields, strict=True)
+        ]
+        return self._insert(params)
+
+    def _insert(self, params: list[tuple[str, str, int, bool, str, str]]) -> int:
+        if not params:
+            return 0
+        with self._errors("append to"), self._transaction():
+            self._db.executemany(_INSERT, params)
+        if self.used_bytes() > self.cap_bytes:
+            self._enforce_cap()
+        return len(params)
+
+    # -- the embedded store's queries ------------------------------------------------------
+
+    def query(
+        self,
+        start_ns: int,
+        end_ns: int,
+        *,
+        measurement: str | None = None,
+        patient: str | None = None,
+    ) -> list[Record]:
+        """Records with ``start_ns <= time_ns < end_ns``, optionally of one measurement and
+        patient, in time order. Set-aside rows are left out."""
+        where = ["time_ns >= ?", "time_ns < ?", "state != 2"]
+        args: list[object] = [start_ns, end_ns]
+        if measurement is not None:
+            where.append("measurement = ?")
+            args.append(measurement)
+        if patient is not None:
+            where.append("patient = ?")
+            args.append(patient)
+        sql = f"SELECT series, fields, time_ns FROM points WHERE {' AND '.join(where)} ORDER BY time_ns, id"
+        parsed: dict[str, tuple[str, dict[str, str]]] = {}
+        records = []
+        with self._errors("read"):
+            for series, fields, time_ns in self._db.execute(sql, args):
+                if series not in parsed:
+                    parsed[series] = parse_series(series)
+                name, tags = parsed[series]
+                records.append(Record(name, time_ns, parse_fields(fields), dict(tags)))
+        return records
+
+    def count(self, state: int | None = None) -> int:
+        """Number of rows, or of rows in one state (PENDING, SENT, SET_ASIDE)."""
+        with self._errors("read"):
+            if state is None:
+                return int(self._db.execute("SELECT count(*) FROM points").fetchone()[0])
+            return int(
+                self._db.execute("SELECT count(*) FROM points WHERE state = ?", (state,)).fetchone()[0]
+            )
+
+    # -- what the forwarder uses -----------------------------------------------------------
+
+    def next_batch(self, max_points: int, after_id: int = 0) -> Batch | None:
+        """The oldest pending rows after ``after_id`` joined into one body, or None."""
+        # The join happens inside SQLite (C), not in a Python loop over rows.
+        sql = """SELECT min(id), max(id), count(*), group_concat(line, char(10)) FROM (
+                     SELECT id, series || ' ' || fields || ' ' || time_ns AS line FROM points
+                     WHERE state = 0 AND id > ? ORDER BY id LIMIT ?)"""
+        with self._errors("read"):
+            first_id, last_id, n_points, body = self._db.execute(sql, (after_id, max_points)).fetchone()
+        if not n_points:
+            return None
+        return Batch(first_id, last_id, n_points, body.encode())
+
+    def pending_lines(self, first_id: int, last_id: int) -> list[tuple[int, str]]:
+        """``(id, line)`` of the pending rows in an id range: a refused batch, to split."""
+        sql = """SELECT id, series || ' ' || fields || ' ' || time_ns FROM points
+                 WHERE state = 0 AND id BETWEEN ? AND ? ORDER BY id"""
+        with self._errors("read"):
+            return [(int(i), str(line)) for i, line in self._db.execute(sql, (first_id, last_id))]
+
+    def mark_sent(self, first_id: int, last_id: int) -> None:
+        """Mark the pending rows of an acknowledged batch as sent."""
+        with self._errors("update"), self._transaction():
+            self._db.execute(
+                "UPDATE points SET state = 1 WHERE state = 0 AND id BETWEEN ? AND ?", (first_id, last_id)
+            )
+
+    def set_aside(self, point_ids: list[int], status: int, error: str) -> None:
+        """Move refused rows out of the queue, keeping the server's error with each."""
+        now_ns = time.time_ns()
+        with self._errors("update"), self._transaction():
+            self._db.executemany("UPDATE points SET state = 2 WHERE id = ?", [(i,) for i in point_ids])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO set_aside VALUES (?,?,?,?)",
+                [(i, status, error, now_ns) for i in point_ids],
+            )
+
+    def set_aside_points(self) -> list[SetAside]:
+        """Every refused point, oldest first, with the server's status and error."""
+        sql = """SELECT p.id, p.series || ' ' || p.fields || ' ' || p.time_ns, s.status, s.error
+                 FROM set_aside s JOIN points p ON p.id = s.point_id ORDER BY p.id"""
+        with self._errors("read"):
+            return [SetAside(int(i), str(line), int(st), str(e)) for i, line, st, e in self._db.execute(sql)]
+
+    # -- size ------------------------------------------------------------------------------
+
+    def used_bytes(self) -> int:
+        """Bytes of pages in use (the file minus its free pages)."""
+        pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+        free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+        return (pages - free) * self._page_size_bytes
+
+    def _enforce_cap(self) -> None:
+        target_bytes = int(self.cap_bytes * CAP_TARGET_FRACTION)
+        for condition in ("state = 1", "droppable = 1"):
+            while self.used_bytes() > target_bytes:
+                n_rows = self.count()
+                if n_rows == 0:
+                    break
+                bytes_per_row = max(1.0, self.used_bytes() / n_rows)
+                n_delete = int((self.used_bytes() - target_bytes) / bytes_per_row) + 1
+                if not self._delete_oldest(condition, n_delete):
+                    break
+        if self.used_bytes() > self.cap_bytes:
+            log.warning(
+                "spool %s holds %d bytes, over its cap of %d, and all of it is never-drop data",
+                self.path,
+                self.used_bytes(),
+                self.cap_bytes,
+            )
+
+    def _delete_oldest(self, condition: str, n_rows: int) -> int:
+        chosen = f"SELECT id FROM points WHERE {condition} ORDER BY id LIMIT {int(n_rows)}"
+        summary = f"""SELECT measurement, patient, count(*), min(time_ns), max(time_ns) FROM points
+                      WHERE id IN ({chosen}) AND state != 1 GROUP BY measurement, patient"""
+        with self._errors("prune"), self._transaction():
+            drops = self._db.execute(summary).fetchall()
+            deleted = self._db.execute(f"DELETE FROM points WHERE id IN ({chosen})").rowcount
+            self._db.execute("DELETE FROM set_aside WHERE point_id NOT IN (SELECT id FROM points)")
+            now_ns = time.time_ns()
+            drop_records = [
+                Record(
+                    SPOOL_DROP,
+                    now_ns,
+                    {"dropped_points": int(n), "first_ns": int(first), "last_ns": int(last)},
+                    {"dropped_measurement": m, "patient": p},
+                )
+                for m, p, n, first, last in drops
+            ]
+            rows, _ = render_records(drop_records)
+            self._db.executemany(
+                _INSERT, [(SPOOL_DROP, r.tags["patient"], r.time_ns, False, s, f) for r, s, f in rows]
+            )
+        for m, p, n, _, _ in drops:
+            log.warning(
+                "spool %s over its cap: dropped %d unsent %s points of patient %r", self.path, n, m, p
+            )
+        return int(deleted)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # BEGIN IMMEDIATE takes the write lock up front, so a lock held elsewhere is
+        # reported here (after busy_timeout_s) rather than half-way through a batch.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise _store_error(self.path, action, error) from error
+
+
+def _store_error(path: str, action: str, error: sqlite3.Error) -> StoreError:
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreError(
+            f"could not {action} spool {path}: the database is locked by another process or connection",
+            "stop the other program that has the spool open (two collectors on one spool?), or point "
+            "the spool path at another file",
+        )
+    if name.startswith("SQLITE_FULL"):
+        return StoreError(
+            f"could not {action} spool {path}: the disk is full or the spool reached its size limit",
+            "free disk space, or raise max_file_bytes; nothing of this batch was written",
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
+        return StoreError(f"could not {action} spool {path}: {error}")
+    return StoreError(f"could not {action} spool {path}: {error} ({name or 'sqlite error'})")
