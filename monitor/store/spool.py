@@ -5,6 +5,9 @@ the embedded store queries by (measurement, patient, time). A row is *pending* u
 forwarder's server acknowledged it, then *sent*; a row the server refused as bad data is
 *set aside* with the server's error, so it never blocks the rows behind it.
 
+The forwarder sends rows in id order, so "sent" is one number, the highest acknowledged
+id (the *watermark*), and marking a batch sent rewrites one row, not thousands.
+
 Durability
 ----------
 ``synchronous=FULL`` (the default) in WAL mode fsyncs the WAL at every commit, and
@@ -62,11 +65,14 @@ CREATE TABLE IF NOT EXISTS points (
     patient TEXT NOT NULL,
     time_ns INTEGER NOT NULL,
     droppable INTEGER NOT NULL,
-    state INTEGER NOT NULL DEFAULT 0,      -- 0 pending, 1 sent, 2 set aside
     series TEXT NOT NULL,                  -- escaped "measurement,tag=value,..."
     fields TEXT NOT NULL                   -- escaped "field=value,..."
 );
-CREATE INDEX IF NOT EXISTS points_pending ON points(id) WHERE state = 0;
+CREATE TABLE IF NOT EXISTS progress (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO progress VALUES ('sent_upto_id', 0);  -- rows with id <= this are done
 CREATE INDEX IF NOT EXISTS points_time ON points(measurement, time_ns);
 CREATE TABLE IF NOT EXISTS set_aside (
     point_id INTEGER PRIMARY KEY,
@@ -75,6 +81,7 @@ CREATE TABLE IF NOT EXISTS set_aside (
     at_ns INTEGER NOT NULL
 );
 """
+_WATERMARK = "SELECT value FROM progress WHERE key = 'sent_upto_id'"
 _INSERT = "INSERT INTO points (measurement, patient, time_ns, droppable, series, fields) VALUES (?,?,?,?,?,?)"
 
 
@@ -192,7 +199,7 @@ class Spool:
     ) -> list[Record]:
         """Records with ``start_ns <= time_ns < end_ns``, optionally of one measurement and
         patient, in time order. Set-aside rows are left out."""
-        where = ["time_ns >= ?", "time_ns < ?", "state != 2"]
+        where = ["time_ns >= ?", "time_ns < ?", "id NOT IN (SELECT point_id FROM set_aside)"]
         args: list[object] = [start_ns, end_ns]
         if measurement is not None:
             where.append("measurement = ?")
@@ -213,21 +220,23 @@ class Spool:
 
     def count(self, state: int | None = None) -> int:
         """Number of rows, or of rows in one state (PENDING, SENT, SET_ASIDE)."""
+        where = {
+            None: "1",
+            PENDING: f"id > ({_WATERMARK})",
+            SENT: f"id <= ({_WATERMARK}) AND id NOT IN (SELECT point_id FROM set_aside)",
+            SET_ASIDE: "id IN (SELECT point_id FROM set_aside)",
+        }[state]
         with self._errors("read"):
-            if state is None:
-                return int(self._db.execute("SELECT count(*) FROM points").fetchone()[0])
-            return int(
-                self._db.execute("SELECT count(*) FROM points WHERE state = ?", (state,)).fetchone()[0]
-            )
+            return int(self._db.execute(f"SELECT count(*) FROM points WHERE {where}").fetchone()[0])
 
     # -- what the forwarder uses -----------------------------------------------------------
 
     def next_batch(self, max_points: int, after_id: int = 0) -> Batch | None:
         """The oldest pending rows after ``after_id`` joined into one body, or None."""
         # The join happens inside SQLite (C), not in a Python loop over rows.
-        sql = """SELECT min(id), max(id), count(*), group_concat(line, char(10)) FROM (
+        sql = f"""SELECT min(id), max(id), count(*), group_concat(line, char(10)) FROM (
                      SELECT id, series || ' ' || fields || ' ' || time_ns AS line FROM points
-                     WHERE state = 0 AND id > ? ORDER BY id LIMIT ?)"""
+                     WHERE id > max(?, ({_WATERMARK})) ORDER BY id LIMIT ?)"""
         with self._errors("read"):
             first_id, last_id, n_points, body = self._db.execute(sql, (after_id, max_points)).fetchone()
         if not n_points:
@@ -236,23 +245,31 @@ class Spool:
 
     def pending_lines(self, first_id: int, last_id: int) -> list[tuple[int, str]]:
         """``(id, line)`` of the pending rows in an id range: a refused batch, to split."""
-        sql = """SELECT id, series || ' ' || fields || ' ' || time_ns FROM points
-                 WHERE state = 0 AND id BETWEEN ? AND ? ORDER BY id"""
+        sql = f"""SELECT id, series || ' ' || fields || ' ' || time_ns FROM points
+                 WHERE id BETWEEN max(?, ({_WATERMARK}) + 1) AND ?
+                 AND id NOT IN (SELECT point_id FROM set_aside) ORDER BY id"""
         with self._errors("read"):
             return [(int(i), str(line)) for i, line in self._db.execute(sql, (first_id, last_id))]
 
     def mark_sent(self, first_id: int, last_id: int) -> None:
-        """Mark the pending rows of an acknowledged batch as sent."""
+        """Mark an acknowledged batch sent: every row up to ``last_id`` is done.
+
+        Batches must be marked in id order, as the forwarder sends them.
+        """
         with self._errors("update"), self._transaction():
             self._db.execute(
-                "UPDATE points SET state = 1 WHERE state = 0 AND id BETWEEN ? AND ?", (first_id, last_id)
+                "UPDATE progress SET value = max(value, ?) WHERE key = 'sent_upto_id'", (last_id,)
             )
+
+    def resend_all(self) -> None:
+        """Queue every row again, except set-aside ones: to fill a new, empty database."""
+        with self._errors("update"), self._transaction():
+            self._db.execute("UPDATE progress SET value = 0 WHERE key = 'sent_upto_id'")
 
     def set_aside(self, point_ids: list[int], status: int, error: str) -> None:
         """Move refused rows out of the queue, keeping the server's error with each."""
         now_ns = time.time_ns()
         with self._errors("update"), self._transaction():
-            self._db.executemany("UPDATE points SET state = 2 WHERE id = ?", [(i,) for i in point_ids])
             self._db.executemany(
                 "INSERT OR REPLACE INTO set_aside VALUES (?,?,?,?)",
                 [(i, status, error, now_ns) for i in point_ids],
@@ -275,7 +292,7 @@ class Spool:
 
     def _enforce_cap(self) -> None:
         target_bytes = int(self.cap_bytes * CAP_TARGET_FRACTION)
-        for condition in ("state = 1", "droppable = 1"):
+        for condition in (f"id <= ({_WATERMARK})", "droppable = 1"):
             while self.used_bytes() > target_bytes:
                 n_rows = self.count()
                 if n_rows == 0:
@@ -295,7 +312,9 @@ class Spool:
     def _delete_oldest(self, condition: str, n_rows: int) -> int:
         chosen = f"SELECT id FROM points WHERE {condition} ORDER BY id LIMIT {int(n_rows)}"
         summary = f"""SELECT measurement, patient, count(*), min(time_ns), max(time_ns) FROM points
-                      WHERE id IN ({chosen}) AND state != 1 GROUP BY measurement, patient"""
+                      WHERE id IN ({chosen})
+                      AND (id > ({_WATERMARK}) OR id IN (SELECT point_id FROM set_aside))
+                      GROUP BY measurement, patient"""
         with self._errors("prune"), self._transaction():
             drops = self._db.execute(summary).fetchall()
             deleted = self._db.execute(f"DELETE FROM points WHERE id IN ({chosen})").rowcount
