@@ -80,7 +80,8 @@ CONF
 services_stop() {
     local pid
     for pid in ${SPASM_SERVICES_INFLUXD_PID:-} ${SPASM_SERVICES_VM_PID:-}; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     SPASM_SERVICES_INFLUXD_PID=""
     SPASM_SERVICES_VM_PID=""

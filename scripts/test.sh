@@ -10,5 +10,10 @@ echo "== ruff"
 .venv/bin/ruff format --check monitor devices dashboards tests bench
 echo "== mypy"
 .venv/bin/mypy
+echo "== services (InfluxDB 1.6.7, VictoriaMetrics)"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap services_stop EXIT
+services_start
 echo "== pytest"
 .venv/bin/pytest "$@"
