@@ -85,3 +85,9 @@ def private_influxd() -> Iterator[LocalInfluxd]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def private_influx_db(private_influxd: LocalInfluxd) -> InfluxDatabase:
+    """A database on the test's own influxd (which the test may stop and restart)."""
+    return create_database(private_influxd.url, "private")
