@@ -24,7 +24,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     m.name: m
     for m in (
         Measurement("spasm_event", False, "per spasm (a few per hour)"),
-        Measurement("emg_envelope", True, "per envelope block and channel (~10 Hz)"),
+        Measurement("emg_envelope", True, "1 Hz per channel (one baseline block)"),
         Measurement("joint_angle", True, "10 Hz per joint"),
         Measurement("rom", False, "per window, set, hour and day"),
         Measurement("movement", True, "per window"),
