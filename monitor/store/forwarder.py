@@ -140,6 +140,7 @@ class Forwarder:
     async def _pump(self, until_empty: bool) -> None:
         cursor = 0
         marks: list[asyncio.Future[None]] = []
+        prefetch: asyncio.Future[Batch | None] | None = None
         batch = await self._db(Spool.next_batch, self.batch_points, cursor)
         try:
             while not self._stop.is_set():
@@ -157,12 +158,17 @@ class Forwarder:
                 first, last = batch.first_id, batch.last_id
                 # Queued on the database thread behind the prefetch; awaited before stopping.
                 marks.append(asyncio.ensure_future(self._db(Spool.mark_sent, first, last)))
+                for done in [m for m in marks if m.done()]:
+                    done.result()  # a failed mark (locked spool) stops the forwarder loudly
+                    marks.remove(done)
                 self.stats.sent_batches += 1
                 cursor = batch.last_id
                 batch = await prefetch
         except _StoppedError:
             pass
         finally:
+            if prefetch is not None:
+                await asyncio.gather(prefetch, return_exceptions=True)
             await asyncio.gather(*marks)
 
     async def _deliver(self, batch: Batch) -> None:
