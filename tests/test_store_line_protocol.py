@@ -21,6 +21,8 @@ from monitor.types import FieldValue, Record
 _name_chars = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\")
 names = st.text(_name_chars, min_size=1, max_size=10).filter(lambda s: s != "time")
 measurements = names.filter(lambda s: not s.startswith("#"))
+# The characters escaping is about, dense enough that every pairing of them shows up.
+_tricky = st.text(st.sampled_from(',= "#a\u00a0'), min_size=1, max_size=6).filter(lambda s: s != "time")
 field_values = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.integers(-(2**63), 2**63 - 1),
@@ -31,12 +33,12 @@ field_values = st.one_of(
 
 @st.composite
 def records(draw: st.DrawFn) -> Record:
-    tags = draw(st.dictionaries(names, st.text(_name_chars, min_size=1, max_size=10), max_size=3))
-    fields = draw(
-        st.dictionaries(names.filter(lambda k: k not in tags), field_values, min_size=1, max_size=4)
-    )
+    name = st.one_of(names, _tricky)
+    tags = draw(st.dictionaries(name, name, max_size=3))
+    fields = draw(st.dictionaries(name.filter(lambda k: k not in tags), field_values, min_size=1, max_size=4))
     time_ns = draw(st.integers(-(2**62), 2**62))
-    return Record(draw(measurements), time_ns, fields, tags)
+    measurement = draw(st.one_of(measurements, _tricky.filter(lambda s: not s.startswith("#"))))
+    return Record(measurement, time_ns, fields, tags)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +68,8 @@ def test_golden_lines(record: Record, line: str) -> None:
         ("a\\b", {}, {"x": 1}),
         ("#comment", {}, {"x": 1}),
         ("m", {"t": "a\nb"}, {"x": 1}),
+        ("\tm", {}, {"x": 1}),
+        ("m", {}, {"\tx": 1}),
         ("m", {"time": "a"}, {"x": 1}),
         ("m", {}, {"time": 1}),
         ("", {}, {"x": 1}),
@@ -116,7 +120,7 @@ def _influx(url: str, q: str, db: str | None = None) -> dict[str, Any]:
 
 
 @given(record=records())
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_influxdb_reads_back_every_record(influxdb_url: str, record: Record) -> None:
     """The real server is the oracle: what it stores is what the record says."""
     db = "lp_roundtrip"

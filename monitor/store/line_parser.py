@@ -13,11 +13,11 @@ from monitor.types import FieldValue
 
 def parse_series(series: str) -> tuple[str, dict[str, str]]:
     """Measurement and tags of an escaped series key ``measurement,k=v,...``."""
-    parts = _split_unescaped(series, ",")
+    parts = _split_unescaped(series, ",", quotes=False)
     measurement = _unescape(parts[0])
     tags = {}
     for part in parts[1:]:
-        key, value = _split_unescaped(part, "=", maxsplit=1)
+        key, value = _split_unescaped(part, "=", maxsplit=1, quotes=False)
         tags[_unescape(key)] = _unescape(value)
     return measurement, tags
 
@@ -33,7 +33,10 @@ def parse_fields(fields: str) -> dict[str, FieldValue]:
 
 def parse_line(line: str) -> tuple[str, dict[str, str], dict[str, FieldValue], int]:
     """Measurement, tags, fields and time_ns of one line ``series fields time``."""
-    series, fields, time_ns = _split_unescaped(line, " ")
+    # Tags know no quotes, and the time holds no space: split at the first unescaped space
+    # and at the last space; what lies between is the field set.
+    series, rest = _split_unescaped(line, " ", maxsplit=1, quotes=False)
+    fields, time_ns = rest.rsplit(" ", 1)
     measurement, tags = parse_series(series)
     return measurement, tags, parse_fields(fields), int(time_ns)
 
@@ -57,22 +60,25 @@ def _parse_value(raw: str) -> FieldValue:
     return float(raw)
 
 
-def _split_unescaped(text: str, sep: str, maxsplit: int = -1) -> list[str]:
-    """Split at ``sep`` outside backslash escapes and double-quoted strings."""
+def _split_unescaped(text: str, sep: str, maxsplit: int = -1, quotes: bool = True) -> list[str]:
+    """Split at ``sep`` outside backslash escapes (and, with ``quotes``, quoted strings)."""
     if "\\" not in text and '"' not in text:
         return text.split(sep, maxsplit)
     parts: list[str] = []
-    start, i, quoted = 0, 0, False
+    start, i, quoted, after_equals = 0, 0, False, False
     while i < len(text):
         char = text[i]
         if char == "\\":
             i += 2
+            after_equals = False
             continue
-        if char == '"' and (quoted or (i > 0 and text[i - 1] == "=")):
-            quoted = not quoted  # only a field value opens a quoted string
+        # Only a field value opens a quoted string: a '"' right after an unescaped '='.
+        if quotes and char == '"' and (quoted or after_equals):
+            quoted = not quoted
         elif char == sep and not quoted and (maxsplit < 0 or len(parts) < maxsplit):
             parts.append(text[start:i])
             start = i + 1
+        after_equals = char == "=" and not quoted
         i += 1
     parts.append(text[start:])
     return parts

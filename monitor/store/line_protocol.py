@@ -14,7 +14,8 @@ Escaping (InfluxDB line protocol reference, "Special characters"):
 
 Names that no escaping can carry are refused with :class:`ValueError` rather than written
 wrongly: a backslash in a name (InfluxDB 1.x keeps it literally, so it does not round-trip),
-a newline or carriage return in a name, a measurement starting with ``#`` (a comment line),
+a control character in a name (newline ends the line; InfluxDB trims a leading tab, seen on
+1.6.7), a measurement starting with ``#`` (a comment line),
 and the key ``time`` (InfluxDB rejects it). Tags with an empty value are omitted: InfluxDB
 treats an absent tag and an empty one alike. Non-finite floats have no line-protocol form;
 such fields are left out, and a point with no field left is not written (the count of such
@@ -24,6 +25,7 @@ points is returned to the caller).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -37,7 +39,7 @@ MAX_STRING_FIELD_BYTES = 65535  # InfluxDB 1.x/2.x limit on one string field val
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ "})
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
-_UNREPRESENTABLE = ("\\", "\n", "\r")
+_UNREPRESENTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f]")  # backslash and control characters (Cc)
 
 
 def escape_measurement(name: str) -> str:
@@ -159,6 +161,6 @@ def _check_time(time_ns: int) -> None:
 def _check_name(name: str, what: str) -> None:
     if not name:
         raise ValueError(f"{what} must not be empty")
-    for char in _UNREPRESENTABLE:
-        if char in name:
-            raise ValueError(f"{what} {name!r} holds {char!r}, which line protocol cannot carry")
+    bad = _UNREPRESENTABLE.search(name)
+    if bad:
+        raise ValueError(f"{what} {name!r} holds {bad.group()!r}, which line protocol cannot carry")
