@@ -52,6 +52,8 @@ class NumericSeries:
             )
         if not self.fields:
             raise ValueError("a NumericSeries needs at least one field")
+        if "time" in self.fields:
+            raise ValueError("field key 'time' is rejected by InfluxDB")
         for name, column in self.fields.items():
             if column.shape != (n,):
                 raise ValueError(f"field {name!r} has shape {column.shape}, time_ns has ({n},)")

@@ -159,6 +159,14 @@ class Spool:
         """Append records in one transaction; the number of points written.
 
         Records whose fields are all non-finite have no line-protocol form and are skipped.
+
+        Raises
+        ------
+        ValueError
+            A name line protocol cannot carry (see :mod:`monitor.store.line_protocol`);
+            nothing of the batch is written.
+        StoreError
+            The spool is locked, full or unwritable; nothing of the batch is written.
         """
         rows, _ = render_records(records)
         params = [
