@@ -148,3 +148,28 @@ def test_full_disk_gives_a_clear_error_and_writes_nothing_of_the_batch(tmp_path:
 def test_unwritable_spool_path_gives_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="could not open spool"):
         Spool(tmp_path / "missing-dir" / "s.sqlite")
+
+
+def test_cap_deletes_acknowledged_rows_before_any_unsent_one(tmp_path: Path) -> None:
+    event = SpasmEvent(T0_NS, T0_NS + 10**8, "tonic", 0).to_record()
+    # An envelope row takes ~176 bytes here, so 4000 rows (~670 kB) exceed the 500 kB cap
+    # by less than the 2000 acknowledged rows free.
+    with Spool(tmp_path / "s.sqlite", cap_bytes=500_000) as spool:
+        spool.append_series(_envelope(2000))
+        batch = spool.next_batch(2000)
+        assert batch is not None
+        spool.mark_sent(batch.first_id, batch.last_id)  # all 2000 safe on the server
+        spool.append([event])
+        refused = spool.next_batch(1)
+        assert refused is not None
+        spool.set_aside([refused.first_id], 400, "refused")  # ... and one event the server refused
+        spool.mark_sent(refused.first_id, refused.last_id)
+        spool.append_series(_envelope(2000, t0_ns=T0_NS + 10**12))
+        assert spool.used_bytes() <= 500_000
+        assert spool.count(PENDING) == 2000  # no unsent row dropped ...
+        assert spool.count(SENT) < 2000  # ... acknowledged ones went instead
+        assert spool.query(0, 2**62, measurement="spool_drop") == []
+        assert [p.point_id for p in spool.set_aside_points()] == [refused.first_id]  # kept
+        spool.append_series(_envelope(5000, t0_ns=T0_NS + 2 * 10**12))  # now unsent must go
+        assert spool.query(0, 2**62, measurement="spool_drop")
+        assert [p.point_id for p in spool.set_aside_points()] == [refused.first_id]  # still kept

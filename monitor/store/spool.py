@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CAP_BYTES = 2 * 1024**3  # a week of a heavy 4-channel day is ~100 MB; 2 GiB is months
 CAP_TARGET_FRACTION = 0.9  # enforce down to 90 % so a full spool does not prune on every append
+MIN_DELETE_ROWS = 100  # rows per pruning step: a step is one transaction (one fsync)
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 PENDING, SENT, SET_ASIDE = 0, 1, 2
 
@@ -300,13 +301,15 @@ class Spool:
 
     def _enforce_cap(self) -> None:
         target_bytes = int(self.cap_bytes * CAP_TARGET_FRACTION)
-        for condition in (f"id <= ({_WATERMARK})", "droppable = 1"):
+        sent = f"id <= ({_WATERMARK}) AND id NOT IN (SELECT point_id FROM set_aside)"
+        for condition in (sent, "droppable = 1"):
             while self.used_bytes() > target_bytes:
                 n_rows = self.count()
                 if n_rows == 0:
                     break
                 bytes_per_row = max(1.0, self.used_bytes() / n_rows)
-                n_delete = int((self.used_bytes() - target_bytes) / bytes_per_row) + 1
+                # Freed space counts only in whole pages: delete at least a few pages' worth.
+                n_delete = max(MIN_DELETE_ROWS, int((self.used_bytes() - target_bytes) / bytes_per_row) + 1)
                 if not self._delete_oldest(condition, n_delete):
                     break
         if self.used_bytes() > self.cap_bytes:
