@@ -25,11 +25,21 @@ _services_free_port() {
 }
 
 _services_wait() {  # url name: up to 20 s (a loaded 2-core machine), polling every 0.1 s
-    local _
-    for _ in $(seq 1 200); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
+    # python3 rather than curl: bootstrap.sh already needs python3, a slim image may lack curl.
+    if python3 - "$1" <<'PY'; then
+import sys, time, urllib.request
+deadline = time.monotonic() + 20
+while True:
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.1)
+PY
+        return 0
+    fi
     echo "$2 did not answer at $1; its log:" >&2
     tail -n 20 "$SPASM_SERVICES_DIR/$2.log" >&2
     return 1
