@@ -182,6 +182,8 @@ class Forwarder:
                 batch.n_points,
                 error,
             )
+            if isinstance(error, TooLargeWriteError):
+                self.batch_points = max(1, self.batch_points // 2)  # the next batches too
             rows = await self._db(Spool.pending_lines, batch.first_id, batch.last_id)
             await self._deliver_rows(rows)
             return
