@@ -1,0 +1,1 @@
+"""Alert rules over the record stream: spasm spikes, long tonic spasms, device offline, poor signal."""

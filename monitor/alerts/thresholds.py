@@ -1,0 +1,52 @@
+"""Alert thresholds: one definition, used by the home-side rules and the Grafana alert rules.
+
+The values come from ``[alerts]`` in config.toml; the defaults are what a clinician would
+start with and tune per patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThresholds:
+    """Thresholds of the four alert rules.
+
+    Attributes
+    ----------
+    spike_sigma : float
+        Spasm-rate spike: the last hour's spasm count must exceed the patient's own rolling
+        hourly baseline (mean) by this many standard deviations ...
+    spike_min_count : int
+        ... and by at least this many spasms (a quiet patient's σ can be tiny).
+    spike_baseline_days : float
+        Length of the rolling baseline, days.
+    tonic_max_s : float
+        Prolonged tonic spasm: a tonic spasm longer than this, s.
+    offline_max_min : float
+        Device offline: no data from a device for longer than this, min.
+    poor_signal_max_min : float
+        Electrode off or poor signal for longer than this, min.
+    cooldown_min : float
+        After an alert, the same rule for the same patient and device stays quiet this
+        long, min: a burst of spasms sends one alert, not fifty.
+    """
+
+    spike_sigma: float = 3.0
+    spike_min_count: int = 5
+    spike_baseline_days: float = 7.0
+    tonic_max_s: float = 30.0
+    offline_max_min: float = 30.0
+    poor_signal_max_min: float = 15.0
+    cooldown_min: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "spike_sigma", "spike_baseline_days", "tonic_max_s", "offline_max_min",
+            "poor_signal_max_min", "cooldown_min",
+        ):  # fmt: skip
+            if not getattr(self, name) > 0:
+                raise ValueError(f"alerts.{name} must be > 0, got {getattr(self, name)}")
+        if self.spike_min_count < 1:
+            raise ValueError(f"alerts.spike_min_count must be >= 1, got {self.spike_min_count}")
