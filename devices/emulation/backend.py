@@ -40,36 +40,42 @@ class BumbleHost:
     """The bumble host (one ``Device``) behind every scanner and client of one transport."""
 
     _hosts: ClassVar[dict[tuple[str, int], BumbleHost]] = {}
+    _opening: ClassVar[dict[tuple[str, int], asyncio.Lock]] = {}
 
     def __init__(self, transport: Transport, device: Device) -> None:
         self.transport = transport
         self.device = device
         self.connect_lock = asyncio.Lock()  # bumble allows one pending LE connection at a time
         self.scanners = 0
+        self.scan_lock = asyncio.Lock()  # start/stop decisions must see each other's effect
 
     @classmethod
     async def get(cls, spec: str) -> BumbleHost:
         """The host for transport ``spec`` in the running event loop, opened on first use."""
         key = (spec, id(asyncio.get_running_loop()))
-        host = cls._hosts.get(key)
-        if host is None:
-            transport = await open_transport(spec)
-            device = Device.with_hci(
-                "spasm-monitor", Address(GATEWAY_ADDRESS), transport.source, transport.sink
-            )
-            await device.power_on()
-            host = cls._hosts.setdefault(key, BumbleHost(transport, device))
+        # Sessions start together: without the lock each would open (and reset) the same controller.
+        async with cls._opening.setdefault(key, asyncio.Lock()):
+            host = cls._hosts.get(key)
+            if host is None:
+                transport = await open_transport(spec)
+                device = Device.with_hci(
+                    "spasm-monitor", Address(GATEWAY_ADDRESS), transport.source, transport.sink
+                )
+                await device.power_on()
+                host = cls._hosts[key] = BumbleHost(transport, device)
         return host
 
     async def start_scanning(self) -> None:
-        self.scanners += 1
-        if not self.device.is_scanning:
-            await self.device.start_scanning(filter_duplicates=False)
+        async with self.scan_lock:
+            self.scanners += 1
+            if not self.device.is_scanning:
+                await asyncio.shield(self.device.start_scanning(filter_duplicates=False))
 
     async def stop_scanning(self) -> None:
-        self.scanners = max(0, self.scanners - 1)
-        if self.scanners == 0 and self.device.is_scanning:
-            await self.device.stop_scanning()
+        async with self.scan_lock:
+            self.scanners = max(0, self.scanners - 1)
+            if self.scanners == 0 and self.device.is_scanning:
+                await asyncio.shield(self.device.stop_scanning())
 
 
 async def close_hosts() -> None:
@@ -77,6 +83,7 @@ async def close_hosts() -> None:
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in BumbleHost._hosts if k[1] == loop_id]:
         host = BumbleHost._hosts.pop(key)
+        BumbleHost._opening.pop(key, None)
         await host.transport.close()
 
 

@@ -13,6 +13,7 @@ Faults come from the command line (schedules) or as JSON lines on stdin::
     {"fault": "corrupt", "count": 2}           next N packets with a bad version byte
     {"fault": "seq_jump", "packets": 5}        skip N packets (produced, never sent)
     {"fault": "battery", "percent": 8}         battery low (notified)
+    {"cmd": "calm"}                            cancel the fault schedules
     {"cmd": "pause"}                           stop notifying, write the stats file
     {"cmd": "stats"}                           write the stats file
 
@@ -115,6 +116,7 @@ class ReferenceWearable:
         self.pending: dict[str, int] = {"short": 0, "corrupt": 0, "seq_jump": 0}
         self.battery_percent = 90
         self._tasks: set[asyncio.Future[None]] = set()
+        self._schedule: asyncio.Task[None] | None = None
         self.t0_ns = 0  # true UTC of sample 0 of every stream
         emg, imu = _synthetic_signals(args.seed, args.emg_channels)
         self.info = DeviceInfo(
@@ -175,12 +177,12 @@ class ReferenceWearable:
         tasks += [asyncio.create_task(self._send(s)) for s in self.streams]
         tasks.append(asyncio.create_task(self._read_commands()))
         if drop_every_s:
-            tasks.append(asyncio.create_task(self._drop_schedule(drop_every_s)))
+            self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))  # cancellable: "calm"
         print("ready", flush=True)
         try:
             await asyncio.gather(*tasks)
         finally:
-            for task in tasks:
+            for task in [*tasks, *([self._schedule] if self._schedule else [])]:
                 task.cancel()
 
     def write_stats(self) -> None:
@@ -348,6 +350,8 @@ class ReferenceWearable:
             self.battery_percent = int(order["percent"])
             if self.connection is not None:
                 await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
+        elif cmd == "calm" and self._schedule is not None:
+            self._schedule.cancel()
         elif cmd == "pause":
             self.paused = True
             await asyncio.sleep(0.05)  # let packets already in the air arrive before the books close

@@ -1,0 +1,259 @@
+"""One BLE session per allow-listed wearable: discover → connect → subscribe → decode → queue.
+
+It talks to BLE through bleak's public API only (``BleakScanner``, ``BleakClient``); the
+radio behind it is chosen by configuration. The notification callback decodes, accounts
+for gaps and timestamps in place, then enqueues without awaiting: it never blocks the
+stack's event handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from devices.reference import BATTERY_UUID, CONTROL_UUID, EMG_UUID, IMU_UUID, DecodeError, StreamType, decode
+from devices.reference.profile import (
+    ATT_NOTIFY_OVERHEAD_BYTES,
+    STREAM_MASK_EMG,
+    STREAM_MASK_IMU,
+    Command,
+    command,
+)
+from monitor.collect.backoff import DROPPED_BACKOFF, Backoff, backoff_for
+from monitor.collect.clock import DeviceClock, device_time_ns
+from monitor.collect.config import CollectorConfig, DeviceConfig
+from monitor.collect.gaps import SequenceTracker
+from monitor.collect.queue import FrameQueue
+from monitor.types import Record
+
+logger = logging.getLogger(__name__)
+
+STOP_COMMAND_TIMEOUT_S = 1.0  # best effort on shutdown: the wearable may already be gone
+
+
+@dataclass
+class StreamBooks:
+    """Per-stream accounting: sequence tracker and nominal rate."""
+
+    rate_hz: float
+    tracker: SequenceTracker = field(default_factory=SequenceTracker)
+
+
+@dataclass
+class SessionStats:
+    """What a session saw, for its final record and for tests."""
+
+    connects: int = 0
+    drops: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+    frames: int = 0
+    battery_percent: int | None = None
+
+
+class DeviceSession:
+    """Collects one wearable until :meth:`stop`; reconnects after every drop."""
+
+    def __init__(
+        self, device: DeviceConfig, config: CollectorConfig, queue: FrameQueue, seed: int = 0
+    ) -> None:
+        self.device = device
+        self.config = config
+        self.queue = queue
+        self.stats = SessionStats()
+        self.books: dict[StreamType, StreamBooks] = {}
+        self.clock = DeviceClock()  # one crystal per wearable: every stream feeds one fit
+        self._rng = random.Random(seed)
+        self._stop = asyncio.Event()
+        self._dropped = asyncio.Event()
+        self._scanner_kwargs: dict[str, Any] = config.scanner_kwargs()
+        self._client_kwargs: dict[str, Any] = config.client_kwargs()
+
+    @property
+    def device_id(self) -> str:
+        return self.device.device_id
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Discover, connect and stream until :meth:`stop`, retrying with per-error backoff."""
+        attempt = 0
+        backoff: Backoff | None = None
+        while not self._stop.is_set():
+            if backoff is not None:
+                delay_s = backoff.delay_s(attempt, self._rng, self.config.backoff_scale)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay_s)
+                if self._stop.is_set():
+                    break
+            try:
+                await self._connect_and_stream()
+                attempt, backoff = 0, DROPPED_BACKOFF
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # every failure is retried; its kind sets the pace
+                backoff = backoff_for(error)
+                attempt += 1
+                self._status("retrying", reason=f"{type(error).__name__}: {error}", attempt=attempt)
+                logger.info("%s: %s, retry %d", self.device_id, error, attempt)
+        self._put_session_record()
+
+    async def _discover(self) -> BLEDevice:
+        """Scan until an allow-listed advertisement is seen; anything else is ignored."""
+
+        def allowed(device: BLEDevice, adv: AdvertisementData) -> bool:
+            return self.device.matches(device, adv)
+
+        found = await BleakScanner.find_device_by_filter(
+            allowed,
+            timeout=self.config.scan_timeout_s,
+            service_uuids=[self.device.service_uuid],
+            **self._scanner_kwargs,
+        )
+        if found is None:
+            raise LookupError(f"{self.device_id} not advertising within {self.config.scan_timeout_s} s")
+        return found
+
+    async def _connect_and_stream(self) -> None:
+        ble_device = await self._discover()
+        self._dropped.clear()
+        client = BleakClient(
+            ble_device,
+            disconnected_callback=lambda _client: self._dropped.set(),
+            timeout=self.config.connect_timeout_s,
+            **self._client_kwargs,
+        )
+        # The backend enforces the timeout itself: cancelling a connect half-way through an HCI
+        # command would leave the adapter's command queue out of step.
+        await client.connect()
+        try:
+            await self._start_streams(client)
+            self.stats.connects += 1
+            self._status("connected", mtu=client.mtu_size)
+            stop = asyncio.ensure_future(self._stop.wait())
+            dropped = asyncio.ensure_future(self._dropped.wait())
+            await asyncio.wait([stop, dropped], return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            dropped.cancel()
+            if self._dropped.is_set():
+                self.stats.drops += 1
+                self._status("disconnected", reason="link lost")
+        finally:
+            if client.is_connected:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        client.write_gatt_char(CONTROL_UUID, command(Command.STOP, 0xFF), response=True),
+                        STOP_COMMAND_TIMEOUT_S,
+                    )
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.disconnect(), STOP_COMMAND_TIMEOUT_S)
+                if self._stop.is_set():
+                    self._status("stopped")
+
+    async def _start_streams(self, client: BleakClient) -> None:
+        """Tell the wearable our payload limit, subscribe, then start (docs/protocol.md §5)."""
+        max_payload = client.mtu_size - ATT_NOTIFY_OVERHEAD_BYTES
+        await client.write_gatt_char(
+            CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
+        )
+        self.stats.battery_percent = (await client.read_gatt_char(BATTERY_UUID))[0]
+        self._put_battery()
+        await client.start_notify(BATTERY_UUID, self._on_battery)
+        await client.start_notify(EMG_UUID, self._on_packet)
+        await client.start_notify(IMU_UUID, self._on_packet)
+        await client.write_gatt_char(
+            CONTROL_UUID, command(Command.START, STREAM_MASK_EMG | STREAM_MASK_IMU), response=True
+        )
+
+    # -- notification path (synchronous, never awaits) ---------------------------------------
+
+    def _on_packet(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+        arrival_ns = time.time_ns()
+        try:
+            packet = decode(data)
+        except DecodeError as error:
+            self.stats.malformed += 1
+            self.queue.put(
+                Record(
+                    "ble_malformed",
+                    arrival_ns,
+                    {"error": type(error).__name__, "bytes": len(data), "total": self.stats.malformed},
+                    {"device": self.device_id},
+                )
+            )
+            return
+        books = self.books.get(packet.stream)
+        if books is None:
+            books = self.books[packet.stream] = StreamBooks(packet.sample_rate_hz)
+        n = packet.n_samples
+        step = books.tracker.step(packet.seq, packet.counter, n)
+        if step.duplicate:
+            self.stats.duplicates += 1
+            return
+        if step.reboot:
+            self.clock.reset()
+        self.clock.add(device_time_ns(step.counter + n - 1, books.rate_hz), arrival_ns)
+        if step.gap_samples:
+            first = step.counter - step.gap_samples
+            self._put_gap(packet.stream, first, step.gap_samples, step.gap_packets, books)
+        t0_ns = self.clock.to_utc_ns(device_time_ns(step.counter, books.rate_hz))
+        for frame in packet.frames(self.device_id, t0_ns, step.seq, step.seq):
+            self.queue.put(frame)
+            self.stats.frames += 1
+
+    def _on_battery(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+        if data:
+            self.stats.battery_percent = data[0]
+            self._put_battery()
+
+    # -- records -----------------------------------------------------------------------------
+
+    def _put_gap(
+        self, stream: StreamType, first: int, samples: int, packets: int, books: StreamBooks
+    ) -> None:
+        rate_hz = books.rate_hz
+        fields: dict[str, float | int | str | bool] = {
+            "samples": samples,
+            "packets": packets,
+            "duration_s": samples / rate_hz,
+            "first_counter": first,
+        }
+        tags = {"device": self.device_id, "stream": stream.name.lower()}
+        self.queue.put(Record("ble_gap", self.clock.to_utc_ns(device_time_ns(first, rate_hz)), fields, tags))
+
+    def _put_battery(self) -> None:
+        if self.stats.battery_percent is not None:
+            fields: dict[str, float | int | str | bool] = {"percent": self.stats.battery_percent}
+            self.queue.put(Record("battery", time.time_ns(), fields, {"device": self.device_id}))
+
+    def _status(self, state: str, **fields: float | int | str) -> None:
+        self.queue.put(
+            Record("ble_status", time.time_ns(), {"state": state, **fields}, {"device": self.device_id})
+        )
+
+    def _put_session_record(self) -> None:
+        fields: dict[str, float | int | str | bool] = {
+            "connects": self.stats.connects,
+            "drops": self.stats.drops,
+            "malformed": self.stats.malformed,
+            "frames": self.stats.frames,
+        }
+        for stream, books in self.books.items():
+            name = stream.name.lower()
+            fields[f"{name}_received_samples"] = books.tracker.received_samples
+            fields[f"{name}_gap_samples"] = books.tracker.gap_samples
+            fields[f"{name}_first_counter"] = books.tracker.first_counter or 0
+            fields[f"{name}_end_counter"] = books.tracker.expected_counter or 0
+        fields["drift_ppm"] = self.clock.drift_ppm
+        self.queue.put(Record("ble_session", time.time_ns(), fields, {"device": self.device_id}))

@@ -1,0 +1,217 @@
+"""End-to-end BLE collection on the real bumble stack.
+
+Every test starts a controller hub and emulated wearables as separate processes (TCP HCI
+on 127.0.0.1), runs the real collector in this process through bleak's public API with
+the bumble backend, and checks what a user would check. Scenarios are compressed in time
+to keep the suite short (the full-length runs are in ``bench/collect.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devices.emulation.process import Emulated, start_emulated, start_extra_wearable, wearable_address
+from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.types import NS_PER_S, Frame, Record
+
+RUN_TIMEOUT_S = 60.0
+
+
+@pytest.fixture
+def emulated_factory(tmp_path: Path) -> Iterator[list[Emulated]]:
+    """Started hubs and wearables, all stopped (process groups killed) at teardown."""
+    started: list[Emulated] = []
+    yield started
+    for emulated in started:
+        emulated.stop()
+
+
+def _config(emulated: Emulated, n: int, **overrides: object) -> CollectorConfig:
+    devices = tuple(DeviceConfig(address=wearable_address(i + 1)) for i in range(n))
+    options: dict[str, object] = {
+        "backend": "bumble",
+        "bumble_transport": emulated.collector_transport,
+        "backoff_scale": 0.2,
+        "scan_timeout_s": 5.0,
+        "connect_timeout_s": 5.0,
+        **overrides,
+    }
+    return CollectorConfig(devices, **options)  # type: ignore[arg-type]
+
+
+async def _collect(
+    emulated: Emulated, config: CollectorConfig, stream_s: float, settle_s: float = 1.0
+) -> list[Frame | Record]:
+    """Collect for ``stream_s``; calm fault schedules, stream ``settle_s`` more, close the books."""
+    items: list[Frame | Record] = []
+    collector = Collector(config, sink=items.append)
+    task = asyncio.create_task(collector.run())
+    await asyncio.sleep(stream_s)
+    for wearable in emulated.wearables:
+        await asyncio.to_thread(wearable.send, {"cmd": "calm"})
+    await asyncio.sleep(settle_s)  # a last packet lost at a drop is only seen by the next one
+    for wearable in emulated.wearables:
+        await asyncio.to_thread(wearable.send, {"cmd": "pause"})
+    await asyncio.sleep(0.3)
+    collector.stop()
+    await asyncio.wait_for(task, 15.0)
+    return items
+
+
+def _records(items: list[Frame | Record], measurement: str, device: str | None = None) -> list[Record]:
+    records = [i for i in items if isinstance(i, Record) and i.measurement == measurement]
+    return [r for r in records if device is None or r.tags.get("device") == device]
+
+
+def _frames(items: list[Frame | Record], device: str, sensor: str) -> list[Frame]:
+    return [
+        i for i in items if isinstance(i, Frame) and i.stream.device == device and i.stream.sensor == sensor
+    ]
+
+
+def _assert_every_sample_accounted(items: list[Frame | Record], emulated: Emulated, index: int) -> None:
+    """Received plus gap-recorded samples equal the samples the wearable sent, per stream."""
+    device = wearable_address(index + 1)
+    truth = emulated.stats(index)["streams"]
+    for stream, sensor in (("EMG", "emg"), ("IMU", "acc")):
+        sent = truth[stream]["end_counter"] - truth[stream]["first_counter"]
+        received = sum(f.n_samples for f in _frames(items, device, sensor))
+        gaps = sum(
+            int(r.fields["samples"])
+            for r in _records(items, "ble_gap", device)
+            if r.tags["stream"] == stream.lower()
+        )
+        assert sent > 0
+        assert received + gaps == sent, (
+            f"{device} {stream}: {received} received + {gaps} in gaps != {sent} sent"
+        )
+
+
+async def test_four_wearables_collected_at_once_account_for_every_sample(
+    emulated_factory: list[Emulated], tmp_path: Path
+) -> None:
+    emulated = start_emulated(4, tmp_path)
+    emulated_factory.append(emulated)
+    items = await asyncio.wait_for(_collect(emulated, _config(emulated, 4), stream_s=6.0), RUN_TIMEOUT_S)
+    for index in range(4):
+        device = wearable_address(index + 1)
+        assert len(_frames(items, device, "emg")) > 100  # ≥ 2.5 s of 1 kHz EMG
+        assert _frames(items, device, "gyr")
+        _assert_every_sample_accounted(items, emulated, index)
+        assert _records(items, "battery", device)[0].fields["percent"] == 90
+        assert [r.fields["state"] for r in _records(items, "ble_status", device)][-1] == "stopped"
+    assert _records(items, "collector_stopped")[0].fields["dropped_items"] == 0
+
+
+async def test_drops_every_2s_reconnect_and_record_exact_gaps(
+    emulated_factory: list[Emulated], tmp_path: Path
+) -> None:
+    """The issue's 'drop every 10 s for 60 s', compressed: a drop every 2 s for 12 s."""
+    emulated = start_emulated(2, tmp_path, options=[["--drop-every-s", "2"], []])
+    emulated_factory.append(emulated)
+    items = await asyncio.wait_for(_collect(emulated, _config(emulated, 2), stream_s=12.0), RUN_TIMEOUT_S)
+    dropped = wearable_address(1)
+    states = [r.fields["state"] for r in _records(items, "ble_status", dropped)]
+    assert states.count("connected") >= 5  # 1 + at least 4 reconnects after 5-6 drops
+    gaps = [r for r in _records(items, "ble_gap", dropped) if r.tags["stream"] == "emg"]
+    assert len(gaps) >= 4
+    for gap in gaps:  # each gap record states its exact length, consistent with its duration
+        assert int(gap.fields["samples"]) > 0
+        assert gap.fields["duration_s"] == pytest.approx(int(gap.fields["samples"]) / 1000.0)
+    _assert_every_sample_accounted(items, emulated, 0)
+    _assert_every_sample_accounted(items, emulated, 1)
+    assert not _records(items, "ble_gap", wearable_address(2))  # the steady wearable lost nothing
+
+
+async def test_timestamps_follow_truth_at_100ppm_drift_and_20ms_jitter(
+    emulated_factory: list[Emulated], tmp_path: Path
+) -> None:
+    """After a 10 s warm-up, frames are stamped from the fit, never from arrival times.
+
+    Jitter (0-40 ms added delay, i.e. ±20 ms about its mean) would spread arrival-time
+    stamps over 40 ms; the fit follows the least-delayed packets instead. What no fit on
+    arrival times can remove is the delay of the fastest packets, the latency floor of the
+    link. On this emulated link (emulator timer granularity, two TCP HCI hops through the
+    hub, two busy cores) that floor is 2-5 ms and moves with the machine's load, so here
+    the check is: never before the true sample time, never more than 6 ms after it. The
+    1 ms bound and the drift estimate of the fit itself, on a link without a floor, is proven
+    in ``tests/test_collect_clock.py``.
+    """
+    options = [["--drift-ppm", "100", "--jitter-ms", "20"], ["--drift-ppm", "-100", "--jitter-ms", "20"]]
+    emulated = start_emulated(2, tmp_path, options=options)
+    emulated_factory.append(emulated)
+    items = await asyncio.wait_for(_collect(emulated, _config(emulated, 2), stream_s=16.0), RUN_TIMEOUT_S)
+    for index in range(2):
+        truth = emulated.stats(index)["truth"]
+        device = wearable_address(index + 1)
+        for sensor, rate_hz in (("emg", 1000.0), ("acc", 100.0)):
+            frames = _frames(items, device, sensor)
+            late = [f for f in frames if f.t0_ns - frames[0].t0_ns > 10 * NS_PER_S]
+            assert len(late) > 10
+            counters = np.array([f.seq_first for f in late]) * late[0].n_samples  # fixed samples per packet
+            true_ns = truth["t0_ns"] + counters * NS_PER_S / (rate_hz * (1 + truth["drift_ppm"] * 1e-6))
+            error_ms = (np.array([f.t0_ns for f in late]) - true_ns) / 1e6
+            assert error_ms.min() >= 0.0, f"{device} {sensor}: stamped before the sample existed"
+            assert error_ms.max() < 6.0, f"{device} {sensor}: {error_ms.max():.3f} ms late"
+
+
+async def test_malformed_packets_are_counted_and_the_session_survives(
+    emulated_factory: list[Emulated], tmp_path: Path
+) -> None:
+    emulated = start_emulated(1, tmp_path)
+    emulated_factory.append(emulated)
+    config = _config(emulated, 1)
+    items: list[Frame | Record] = []
+    collector = Collector(config, sink=items.append)
+    task = asyncio.create_task(collector.run())
+    try:
+        await asyncio.sleep(3.0)
+        wearable = emulated.wearables[0]
+        for order in (
+            {"fault": "short", "count": 3},
+            {"fault": "corrupt", "count": 2},
+            {"fault": "seq_jump", "packets": 4},
+        ):
+            await asyncio.to_thread(wearable.send, order)
+            await asyncio.sleep(0.5)
+        await asyncio.to_thread(wearable.send, {"fault": "battery", "percent": 8})
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(wearable.send, {"cmd": "pause"})
+        await asyncio.sleep(0.3)
+    finally:
+        collector.stop()
+        await asyncio.wait_for(task, 15.0)
+    device = wearable_address(1)
+    truth = emulated.stats(0)["streams"]
+    malformed = _records(items, "ble_malformed", device)
+    assert len(malformed) == truth["EMG"]["malformed_sent"] + truth["IMU"]["malformed_sent"] == 5
+    assert {r.fields["error"] for r in malformed} == {"LengthMismatchError", "UnsupportedVersionError"}
+    assert [r.fields["percent"] for r in _records(items, "battery", device)][-1] == 8
+    states = [r.fields["state"] for r in _records(items, "ble_status", device)]
+    assert states == ["connected", "stopped"]  # survived without a reconnect
+    _assert_every_sample_accounted(items, emulated, 0)  # malformed and skipped packets are gaps
+
+
+async def test_device_not_on_allow_list_is_never_connected(
+    emulated_factory: list[Emulated], tmp_path: Path
+) -> None:
+    """An intruder advertising the same service (and a look-alike name) is ignored."""
+    emulated = start_emulated(1, tmp_path, extra_hosts=1)
+    emulated_factory.append(emulated)
+    intruder_stats = tmp_path / "intruder.json"
+    start_extra_wearable(
+        emulated, 2, ["--address", "F2:BA:D0:00:00:01", "--name", "SMREF-01", "--stats", str(intruder_stats)]
+    )
+    items = await asyncio.wait_for(_collect(emulated, _config(emulated, 1), stream_s=4.0), RUN_TIMEOUT_S)
+    devices = {i.stream.device for i in items if isinstance(i, Frame)}
+    assert devices == {wearable_address(1)}
+    emulated.wearables[-1].stop()
+    import json
+
+    intruder = json.loads(intruder_stats.read_text())["streams"]
+    assert intruder["EMG"]["notified_packets"] == 0  # never connected, never subscribed

@@ -1,0 +1,117 @@
+"""Sequence tracking, the bounded queue, config validation and backoff choice."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import numpy as np
+import pytest
+from bleak.exc import BleakDeviceNotFoundError, BleakError
+
+from monitor.collect import CollectorConfig, DeviceConfig, FrameQueue, SequenceTracker
+from monitor.collect.backoff import (
+    ADAPTER_ERROR_BACKOFF,
+    CONNECT_TIMEOUT_BACKOFF,
+    GATT_ERROR_BACKOFF,
+    NOT_FOUND_BACKOFF,
+    backoff_for,
+)
+from monitor.errors import ConfigError
+from monitor.types import Frame, SensorKind, StreamId
+
+
+def test_gap_is_exact_in_samples_whatever_the_packet_size() -> None:
+    tracker = SequenceTracker()
+    tracker.step(seq16=10, counter32=1000, n_samples=25)
+    step = tracker.step(
+        seq16=14, counter32=1000 + 25 + 3 * 25 + 7, n_samples=10
+    )  # 3 lost packets + 7 samples
+    assert (step.gap_samples, step.gap_packets) == (82, 3)
+    assert tracker.received_samples + tracker.gap_samples == tracker.expected_counter - tracker.first_counter
+
+
+def test_sequence_and_counter_wrap_without_false_gaps() -> None:
+    tracker = SequenceTracker()
+    tracker.step(seq16=65535, counter32=2**32 - 25, n_samples=25)
+    step = tracker.step(seq16=0, counter32=0, n_samples=25)
+    assert (step.gap_samples, step.gap_packets, step.counter, step.seq) == (0, 0, 2**32, 65536)
+
+
+def test_repeated_packet_is_a_duplicate_not_a_gap() -> None:
+    tracker = SequenceTracker()
+    tracker.step(seq16=1, counter32=500, n_samples=25)
+    tracker.step(seq16=2, counter32=525, n_samples=25)
+    assert tracker.step(seq16=1, counter32=500, n_samples=25).duplicate
+
+
+def test_counter_restart_is_a_reboot() -> None:
+    tracker = SequenceTracker()
+    tracker.step(seq16=900, counter32=10_000_000, n_samples=25)
+    step = tracker.step(seq16=0, counter32=0, n_samples=25)
+    assert step.reboot
+    assert step.gap_samples == 0
+
+
+def _frame(i: int) -> Frame:
+    return Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, i, i, i, np.zeros((1, 1)))
+
+
+async def test_full_queue_counts_overflow_and_reports_it_as_a_record() -> None:
+    queue = FrameQueue(max_items=4)
+    accepted = [queue.put(_frame(i)) for i in range(6)]
+    assert accepted == [True] * 4 + [False] * 2
+    assert queue.dropped_items == 2
+    for _ in range(3):
+        await asyncio.wait_for(queue.get(), 1.0)
+    queue.put(_frame(99))
+    items = [queue.get_nowait() for _ in range(queue.qsize())]
+    overflow = [i for i in items if not isinstance(i, Frame)]
+    assert overflow[0].measurement == "collector_overflow"
+    assert overflow[0].fields["dropped_items"] == 2
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"devices": [{"address": "F1:00:00:00:00:01"}], "bakend": "bleak"}, "bakend"),
+        ({"devices": [{"adress": "x"}]}, "adress"),
+        ({"devices": [{"address": "F1:00:00:00:00:01"}], "backend": "bumble"}, "bumble_transport"),
+        ({"devices": []}, "devices"),
+        ({"devices": [{"service_uuid": "x"}]}, "neither"),
+        ({"devices": [{"name": "SMREF-01"}], "mtu_bytes": 10}, "mtu_bytes"),
+    ],
+)
+def test_bad_config_names_the_key(table: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        CollectorConfig.from_dict(table)
+
+
+def test_config_selects_the_radio_without_code_changes() -> None:
+    real = CollectorConfig.from_dict({"devices": [{"name": "SMREF-01"}]})
+    assert real.scanner_kwargs() == {}
+    assert real.client_kwargs() == {}
+    dongle = CollectorConfig((DeviceConfig(name="SMREF-01"),), backend="bumble", bumble_transport="usb:0")
+    assert dongle.client_kwargs()["bumble_transport"] == "usb:0"
+    assert dongle.client_kwargs()["backend"].__name__ == "BumbleClient"
+
+
+@pytest.mark.parametrize(
+    ("error", "backoff"),
+    [
+        (BleakDeviceNotFoundError("F1"), NOT_FOUND_BACKOFF),
+        (LookupError("not advertising"), NOT_FOUND_BACKOFF),
+        (TimeoutError(), CONNECT_TIMEOUT_BACKOFF),
+        (BleakError("ATT error"), GATT_ERROR_BACKOFF),
+        (FileNotFoundError("no D-Bus"), ADAPTER_ERROR_BACKOFF),
+    ],
+)
+def test_backoff_is_chosen_per_error(error: BaseException, backoff: object) -> None:
+    assert backoff_for(error) is backoff
+
+
+def test_backoff_grows_and_caps() -> None:
+    rng = random.Random(0)
+    delays = [NOT_FOUND_BACKOFF.delay_s(a, rng) for a in range(12)]
+    assert delays[0] < 1.0 < delays[3]
+    assert max(delays) <= NOT_FOUND_BACKOFF.max_s * (1 + NOT_FOUND_BACKOFF.jitter)
