@@ -34,7 +34,7 @@ class Child:
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(order) + "\n")
         self.process.stdin.flush()
-        _read_line(self, timeout_s, expect="ok")
+        read_line(self, timeout_s, expect="ok")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal the process group, wait, and kill it if it lingers; returns the exit code."""
@@ -73,9 +73,9 @@ class Emulated:
 
 def start_hub(hosts: int) -> tuple[Child, list[int]]:
     """Start ``python -m devices.emulation.hub``; returns it and its ports once listening."""
-    child = _spawn("hub", [sys.executable, "-m", "devices.emulation.hub", "--hosts", str(hosts)])
+    child = spawn("hub", [sys.executable, "-m", "devices.emulation.hub", "--hosts", str(hosts)])
     try:
-        ports: list[int] = json.loads(_read_line(child, READY_TIMEOUT_S))["ports"]
+        ports: list[int] = json.loads(read_line(child, READY_TIMEOUT_S))["ports"]
     except BaseException:
         child.stop()
         raise
@@ -114,10 +114,10 @@ def start_emulated(
                 "--stats", str(stats),
                 *(options[i] if options else []),
             ]  # fmt: skip
-            emulated.wearables.append(_spawn(f"wearable-{i + 1}", argv))
+            emulated.wearables.append(spawn(f"wearable-{i + 1}", argv))
             emulated.stats_paths.append(stats)
         for child in emulated.wearables:
-            _read_line(child, READY_TIMEOUT_S, expect="ready")
+            read_line(child, READY_TIMEOUT_S, expect="ready")
     except BaseException:
         emulated.stop()
         raise
@@ -133,13 +133,13 @@ def start_extra_wearable(emulated: Emulated, port_index: int, argv_tail: list[st
         "--hci",
         f"tcp-client:127.0.0.1:{emulated.ports[port_index]}",
     ]
-    child = _spawn(f"extra-{port_index}", [*argv, *argv_tail])
+    child = spawn(f"extra-{port_index}", [*argv, *argv_tail])
     emulated.wearables.append(child)
-    _read_line(child, READY_TIMEOUT_S, expect="ready")
+    read_line(child, READY_TIMEOUT_S, expect="ready")
     return child
 
 
-def _spawn(name: str, argv: list[str]) -> Child:
+def spawn(name: str, argv: list[str]) -> Child:
     process = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE,
@@ -151,7 +151,7 @@ def _spawn(name: str, argv: list[str]) -> Child:
     return Child(name, process)
 
 
-def _read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
+def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
     stdout: IO[str] | None = child.process.stdout
     assert stdout is not None
     deadline = time.monotonic() + timeout_s

@@ -1,0 +1,67 @@
+"""SIGTERM mid-stream: the collector process stops its sessions and flushes every item."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.emulation.process import Child, Emulated, read_line, spawn, start_emulated, wearable_address
+
+
+@pytest.fixture
+def emulated(tmp_path: Path) -> Iterator[Emulated]:
+    started = start_emulated(2, tmp_path)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def collector_factory() -> Iterator[list[Child]]:
+    children: list[Child] = []
+    yield children
+    for child in children:
+        child.stop(signal.SIGKILL)
+
+
+def test_sigterm_mid_stream_flushes_the_queue(
+    emulated: Emulated, collector_factory: list[Child], tmp_path: Path
+) -> None:
+    config = tmp_path / "collect.toml"
+    out = tmp_path / "items.jsonl"
+    devices = "\n".join(f'[[collect.devices]]\naddress = "{wearable_address(i + 1)}"' for i in range(2))
+    config.write_text(
+        f'[collect]\nbackend = "bumble"\nbumble_transport = "{emulated.collector_transport}"\n'
+        f"backoff_scale = 0.2\n{devices}\n"
+    )
+    collector = spawn(
+        "collector", [sys.executable, "-m", "monitor.collect", "--config", str(config), "--out", str(out)]
+    )
+    collector_factory.append(collector)
+    read_line(collector, 30.0, expect="collecting")
+    time.sleep(5.0)  # streaming from both wearables
+    assert collector.process.poll() is None
+    collector.process.send_signal(signal.SIGTERM)
+    assert collector.process.wait(15.0) == 0
+
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [line for line in lines if line["type"] == "record"]
+    assert records[-1]["measurement"] == "collector_stopped"
+    frames_written = Counter(line["device"] for line in lines if line["type"] == "frame")
+    for i in range(2):
+        device = wearable_address(i + 1)
+        session = [r for r in records if r["measurement"] == "ble_session" and r["tags"]["device"] == device]
+        assert len(session) == 1
+        assert session[0]["fields"]["frames"] == frames_written[device] > 100  # every queued frame written
+        states = [
+            r["fields"]["state"]
+            for r in records
+            if r["measurement"] == "ble_status" and r["tags"]["device"] == device
+        ]
+        assert states[-1] == "stopped"  # STOP command sent and link closed, not just killed
