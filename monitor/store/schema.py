@@ -34,6 +34,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("device_status", False, "per status change or minute"),
         Measurement("alert", False, "per alert"),
         Measurement("treatment", False, "per treatment entry"),
+        Measurement("clinical_score", False, "per patient, local hour and local day"),
         Measurement("spool_drop", False, "per size-cap enforcement that dropped rows"),
     )
 }

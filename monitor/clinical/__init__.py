@@ -1,0 +1,45 @@
+"""Clinical summaries of the spasm record stream, in the scales clinicians already use.
+
+- :mod:`~monitor.clinical.penn`: Penn Spasm Frequency Scale (0–4) per hour and per day, and
+  a Penn-style severity grade (1–3) per spasm.
+- :mod:`~monitor.clinical.snow`: Snow's 24-hour spasm frequency score (1–5).
+- :mod:`~monitor.clinical.daynight`: day versus night counts in the patient's local time.
+- :mod:`~monitor.clinical.prepost`: spasms per day before and after each injection.
+- :mod:`~monitor.clinical.rom_weekly`: weekly best range of motion per joint.
+- :mod:`~monitor.clinical.scores`: all of the above as ``clinical_score`` records.
+
+Everything here is pure: records in, numbers or records out, time from the records.
+"""
+
+from monitor.clinical.daynight import NightWindow, day_night_counts
+from monitor.clinical.events import SpasmRow, spasm_rows
+from monitor.clinical.penn import (
+    penn_daily_frequency,
+    penn_daily_severity,
+    penn_frequency_for_rate,
+    penn_hourly_frequency,
+    penn_severity,
+)
+from monitor.clinical.prepost import PrePost, pre_post
+from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
+from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores
+from monitor.clinical.snow import snow_frequency
+
+__all__ = [
+    "CLINICAL_SCORE",
+    "NightWindow",
+    "PrePost",
+    "SpasmRow",
+    "WeeklyRom",
+    "clinical_scores",
+    "day_night_counts",
+    "penn_daily_frequency",
+    "penn_daily_severity",
+    "penn_frequency_for_rate",
+    "penn_hourly_frequency",
+    "penn_severity",
+    "pre_post",
+    "snow_frequency",
+    "spasm_rows",
+    "weekly_rom",
+]

@@ -1,0 +1,111 @@
+"""``clinical_score`` records: hourly and daily scores for dashboards and the report.
+
+One record per patient and observed local hour (``period=hour``) and per patient and local
+date (``period=day``), stamped at the local start of the hour or day (as UTC ns).
+
+An hour is *observed* when the patient has any record in it (envelope, status, spasm,
+signal quality...): an hour without data is unknown, not spasm-free, and is not scored.
+
+Fields
+------
+hour: ``spasms`` (int), ``penn_frequency`` (int, 0/3/4).
+day: ``spasms``, ``observed_hours`` (int), ``penn_frequency`` (int, from the mean hourly
+rate), ``snow_frequency`` (int, 1–5), ``day_spasms``, ``night_spasms`` (int),
+``penn_severity`` (int 1–3, only on days with spasms). The rules are in
+:mod:`monitor.clinical.penn`, :mod:`monitor.clinical.snow` and :mod:`monitor.clinical.daynight`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from monitor.clinical.daynight import NightWindow
+from monitor.clinical.events import local_hour_start_ns, local_midnight_ns, spasm_rows, to_local
+from monitor.clinical.penn import (
+    penn_daily_frequency,
+    penn_daily_severity,
+    penn_hourly_frequency,
+    penn_severity,
+)
+from monitor.clinical.snow import snow_frequency
+from monitor.types import FieldValue, Record
+
+CLINICAL_SCORE = "clinical_score"
+
+
+def clinical_scores(
+    records: Iterable[Record],
+    tz: ZoneInfo | str = "UTC",
+    night: NightWindow | None = None,
+) -> list[Record]:
+    """Hourly and daily clinical scores of every patient in ``records``.
+
+    Parameters
+    ----------
+    records : iterable of Record
+        A time range of spool records (any measurements; ``spasm_event`` ones are counted,
+        all of them mark their hour as observed). ``clinical_score`` and ``treatment``
+        records are ignored for coverage.
+    tz : ZoneInfo or str
+        The patients' timezone (IANA name), for local hours, dates and night.
+    night : NightWindow, optional
+        Local night window, 22:00–07:00 by default.
+
+    Returns
+    -------
+    list of Record
+        ``clinical_score`` records, tagged ``patient`` and ``period`` (``hour`` | ``day``), in time order.
+
+    Examples
+    --------
+    >>> from monitor.types import NS_PER_S
+    >>> t = 1_764_000_000 * NS_PER_S
+    >>> rs = [Record("spasm_event", t + i, {"duration_s": 2.0}, {"patient": "p1"}) for i in range(12)]
+    >>> [(r.tags["period"], r.fields["penn_frequency"]) for r in clinical_scores(rs)]
+    [('day', 4), ('hour', 4)]
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    window = night or NightWindow()
+    records = list(records)
+    observed: defaultdict[str, set[int]] = defaultdict(set)  # patient -> local hour starts, ns
+    for r in records:
+        if r.measurement not in (CLINICAL_SCORE, "treatment", "alert"):
+            observed[r.tags.get("patient", "")].add(local_hour_start_ns(r.time_ns, zone))
+    spasms: defaultdict[tuple[str, int], list[tuple[int, float, float | None]]] = defaultdict(list)
+    for row in spasm_rows(records):
+        hour = local_hour_start_ns(row.onset_ns, zone)
+        spasms[(row.patient, hour)].append((row.onset_ns, row.duration_s, row.peak_x_baseline))
+
+    out: list[Record] = []
+    for patient, hours in observed.items():
+        tags = {"patient": patient} if patient else {}
+        by_date: defaultdict[dt.date, list[int]] = defaultdict(list)
+        for hour in sorted(hours):
+            n = len(spasms[(patient, hour)])
+            out.append(_score(hour, tags, "hour", {"spasms": n, "penn_frequency": penn_hourly_frequency(n)}))
+            by_date[to_local(hour, zone).date()].append(hour)
+        for date, day_hours in sorted(by_date.items()):
+            events = [e for h in day_hours for e in spasms[(patient, h)]]
+            night_n = sum(window.contains(to_local(onset, zone).time()) for onset, _, _ in events)
+            fields: dict[str, FieldValue] = {
+                "spasms": len(events),
+                "observed_hours": len(day_hours),
+                "snow_frequency": snow_frequency(len(events)),
+                "day_spasms": len(events) - night_n,
+                "night_spasms": night_n,
+            }
+            penn = penn_daily_frequency(len(events), len(day_hours))
+            if penn is not None:
+                fields["penn_frequency"] = penn
+            severity = penn_daily_severity([penn_severity(d, p) for _, d, p in events])
+            if severity is not None:
+                fields["penn_severity"] = severity
+            out.append(_score(local_midnight_ns(date, zone), tags, "day", fields))
+    return sorted(out, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags["period"]))
+
+
+def _score(time_ns: int, tags: dict[str, str], period: str, fields: dict[str, FieldValue]) -> Record:
+    return Record(CLINICAL_SCORE, time_ns, fields, {**tags, "period": period})

@@ -1,0 +1,199 @@
+"""Clinical scores on constructed spasm lists with known answers, and end to end from EMG."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.clinical import (
+    NightWindow,
+    clinical_scores,
+    day_night_counts,
+    penn_daily_frequency,
+    penn_daily_severity,
+    penn_frequency_for_rate,
+    penn_hourly_frequency,
+    penn_severity,
+    pre_post,
+    snow_frequency,
+    weekly_rom,
+)
+from monitor.clinical.events import local_midnight_ns
+from monitor.dsp import detect_spasms
+from monitor.synth import EmgScenario, generate_emg
+from monitor.types import NS_PER_S, Record
+
+H_NS = 3600 * NS_PER_S
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def spasm(t_ns: int, duration_s: float = 2.0, peak: float = 3.0, patient: str = "p01") -> Record:
+    return Record(
+        "spasm_event",
+        t_ns,
+        {"duration_s": duration_s, "peak_x_baseline": peak},
+        {"patient": patient, "kind": "tonic"},
+    )
+
+
+def heartbeat(t_ns: int, patient: str = "p01") -> Record:
+    """A status record that marks the hour as observed (the sensor was worn and connected)."""
+    return Record("device_status", t_ns, {"battery_pct": 80}, {"patient": patient, "device": "cf12"})
+
+
+def local(day: dt.date, hour: int, minute: int = 0, tz: ZoneInfo = BERLIN) -> int:
+    return local_midnight_ns(day, tz) + hour * H_NS + minute * 60 * NS_PER_S
+
+
+@pytest.mark.parametrize(
+    ("spasms", "score"), [(0, 0), (1, 3), (10, 3), (11, 4)]
+)  # fmt: skip
+def test_penn_hourly_score_follows_the_published_thresholds(spasms: int, score: int) -> None:
+    assert penn_hourly_frequency(spasms) == score
+
+
+def test_penn_never_reports_stimulation_only_and_infrequent_is_below_one_per_hour() -> None:
+    assert {penn_frequency_for_rate(r / 10) for r in range(0, 300)} == {0, 2, 3, 4}
+    assert penn_frequency_for_rate(0.99) == 2
+    assert penn_frequency_for_rate(1.0) == 3
+
+
+def test_penn_daily_uses_the_mean_rate_so_a_few_spasms_a_day_read_infrequent() -> None:
+    assert penn_daily_frequency(5, 24) == 2  # the median of hourly scores would say 0
+    assert penn_daily_frequency(24, 24) == 3
+    assert penn_daily_frequency(241, 24) == 4
+    assert penn_daily_frequency(6, 4) == 3  # 6 spasms in the 4 hours the sensor was worn
+    assert penn_daily_frequency(0, 0) is None  # not worn: unknown, not spasm-free
+
+
+def test_penn_severity_rule_grades_duration_and_intensity() -> None:
+    assert penn_severity(1.0, 2.0) == 1
+    assert penn_severity(3.0, 2.0) == 2
+    assert penn_severity(1.0, 5.0) == 2
+    assert penn_severity(10.0, 2.0) == 3
+    assert penn_severity(0.5, 10.0) == 3
+    assert penn_severity(20.0, None) == 3  # IMU-only: duration alone
+    assert penn_daily_severity([1, 1, 1, 3]) == 1
+    assert penn_daily_severity([]) is None
+
+
+@pytest.mark.parametrize(
+    ("count", "score"), [(0, 1), (1, 2), (2, 3), (4, 3), (5, 4), (9, 4), (10, 5), (100, 5)]
+)  # fmt: skip
+def test_snow_score_follows_snow_1990(count: int, score: int) -> None:
+    assert snow_frequency(count) == score
+
+
+def test_day_night_split_uses_local_time_and_crosses_midnight() -> None:
+    day = dt.date(2026, 6, 10)
+    onsets = [local(day, 6, 59), local(day, 7, 0), local(day, 21, 59), local(day, 22, 0), local(day, 23, 30)]
+    (only,) = day_night_counts(onsets, BERLIN)
+    assert (only.date, only.day, only.night) == (day, 2, 3)
+    # 06:59 Berlin in summer is 04:59 UTC: in UTC it would still be night, at 07:00 too.
+    assert day_night_counts(onsets, BERLIN, NightWindow(dt.time(1), dt.time(6)))[0].night == 0
+
+
+def test_pre_post_compares_14_days_before_with_weeks_2_to_6_after() -> None:
+    injection = dt.date(2026, 3, 2)
+    tz = ZoneInfo("America/New_York")  # DST starts 2026-03-08, inside the post window
+
+    def at(days: int, n: int) -> list[int]:
+        return [local_midnight_ns(injection + dt.timedelta(days=days), tz) + 12 * H_NS] * n
+
+    onsets = [t for d in range(-14, 0) for t in at(d, 6 if d % 2 else 4)]  # mean 5/day
+    onsets += at(-15, 100) + at(3, 100) + at(42, 100)  # outside both windows: ignored
+    onsets += [t for d in range(7, 42) for t in at(d, 2)]  # 2/day in weeks 2-6
+    result = pre_post(onsets, injection, tz)
+    assert (result.pre_days, result.post_days) == (14, 35)
+    assert (result.pre_spasms, result.post_spasms) == (70, 70)
+    assert (result.pre_per_day, result.post_per_day) == (5.0, 2.0)
+    assert result.change_per_day == -3.0
+    assert result.change_pct == pytest.approx(-60.0)
+    # pooled SD: pre var 1.0769 (13 df), post var 0 (34 df) -> sqrt(14/47) = 0.5458
+    assert result.cohens_d == pytest.approx(-3.0 / math.sqrt(13 * (14 / 13) / 47), rel=1e-9)
+
+
+def test_pre_post_leaves_out_days_without_data() -> None:
+    injection = dt.date(2026, 3, 2)
+    utc = ZoneInfo("UTC")
+    observed = {injection - dt.timedelta(days=1), injection + dt.timedelta(days=10)}
+    result = pre_post(
+        [local_midnight_ns(injection - dt.timedelta(days=1), utc)] * 3, injection, utc, observed
+    )
+    assert (result.pre_days, result.post_days, result.pre_per_day, result.post_per_day) == (1, 1, 3.0, 0.0)
+    assert math.isnan(result.cohens_d)
+
+
+def test_weekly_rom_is_the_best_range_per_joint_and_week() -> None:
+    start = local_midnight_ns(dt.date(2026, 1, 5), ZoneInfo("UTC"))
+    day = 24 * H_NS
+
+    def rom(t: int, joint: str, range_deg: float, period: str = "set") -> Record:
+        return Record("rom", t, {"range_deg": range_deg}, {"joint": joint, "period": period})
+
+    records = [
+        rom(start + day, "knee", 60.0), rom(start + 2 * day, "knee", 65.0),
+        rom(start + 3 * day, "knee", 120.0, period="day"),  # a day's range mixes movements: ignored
+        rom(start + 8 * day, "knee", 72.0), rom(start + 9 * day, "elbow", 90.0),
+        rom(start - day, "knee", 10.0),  # before the PT block
+    ]  # fmt: skip
+    weeks = [(w.joint, w.week, w.max_range_deg, w.windows) for w in weekly_rom(records, start)]
+    assert weeks == [("elbow", 1, 90.0, 1), ("knee", 0, 65.0, 2), ("knee", 1, 72.0, 1)]
+
+
+def test_clinical_score_records_for_a_constructed_day() -> None:
+    day = dt.date(2026, 6, 10)
+    records = [heartbeat(local(day, h, 30)) for h in range(24)]  # worn all day
+    records += [spasm(local(day, 3, m)) for m in range(12)]  # 12 at 03:xx: a night hour scoring 4
+    records += [spasm(local(day, 14, 0), duration_s=12.0), spasm(local(day, 15, 0))]
+    records += [heartbeat(local(day, 5, 0), patient="p02")]  # another patient, no spasms
+    scores = clinical_scores(records, "Europe/Berlin")
+    hours = {r.time_ns: r.fields for r in scores if r.tags == {"patient": "p01", "period": "hour"}}
+    assert len(hours) == 24
+    assert hours[local(day, 3)] == {"spasms": 12, "penn_frequency": 4}
+    assert hours[local(day, 14)] == {"spasms": 1, "penn_frequency": 3}
+    assert hours[local(day, 4)] == {"spasms": 0, "penn_frequency": 0}
+    (daily,) = [r for r in scores if r.tags == {"patient": "p01", "period": "day"}]
+    assert daily.time_ns == local_midnight_ns(day, BERLIN)
+    assert daily.fields == {
+        "spasms": 14, "observed_hours": 24, "penn_frequency": 2, "snow_frequency": 5,
+        "day_spasms": 2, "night_spasms": 12, "penn_severity": 1,
+    }  # fmt: skip
+    (other,) = [r for r in scores if r.tags == {"patient": "p02", "period": "day"}]
+    assert (other.fields["spasms"], other.fields["snow_frequency"], other.fields["penn_frequency"]) == (
+        0,
+        1,
+        0,
+    )
+    assert "penn_severity" not in other.fields
+
+
+def test_unworn_hours_are_not_scored_as_spasm_free() -> None:
+    day = dt.date(2026, 6, 10)
+    records = [heartbeat(local(day, h)) for h in (9, 10)] + [
+        spasm(local(day, 9, 5)),
+        spasm(local(day, 10, 5)),
+    ]
+    scores = clinical_scores(records, BERLIN)
+    assert [r.tags["period"] for r in scores].count("hour") == 2
+    daily = next(r for r in scores if r.tags["period"] == "day")
+    assert (daily.fields["observed_hours"], daily.fields["penn_frequency"]) == (2, 3)  # 1/h, not 2/24 h
+
+
+def test_scores_end_to_end_from_generated_emg() -> None:
+    t0_ns = local(dt.date(2026, 6, 10), 9)
+    rec = generate_emg(EmgScenario(duration_s=1200, seed=7, spasms_per_min=0.3), t0_ns=t0_ns)
+    events = detect_spasms(rec.emg_mv, 1000.0, t0_ns=t0_ns)
+    records = [e.to_record({"patient": "p01"}) for e in events]
+    records += [heartbeat(t0_ns)]
+    scores = clinical_scores(records, BERLIN)
+    (hour,) = [r for r in scores if r.tags["period"] == "hour"]
+    assert hour.fields["spasms"] == len(events)
+    assert abs(len(events) - len(rec.spasms)) <= 1, (len(events), len(rec.spasms))
+    assert 1 <= len(rec.spasms) <= 10
+    assert hour.fields["penn_frequency"] == penn_hourly_frequency(len(rec.spasms)) == 3
+    (daily,) = [r for r in scores if r.tags["period"] == "day"]
+    assert daily.fields["snow_frequency"] == snow_frequency(len(rec.spasms))
