@@ -1,0 +1,140 @@
+"""The four alert rules of ``monitor.alerts`` as Grafana alert rules, thresholds from ``AlertThresholds``.
+
+Each rule queries InfluxQL per ``patient`` (and ``device`` where a device is at fault), reduces
+each series to one number with server-side expressions, and fires when a math expression is
+true. ``alert_rules`` gives the provisioning API's JSON; ``alert_rules_provisioning`` the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grafana_foundation_sdk.builders import alerting
+from grafana_foundation_sdk.builders import expr as expr_builders
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import alerting as alerting_models
+from grafana_foundation_sdk.models import dashboard
+
+from dashboards.influxql import InfluxQL
+from dashboards.provisioning import CONTACT_POINT, FOLDER_UID, ProvisioningSettings
+from monitor.alerts.thresholds import AlertThresholds
+
+RULE_GROUP = "spasm-monitor"
+EVALUATION_INTERVAL_S = 60
+_EXPR = "__expr__"  # Grafana's server-side expression datasource
+BY_PATIENT = '$timeFilter GROUP BY "patient"'
+BY_DEVICE = '$timeFilter GROUP BY "patient", "device"'
+
+
+def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> list[dict[str, Any]]:
+    """The rules as the alerting provisioning API (``/api/v1/provisioning/alert-rules``) takes them."""
+    ds = settings.default_datasource_uid
+    t = thresholds
+    baseline_s = round(t.spike_baseline_days * 86400)
+    hourly = (
+        'FROM (SELECT count("duration_s") AS "n" FROM "spasm_event" WHERE $timeFilter '
+        'GROUP BY time(1h), "patient" fill(0)) GROUP BY "patient"'
+    )
+    rules = [
+        _rule(
+            "spasm-rate-spike", "Spasm-rate spike", ds,
+            {
+                "A": (f'SELECT count("duration_s") FROM "spasm_event" WHERE {BY_PATIENT}', 3600),
+                "S": (f'SELECT mean("n") + {t.spike_sigma:g} * stddev("n") AS "limit" {hourly}', baseline_s),
+                "M": (f'SELECT mean("n") + {t.spike_min_count} AS "limit" {hourly}', baseline_s),
+            },
+            reducers={"a": ("A", "sum"), "s": ("S", "last"), "m": ("M", "last")},
+            condition="$a > $s && $a >= $m",
+            summary=(
+                f"Spasms in the last hour exceed the patient's {t.spike_baseline_days:g}-day hourly baseline "
+                f"by {t.spike_sigma:g}σ and by at least {t.spike_min_count}"
+            ),
+            no_data="OK",
+        ),
+        _rule(
+            "spasm-tonic-prolonged", "Prolonged tonic spasm", ds,
+            {"A": ('SELECT max("duration_s") FROM "spasm_event" WHERE "kind" = \'tonic\' AND $timeFilter '
+                   'GROUP BY "patient"', 600)},
+            reducers={"a": ("A", "max")},
+            condition=f"$a > {t.tonic_max_s:g}",
+            summary=f"A tonic spasm lasted longer than {t.tonic_max_s:g} s",
+            no_data="OK",
+        ),
+        # A silent device returns no series at all, so "no data" is the alert here.
+        _rule(
+            "spasm-device-offline", "Device offline", ds,
+            {"A": (f'SELECT count("rms_mv") FROM "emg_envelope" WHERE {BY_DEVICE}',
+                   round(t.offline_max_min * 60))},
+            reducers={"a": ("A", "sum")},
+            condition="$a < 1",
+            summary=f"No data from the device for more than {t.offline_max_min:g} min",
+            no_data="Alerting",
+        ),
+        # Unusable-EMG stretches are stamped at onset: look back two windows so a stretch that
+        # began before the window is still counted.
+        _rule(
+            "spasm-poor-signal", "Electrode off or poor signal", ds,
+            {"A": (f'SELECT sum("duration_s") FROM "signal_quality" WHERE {BY_DEVICE}',
+                   round(2 * t.poor_signal_max_min * 60))},
+            reducers={"a": ("A", "sum")},
+            condition=f"$a > {t.poor_signal_max_min * 60:g}",
+            summary=f"Electrode off or poor signal for more than {t.poor_signal_max_min:g} min",
+            no_data="OK",
+        ),
+    ]  # fmt: skip
+    return rules
+
+
+def alert_rules_provisioning(thresholds: AlertThresholds, settings: ProvisioningSettings) -> dict[str, Any]:
+    """``provisioning/alerting/*.yaml`` holding the rule group."""
+    api_only = {"folderUID", "ruleGroup", "orgID"}
+    rules = [
+        {k: v for k, v in rule.items() if k not in api_only} for rule in alert_rules(thresholds, settings)
+    ]
+    group = {"orgId": 1, "name": RULE_GROUP, "folder": FOLDER_UID, "interval": f"{EVALUATION_INTERVAL_S}s"}
+    group["rules"] = rules
+    return {"apiVersion": 1, "groups": [group]}
+
+
+def _rule(
+    uid: str,
+    title: str,
+    datasource_uid: str,
+    queries: dict[str, tuple[str, int]],
+    reducers: dict[str, tuple[str, str]],
+    condition: str,
+    summary: str,
+    no_data: str,
+) -> dict[str, Any]:
+    rule = (
+        alerting.Rule(title)
+        .uid(uid)
+        .folder_uid(FOLDER_UID)
+        .rule_group(RULE_GROUP)
+        .org_id(1)
+        .condition("C")
+        .for_val("0s")
+        .exec_err_state("Error")
+        .no_data_state(no_data)  # type: ignore[arg-type]
+        .labels({"source": "spasm-monitor", "rule": uid})
+        .annotations({"summary": summary})
+        .notification_settings(alerting.NotificationSettings().receiver(CONTACT_POINT))
+    )
+    for ref_id, (query, range_s) in queries.items():
+        rule = rule.with_query(
+            alerting.Query(ref_id)
+            .datasource_uid(datasource_uid)
+            .relative_time_range(alerting_models.RelativeTimeRange(from_val=range_s, to=0))
+            .model(InfluxQL(query).ref_id(ref_id).result_format("time_series"))
+        )
+    expr_ref = dashboard.DataSourceRef(type_val=_EXPR, uid=_EXPR)
+    for ref_id, (source, reducer) in reducers.items():
+        reduce = expr_builders.TypeReduce().ref_id(ref_id).expression(source).reducer(reducer)  # type: ignore[arg-type]
+        rule = rule.with_query(
+            alerting.Query(ref_id).datasource_uid(_EXPR).model(reduce.datasource(expr_ref))
+        )
+    math = expr_builders.TypeMath().ref_id("C").expression(condition).datasource(expr_ref)
+    rule = rule.with_query(alerting.Query("C").datasource_uid(_EXPR).model(math))
+    built: dict[str, Any] = json.loads(json.dumps(rule.build(), cls=JSONEncoder))
+    return built

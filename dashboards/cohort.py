@@ -1,0 +1,109 @@
+"""The cohort dashboard: one table row per patient, for the clinic's overview.
+
+Columns: last seen, spasms per day in the range and in the week before it (the trend),
+mean spasms per hour with its Penn band, alerts in the range and data completeness.
+Each column is its own InfluxQL query grouped by ``patient``; Grafana joins them on the
+``patient`` column.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import table
+from grafana_foundation_sdk.models import dashboard
+
+from dashboards.panels import DATASOURCE, datasource_variable, target, transformation
+from dashboards.patient import PENN_BANDS
+
+UID = "spasm-cohort"
+TITLE = "Spasms: cohort"
+
+# The completeness reference: emg_envelope is written at 1 Hz per channel (docs/schema.md).
+ENVELOPE_RATE_HZ = 1.0
+
+QUERIES: dict[str, str] = {
+    # The time column of this one is the last envelope point: when the patient was last seen.
+    "last_seen": (
+        'SELECT last("rms_mv") AS "last_rms_mv" FROM "emg_envelope" WHERE $timeFilter GROUP BY "patient"'
+    ),
+    "spasms_per_day": (
+        'SELECT count("duration_s") * 86400.0 / $__range_s AS "spasms_per_day" FROM "spasm_event" '
+        'WHERE $timeFilter GROUP BY "patient"'
+    ),
+    "spasms_per_day_week_before": (
+        'SELECT count("duration_s") / 7.0 AS "spasms_per_day_week_before" FROM "spasm_event" '
+        'WHERE time >= ${__from}ms - 7d AND time < ${__from}ms GROUP BY "patient"'
+    ),
+    "mean_per_hour": (
+        'SELECT count("duration_s") * 3600.0 / $__range_s AS "mean_per_hour" FROM "spasm_event" '
+        'WHERE $timeFilter GROUP BY "patient"'
+    ),
+    "alerts": 'SELECT count("value") AS "alerts" FROM "alert" WHERE $timeFilter GROUP BY "patient"',
+    # Mean over channels of the share of expected 1 Hz envelope points that arrived.
+    "completeness_pct": (
+        'SELECT mean("pct") AS "completeness_pct" FROM (SELECT count("rms_mv") * '
+        f'{100.0 / ENVELOPE_RATE_HZ} / $__range_s AS "pct" FROM "emg_envelope" WHERE $timeFilter '
+        'GROUP BY "patient", "channel") GROUP BY "patient"'
+    ),
+}
+
+
+def build() -> dash.Dashboard:
+    """The cohort dashboard builder (call ``.build()`` for the model)."""
+    return (
+        dash.Dashboard(TITLE)
+        .uid(UID)
+        .tags(["spasm-monitor", "cohort"])
+        .time("now-24h", "now")
+        .refresh("5m")
+        .timezone("browser")
+        .with_variable(datasource_variable())
+        .with_panel(_patients_table())
+    )
+
+
+def _patients_table() -> table.Panel:
+    panel = (
+        table.Panel()
+        .title("Patients")
+        .description("One row per patient; click a patient to open the patient dashboard.")
+        .datasource(DATASOURCE)
+        .height(16)
+        .span(24)
+    )
+    for index, (name, query) in enumerate(QUERIES.items()):
+        panel = panel.with_target(target(query, chr(ord("A") + index), alias=name, result_format="table"))
+    trend = {
+        "mode": "binary",
+        "alias": "trend_per_day",
+        "binary": {"left": "spasms_per_day", "operator": "-", "right": "spasms_per_day_week_before"},
+        "replaceFields": False,
+    }
+    penn = [
+        dashboard.RangeMap(
+            options=dashboard.DashboardRangeMapOptions(
+                from_val=low, to=high, result=dashboard.ValueMappingResult(text=f"{text} ({{{{value}}}}/h)")
+            )
+        )
+        for low, high, text in PENN_BANDS
+    ]
+    link = {
+        "title": "Patient dashboard",
+        "url": "/d/spasm-patient?var-patient=${__data.fields.patient}&${__url_time_range}",
+    }
+    return (
+        panel.with_transformation(transformation("joinByField", {"byField": "patient", "mode": "outer"}))
+        .with_transformation(transformation("calculateField", trend))
+        .with_transformation(
+            transformation(
+                "organize",
+                {
+                    "excludeByName": {"last_rms_mv": True},
+                    "renameByName": {"Time": "last seen", "Time 1": "last seen"},
+                },
+            )
+        )
+        .override_by_name("mean_per_hour", [dashboard.DynamicConfigValue(id_val="mappings", value=penn)])
+        .override_by_name("completeness_pct", [dashboard.DynamicConfigValue(id_val="unit", value="percent")])
+        .override_by_name("patient", [dashboard.DynamicConfigValue(id_val="links", value=[link])])
+    )

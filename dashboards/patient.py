@@ -1,0 +1,281 @@
+"""The patient dashboard: one patient's spasms, scores, ROM, signal quality and treatments.
+
+Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym), ``$location``
+(sensor body location, multi, All), ``$day_start`` and ``$tz`` (day/night split) and
+``$injection`` (the injection the pre/post panels compare around). Panel descriptions are in
+``dashboards/README.md``.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import histogram, stat, table
+from grafana_foundation_sdk.models import dashboard
+
+from dashboards.influxql import InfluxAnnotation
+from dashboards.panels import (
+    DATASOURCE,
+    PATIENT,
+    PATIENT_LOCATION_RANGE,
+    PATIENT_RANGE,
+    PanelBuilder,
+    bars,
+    datasource_variable,
+    lines,
+    target,
+)
+
+UID = "spasm-patient"
+TITLE = "Spasms: patient"
+
+# Penn Spasm Frequency Scale bands, as mean spasms per hour (Penn et al. 1989): 0 none,
+# 2 fewer than one an hour, 3 one to ten an hour, 4 more than ten an hour. (1 = only on
+# stimulation cannot be told from EMG.) The scores proper come from monitor.clinical.
+PENN_BANDS: tuple[tuple[float, float, str], ...] = (
+    (0.0, 0.0, "Penn 0"),
+    (1e-9, 0.999999, "Penn 2"),
+    (1.0, 10.0, "Penn 3"),
+    (10.000001, 1e9, "Penn 4"),
+)
+F = PATIENT_LOCATION_RANGE
+
+
+def build() -> dash.Dashboard:
+    """The patient dashboard builder (call ``.build()`` for the model)."""
+    return (
+        dash.Dashboard(TITLE)
+        .uid(UID)
+        .tags(["spasm-monitor", "patient"])
+        .time("now-7d", "now")
+        .refresh("5m")
+        .timezone("browser")
+        .with_variable(datasource_variable())
+        .with_variable(_patient_variable())
+        .with_variable(_location_variable())
+        .with_variable(
+            dash.CustomVariable("day_start")
+            .label("Day starts")
+            .values("6h,7h,8h,9h")
+            .current(dashboard.VariableOption(text="7h", value="7h"))
+        )
+        .with_variable(dash.TextBoxVariable("tz").label("Time zone").default_value("UTC"))
+        .with_variable(
+            dash.TextBoxVariable("injection").label("Injection (UTC)").default_value("2026-01-05T09:00:00Z")
+        )
+        .annotation(_treatment_annotation("Botox injections", "botox", "red"))
+        .annotation(_treatment_annotation("PT sessions", "pt", "blue"))
+        .with_row(dash.Row("Spasm frequency"))
+        .with_panel(_spasms_per_hour())
+        .with_panel(_daily_scores())
+        .with_panel(_timeline_by_type())
+        .with_panel(_day_night())
+        .with_row(dash.Row("Spasm character"))
+        .with_panel(_distribution("Spasm duration distribution", "duration_s", "s"))
+        .with_panel(_distribution("Spasm intensity distribution", "peak_x_baseline", "none"))
+        .with_panel(_clonus_trend())
+        .with_row(dash.Row("Treatment response"))
+        .with_panel(_pre_post())
+        .with_panel(_weekly_rom())
+        .with_row(dash.Row("Range of motion"))
+        .with_panel(_rom())
+        .with_panel(_repetitions())
+        .with_row(dash.Row("Signal quality and connectivity"))
+        .with_panel(_gaps())
+        .with_panel(_signal_quality())
+        .with_panel(_battery())
+    )
+
+
+def _patient_variable() -> dash.QueryVariable:
+    return (
+        dash.QueryVariable("patient")
+        .label("Patient")
+        .datasource(DATASOURCE)
+        .query('SHOW TAG VALUES FROM "spasm_event" WITH KEY = "patient"')
+        .refresh(dashboard.VariableRefresh.ON_DASHBOARD_LOAD)
+        .sort(dashboard.VariableSort.ALPHABETICAL_ASC)
+    )
+
+
+def _location_variable() -> dash.QueryVariable:
+    return (
+        dash.QueryVariable("location")
+        .label("Location")
+        .datasource(DATASOURCE)
+        .query(f'SHOW TAG VALUES FROM "spasm_event" WITH KEY = "location" WHERE {PATIENT}')
+        .refresh(dashboard.VariableRefresh.ON_DASHBOARD_LOAD)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")  # also matches events without a location tag
+    )
+
+
+def _treatment_annotation(name: str, kind: str, color: str) -> InfluxAnnotation:
+    query = f'SELECT "note", "kind" FROM "treatment" WHERE {PATIENT} AND "kind" = \'{kind}\' AND $timeFilter'
+    return InfluxAnnotation(name, query, DATASOURCE, color)
+
+
+def _spasms_per_hour() -> PanelBuilder:
+    q = f'SELECT count("duration_s") AS "spasms" FROM "spasm_event" WHERE {F} GROUP BY time(1h) fill(0)'
+    return bars("Spasms per hour", "Detected spasms in each clock hour.").with_target(target(q)).span(12)
+
+
+def _daily_scores() -> PanelBuilder:
+    per_day = (
+        f'SELECT count("duration_s") AS "spasms_24h" FROM "spasm_event" WHERE {F} GROUP BY time(1d) fill(0)'
+    )
+    per_hour = (
+        f'SELECT count("duration_s") / 24.0 AS "mean_per_hour" FROM "spasm_event" WHERE {F} '
+        "GROUP BY time(1d) fill(0)"
+    )
+    mappings: list[dashboard.ValueMapping] = [
+        dashboard.RangeMap(
+            options=dashboard.DashboardRangeMapOptions(
+                from_val=low, to=high, result=dashboard.ValueMappingResult(text=f"{text} ({{{{value}}}}/h)")
+            )
+        )
+        for low, high, text in PENN_BANDS
+    ]
+    return (
+        table.Panel()
+        .title("Daily Penn and Snow frequency")
+        .description("Per day: spasms in 24 h (Snow's input) and mean spasms per hour with its Penn band.")
+        .datasource(DATASOURCE)
+        .with_target(target(per_day, "A", result_format="table"))
+        .with_target(target(per_hour, "B", result_format="table"))
+        .with_transformation(_merge())
+        .override_by_name("mean_per_hour", [dashboard.DynamicConfigValue(id_val="mappings", value=mappings)])
+        .span(12)
+    )
+
+
+def _merge() -> dashboard.DataTransformerConfig:
+    return dashboard.DataTransformerConfig(id_val="merge", options={})
+
+
+def _timeline_by_type() -> PanelBuilder:
+    q = f'SELECT count("duration_s") FROM "spasm_event" WHERE {F} GROUP BY time($__interval), "kind" fill(0)'
+    panel = bars("Spasm timeline by type", "Spasms per interval, stacked by type.", stacked=True)
+    return panel.with_target(target(q, alias="$tag_kind")).span(12)
+
+
+def _day_night() -> PanelBuilder:
+    # InfluxQL has no hour-of-day function: 12 h buckets offset to $day_start in $tz
+    # alternate day (from $day_start) and night.
+    q = (
+        f'SELECT count("duration_s") AS "spasms" FROM "spasm_event" WHERE {F} '
+        "GROUP BY time(12h, $day_start) fill(0) tz('$tz')"
+    )
+    description = "Spasms per 12 h, alternating day (starting at $day_start local) and night."
+    return bars("Day / night split", description).with_target(target(q)).span(12)
+
+
+def _distribution(title: str, field: str, unit: str) -> PanelBuilder:
+    q = f'SELECT "{field}" FROM "spasm_event" WHERE {F}'
+    return (
+        histogram.Panel()
+        .title(title)
+        .description(f"Histogram of {field} over the spasms in range.")
+        .datasource(DATASOURCE)
+        .unit(unit)
+        .with_target(target(q, result_format="table"))
+        .span(8)
+    )
+
+
+def _clonus_trend() -> PanelBuilder:
+    q = (
+        f'SELECT mean("clonus_hz") AS "mean", max("clonus_hz") AS "max" FROM "spasm_event" '
+        f"WHERE {F} GROUP BY time(1d) fill(none)"
+    )
+    return (
+        lines("Clonus frequency trend", "Daily mean and max clonus rhythm.", "hertz")
+        .with_target(target(q))
+        .span(8)
+    )
+
+
+def _pre_post() -> PanelBuilder:
+    # 14 days before the injection against weeks 2 to 6 after it (35 days), where the
+    # toxin's effect peaks: spasms per day in each window.
+    base = f'FROM "spasm_event" WHERE {PATIENT} AND "location" =~ /^$location$/'
+    before = (
+        f'SELECT count("duration_s") / 14.0 AS "before" {base} '
+        "AND time >= '$injection' - 14d AND time < '$injection'"
+    )
+    after = (
+        f'SELECT count("duration_s") / 35.0 AS "after" {base} '
+        "AND time >= '$injection' + 7d AND time < '$injection' + 42d"
+    )
+    return (
+        stat.Panel()
+        .title("Spasms per day: 14 days before vs weeks 2–6 after injection")
+        .description("Mean spasms per day in the 14 days before $injection and in days 7–42 after it.")
+        .datasource(DATASOURCE)
+        .with_target(target(before, "A"))
+        .with_target(target(after, "B"))
+        .decimals(1)
+        .span(12)
+    )
+
+
+def _weekly_rom() -> PanelBuilder:
+    q = (
+        f'SELECT max("range_deg") FROM "rom" WHERE {PATIENT_RANGE} AND "period" = \'day\' '
+        'GROUP BY time(7d), "joint" fill(none)'
+    )
+    panel = lines(
+        "Weekly best ROM per joint (PT weeks)", "Best daily range of motion in each week.", "degree"
+    )
+    return panel.with_target(target(q, alias="$tag_joint")).span(12)
+
+
+def _rom() -> PanelBuilder:
+    q = (
+        f'SELECT max("range_deg") FROM "rom" WHERE {PATIENT_RANGE} AND "period" = \'window\' '
+        'GROUP BY time($__interval), "joint" fill(none)'
+    )
+    panel = lines(
+        "ROM per joint", "Range of motion of each joint (max over the windows of an interval).", "degree"
+    )
+    return panel.with_target(target(q, alias="$tag_joint")).span(12)
+
+
+def _repetitions() -> PanelBuilder:
+    q = (
+        f'SELECT sum("reps") FROM "rom" WHERE {PATIENT_RANGE} AND "period" = \'day\' '
+        'GROUP BY time(1d), "joint" fill(0)'
+    )
+    panel = bars("Repetitions per joint per day", "Exercise repetitions counted from the joint angle.")
+    return panel.with_target(target(q, alias="$tag_joint")).span(12)
+
+
+def _gaps() -> PanelBuilder:
+    q = (
+        f'SELECT sum("duration_s") FROM "gap" WHERE {PATIENT_RANGE} '
+        'GROUP BY time($__interval), "device" fill(0)'
+    )
+    panel = bars(
+        "Connectivity gaps", "Seconds of stream lost to BLE drops and sequence gaps.", unit="s", stacked=True
+    )
+    return panel.with_target(target(q, alias="$tag_device")).span(8)
+
+
+def _signal_quality() -> PanelBuilder:
+    q = (
+        f'SELECT sum("duration_s") FROM "signal_quality" WHERE {F} '
+        'GROUP BY time($__interval), "issue" fill(0)'
+    )
+    panel = bars(
+        "Electrode off and poor signal", "Seconds of unusable EMG, by issue.", unit="s", stacked=True
+    )
+    return panel.with_target(target(q, alias="$tag_issue")).span(8)
+
+
+def _battery() -> PanelBuilder:
+    q = (
+        f'SELECT last("battery_pct") FROM "device_status" WHERE {PATIENT_RANGE} '
+        'GROUP BY time($__interval), "device" fill(previous)'
+    )
+    panel = lines("Battery", "Battery level of each wearable.", "percent").min(0).max(100)
+    return panel.with_target(target(q, alias="$tag_device")).span(8)

@@ -1,0 +1,348 @@
+"""Every InfluxQL query of the generated dashboards, run on the real InfluxDB 1.6.7.
+
+The database is loaded with records the pipeline produced: synthetic EMG with known spasms
+(``monitor.synth``) through the streaming detector, ROM from a synthetic joint angle through
+``range_of_motion``, plus gap, battery, alert and treatment records. Each query is taken from
+the dashboard JSON and its Grafana macros are replaced as Grafana's InfluxDB datasource does
+(``$timeFilter`` → ``time >= <ms>ms and time <= <ms>ms``, ``$__interval``, ``$__range_s``,
+``${__from}``, and the template variables in their regex form), then the numbers a clinician
+reads off each panel are checked against the records that went in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import InfluxDatabase, create_database
+
+from dashboards import cohort, patient
+from dashboards.alert_rules import alert_rules
+from dashboards.build import dashboard_json
+from dashboards.provisioning import ProvisioningSettings
+from monitor.alerts.thresholds import AlertThresholds
+from monitor.dsp import SpasmDetector, range_of_motion
+from monitor.store import InfluxV1Writer
+from monitor.store.line_protocol import render_records
+from monitor.synth import EmgScenario, generate_emg
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+
+HOUR_NS = 3600 * NS_PER_S
+DAY_NS = 24 * HOUR_NS
+INJECTION = "2026-01-05T09:00:00Z"
+INJECTION_NS = 1_767_603_600 * NS_PER_S  # 2026-01-05T09:00:00Z
+DAY0_NS = 1_768_867_200 * NS_PER_S  # 2026-01-20T00:00:00Z, inside weeks 2-6 after the injection
+# (patient, location, start): 10-minute EMG recordings, placed so that hours, day/night and the
+# pre/post windows each get a known share.
+SEGMENTS = (
+    ("p01", "calf", INJECTION_NS - 4 * DAY_NS + 60 * NS_PER_S),  # before the injection
+    ("p01", "calf", DAY0_NS + 9 * HOUR_NS + 5 * 60 * NS_PER_S),  # 09:05, day
+    ("p01", "calf", DAY0_NS + 10 * HOUR_NS + 20 * 60 * NS_PER_S),  # 10:20, day
+    ("p01", "calf", DAY0_NS + 21 * HOUR_NS + 30 * 60 * NS_PER_S),  # 21:30, night
+    ("p02", "thigh", DAY0_NS + 9 * HOUR_NS + 30 * 60 * NS_PER_S),
+)
+RANGE = (DAY0_NS - 30 * DAY_NS, DAY0_NS + DAY_NS)  # the dashboard's time range
+
+
+def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[Record]:
+    scenario = EmgScenario(
+        sample_rate_hz=1000.0, channels=1, duration_s=600, seed=seed, electrode_off_per_hour=12
+    )
+    emg = generate_emg(scenario, t0_ns=t0_ns).emg_mv
+    detector = SpasmDetector(
+        1000.0, 1, tags={"patient": patient_id, "device": f"{patient_id}-emg", "location": location}
+    )
+    frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
+    return detector.process(frame) + detector.flush()
+
+
+def rom_records() -> list[Record]:
+    # 20 min of knee flexion/extension, 0-60°, 10 s a repetition, at 10 Hz.
+    t_s = np.arange(0, 1200, 0.1)
+    angle = 30 - 30 * np.cos(2 * np.pi * t_s / 10)
+    return range_of_motion(angle, 10.0, DAY0_NS + 15 * HOUR_NS, joint="knee", tags={"patient": "p01"})
+
+
+def other_records() -> list[Record]:
+    p01 = {"patient": "p01", "device": "p01-emg"}
+    emg = p01 | {"sensor": "emg"}
+    return [
+        Record("gap", DAY0_NS + 9 * HOUR_NS, {"duration_s": 12.5, "missing_samples": 12500}, emg),
+        Record("gap", DAY0_NS + 11 * HOUR_NS, {"duration_s": 3.0, "missing_samples": 3000}, emg),
+        Record("device_status", DAY0_NS + 8 * HOUR_NS, {"battery_pct": 80, "connected": True}, p01),
+        Record("device_status", DAY0_NS + 20 * HOUR_NS, {"battery_pct": 64, "connected": True}, p01),
+        Record("alert", DAY0_NS + 10 * HOUR_NS, {"value": 9.0, "threshold": 5.0, "message": "spike"},
+               p01 | {"rule": "spike"}),
+        Record("treatment", INJECTION_NS, {"dose_mg": 1.0, "note": "Botox 100 U gastrocnemius"},
+               {"patient": "p01", "kind": "botox"}),
+        Record("treatment", DAY0_NS + 14 * HOUR_NS, {"note": "PT: stretching"},
+               {"patient": "p01", "kind": "pt"}),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
+    records = [r for i, seg in enumerate(SEGMENTS) for r in emg_records(*seg, seed=i + 1)]
+    records += rom_records() + other_records()
+    db = create_database(influxdb_url, "dashboards_queries")
+    db.query("DROP SERIES FROM /.*/")
+    rows, _ = render_records(records)
+    body = "\n".join(f"{series} {fields} {r.time_ns}" for r, series, fields in rows).encode()
+
+    async def write() -> None:
+        writer = InfluxV1Writer(influxdb_url, db.name)
+        await writer.write(body)
+        await writer.close()
+
+    asyncio.run(write())
+    return db, records
+
+
+def render(query: str, variables: dict[str, str], start_ns: int = RANGE[0], end_ns: int = RANGE[1]) -> str:
+    """``query`` with its macros replaced as Grafana's InfluxDB datasource replaces them."""
+    start_ms, end_ms = start_ns // 1_000_000, end_ns // 1_000_000
+    values = {
+        "timeFilter": f"time >= {start_ms}ms and time <= {end_ms}ms",
+        "__interval": "1h",
+        "__range_s": str((end_ms - start_ms) // 1000),
+        "__from": str(start_ms),
+        "__to": str(end_ms),
+        "day_start": "7h",
+        "tz": "UTC",
+        "injection": INJECTION,
+        "patient": "p01",
+        "location": ".*",
+    } | variables
+
+    def one(match: re.Match[str]) -> str:
+        return values[match.group(1) or match.group(2)]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", one, query)
+
+
+def panel_queries(model: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        p["title"]: [t["query"] for t in p.get("targets", [])] for p in model["panels"] if p.get("targets")
+    }
+
+
+def all_queries(model: dict[str, Any]) -> list[str]:
+    queries = [q for qs in panel_queries(model).values() for q in qs]
+    queries += [a["target"]["query"] for a in model["annotations"].get("list", []) if "target" in a]
+    return queries + [v["query"] for v in model["templating"]["list"] if v["type"] == "query"]
+
+
+PATIENT = json.loads(dashboard_json(patient.build()))
+COHORT = json.loads(dashboard_json(cohort.build()))
+
+
+def run(db: InfluxDatabase, query: str, **variables: str) -> list[dict[str, Any]]:
+    return db.query(render(query, variables))
+
+
+def by_time(series: list[dict[str, Any]], column: int = 1) -> dict[int, Any]:
+    return {row[0]: row[column] for s in series for row in s["values"]}
+
+
+def events(records: list[Record], patient_id: str = "p01") -> list[Record]:
+    return [r for r in records if r.measurement == "spasm_event" and r.tags["patient"] == patient_id]
+
+
+ALERT_QUERIES = [
+    q["model"]["query"]
+    for rule in alert_rules(AlertThresholds(), ProvisioningSettings())
+    for q in rule["data"]
+    if "query" in q["model"]
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", all_queries(PATIENT) + all_queries(COHORT) + ALERT_QUERIES)
+def test_every_dashboard_and_alert_query_runs_on_influxdb_1_6(
+    loaded: tuple[InfluxDatabase, list[Record]], query: str
+) -> None:
+    db, _ = loaded
+    run(db, query)  # InfluxDatabase.query raises on any InfluxQL error
+
+
+def test_alert_rules_see_the_seeded_data(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    rules = {r["uid"]: {q["refId"]: q["model"].get("query") for q in r["data"]} for r in alert_rules(
+        AlertThresholds(), ProvisioningSettings())}  # fmt: skip
+    tonic = [float(r.fields["duration_s"]) for r in events(records) if r.tags["kind"] == "tonic"]
+    by_patient = {
+        s["tags"]["patient"]: s["values"][0][1]
+        for s in db.query(render(rules["spasm-tonic-prolonged"]["A"], {}))
+    }
+    assert by_patient["p01"] == pytest.approx(max(tonic))
+    day = (DAY0_NS, DAY0_NS + DAY_NS)
+    [p01, _] = db.query(render(rules["spasm-rate-spike"]["M"], {}, *day))
+    hourly = Counter(r.time_ns // HOUR_NS for r in events(records) if day[0] <= r.time_ns <= day[1])
+    assert p01["values"][0][1] == pytest.approx(sum(hourly.values()) / 25 + AlertThresholds().spike_min_count)
+
+
+def test_spasms_per_hour_equals_events_in_each_hour(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Spasms per hour"]
+    counts = by_time(run(db, query))
+    expected = Counter(r.time_ns // HOUR_NS * HOUR_NS for r in events(records))
+    assert {t: n for t, n in counts.items() if n} == dict(expected)
+    assert sum(counts.values()) == len(events(records)) > 20
+
+
+def test_location_and_patient_variables_filter(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Spasms per hour"]
+    assert sum(by_time(run(db, query, patient="p02")).values()) == len(events(records, "p02")) > 0
+    assert sum(by_time(run(db, query, patient="p02", location="(calf)")).values()) == 0
+    assert sum(by_time(run(db, query, location="(calf|thigh)")).values()) == len(events(records))
+
+
+def test_timeline_counts_each_spasm_type(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Spasm timeline by type"]
+    per_kind = {s["tags"]["kind"]: sum(row[1] for row in s["values"]) for s in run(db, query)}
+    assert {k: n for k, n in per_kind.items() if n} == dict(Counter(r.tags["kind"] for r in events(records)))
+
+
+def test_daily_table_gives_spasms_per_24h_and_mean_per_hour(
+    loaded: tuple[InfluxDatabase, list[Record]],
+) -> None:
+    db, records = loaded
+    per_day, per_hour = panel_queries(PATIENT)["Daily Penn and Snow frequency"]
+    n_day0 = sum(1 for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS)
+    assert by_time(run(db, per_day))[DAY0_NS] == n_day0
+    assert by_time(run(db, per_hour))[DAY0_NS] == pytest.approx(n_day0 / 24)
+
+
+def test_day_night_split_at_day_start(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Day / night split"]
+    counts = by_time(run(db, query))
+    day_start = DAY0_NS + 7 * HOUR_NS
+    expected_day = sum(1 for r in events(records) if day_start <= r.time_ns < day_start + 12 * HOUR_NS)
+    expected_night = sum(
+        1 for r in events(records) if day_start + 12 * HOUR_NS <= r.time_ns < day_start + DAY_NS
+    )
+    assert (counts[day_start], counts[day_start + 12 * HOUR_NS]) == (expected_day, expected_night)
+    assert expected_day > 0
+    assert expected_night > 0
+
+
+@pytest.mark.parametrize(
+    ("title", "field"),
+    [("Spasm duration distribution", "duration_s"), ("Spasm intensity distribution", "peak_x_baseline")],
+)
+def test_distributions_hold_every_spasm(
+    loaded: tuple[InfluxDatabase, list[Record]], title: str, field: str
+) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)[title]
+    values = sorted(row[1] for s in run(db, query) for row in s["values"] if row[1] is not None)
+    assert values == pytest.approx(
+        sorted(float(r.fields[field]) for r in events(records) if field in r.fields)
+    )
+
+
+def test_clonus_trend_is_the_daily_mean_rhythm(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Clonus frequency trend"]
+    clonus = [
+        float(r.fields["clonus_hz"])
+        for r in events(records)
+        if "clonus_hz" in r.fields and r.time_ns >= DAY0_NS
+    ]
+    assert clonus
+    assert by_time(run(db, query))[DAY0_NS] == pytest.approx(sum(clonus) / len(clonus))
+
+
+def test_pre_post_spasms_per_day_around_the_injection(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    before_q, after_q = panel_queries(PATIENT)["Spasms per day: 14 days before vs weeks 2–6 after injection"]
+    before = sum(1 for r in events(records) if INJECTION_NS - 14 * DAY_NS <= r.time_ns < INJECTION_NS)
+    after = sum(
+        1 for r in events(records) if INJECTION_NS + 7 * DAY_NS <= r.time_ns < INJECTION_NS + 42 * DAY_NS
+    )
+    assert run(db, before_q)[0]["values"][0][1] == pytest.approx(before / 14)
+    assert run(db, after_q)[0]["values"][0][1] == pytest.approx(after / 35)
+    assert before > 0
+    assert after > 0
+
+
+def test_rom_and_repetitions_per_joint(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    rom = [r for r in records if r.measurement == "rom"]
+    windows = [float(r.fields["range_deg"]) for r in rom if r.tags["period"] == "window"]
+    days = [r for r in rom if r.tags["period"] == "day"]
+    [rom_q] = panel_queries(PATIENT)["ROM per joint"]
+    [series] = run(db, rom_q)
+    assert series["tags"]["joint"] == "knee"
+    assert max(row[1] for row in series["values"]) == pytest.approx(max(windows))
+    [reps_q] = panel_queries(PATIENT)["Repetitions per joint per day"]
+    assert by_time(run(db, reps_q))[DAY0_NS] == sum(int(r.fields["reps"]) for r in days) > 80
+    [weekly_q] = panel_queries(PATIENT)["Weekly best ROM per joint (PT weeks)"]
+    assert max(row[1] for s in run(db, weekly_q) for row in s["values"]) == pytest.approx(55, abs=6)
+
+
+def test_signal_quality_and_connectivity(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [gap_q] = panel_queries(PATIENT)["Connectivity gaps"]
+    assert sum(v for v in by_time(run(db, gap_q)).values()) == pytest.approx(15.5)
+    [sq_q] = panel_queries(PATIENT)["Electrode off and poor signal"]
+    got = {s["tags"]["issue"]: sum(row[1] for row in s["values"]) for s in run(db, sq_q)}
+    expected: Counter[str] = Counter()
+    for r in records:
+        if r.measurement == "signal_quality" and r.tags["patient"] == "p01" and r.time_ns >= RANGE[0]:
+            expected[r.tags["issue"]] += float(r.fields["duration_s"])
+    assert got == pytest.approx(dict(expected))
+    [battery_q] = panel_queries(PATIENT)["Battery"]
+    levels = [v for v in by_time(run(db, battery_q)).values() if v is not None]
+    assert (levels[0], levels[-1]) == (80, 64)
+
+
+def test_annotations_mark_botox_and_pt(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, _ = loaded
+    notes = {}
+    for annotation in PATIENT["annotations"]["list"]:
+        target = annotation["target"]
+        series = db.query(render(target["query"], {}, RANGE[0] - 30 * DAY_NS))
+        columns = series[0]["columns"]
+        notes[annotation["name"]] = [row[columns.index(target["textColumn"])] for row in series[0]["values"]]
+    assert notes == {"Botox injections": ["Botox 100 U gastrocnemius"], "PT sessions": ["PT: stretching"]}
+
+
+def test_variables_list_patients_and_their_locations(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, _ = loaded
+    variables = {v["name"]: v["query"] for v in PATIENT["templating"]["list"] if v["type"] == "query"}
+    assert [row[1] for row in run(db, variables["patient"])[0]["values"]] == ["p01", "p02"]
+    assert [row[1] for row in run(db, variables["location"], patient="p02")[0]["values"]] == ["thigh"]
+
+
+def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    day = (DAY0_NS, DAY0_NS + DAY_NS)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, query in cohort.QUERIES.items():
+        for s in db.query(render(query, {}, *day)):
+            rows.setdefault(s["tags"]["patient"], {})[name] = s["values"][0]
+    assert sorted(rows) == ["p01", "p02"]
+    for pid in ("p01", "p02"):
+        in_day = [r for r in events(records, pid) if day[0] <= r.time_ns <= day[1]]
+        envelope = [r for r in records if r.measurement == "emg_envelope" and r.tags["patient"] == pid]
+        assert rows[pid]["spasms_per_day"][1] == pytest.approx(
+            len(in_day) * 86400 / ((day[1] - day[0]) // NS_PER_S)
+        )
+        assert rows[pid]["mean_per_hour"][1] == pytest.approx(rows[pid]["spasms_per_day"][1] / 24)
+        assert rows[pid]["last_seen"][0] == max(r.time_ns for r in envelope if r.time_ns <= day[1])
+        in_range = sum(1 for r in envelope if day[0] <= r.time_ns <= day[1])
+        assert rows[pid]["completeness_pct"][1] == pytest.approx(100 * in_range / 86400)
+    assert rows["p01"]["alerts"][1] == 1
+    assert "alerts" not in rows["p02"]
+    week_before = db.query(render(cohort.QUERIES["spasms_per_day_week_before"], {}, *day))
+    assert week_before == []  # no spasms in the 7 days before 2026-01-20
+    assert math.isfinite(rows["p01"]["completeness_pct"][1])
