@@ -136,7 +136,9 @@ class BumbleScanner(BaseBleakScanner):
     def _on_advertisement(self, advertisement: Advertisement) -> None:
         data = advertisement.data
         entries = [entry for kind in _UUID_LISTS for entry in data.get_all(kind) if isinstance(entry, list)]
-        uuids = [_uuid128(u) for entry in entries for u in entry]
+        uuids = list(
+            dict.fromkeys(_uuid128(u) for entry in entries for u in entry)
+        )  # bumble may repeat a list
         if not self.is_allowed_uuid(uuids):
             return
         name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME)

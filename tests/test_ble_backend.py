@@ -1,0 +1,69 @@
+"""The bumble-backed bleak backend, used through bleak's public API only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from devices.emulation.backend import BumbleClient, BumbleScanner, close_hosts
+from devices.emulation.process import Emulated, start_emulated, wearable_address
+from devices.reference import CONTROL_UUID, EMG_UUID, INFO_UUID, SERVICE_UUID, decode
+from devices.reference.profile import Command, DeviceInfo, StreamType, command
+
+
+@pytest.fixture
+def emulated(tmp_path: Path) -> Iterator[Emulated]:
+    started = start_emulated(2, tmp_path)
+    yield started
+    started.stop()
+
+
+async def test_scan_connect_read_write_and_notify_through_bleak(emulated: Emulated) -> None:
+    spec = emulated.collector_transport
+    seen: dict[str, AdvertisementData] = {}
+
+    def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
+        seen[device.address] = adv
+
+    try:
+        async with BleakScanner(
+            on_advertisement, [SERVICE_UUID], backend=BumbleScanner, bumble_transport=spec
+        ):
+            await asyncio.sleep(1.0)
+        assert set(seen) == {wearable_address(1), wearable_address(2)}
+        adv = seen[wearable_address(1)]
+        assert adv.local_name == "SMREF-01"
+        assert adv.service_uuids == [SERVICE_UUID]
+
+        packets: asyncio.Queue[bytearray] = asyncio.Queue()
+
+        def on_emg(_characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+            packets.put_nowait(data)
+
+        client = BleakClient(wearable_address(1), backend=BumbleClient, bumble_transport=spec, timeout=10.0)
+        await asyncio.wait_for(client.connect(), 15.0)
+        try:
+            assert client.mtu_size == 247
+            service = client.services.get_service(SERVICE_UUID)
+            assert service is not None
+            assert "notify" in service.get_characteristic(EMG_UUID).properties  # type: ignore[union-attr]
+            info = DeviceInfo.from_bytes(bytes(await asyncio.wait_for(client.read_gatt_char(INFO_UUID), 5.0)))
+            assert (info.emg_channels, info.emg_rate_hz, info.imu_rate_hz) == (4, 1000.0, 100.0)
+            await asyncio.wait_for(client.start_notify(EMG_UUID, on_emg), 5.0)
+            await asyncio.wait_for(client.write_gatt_char(CONTROL_UUID, command(Command.START, 1), True), 5.0)
+            first = decode(await asyncio.wait_for(packets.get(), 5.0))
+            second = decode(await asyncio.wait_for(packets.get(), 5.0))
+            assert first.stream is StreamType.EMG
+            assert (second.seq - first.seq, second.counter - first.counter) == (1, 25)
+        finally:
+            await asyncio.wait_for(client.disconnect(), 5.0)
+        assert not client.is_connected
+    finally:
+        await close_hosts()
