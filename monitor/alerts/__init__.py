@@ -1,1 +1,30 @@
-"""Alert rules over the record stream: spasm spikes, long tonic spasms, device offline, poor signal."""
+"""Alert rules over the record stream: spasm spikes, long tonic spasms, device offline, poor signal.
+
+:class:`AlertEngine` is the pure rule logic (time from the records); :class:`Notifier`
+sends through apprise; :class:`AlertService` stores every alert as an ``alert`` record and
+notifies it. Thresholds: :class:`AlertThresholds` (``[alerts]`` in config.toml, read by
+:func:`load_alert_config`), the same definition the Grafana alert rules are exported from.
+"""
+
+from monitor.alerts.alert import ALERT, DEVICE_OFFLINE, POOR_SIGNAL, RULES, SPASM_SPIKE, TONIC_SPASM, Alert
+from monitor.alerts.config import AlertConfig, load_alert_config
+from monitor.alerts.engine import AlertEngine
+from monitor.alerts.notify import Notifier
+from monitor.alerts.service import AlertService
+from monitor.alerts.thresholds import AlertThresholds
+
+__all__ = [
+    "ALERT",
+    "DEVICE_OFFLINE",
+    "POOR_SIGNAL",
+    "RULES",
+    "SPASM_SPIKE",
+    "TONIC_SPASM",
+    "Alert",
+    "AlertConfig",
+    "AlertEngine",
+    "AlertService",
+    "AlertThresholds",
+    "Notifier",
+    "load_alert_config",
+]

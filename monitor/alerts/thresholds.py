@@ -22,6 +22,9 @@ class AlertThresholds:
         ... and by at least this many spasms (a quiet patient's σ can be tiny).
     spike_baseline_days : float
         Length of the rolling baseline, days.
+    spike_min_baseline_h : float
+        Observed hours the baseline needs before the spike rule may fire, h: a new patient's
+        first hours say nothing about their usual rate.
     tonic_max_s : float
         Prolonged tonic spasm: a tonic spasm longer than this, s.
     offline_max_min : float
@@ -36,6 +39,7 @@ class AlertThresholds:
     spike_sigma: float = 3.0
     spike_min_count: int = 5
     spike_baseline_days: float = 7.0
+    spike_min_baseline_h: float = 24.0
     tonic_max_s: float = 30.0
     offline_max_min: float = 30.0
     poor_signal_max_min: float = 15.0
@@ -43,8 +47,8 @@ class AlertThresholds:
 
     def __post_init__(self) -> None:
         for name in (
-            "spike_sigma", "spike_baseline_days", "tonic_max_s", "offline_max_min",
-            "poor_signal_max_min", "cooldown_min",
+            "spike_sigma", "spike_baseline_days", "spike_min_baseline_h", "tonic_max_s",
+            "offline_max_min", "poor_signal_max_min", "cooldown_min",
         ):  # fmt: skip
             if not getattr(self, name) > 0:
                 raise ValueError(f"alerts.{name} must be > 0, got {getattr(self, name)}")

@@ -1,0 +1,181 @@
+"""The alert engine: rules over the record stream, with a cooldown per dedupe key.
+
+Pure logic, no I/O and no wall clock: time comes from the records. Feed records in time
+order (as the spool returns them); :meth:`AlertEngine.tick` advances time when nothing
+arrives, which is how a silent device is noticed.
+
+Rules (thresholds in :class:`~monitor.alerts.thresholds.AlertThresholds`):
+
+- ``spasm_spike``: see :mod:`monitor.alerts.spike`; per patient (all of their devices).
+- ``tonic_spasm``: a ``spasm_event`` of kind ``tonic`` lasting more than ``tonic_max_s``;
+  stamped when it crossed that length (onset + limit).
+- ``device_offline``: no record from a (patient, device) for more than ``offline_max_min``,
+  seen either live (the engine's clock moved on) or afterwards from a ``gap`` record the
+  collector wrote on reconnecting; one alert per silence.
+- ``poor_signal``: a ``signal_quality`` episode (electrode off, clipping, non-finite or
+  motion artefact) longer than ``poor_signal_max_min``; stamped at onset + limit.
+
+After an alert, the same key (rule, patient, device) stays quiet for ``cooldown_min``: a
+burst of spasms sends one alert, not fifty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from monitor.alerts.alert import DEVICE_OFFLINE, POOR_SIGNAL, SPASM_SPIKE, TONIC_SPASM, Alert
+from monitor.alerts.spike import SpikeBaseline
+from monitor.alerts.thresholds import AlertThresholds
+from monitor.types import NS_PER_S, Record
+
+NS_PER_MIN = 60 * NS_PER_S
+# Records the pipeline writes about data, not from a device: they never prove a device is alive.
+_NOT_DEVICE_DATA = frozenset({"alert", "treatment", "clinical_score", "spool_drop"})
+
+
+@dataclass
+class _Device:
+    last_seen_ns: int
+    offline_alerted: bool = False
+
+
+class AlertEngine:
+    """Consume records in time order and return the alerts they raise.
+
+    Parameters
+    ----------
+    thresholds : AlertThresholds
+        Rule thresholds and the cooldown.
+
+    Examples
+    --------
+    >>> engine = AlertEngine(AlertThresholds(tonic_max_s=30))
+    >>> tags = {"patient": "p01", "device": "cf12", "kind": "tonic"}
+    >>> [a.rule for a in engine.process(Record("spasm_event", 0, {"duration_s": 45.0}, tags))]
+    ['tonic_spasm']
+    """
+
+    def __init__(self, thresholds: AlertThresholds | None = None) -> None:
+        self.thresholds = thresholds or AlertThresholds()
+        self.now_ns: int | None = None
+        self._devices: dict[tuple[str, str], _Device] = {}
+        self._spikes: dict[str, SpikeBaseline] = {}
+        self._last_fired_ns: dict[tuple[str, str, str], int] = {}
+
+    def process_all(self, records: Iterable[Record]) -> list[Alert]:
+        """:meth:`process` over many records, in order."""
+        return [alert for r in records for alert in self.process(r)]
+
+    def process(self, record: Record) -> list[Alert]:
+        """Update the state with one record; the alerts it raised (after the cooldown)."""
+        if record.measurement in _NOT_DEVICE_DATA:
+            return []
+        alerts = self.tick(record.time_ns)
+        patient = record.tags.get("patient", "")
+        device = record.tags.get("device", "")
+        self._spike_state(patient).observe(record.time_ns)
+        if device:
+            state = self._devices.get((patient, device))
+            if state is None or record.time_ns >= state.last_seen_ns:
+                self._devices[(patient, device)] = _Device(record.time_ns)
+        candidates: list[Alert] = []
+        if record.measurement == "spasm_event":
+            candidates += self._spasm(record, patient, device)
+        elif record.measurement == "signal_quality":
+            candidates += self._poor_signal(record, patient, device)
+        elif record.measurement == "gap":
+            candidates += self._gap(record, patient, device)
+        return alerts + self._cooled(candidates)
+
+    def tick(self, now_ns: int) -> list[Alert]:
+        """Advance the engine's clock to ``now_ns`` (never back); offline alerts that became due."""
+        if self.now_ns is not None and now_ns <= self.now_ns:
+            return []
+        self.now_ns = now_ns
+        limit_ns = round(self.thresholds.offline_max_min * NS_PER_MIN)
+        due = []
+        for (patient, device), state in self._devices.items():
+            silent_ns = now_ns - state.last_seen_ns
+            if not state.offline_alerted and silent_ns > limit_ns:
+                state.offline_alerted = True
+                due.append(self._offline(patient, device, state.last_seen_ns + limit_ns, silent_ns))
+        return self._cooled(due)
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _spasm(self, record: Record, patient: str, device: str) -> list[Alert]:
+        th = self.thresholds
+        out = []
+        duration_s = float(record.fields.get("duration_s", 0.0))
+        if record.tags.get("kind") == "tonic" and duration_s > th.tonic_max_s:
+            out.append(
+                Alert(
+                    TONIC_SPASM, record.time_ns + round(th.tonic_max_s * NS_PER_S), patient, device,
+                    duration_s, th.tonic_max_s, "s",
+                    f"tonic spasm lasting {duration_s:.0f} s (limit {th.tonic_max_s:g} s)"
+                    + (f" at {record.tags['location']}" if "location" in record.tags else ""),
+                )
+            )  # fmt: skip
+        check = self._spike_state(patient).spasm(record.time_ns)
+        if check.fired:
+            out.append(
+                Alert(
+                    SPASM_SPIKE, record.time_ns, patient, "", check.count, check.threshold, "spasms/h",
+                    f"{check.count} spasms in the last hour; usual {check.baseline_mean:.1f}/h,"
+                    f" alert from {check.threshold:.1f}",
+                )
+            )  # fmt: skip
+        return out
+
+    def _poor_signal(self, record: Record, patient: str, device: str) -> list[Alert]:
+        limit_min = self.thresholds.poor_signal_max_min
+        minutes = float(record.fields.get("duration_s", 0.0)) / 60
+        if minutes <= limit_min:
+            return []
+        issue = record.tags.get("issue", "poor signal").replace("_", " ")
+        channel = f" on channel {record.tags['channel']}" if "channel" in record.tags else ""
+        return [
+            Alert(
+                POOR_SIGNAL, record.time_ns + round(limit_min * NS_PER_MIN), patient, device,
+                minutes, limit_min, "min",
+                f"{issue}{channel} for {minutes:.0f} min (limit {limit_min:g} min): check the electrodes",
+            )
+        ]  # fmt: skip
+
+    def _gap(self, record: Record, patient: str, device: str) -> list[Alert]:
+        limit_ns = round(self.thresholds.offline_max_min * NS_PER_MIN)
+        gap_ns = round(float(record.fields.get("duration_s", 0.0)) * NS_PER_S)
+        if gap_ns <= limit_ns:
+            return []
+        fired = self._last_fired_ns.get((DEVICE_OFFLINE, patient, device))
+        if fired is not None and record.time_ns <= fired <= record.time_ns + gap_ns:
+            return []  # this silence was already reported live
+        return [self._offline(patient, device, record.time_ns + limit_ns, gap_ns)]
+
+    def _offline(self, patient: str, device: str, time_ns: int, silent_ns: int) -> Alert:
+        limit_min = self.thresholds.offline_max_min
+        minutes = silent_ns / NS_PER_MIN
+        return Alert(
+            DEVICE_OFFLINE, time_ns, patient, device, minutes, limit_min, "min",
+            f"no data from wearable {device} for {minutes:.0f} min (limit {limit_min:g} min)",
+        )  # fmt: skip
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _spike_state(self, patient: str) -> SpikeBaseline:
+        if patient not in self._spikes:
+            self._spikes[patient] = SpikeBaseline(self.thresholds)
+        return self._spikes[patient]
+
+    def _cooled(self, candidates: list[Alert]) -> list[Alert]:
+        """Drop alerts whose key fired less than the cooldown ago (either side in time)."""
+        cooldown_ns = round(self.thresholds.cooldown_min * NS_PER_MIN)
+        out = []
+        for alert in candidates:
+            last = self._last_fired_ns.get(alert.key)
+            if last is not None and abs(alert.time_ns - last) < cooldown_ns:
+                continue
+            self._last_fired_ns[alert.key] = alert.time_ns
+            out.append(alert)
+        return out
