@@ -80,6 +80,7 @@ async def test_full_queue_counts_overflow_and_reports_it_as_a_record() -> None:
         ({"devices": []}, "devices"),
         ({"devices": [{"service_uuid": "x"}]}, "neither"),
         ({"devices": [{"name": "SMREF-01"}], "mtu_bytes": 10}, "mtu_bytes"),
+        ({"devices": [{"name": "SMREF-01", "profile": "polar-h10"}]}, "profile"),
     ],
 )
 def test_bad_config_names_the_key(table: dict[str, object], key: str) -> None:

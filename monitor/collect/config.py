@@ -13,6 +13,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
 from devices.reference.profile import ATT_MTU_ASSUMED, SERVICE_UUID
+from devices.registry import PROFILES
 from monitor.collect.queue import DEFAULT_MAX_ITEMS
 from monitor.errors import ConfigError
 
@@ -30,10 +31,13 @@ class DeviceConfig:
     name: str | None = None
     service_uuid: str = SERVICE_UUID
     label: str = ""  # device tag in records and StreamIds; the address or name by default
+    profile: str = "reference"  # key in devices.registry
 
     def __post_init__(self) -> None:
         if not self.address and not self.name:
             raise ConfigError("collect.devices entry has neither 'address' nor 'name'")
+        if self.profile not in PROFILES:
+            raise ConfigError(f"collect.devices.profile {self.profile!r} is not one of {sorted(PROFILES)}")
 
     @property
     def device_id(self) -> str:
@@ -102,7 +106,7 @@ class CollectorConfig:
             raise ConfigError(f"unknown key collect.{sorted(unknown)[0]}")
         devices = []
         for entry in table.get("devices", []):
-            bad = set(entry) - {"address", "name", "service_uuid", "label"}
+            bad = set(entry) - {"address", "name", "service_uuid", "label", "profile"}
             if bad:
                 raise ConfigError(f"unknown key collect.devices.{sorted(bad)[0]}")
             devices.append(DeviceConfig(**entry))

@@ -21,14 +21,9 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.reference import BATTERY_UUID, CONTROL_UUID, EMG_UUID, IMU_UUID, DecodeError, StreamType, decode
-from devices.reference.profile import (
-    ATT_NOTIFY_OVERHEAD_BYTES,
-    STREAM_MASK_EMG,
-    STREAM_MASK_IMU,
-    Command,
-    command,
-)
+from devices.reference import DecodeError, StreamType
+from devices.reference.profile import ATT_NOTIFY_OVERHEAD_BYTES
+from devices.registry import get_profile
 from monitor.collect.backoff import DROPPED_BACKOFF, Backoff, backoff_for
 from monitor.collect.clock import DeviceClock, device_time_ns
 from monitor.collect.config import CollectorConfig, DeviceConfig
@@ -73,6 +68,7 @@ class DeviceSession:
         self.stats = SessionStats()
         self.books: dict[StreamType, StreamBooks] = {}
         self.clock = DeviceClock()  # one crystal per wearable: every stream feeds one fit
+        self.profile = get_profile(device.profile)
         self._rng = random.Random(seed)
         self._stop = asyncio.Event()
         self._dropped = asyncio.Event()
@@ -153,7 +149,7 @@ class DeviceSession:
             if client.is_connected:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(
-                        client.write_gatt_char(CONTROL_UUID, command(Command.STOP, 0xFF), response=True),
+                        client.write_gatt_char(self.profile.control_uuid, self.profile.stop, response=True),
                         STOP_COMMAND_TIMEOUT_S,
                     )
                 with contextlib.suppress(Exception):
@@ -163,25 +159,22 @@ class DeviceSession:
 
     async def _start_streams(self, client: BleakClient) -> None:
         """Tell the wearable our payload limit, subscribe, then start (docs/protocol.md §5)."""
+        profile = self.profile
         max_payload = client.mtu_size - ATT_NOTIFY_OVERHEAD_BYTES
-        await client.write_gatt_char(
-            CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
-        )
-        self.stats.battery_percent = (await client.read_gatt_char(BATTERY_UUID))[0]
+        await client.write_gatt_char(profile.control_uuid, profile.max_payload(max_payload), response=True)
+        self.stats.battery_percent = (await client.read_gatt_char(profile.battery_uuid))[0]
         self._put_battery()
-        await client.start_notify(BATTERY_UUID, self._on_battery)
-        await client.start_notify(EMG_UUID, self._on_packet)
-        await client.start_notify(IMU_UUID, self._on_packet)
-        await client.write_gatt_char(
-            CONTROL_UUID, command(Command.START, STREAM_MASK_EMG | STREAM_MASK_IMU), response=True
-        )
+        await client.start_notify(profile.battery_uuid, self._on_battery)
+        for uuid in profile.stream_uuids:
+            await client.start_notify(uuid, self._on_packet)
+        await client.write_gatt_char(profile.control_uuid, profile.start, response=True)
 
     # -- notification path (synchronous, never awaits) ---------------------------------------
 
     def _on_packet(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
         arrival_ns = time.time_ns()
         try:
-            packet = decode(data)
+            packet = self.profile.decode(data)
         except DecodeError as error:
             self.stats.malformed += 1
             self.queue.put(
