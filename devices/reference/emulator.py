@@ -58,9 +58,9 @@ from devices.reference.profile import (
     DeviceInfo,
     StreamType,
     encode_packet,
-    lsb_per_channel,
     max_samples_per_packet,
 )
+from devices.reference.signals import synthetic_signals
 from monitor.types import NS_PER_S
 
 EMG_SAMPLES_PER_PACKET = 25  # 40 notifications/s at 1 kHz, 212 bytes (docs/protocol.md §7)
@@ -118,7 +118,9 @@ class ReferenceWearable:
         self._tasks: set[asyncio.Future[None]] = set()
         self._schedule: asyncio.Task[None] | None = None
         self.t0_ns = 0  # true UTC of sample 0 of every stream
-        emg, imu = _synthetic_signals(args.seed, args.emg_channels)
+        emg, imu = synthetic_signals(
+            args.seed, args.emg_channels, EMG_SCALE_CODE, IMU_SCALE_CODE, SIGNAL_LOOP_S
+        )
         self.info = DeviceInfo(
             FIRMWARE, args.emg_channels, RATE_CODE[1000.0], EMG_SCALE_CODE, RATE_CODE[100.0], IMU_SCALE_CODE
         )
@@ -368,23 +370,6 @@ class ReferenceWearable:
                 await self.apply(json.loads(line))
             print("ok", flush=True)
         await asyncio.Event().wait()  # stdin closed: keep streaming
-
-
-def _synthetic_signals(seed: int, emg_channels: int) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16]]:
-    """EMG (1 kHz) and IMU (100 Hz) raw int16 samples, generated once and replayed."""
-    from monitor.synth import EmgScenario, generate_emg
-    from monitor.synth.motion import generate_motion
-
-    emg = generate_emg(EmgScenario(channels=emg_channels, duration_s=SIGNAL_LOOP_S, seed=seed)).emg_mv
-    motion = generate_motion("knee", duration_s=SIGNAL_LOOP_S, sample_rate_hz=100.0, seed=seed)
-    imu = np.hstack([motion.acc_dist_g, motion.gyr_dist_dps])
-    return _quantize(emg / lsb_per_channel(StreamType.EMG, emg_channels, EMG_SCALE_CODE)), _quantize(
-        imu / lsb_per_channel(StreamType.IMU, 6, IMU_SCALE_CODE)
-    )
-
-
-def _quantize(counts: npt.NDArray[np.float64]) -> npt.NDArray[np.int16]:
-    return np.clip(np.round(counts), -32768, 32767).astype(np.int16)
 
 
 async def _main(args: argparse.Namespace) -> None:
