@@ -4,6 +4,6 @@ Each module has ``register(subparsers)``, which adds its parser and sets ``handl
 function taking the parsed arguments and returning the exit code.
 """
 
-from monitor.commands import demo
+from monitor.commands import dashboards, demo
 
-COMMANDS = [demo]
+COMMANDS = [demo, dashboards]

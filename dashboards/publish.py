@@ -1,0 +1,165 @@
+"""``spasm-monitor dashboards publish``: push everything to a running Grafana, idempotently.
+
+Through grafana-client: the folder, the InfluxDB datasources (create or update by uid), the
+dashboards (by uid, skipped when unchanged), the contact point and the alert rules (through
+the alerting provisioning API, create or update by uid). Running it twice creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from grafana_client.api import GrafanaApi
+from grafana_client.client import GrafanaClientError
+
+from dashboards.alert_rules import alert_rules
+from dashboards.build import dashboard_models
+from dashboards.provisioning import (
+    CONTACT_POINT,
+    FOLDER_TITLE,
+    FOLDER_UID,
+    ProvisioningSettings,
+    contact_point,
+    datasources,
+)
+from monitor.alerts.thresholds import AlertThresholds
+
+NOT_FOUND = 404
+# Keys Grafana adds to a stored dashboard; they say nothing about its content.
+_SERVER_KEYS = ("id", "version")
+
+
+@dataclass
+class PublishReport:
+    """What a publish did, by kind of object: uids created, updated and left as they were."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def publish(
+    api: GrafanaApi,
+    settings: ProvisioningSettings | None = None,
+    thresholds: AlertThresholds | None = None,
+    environ: dict[str, str] | None = None,
+) -> PublishReport:
+    """Create or update the folder, datasources, dashboards, contact point and alert rules.
+
+    Parameters
+    ----------
+    api : GrafanaApi
+        A client for the target Grafana (its token comes from the caller, never from here).
+    settings : ProvisioningSettings, optional
+        InfluxDB URLs and the names of the environment variables holding the secrets.
+    thresholds : AlertThresholds, optional
+        The alert rules' thresholds.
+    environ : dict, optional
+        Where the secrets are read (default: ``os.environ``). A secret that is not set is not
+        sent, so Grafana keeps the one it has.
+
+    Returns
+    -------
+    PublishReport
+    """
+    settings = settings or ProvisioningSettings()
+    thresholds = thresholds or AlertThresholds()
+    env = dict(os.environ) if environ is None else environ
+    report = PublishReport()
+    client: Any = api  # grafana-client's element methods carry no annotations
+    _folder(client, report)
+    for ds in datasources(settings):
+        _datasource(client, _with_secrets(ds, env), report)
+    for uid, model in dashboard_models().items():
+        _dashboard(client, uid, model, report)
+    _contact_point(client, _with_secrets(contact_point(settings), env), report)
+    for rule in alert_rules(thresholds, settings):
+        _alert_rule(client, rule, report)
+    return report
+
+
+def _get(call: Any, *args: Any) -> Any:
+    """The object, or None when Grafana answers 404."""
+    try:
+        return call(*args)
+    except GrafanaClientError as error:
+        if error.status_code == NOT_FOUND:
+            return None
+        raise
+
+
+def _folder(api: Any, report: PublishReport) -> None:
+    if _get(api.folder.get_folder, FOLDER_UID) is None:
+        api.folder.create_folder(FOLDER_TITLE, uid=FOLDER_UID)
+        report.created.append(f"folder/{FOLDER_UID}")
+    else:
+        report.unchanged.append(f"folder/{FOLDER_UID}")
+
+
+def _datasource(api: Any, ds: dict[str, Any], report: PublishReport) -> None:
+    uid = ds["uid"]
+    if _get(api.datasource.get_datasource_by_uid, uid) is None:
+        api.datasource.create_datasource(ds)
+        report.created.append(f"datasource/{uid}")
+    else:
+        api.datasource.update_datasource_by_uid(uid, ds)
+        report.updated.append(f"datasource/{uid}")
+
+
+def _dashboard(api: Any, uid: str, model: dict[str, Any], report: PublishReport) -> None:
+    stored = _get(api.dashboard.get_dashboard, uid)
+    if stored is not None:
+        current = {k: v for k, v in stored.get("dashboard", {}).items() if k not in _SERVER_KEYS}
+        if current == model and stored.get("meta", {}).get("folderUid") == FOLDER_UID:
+            report.unchanged.append(f"dashboard/{uid}")
+            return
+    api.dashboard.update_dashboard(
+        {"dashboard": model, "folderUid": FOLDER_UID, "overwrite": True, "message": "spasm-monitor publish"}
+    )
+    (report.created if stored is None else report.updated).append(f"dashboard/{uid}")
+
+
+def _contact_point(api: Any, point: dict[str, Any], report: PublishReport) -> None:
+    stored = api.alertingprovisioning.get_contactpoints(name=CONTACT_POINT)
+    existing = [p for p in stored if p["uid"] == point["uid"]]
+    if existing:
+        api.alertingprovisioning.update_contactpoint(point["uid"], point)
+        report.updated.append(f"contact-point/{point['uid']}")
+    else:
+        api.alertingprovisioning.create_contactpoint(point)
+        report.created.append(f"contact-point/{point['uid']}")
+
+
+def _alert_rule(api: Any, rule: dict[str, Any], report: PublishReport) -> None:
+    uid = rule["uid"]
+    if _get(api.alertingprovisioning.get_alertrule, uid) is None:
+        api.alertingprovisioning.create_alertrule(rule)
+        report.created.append(f"alert-rule/{uid}")
+    else:
+        api.alertingprovisioning.update_alertrule(uid, rule)
+        report.updated.append(f"alert-rule/{uid}")
+
+
+def _with_secrets(obj: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """``obj`` with each ``$__env{NAME}`` reference replaced by the variable's value.
+
+    Provisioning files keep the references for Grafana to expand; the HTTP API needs the
+    values. A reference to an unset variable drops its key (Grafana keeps the stored secret).
+    """
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            inner = _with_secrets(value, env)
+            if inner or not value:
+                out[key] = inner
+        elif isinstance(value, str) and "$__env{" in value:
+            start = value.index("$__env{")
+            end = value.index("}", start)
+            name = value[start + len("$__env{") : end]
+            if name in env:
+                out[key] = value[:start] + env[name] + value[end + 1 :]
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,97 @@
+"""``spasm-monitor dashboards build|publish``: Grafana dashboards, provisioning and alert rules.
+
+``build`` writes the dashboard JSON and the provisioning YAML to a folder; ``publish`` pushes the
+same to a running Grafana through its HTTP API. The Grafana token comes from an environment
+variable or a file, never from the command line, and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from grafana_client.api import GrafanaApi
+
+from dashboards.build import build_all
+from dashboards.provisioning import ProvisioningSettings
+from dashboards.publish import publish as publish_to_grafana
+from monitor.errors import ConfigError
+
+TOKEN_ENV = "SPASM_GRAFANA_TOKEN"
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("dashboards", help="build or publish the Grafana dashboards and alert rules")
+    actions = parser.add_subparsers(dest="dashboards_action", required=True)
+
+    build = actions.add_parser("build", help="write dashboard JSON and Grafana provisioning YAML")
+    build.add_argument("--out", type=Path, default=Path("out/grafana"), help="output folder")
+    _influx_arguments(build)
+    build.set_defaults(handler=run_build)
+
+    publish = actions.add_parser("publish", help="create or update everything on a running Grafana")
+    publish.add_argument("--url", required=True, help="Grafana base URL, e.g. http://localhost:3000")
+    publish.add_argument(
+        "--token-env",
+        default=TOKEN_ENV,
+        help=f"environment variable holding the API token (default {TOKEN_ENV})",
+    )
+    publish.add_argument(
+        "--token-file", type=Path, help="file holding the API token (instead of --token-env)"
+    )
+    _influx_arguments(publish)
+    publish.set_defaults(handler=run_publish)
+
+
+def _influx_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--influx-version", choices=("1", "2", "3"), default="1", help="default datasource")
+    parser.add_argument(
+        "--influx-url", default="http://localhost:8086", help="InfluxDB URL for that datasource"
+    )
+    parser.add_argument("--database", default="spasm", help="InfluxDB database (DBRP-mapped on 2.x)")
+
+
+def _settings(args: argparse.Namespace) -> ProvisioningSettings:
+    url_field = {"1": "influx_v1_url", "2": "influx_v2_url", "3": "influx_v3_url"}[args.influx_version]
+    return ProvisioningSettings(
+        database=args.database, default_version=args.influx_version, **{url_field: args.influx_url}
+    )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    files = build_all(args.out, _settings(args))
+    for path in files:
+        print(path)
+    print(f"{len(files)} files written to {args.out}")
+    return 0
+
+
+def read_token(args: argparse.Namespace) -> str:
+    """The Grafana API token from ``--token-file`` or the ``--token-env`` variable."""
+    if args.token_file is not None:
+        try:
+            token: str = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ConfigError(
+                f"cannot read the Grafana token file {args.token_file}: {error.strerror}"
+            ) from None
+        source = f"file {args.token_file}"
+    else:
+        token = os.environ.get(args.token_env, "").strip()
+        source = f"environment variable {args.token_env}"
+    if not token:
+        raise ConfigError(f"no Grafana API token: {source} is empty or not set")
+    return token
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    api = GrafanaApi.from_url(args.url, credential=read_token(args))
+    report = publish_to_grafana(api, _settings(args))
+    print(
+        f"published to {args.url}: {len(report.created)} created, {len(report.updated)} updated,"
+        f" {len(report.unchanged)} unchanged"
+    )
+    for uid in report.created:
+        print(f"  created {uid}")
+    return 0
