@@ -197,3 +197,28 @@ def test_scores_end_to_end_from_generated_emg() -> None:
     assert hour.fields["penn_frequency"] == penn_hourly_frequency(len(rec.spasms)) == 3
     (daily,) = [r for r in scores if r.tags["period"] == "day"]
     assert daily.fields["snow_frequency"] == snow_frequency(len(rec.spasms))
+
+
+def test_pre_post_records_around_each_logged_injection() -> None:
+    from monitor.clinical import pre_post_records
+    from monitor.treatment import BotoxInjection
+
+    injection = dt.date(2026, 3, 2)
+    shot = BotoxInjection(injection, ("soleus",), "left", 200).to_record(BERLIN, "p01")
+
+    def on(days: int, hour: int = 12) -> int:
+        return local(injection + dt.timedelta(days=days), hour)
+
+    records = [heartbeat(on(d, 8)) for d in range(-20, 50) if d not in (22, 23)]  # not worn on days 22-23
+    records += [spasm(on(d, h)) for d in range(-14, 0) for h in (9, 12, 15, 23)]  # 4/day, one at night
+    records += [spasm(on(d)) for d in range(7, 42) if d % 5 == 0]  # 7 spasms over weeks 2-6
+    (score,) = pre_post_records([shot, *records], "Europe/Berlin")
+    assert score.measurement == "clinical_score"
+    assert score.tags == {"patient": "p01", "period": "injection"}
+    assert score.time_ns == shot.time_ns
+    assert score.fields["pre_days"] == 14
+    assert score.fields["post_days"] == 33  # 35 days less the two unworn
+    assert score.fields["pre_per_day"] == 4.0
+    assert score.fields["post_per_day"] == pytest.approx(7 / 33)
+    assert score.fields["change_pct"] == pytest.approx(100 * (7 / 33 - 4) / 4)
+    assert "cohens_d" in score.fields

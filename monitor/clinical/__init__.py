@@ -20,7 +20,7 @@ from monitor.clinical.penn import (
     penn_hourly_frequency,
     penn_severity,
 )
-from monitor.clinical.prepost import PrePost, pre_post
+from monitor.clinical.prepost import PrePost, pre_post, pre_post_records
 from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
 from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores
 from monitor.clinical.snow import snow_frequency
@@ -39,6 +39,7 @@ __all__ = [
     "penn_hourly_frequency",
     "penn_severity",
     "pre_post",
+    "pre_post_records",
     "snow_frequency",
     "spasm_rows",
     "weekly_rom",

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from monitor.clinical.events import local_midnight_ns, to_local
+from monitor.types import FieldValue, Record
 
 PRE_DAYS = 14
 POST_FIRST_DAY = 7  # start of week 2 after the injection
@@ -130,3 +131,51 @@ def _cohens_d(pre: np.ndarray, post: np.ndarray) -> float:
     if pooled_var == 0:
         return math.nan
     return float((post.mean() - pre.mean()) / math.sqrt(pooled_var))
+
+
+def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> list[Record]:
+    """Pre/post comparisons around every botulinum toxin injection in ``records``.
+
+    Parameters
+    ----------
+    records : iterable of Record
+        Spool records covering at least 14 days before and 42 days after the injections:
+        ``treatment`` records of kind ``botox`` give the injections, ``spasm_event``
+        records the spasms, and any other device record marks its local date as observed.
+    tz : ZoneInfo or str
+        The patients' timezone (IANA name).
+
+    Returns
+    -------
+    list of Record
+        One ``clinical_score`` record per injection, tagged ``patient`` and
+        ``period=injection``, stamped at the injection, with the :class:`PrePost` numbers as
+        fields (``pre_days``, ``post_days``, ``pre_spasms``, ``post_spasms``, ``pre_per_day``,
+        ``post_per_day``, ``change_per_day``, ``change_pct``, ``cohens_d``; undefined ones left out).
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    onsets: defaultdict[str, list[int]] = defaultdict(list)
+    observed: defaultdict[str, set[dt.date]] = defaultdict(set)
+    injections: list[tuple[str, dt.date]] = []
+    for r in records:
+        patient = r.tags.get("patient", "")
+        if r.measurement == "treatment":
+            if r.tags.get("kind") == "botox":
+                injections.append((patient, to_local(r.time_ns, zone).date()))
+            continue
+        if r.measurement in ("clinical_score", "alert"):
+            continue
+        observed[patient].add(to_local(r.time_ns, zone).date())
+        if r.measurement == "spasm_event":
+            onsets[patient].append(r.time_ns)
+    out = []
+    for patient, day in sorted(set(injections)):
+        result = pre_post(onsets[patient], day, zone, observed[patient])
+        fields: dict[str, FieldValue] = {
+            name: value
+            for name, value in asdict(result).items()
+            if name != "injection_ns" and not (isinstance(value, float) and math.isnan(value))
+        }
+        tags = {"patient": patient, "period": "injection"} if patient else {"period": "injection"}
+        out.append(Record("clinical_score", result.injection_ns, fields, tags))
+    return out

@@ -13,6 +13,8 @@ day: ``spasms``, ``observed_hours`` (int), ``penn_frequency`` (int, from the mea
 rate), ``snow_frequency`` (int, 1–5), ``day_spasms``, ``night_spasms`` (int),
 ``penn_severity`` (int 1–3, only on days with spasms). The rules are in
 :mod:`monitor.clinical.penn`, :mod:`monitor.clinical.snow` and :mod:`monitor.clinical.daynight`.
+Pre/post comparisons around injections are ``period=injection`` records from
+:func:`monitor.clinical.prepost.pre_post_records`.
 """
 
 from __future__ import annotations
