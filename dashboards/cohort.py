@@ -1,7 +1,8 @@
 """The cohort dashboard: one table row per patient, for the clinic's overview.
 
-Columns: last seen, spasms per day in the range and in the week before it (the trend),
-mean spasms per hour with its Penn band, alerts in the range and data completeness.
+Columns: last seen, latest daily Penn and Snow scores (from ``clinical_score``), spasms per
+day in the range and in the week before it (the trend), mean spasms per hour, alerts in the
+range and data completeness. A second panel lists the Grafana alert rules now firing.
 Each column is its own InfluxQL query grouped by ``patient``; Grafana joins them on the
 ``patient`` column.
 """
@@ -13,7 +14,7 @@ from grafana_foundation_sdk.builders import table
 from grafana_foundation_sdk.models import dashboard
 
 from dashboards.panels import DATASOURCE, datasource_variable, target, transformation
-from dashboards.patient import PENN_BANDS
+from dashboards.provisioning import FOLDER_UID
 
 UID = "spasm-cohort"
 TITLE = "Spasms: cohort"
@@ -25,6 +26,12 @@ QUERIES: dict[str, str] = {
     # The time column of this one is the last envelope point: when the patient was last seen.
     "last_seen": (
         'SELECT last("rms_mv") AS "last_rms_mv" FROM "emg_envelope" WHERE $timeFilter GROUP BY "patient"'
+    ),
+    # Daily scores are written once a local day is over: look back three days for the latest.
+    "latest_scores": (
+        'SELECT last("penn_frequency") AS "penn_frequency", last("snow_frequency") AS "snow_frequency" '
+        'FROM "clinical_score" WHERE "period" = \'day\' AND time >= ${__to}ms - 3d AND time <= ${__to}ms '
+        'GROUP BY "patient"'
     ),
     "spasms_per_day": (
         'SELECT count("duration_s") * 86400.0 / $__range_s AS "spasms_per_day" FROM "spasm_event" '
@@ -59,6 +66,7 @@ def build() -> dash.Dashboard:
         .timezone("browser")
         .with_variable(datasource_variable())
         .with_panel(_patients_table())
+        .with_panel(_alerts_firing())
     )
 
 
@@ -79,14 +87,6 @@ def _patients_table() -> table.Panel:
         "binary": {"left": "spasms_per_day", "operator": "-", "right": "spasms_per_day_week_before"},
         "replaceFields": False,
     }
-    penn = [
-        dashboard.RangeMap(
-            options=dashboard.DashboardRangeMapOptions(
-                from_val=low, to=high, result=dashboard.ValueMappingResult(text=f"{text} ({{{{value}}}}/h)")
-            )
-        )
-        for low, high, text in PENN_BANDS
-    ]
     link = {
         "title": "Patient dashboard",
         "url": "/d/spasm-patient?var-patient=${__data.fields.patient}&${__url_time_range}",
@@ -103,7 +103,29 @@ def _patients_table() -> table.Panel:
                 },
             )
         )
-        .override_by_name("mean_per_hour", [dashboard.DynamicConfigValue(id_val="mappings", value=penn)])
         .override_by_name("completeness_pct", [dashboard.DynamicConfigValue(id_val="unit", value="percent")])
         .override_by_name("patient", [dashboard.DynamicConfigValue(id_val="links", value=[link])])
+    )
+
+
+def _alerts_firing() -> dash.Panel:
+    # Grafana's own alert list: the rules of dashboards/alert_rules.py that fire now, per patient.
+    options = {
+        "viewMode": "list",
+        "groupMode": "default",
+        "groupBy": ["patient"],
+        "maxItems": 50,
+        "sortOrder": 1,
+        "stateFilter": {"firing": True, "pending": True, "noData": True, "error": True, "normal": False},
+        "folder": {"uid": FOLDER_UID},
+        "alertInstanceLabelFilter": '{source="spasm-monitor"}',
+    }
+    return (
+        dash.Panel()
+        .type("alertlist")
+        .title("Alerts firing")
+        .description("Spasm-monitor alert rules firing or pending now, grouped by patient.")
+        .options(options)
+        .height(8)
+        .span(24)
     )

@@ -1,15 +1,16 @@
 """The patient dashboard: one patient's spasms, scores, ROM, signal quality and treatments.
 
 Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym), ``$location``
-(sensor body location, multi, All), ``$day_start`` and ``$tz`` (day/night split) and
-``$injection`` (the injection the pre/post panels compare around). Panel descriptions are in
+(sensor body location, multi, All) and ``$injection`` (the injection the pre/post panels compare
+around). The clinical scores (Penn, Snow, day/night) are read from the ``clinical_score``
+records that ``monitor.clinical`` computes, never re-derived here. Panel descriptions are in
 ``dashboards/README.md``.
 """
 
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.builders import histogram, stat, table
+from grafana_foundation_sdk.builders import histogram, stat
 from grafana_foundation_sdk.models import dashboard
 
 from dashboards.influxql import InfluxAnnotation
@@ -28,16 +29,9 @@ from dashboards.panels import (
 UID = "spasm-patient"
 TITLE = "Spasms: patient"
 
-# Penn Spasm Frequency Scale bands, as mean spasms per hour (Penn et al. 1989): 0 none,
-# 2 fewer than one an hour, 3 one to ten an hour, 4 more than ten an hour. (1 = only on
-# stimulation cannot be told from EMG.) The scores proper come from monitor.clinical.
-PENN_BANDS: tuple[tuple[float, float, str], ...] = (
-    (0.0, 0.0, "Penn 0"),
-    (1e-9, 0.999999, "Penn 2"),
-    (1.0, 10.0, "Penn 3"),
-    (10.000001, 1e9, "Penn 4"),
-)
 F = PATIENT_LOCATION_RANGE
+# clinical_score rows carry no location: they summarise all of a patient's spasms.
+DAILY_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'day\''
 
 
 def build() -> dash.Dashboard:
@@ -53,17 +47,12 @@ def build() -> dash.Dashboard:
         .with_variable(_patient_variable())
         .with_variable(_location_variable())
         .with_variable(
-            dash.CustomVariable("day_start")
-            .label("Day starts")
-            .values("6h,7h,8h,9h")
-            .current(dashboard.VariableOption(text="7h", value="7h"))
-        )
-        .with_variable(dash.TextBoxVariable("tz").label("Time zone").default_value("UTC"))
-        .with_variable(
             dash.TextBoxVariable("injection").label("Injection (UTC)").default_value("2026-01-05T09:00:00Z")
         )
-        .annotation(_treatment_annotation("Botox injections", "botox", "red"))
-        .annotation(_treatment_annotation("PT sessions", "pt", "blue"))
+        .annotation(
+            _treatment_annotation("Botox injections", "botox", "red", ("muscles", "product", "dose_u"))
+        )
+        .annotation(_treatment_annotation("PT sessions", "pt", "blue", ("exercises", "pt_kind")))
         .with_row(dash.Row("Spasm frequency"))
         .with_panel(_spasms_per_hour())
         .with_panel(_daily_scores())
@@ -110,9 +99,11 @@ def _location_variable() -> dash.QueryVariable:
     )
 
 
-def _treatment_annotation(name: str, kind: str, color: str) -> InfluxAnnotation:
-    query = f'SELECT "note", "kind" FROM "treatment" WHERE {PATIENT} AND "kind" = \'{kind}\' AND $timeFilter'
-    return InfluxAnnotation(name, query, DATASOURCE, color)
+def _treatment_annotation(name: str, kind: str, color: str, fields: tuple[str, ...]) -> InfluxAnnotation:
+    # The first field is the annotation's text, the second its tag (product, session kind).
+    columns = ", ".join(f'"{f}"' for f in fields)
+    query = f'SELECT {columns} FROM "treatment" WHERE {PATIENT} AND "kind" = \'{kind}\' AND $timeFilter'
+    return InfluxAnnotation(name, query, DATASOURCE, color, text_column=fields[0], tags_column=fields[1])
 
 
 def _spasms_per_hour() -> PanelBuilder:
@@ -121,36 +112,13 @@ def _spasms_per_hour() -> PanelBuilder:
 
 
 def _daily_scores() -> PanelBuilder:
-    per_day = (
-        f'SELECT count("duration_s") AS "spasms_24h" FROM "spasm_event" WHERE {F} GROUP BY time(1d) fill(0)'
+    q = f'SELECT "penn_frequency", "penn_severity", "snow_frequency" {DAILY_SCORES}'
+    description = (
+        "Per local day: Penn frequency (0–4) of the mean hourly rate, Penn severity (1–3) and "
+        "Snow's 24-hour frequency (1–5), as computed by monitor.clinical."
     )
-    per_hour = (
-        f'SELECT count("duration_s") / 24.0 AS "mean_per_hour" FROM "spasm_event" WHERE {F} '
-        "GROUP BY time(1d) fill(0)"
-    )
-    mappings: list[dashboard.ValueMapping] = [
-        dashboard.RangeMap(
-            options=dashboard.DashboardRangeMapOptions(
-                from_val=low, to=high, result=dashboard.ValueMappingResult(text=f"{text} ({{{{value}}}}/h)")
-            )
-        )
-        for low, high, text in PENN_BANDS
-    ]
-    return (
-        table.Panel()
-        .title("Daily Penn and Snow frequency")
-        .description("Per day: spasms in 24 h (Snow's input) and mean spasms per hour with its Penn band.")
-        .datasource(DATASOURCE)
-        .with_target(target(per_day, "A", result_format="table"))
-        .with_target(target(per_hour, "B", result_format="table"))
-        .with_transformation(_merge())
-        .override_by_name("mean_per_hour", [dashboard.DynamicConfigValue(id_val="mappings", value=mappings)])
-        .span(12)
-    )
-
-
-def _merge() -> dashboard.DataTransformerConfig:
-    return dashboard.DataTransformerConfig(id_val="merge", options={})
+    panel = lines("Daily Penn and Snow scores", description, "none").min(0).max(5)
+    return panel.with_target(target(q)).span(12)
 
 
 def _timeline_by_type() -> PanelBuilder:
@@ -160,14 +128,9 @@ def _timeline_by_type() -> PanelBuilder:
 
 
 def _day_night() -> PanelBuilder:
-    # InfluxQL has no hour-of-day function: 12 h buckets offset to $day_start in $tz
-    # alternate day (from $day_start) and night.
-    q = (
-        f'SELECT count("duration_s") AS "spasms" FROM "spasm_event" WHERE {F} '
-        "GROUP BY time(12h, $day_start) fill(0) tz('$tz')"
-    )
-    description = "Spasms per 12 h, alternating day (starting at $day_start local) and night."
-    return bars("Day / night split", description).with_target(target(q)).span(12)
+    q = f'SELECT "day_spasms" AS "day", "night_spasms" AS "night" {DAILY_SCORES}'
+    description = "Spasms per local day split into day and night (22:00–07:00 local), from monitor.clinical."
+    return bars("Day / night split", description, stacked=True).with_target(target(q)).span(12)
 
 
 def _distribution(title: str, field: str, unit: str) -> PanelBuilder:

@@ -2,7 +2,8 @@
 
 The database is loaded with records the pipeline produced: synthetic EMG with known spasms
 (``monitor.synth``) through the streaming detector, ROM from a synthetic joint angle through
-``range_of_motion``, plus gap, battery, alert and treatment records. Each query is taken from
+``range_of_motion``, the ``clinical_score`` records ``monitor.clinical`` computes from those
+events, plus gap, battery, alert and treatment records. Each query is taken from
 the dashboard JSON and its Grafana macros are replaced as Grafana's InfluxDB datasource does
 (``$timeFilter`` → ``time >= <ms>ms and time <= <ms>ms``, ``$__interval``, ``$__range_s``,
 ``${__from}``, and the template variables in their regex form), then the numbers a clinician
@@ -27,6 +28,7 @@ from dashboards.alert_rules import alert_rules
 from dashboards.build import dashboard_json
 from dashboards.provisioning import ProvisioningSettings
 from monitor.alerts.thresholds import AlertThresholds
+from monitor.clinical import clinical_scores
 from monitor.dsp import SpasmDetector, range_of_motion
 from monitor.store import InfluxV1Writer
 from monitor.store.line_protocol import render_records
@@ -44,7 +46,7 @@ SEGMENTS = (
     ("p01", "calf", INJECTION_NS - 4 * DAY_NS + 60 * NS_PER_S),  # before the injection
     ("p01", "calf", DAY0_NS + 9 * HOUR_NS + 5 * 60 * NS_PER_S),  # 09:05, day
     ("p01", "calf", DAY0_NS + 10 * HOUR_NS + 20 * 60 * NS_PER_S),  # 10:20, day
-    ("p01", "calf", DAY0_NS + 21 * HOUR_NS + 30 * 60 * NS_PER_S),  # 21:30, night
+    ("p01", "calf", DAY0_NS + 22 * HOUR_NS + 30 * 60 * NS_PER_S),  # 22:30, night
     ("p02", "thigh", DAY0_NS + 9 * HOUR_NS + 30 * 60 * NS_PER_S),
 )
 RANGE = (DAY0_NS - 30 * DAY_NS, DAY0_NS + DAY_NS)  # the dashboard's time range
@@ -79,9 +81,10 @@ def other_records() -> list[Record]:
         Record("device_status", DAY0_NS + 20 * HOUR_NS, {"battery_pct": 64, "connected": True}, p01),
         Record("alert", DAY0_NS + 10 * HOUR_NS, {"value": 9.0, "threshold": 5.0, "message": "spike"},
                p01 | {"rule": "spike"}),
-        Record("treatment", INJECTION_NS, {"dose_mg": 1.0, "note": "Botox 100 U gastrocnemius"},
-               {"patient": "p01", "kind": "botox"}),
-        Record("treatment", DAY0_NS + 14 * HOUR_NS, {"note": "PT: stretching"},
+        Record("treatment", INJECTION_NS,
+               {"dose_u": 100.0, "product": "onabotulinumtoxinA", "muscles": "gastrocnemius,soleus"},
+               {"patient": "p01", "kind": "botox", "side": "left"}),
+        Record("treatment", DAY0_NS + 14 * HOUR_NS, {"pt_kind": "stretching", "exercises": "calf stretch"},
                {"patient": "p01", "kind": "pt"}),
     ]  # fmt: skip
 
@@ -90,6 +93,7 @@ def other_records() -> list[Record]:
 def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
     records = [r for i, seg in enumerate(SEGMENTS) for r in emg_records(*seg, seed=i + 1)]
     records += rom_records() + other_records()
+    records += clinical_scores(records, tz="UTC")
     db = create_database(influxdb_url, "dashboards_queries")
     db.query("DROP SERIES FROM /.*/")
     rows, _ = render_records(records)
@@ -148,6 +152,13 @@ def run(db: InfluxDatabase, query: str, **variables: str) -> list[dict[str, Any]
 
 def by_time(series: list[dict[str, Any]], column: int = 1) -> dict[int, Any]:
     return {row[0]: row[column] for s in series for row in s["values"]}
+
+
+def scores(records: list[Record], period: str, patient_id: str = "p01") -> list[Record]:
+    return [
+        r for r in records
+        if r.measurement == "clinical_score" and (r.tags["period"], r.tags["patient"]) == (period, patient_id)
+    ]  # fmt: skip
 
 
 def events(records: list[Record], patient_id: str = "p01") -> list[Record]:
@@ -210,28 +221,36 @@ def test_timeline_counts_each_spasm_type(loaded: tuple[InfluxDatabase, list[Reco
     assert {k: n for k, n in per_kind.items() if n} == dict(Counter(r.tags["kind"] for r in events(records)))
 
 
-def test_daily_table_gives_spasms_per_24h_and_mean_per_hour(
+def test_daily_scores_are_the_clinical_scores_of_each_day(
     loaded: tuple[InfluxDatabase, list[Record]],
 ) -> None:
     db, records = loaded
-    per_day, per_hour = panel_queries(PATIENT)["Daily Penn and Snow frequency"]
-    n_day0 = sum(1 for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS)
-    assert by_time(run(db, per_day))[DAY0_NS] == n_day0
-    assert by_time(run(db, per_hour))[DAY0_NS] == pytest.approx(n_day0 / 24)
+    [query] = panel_queries(PATIENT)["Daily Penn and Snow scores"]
+    [series] = run(db, query)
+    got = {row[0]: dict(zip(series["columns"][1:], row[1:], strict=True)) for row in series["values"]}
+    days = {r.time_ns: r for r in scores(records, "day")}
+    assert sorted(got) == sorted(days)
+    for t, record in days.items():
+        assert got[t] == {
+            k: record.fields.get(k) for k in ("penn_frequency", "penn_severity", "snow_frequency")
+        }
+    # The seeded day: its spasms over its observed hours give a rate of 1 to 10 an hour, Penn 3.
+    day0 = days[DAY0_NS]
+    assert day0.fields["spasms"] == sum(1 for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS)
+    assert 1 <= int(day0.fields["spasms"]) / int(day0.fields["observed_hours"]) <= 10
+    assert got[DAY0_NS]["penn_frequency"] == 3
 
 
-def test_day_night_split_at_day_start(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+def test_day_night_split_is_the_clinical_day_night_count(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
     db, records = loaded
     [query] = panel_queries(PATIENT)["Day / night split"]
-    counts = by_time(run(db, query))
-    day_start = DAY0_NS + 7 * HOUR_NS
-    expected_day = sum(1 for r in events(records) if day_start <= r.time_ns < day_start + 12 * HOUR_NS)
-    expected_night = sum(
-        1 for r in events(records) if day_start + 12 * HOUR_NS <= r.time_ns < day_start + DAY_NS
-    )
-    assert (counts[day_start], counts[day_start + 12 * HOUR_NS]) == (expected_day, expected_night)
-    assert expected_day > 0
-    assert expected_night > 0
+    [series] = run(db, query)
+    got = {row[0]: (row[1], row[2]) for row in series["values"]}
+    day0 = next(r for r in scores(records, "day") if r.time_ns == DAY0_NS)
+    assert got[DAY0_NS] == (day0.fields["day_spasms"], day0.fields["night_spasms"])
+    night = sum(1 for r in events(records) if DAY0_NS + 22 * HOUR_NS <= r.time_ns < DAY0_NS + DAY_NS)
+    assert got[DAY0_NS][1] == night > 0  # the 22:30 recording
+    assert sum(got[DAY0_NS]) == day0.fields["spasms"]
 
 
 @pytest.mark.parametrize(
@@ -313,7 +332,7 @@ def test_annotations_mark_botox_and_pt(loaded: tuple[InfluxDatabase, list[Record
         series = db.query(render(target["query"], {}, RANGE[0] - 30 * DAY_NS))
         columns = series[0]["columns"]
         notes[annotation["name"]] = [row[columns.index(target["textColumn"])] for row in series[0]["values"]]
-    assert notes == {"Botox injections": ["Botox 100 U gastrocnemius"], "PT sessions": ["PT: stretching"]}
+    assert notes == {"Botox injections": ["gastrocnemius,soleus"], "PT sessions": ["calf stretch"]}
 
 
 def test_variables_list_patients_and_their_locations(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -341,6 +360,12 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
         assert rows[pid]["last_seen"][0] == max(r.time_ns for r in envelope if r.time_ns <= day[1])
         in_range = sum(1 for r in envelope if day[0] <= r.time_ns <= day[1])
         assert rows[pid]["completeness_pct"][1] == pytest.approx(100 * in_range / 86400)
+    for pid in ("p01", "p02"):
+        day0 = next(r for r in scores(records, "day", pid) if r.time_ns == DAY0_NS)
+        assert rows[pid]["latest_scores"][1:] == [
+            day0.fields["penn_frequency"],
+            day0.fields["snow_frequency"],
+        ]
     assert rows["p01"]["alerts"][1] == 1
     assert "alerts" not in rows["p02"]
     week_before = db.query(render(cohort.QUERIES["spasms_per_day_week_before"], {}, *day))
