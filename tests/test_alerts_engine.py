@@ -127,3 +127,22 @@ def test_alert_record_carries_rule_value_threshold_and_message() -> None:
     assert record.fields["threshold"] == 30.0
     assert record.fields["delivered"] is True
     assert "tonic spasm lasting 45 s" in str(record.fields["message"])
+
+
+def test_spike_counts_a_spasm_seen_on_several_channels_once() -> None:
+    records = baseline_hours(0, 48)
+    # 6 spasms one minute apart, each seen on two channels. Threshold ≈ 7 with the 3 spasms of
+    # hour 47 in the window: reached at the 4th spasm (48:03); counting events would reach
+    # it at the 2nd spasm's second channel (48:01).
+    for i in range(6):
+        t = T0_NS + 48 * H_NS + i * MIN_NS
+        records += [
+            Record("spasm_event", t, {"duration_s": 3.0}, {**TAGS, "kind": "tonic", "channel": "0"}),
+            Record(
+                "spasm_event", t + NS_PER_S, {"duration_s": 3.0}, {**TAGS, "kind": "tonic", "channel": "1"}
+            ),
+        ]
+    spikes = AlertEngine().process_all(by_time(records))
+    (alert,) = spikes
+    assert alert.value == 7
+    assert alert.time_ns == T0_NS + 48 * H_NS + 3 * MIN_NS

@@ -222,3 +222,29 @@ def test_pre_post_records_around_each_logged_injection() -> None:
     assert score.fields["post_per_day"] == pytest.approx(7 / 33)
     assert score.fields["change_pct"] == pytest.approx(100 * (7 / 33 - 4) / 4)
     assert "cohens_d" in score.fields
+
+
+def test_one_spasm_seen_on_two_channels_counts_once() -> None:
+    from monitor.clinical import spasm_rows
+
+    t = local(dt.date(2026, 6, 10), 10)
+
+    def on_channel(onset_ns: int, duration_s: float, channel: str, peak: float, kind: str) -> Record:
+        fields = {"duration_s": duration_s, "peak_x_baseline": peak}
+        return Record("spasm_event", onset_ns, fields, {"patient": "p01", "channel": channel, "kind": kind})
+
+    records = [
+        on_channel(t, 4.0, "0", 6.0, "tonic"),
+        on_channel(t + NS_PER_S, 5.0, "1", 12.0, "clonus"),  # same spasm, calf and shin
+        on_channel(t + 60 * NS_PER_S, 2.0, "1", 3.0, "tonic"),  # a later, separate spasm
+        Record("spasm_event", t + NS_PER_S, {"duration_s": 1.0}, {"patient": "p02", "kind": "tonic"}),
+    ]
+    rows = spasm_rows(records)
+    assert [(r.patient, r.duration_s, r.peak_x_baseline, r.kind) for r in rows] == [
+        ("p01", 6.0, 12.0, "mixed"),
+        ("p02", 1.0, None, "tonic"),
+        ("p01", 2.0, 3.0, "tonic"),
+    ]
+    assert len(spasm_rows(records, merge_overlapping=False)) == 4
+    (hour,) = [r for r in clinical_scores(records, BERLIN) if r.tags == {"patient": "p01", "period": "hour"}]
+    assert hour.fields["spasms"] == 2

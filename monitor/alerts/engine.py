@@ -6,7 +6,8 @@ arrives, which is how a silent device is noticed.
 
 Rules (thresholds in :class:`~monitor.alerts.thresholds.AlertThresholds`):
 
-- ``spasm_spike``: see :mod:`monitor.alerts.spike`; per patient (all of their devices).
+- ``spasm_spike``: see :mod:`monitor.alerts.spike`; per patient (all of their devices and
+  channels; overlapping events are one spasm).
 - ``tonic_spasm``: a ``spasm_event`` of kind ``tonic`` lasting more than ``tonic_max_s``;
   stamped when it crossed that length (onset + limit).
 - ``device_offline``: no record from a (patient, device) for more than ``offline_max_min``,
@@ -117,8 +118,12 @@ class AlertEngine:
                     + (f" at {record.tags['location']}" if "location" in record.tags else ""),
                 )
             )  # fmt: skip
-        check = self._spike_state(patient).spasm(record.time_ns)
-        if check.fired:
+        offset_ns = record.fields.get("offset_ns")
+        end_ns = (
+            int(offset_ns) if isinstance(offset_ns, int) else record.time_ns + round(duration_s * NS_PER_S)
+        )
+        check = self._spike_state(patient).spasm(record.time_ns, end_ns)
+        if check is not None and check.fired:
             out.append(
                 Alert(
                     SPASM_SPIKE, record.time_ns, patient, "", check.count, check.threshold, "spasms/h",

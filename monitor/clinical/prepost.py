@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.clinical.events import local_midnight_ns, to_local
+from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
 from monitor.types import FieldValue, Record
 
 PRE_DAYS = 14
@@ -157,6 +157,7 @@ def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> l
     onsets: defaultdict[str, list[int]] = defaultdict(list)
     observed: defaultdict[str, set[dt.date]] = defaultdict(set)
     injections: list[tuple[str, dt.date]] = []
+    spasm_records: list[Record] = []
     for r in records:
         patient = r.tags.get("patient", "")
         if r.measurement == "treatment":
@@ -167,7 +168,9 @@ def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> l
             continue
         observed[patient].add(to_local(r.time_ns, zone).date())
         if r.measurement == "spasm_event":
-            onsets[patient].append(r.time_ns)
+            spasm_records.append(r)
+    for row in spasm_rows(spasm_records):  # one spasm seen on several channels counts once
+        onsets[row.patient].append(row.onset_ns)
     out = []
     for patient, day in sorted(set(injections)):
         result = pre_post(onsets[patient], day, zone, observed[patient])
