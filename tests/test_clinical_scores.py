@@ -24,7 +24,7 @@ from monitor.clinical import (
 from monitor.clinical.events import local_midnight_ns
 from monitor.dsp import detect_spasms
 from monitor.synth import EmgScenario, generate_emg
-from monitor.types import NS_PER_S, Record
+from monitor.types import NS_PER_S, FieldValue, Record
 
 H_NS = 3600 * NS_PER_S
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -230,7 +230,7 @@ def test_one_spasm_seen_on_two_channels_counts_once() -> None:
     t = local(dt.date(2026, 6, 10), 10)
 
     def on_channel(onset_ns: int, duration_s: float, channel: str, peak: float, kind: str) -> Record:
-        fields = {"duration_s": duration_s, "peak_x_baseline": peak}
+        fields: dict[str, FieldValue] = {"duration_s": duration_s, "peak_x_baseline": peak}
         return Record("spasm_event", onset_ns, fields, {"patient": "p01", "channel": channel, "kind": kind})
 
     records = [
