@@ -51,6 +51,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
                 f"by {t.spike_sigma:g}σ and by at least {t.spike_min_count}"
             ),
             no_data="OK",
+            cooldown_min=t.cooldown_min,
         ),
         _rule(
             "spasm-tonic-prolonged", "Prolonged tonic spasm", ds,
@@ -60,6 +61,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
             condition=f"$a > {t.tonic_max_s:g}",
             summary=f"A tonic spasm lasted longer than {t.tonic_max_s:g} s",
             no_data="OK",
+            cooldown_min=t.cooldown_min,
         ),
         # A silent device returns no series at all, so "no data" is the alert here.
         _rule(
@@ -70,6 +72,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
             condition="$a < 1",
             summary=f"No data from the device for more than {t.offline_max_min:g} min",
             no_data="Alerting",
+            cooldown_min=t.cooldown_min,
         ),
         # Unusable-EMG stretches are stamped at onset: look back two windows so a stretch that
         # began before the window is still counted.
@@ -81,6 +84,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
             condition=f"$a > {t.poor_signal_max_min * 60:g}",
             summary=f"Electrode off or poor signal for more than {t.poor_signal_max_min:g} min",
             no_data="OK",
+            cooldown_min=t.cooldown_min,
         ),
     ]  # fmt: skip
     return rules
@@ -106,6 +110,7 @@ def _rule(
     condition: str,
     summary: str,
     no_data: str,
+    cooldown_min: float,
 ) -> dict[str, Any]:
     rule = (
         alerting.Rule(title)
@@ -119,7 +124,14 @@ def _rule(
         .no_data_state(no_data)  # type: ignore[arg-type]
         .labels({"source": "spasm-monitor", "rule": uid})
         .annotations({"summary": summary})
-        .notification_settings(alerting.NotificationSettings().receiver(CONTACT_POINT))
+        .notification_settings(
+            # Grafana's counterpart of the home-side cooldown: one notification per rule and
+            # patient (and device) until the cooldown has passed, however many spasms follow.
+            alerting.NotificationSettings()
+            .receiver(CONTACT_POINT)
+            .group_by(["alertname", "grafana_folder", "patient", "device"])
+            .repeat_interval(f"{cooldown_min:g}m")
+        )
     )
     for ref_id, (query, range_s) in queries.items():
         rule = rule.with_query(

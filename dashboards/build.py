@@ -35,7 +35,11 @@ DASHBOARDS: dict[str, Callable[[], dash.Dashboard]] = {patient.UID: patient.buil
 
 def dashboard_json(builder: dash.Dashboard) -> str:
     """The dashboard as Grafana JSON, keys sorted so that rebuilds diff cleanly."""
-    return json.dumps(builder.build(), cls=JSONEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    model = builder.build()
+    # Fixed panel ids keep links such as ?viewPanel=3 valid across rebuilds and publishes.
+    for number, panel in enumerate(model.panels or [], start=1):
+        panel.id_val = number
+    return json.dumps(model, cls=JSONEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def dashboard_models() -> dict[str, dict[str, Any]]:

@@ -60,6 +60,7 @@ def test_patient_dashboard_has_the_clinical_panels_and_variables(tmp_path: Path)
     model = json.loads(build(tmp_path)["dashboards/spasm-patient.json"])
     titles = [p["title"] for p in model["panels"] if p["type"] != "row"]
     assert len(titles) == len(set(titles))
+    assert [p["id"] for p in model["panels"]] == list(range(1, len(model["panels"]) + 1))
     assert set(PATIENT_PANELS) <= set(titles)
     variables = {v["name"] for v in model["templating"]["list"]}
     assert {"datasource", "patient", "location"} <= variables
@@ -103,6 +104,7 @@ def test_alert_rules_use_the_alert_thresholds(tmp_path: Path) -> None:
     offline = next(q for q in by_uid["spasm-device-offline"]["data"] if q["refId"] == "A")
     assert offline["relativeTimeRange"]["from"] == t.offline_max_min * 60
     assert by_uid["spasm-device-offline"]["noDataState"] == "Alerting"
+    assert {r["notification_settings"]["repeat_interval"] for r in rules} == {f"{t.cooldown_min:g}m"}
     spike_limits = [
         q["model"]["query"] for q in by_uid["spasm-rate-spike"]["data"] if q["refId"] in ("S", "M")
     ]
