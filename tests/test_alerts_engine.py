@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.alerts import AlertEngine, AlertThresholds
 from monitor.types import NS_PER_S, Record
@@ -146,3 +148,37 @@ def test_spike_counts_a_spasm_seen_on_several_channels_once() -> None:
     (alert,) = spikes
     assert alert.value == 7
     assert alert.time_ns == T0_NS + 48 * H_NS + 3 * MIN_NS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6 * 60),  # minute of onset
+            st.sampled_from(["cf12", "cf13"]),
+            st.sampled_from(["spasm_event", "signal_quality", "gap", "device_status"]),
+            st.floats(0.5, 3600.0),  # duration, s
+        ),
+        max_size=60,
+    ),
+    st.floats(1.0, 120.0),
+)
+def test_no_key_ever_alerts_twice_within_the_cooldown(
+    events: list[tuple[int, str, str, float]], cooldown_min: float
+) -> None:
+    records = [
+        Record(m, T0_NS + minute * MIN_NS, {"duration_s": d}, {**TAGS, "device": dev, "kind": "tonic"})
+        for minute, dev, m, d in events
+    ]
+    alerts = AlertEngine(AlertThresholds(cooldown_min=cooldown_min)).process_all(by_time(records))
+    for a in alerts:
+        same = [b for b in alerts if b.key == a.key and b is not a]
+        assert all(abs(b.time_ns - a.time_ns) >= cooldown_min * MIN_NS for b in same)
+
+
+def test_a_late_record_does_not_slip_between_two_alerts_of_its_key() -> None:
+    engine = AlertEngine(AlertThresholds(tonic_max_s=30, cooldown_min=60, offline_max_min=600))
+    first = engine.process(spasm(T0_NS, duration_s=45.0, kind="tonic"))
+    second = engine.process(spasm(T0_NS + 100 * MIN_NS, duration_s=45.0, kind="tonic"))
+    late = engine.process(spasm(T0_NS + 30 * MIN_NS, duration_s=45.0, kind="tonic"))  # arrives late
+    assert ([a.rule for a in first], [a.rule for a in second], late) == (["tonic_spasm"], ["tonic_spasm"], [])

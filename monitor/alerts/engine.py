@@ -31,6 +31,7 @@ from monitor.alerts.thresholds import AlertThresholds
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S
+_FIRED_MEMORY_NS = 7 * 24 * 60 * NS_PER_MIN  # how far back out-of-order records are deduped
 # Records the pipeline writes about data, not from a device: they never prove a device is alive.
 _NOT_DEVICE_DATA = frozenset({"alert", "treatment", "clinical_score", "spool_drop"})
 
@@ -62,7 +63,9 @@ class AlertEngine:
         self.now_ns: int | None = None
         self._devices: dict[tuple[str, str], _Device] = {}
         self._spikes: dict[str, SpikeBaseline] = {}
-        self._last_fired_ns: dict[tuple[str, str, str], int] = {}
+        # Times each key fired, ns: all of them (pruned to a week), not only the last, because a
+        # record arriving out of order can raise an alert earlier than the latest one.
+        self._fired_ns: dict[tuple[str, str, str], list[int]] = {}
 
     def process_all(self, records: Iterable[Record]) -> list[Alert]:
         """:meth:`process` over many records, in order."""
@@ -153,8 +156,8 @@ class AlertEngine:
         gap_ns = round(float(record.fields.get("duration_s", 0.0)) * NS_PER_S)
         if gap_ns <= limit_ns:
             return []
-        fired = self._last_fired_ns.get((DEVICE_OFFLINE, patient, device))
-        if fired is not None and record.time_ns <= fired <= record.time_ns + gap_ns:
+        fired = self._fired_ns.get((DEVICE_OFFLINE, patient, device), [])
+        if any(record.time_ns <= t <= record.time_ns + gap_ns for t in fired):
             return []  # this silence was already reported live
         return [self._offline(patient, device, record.time_ns + limit_ns, gap_ns)]
 
@@ -174,13 +177,14 @@ class AlertEngine:
         return self._spikes[patient]
 
     def _cooled(self, candidates: list[Alert]) -> list[Alert]:
-        """Drop alerts whose key fired less than the cooldown ago (either side in time)."""
+        """Drop alerts whose key fired less than the cooldown before or after them."""
         cooldown_ns = round(self.thresholds.cooldown_min * NS_PER_MIN)
         out = []
         for alert in candidates:
-            last = self._last_fired_ns.get(alert.key)
-            if last is not None and abs(alert.time_ns - last) < cooldown_ns:
+            fired = self._fired_ns.setdefault(alert.key, [])
+            if any(abs(alert.time_ns - t) < cooldown_ns for t in fired):
                 continue
-            self._last_fired_ns[alert.key] = alert.time_ns
+            keep_from_ns = alert.time_ns - cooldown_ns - _FIRED_MEMORY_NS
+            fired[:] = [t for t in fired if t >= keep_from_ns] + [alert.time_ns]
             out.append(alert)
         return out
