@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,3 +249,20 @@ def test_one_spasm_seen_on_two_channels_counts_once() -> None:
     assert len(spasm_rows(records, merge_overlapping=False)) == 4
     (hour,) = [r for r in clinical_scores(records, BERLIN) if r.tags == {"patient": "p01", "period": "hour"}]
     assert hour.fields["spasms"] == 2
+
+
+def test_score_spool_widens_the_range_to_whole_local_days(tmp_path: Path) -> None:
+    from monitor.clinical import score_spool
+    from monitor.store import Spool
+    from monitor.treatment import BotoxInjection
+
+    day = dt.date(2026, 6, 10)
+    spool = Spool(tmp_path / "s.sqlite")
+    spool.append([heartbeat(local(day, h, 30)) for h in range(24)])
+    spool.append([spasm(local(day, 1)), spasm(local(day, 20))])
+    spool.append([BotoxInjection(day, ("soleus",), "left", 100).to_record(BERLIN, "p01")])
+    scores = score_spool(spool, local(day, 12), local(day, 13), "Europe/Berlin")  # one hour asked
+    periods = [r.tags["period"] for r in scores]
+    assert (periods.count("hour"), periods.count("day"), periods.count("injection")) == (24, 1, 1)
+    daily = next(r for r in scores if r.tags["period"] == "day")
+    assert daily.fields["spasms"] == 2

@@ -22,7 +22,7 @@ from monitor.clinical.penn import (
 )
 from monitor.clinical.prepost import PrePost, pre_post, pre_post_records
 from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
-from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores
+from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores, score_spool
 from monitor.clinical.snow import snow_frequency
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "penn_severity",
     "pre_post",
     "pre_post_records",
+    "score_spool",
     "snow_frequency",
     "spasm_rows",
     "weekly_rom",

@@ -32,10 +32,13 @@ from monitor.clinical.penn import (
     penn_hourly_frequency,
     penn_severity,
 )
+from monitor.clinical.prepost import POST_END_DAY, PRE_DAYS, pre_post_records
 from monitor.clinical.snow import snow_frequency
-from monitor.types import FieldValue, Record
+from monitor.store import Spool
+from monitor.types import NS_PER_S, FieldValue, Record
 
 CLINICAL_SCORE = "clinical_score"
+NS_PER_DAY = 86_400 * NS_PER_S
 
 
 def clinical_scores(
@@ -111,3 +114,35 @@ def clinical_scores(
 
 def _score(time_ns: int, tags: dict[str, str], period: str, fields: dict[str, FieldValue]) -> Record:
     return Record(CLINICAL_SCORE, time_ns, fields, {**tags, "period": period})
+
+
+def score_spool(spool: Spool, start_ns: int, end_ns: int, tz: ZoneInfo | str = "UTC") -> list[Record]:
+    """All clinical scores of a time range of the spool: hourly, daily and per injection.
+
+    The range is widened to whole local days, so that no hour or day is scored on part of
+    its data. The records are returned, not written: the caller appends them (InfluxDB
+    overwrites a re-scored point, as it has the same tags and time).
+
+    Parameters
+    ----------
+    spool : Spool
+    start_ns, end_ns : int
+        UTC range to score, ns.
+    tz : ZoneInfo or str
+        The patients' timezone (IANA name).
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    first_ns = local_midnight_ns(to_local(start_ns, zone).date(), zone)
+    last_day = to_local(end_ns - 1, zone).date() + dt.timedelta(days=1)
+    records = spool.query(first_ns, local_midnight_ns(last_day, zone))
+    scores = clinical_scores(records, zone)
+    # Injections in the range need their 14 days before and 6 weeks after.
+    context = spool.query(
+        first_ns - PRE_DAYS * NS_PER_DAY, local_midnight_ns(last_day, zone) + POST_END_DAY * NS_PER_DAY
+    )
+    injections = [
+        s
+        for s in pre_post_records(context, zone)
+        if first_ns <= s.time_ns < local_midnight_ns(last_day, zone)
+    ]
+    return sorted(scores + injections, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags["period"]))
