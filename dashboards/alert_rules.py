@@ -8,6 +8,7 @@ true. ``alert_rules`` gives the provisioning API's JSON; ``alert_rules_provision
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from grafana_foundation_sdk.builders import alerting
@@ -21,6 +22,9 @@ from dashboards.provisioning import CONTACT_POINT, FOLDER_UID, ProvisioningSetti
 from monitor.alerts.thresholds import AlertThresholds
 
 RULE_GROUP = "spasm-monitor"
+# How far back the device-offline rule sees a device at all: a device silent for longer has
+# dropped out of the query, and only "every device silent" (no data) still alerts.
+OFFLINE_LOOKBACK_S = 86400
 EVALUATION_INTERVAL_S = 60
 _EXPR = "__expr__"  # Grafana's server-side expression datasource
 BY_PATIENT = '$timeFilter GROUP BY "patient"'
@@ -32,6 +36,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
     ds = settings.default_datasource_uid
     t = thresholds
     baseline_s = round(t.spike_baseline_days * 86400)
+    offline_min = max(1, math.ceil(t.offline_max_min))  # whole 1-minute buckets
     hourly = (
         'FROM (SELECT count("duration_s") AS "n" FROM "spasm_event" WHERE $timeFilter '
         'GROUP BY time(1h), "patient" fill(0)) GROUP BY "patient"'
@@ -63,15 +68,18 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
             no_data="OK",
             cooldown_min=t.cooldown_min,
         ),
-        # A silent device returns no series at all, so "no data" is the alert here.
+        # A device that stops sending leaves no series in a query over the last M minutes (and
+        # Grafana resolves a vanished series instead of alerting), so look back a day, count
+        # per minute with fill(0), and take the moving average over the last M minutes: it is
+        # 0 exactly when a device seen today has been silent that long.
         _rule(
             "spasm-device-offline", "Device offline", ds,
-            {"A": (f'SELECT count("rms_mv") FROM "emg_envelope" WHERE {BY_DEVICE}',
-                   round(t.offline_max_min * 60))},
-            reducers={"a": ("A", "sum")},
-            condition="$a < 1",
+            {"A": (f'SELECT moving_average(count("rms_mv"), {offline_min}) FROM "emg_envelope" '
+                   'WHERE $timeFilter GROUP BY time(1m), "patient", "device" fill(0)', OFFLINE_LOOKBACK_S)},
+            reducers={"a": ("A", "last")},
+            condition="$a <= 0",
             summary=f"No data from the device for more than {t.offline_max_min:g} min",
-            no_data="Alerting",
+            no_data="Alerting",  # every device silent: the query returns nothing at all
             cooldown_min=t.cooldown_min,
         ),
         # Unusable-EMG stretches are stamped at onset: look back two windows so a stretch that

@@ -97,9 +97,12 @@ def _patients_table() -> table.Panel:
         .with_transformation(
             transformation(
                 "organize",
+                # After the join each query's time column shows as "Time <n>", in query order:
+                # the first one (last_seen's) is the last-seen time, the others say nothing.
                 {
-                    "excludeByName": {"last_rms_mv": True},
-                    "renameByName": {"Time": "last seen", "Time 1": "last seen"},
+                    "excludeByName": {"last_rms_mv": True}
+                    | {f"Time {n}": True for n in range(2, len(QUERIES) + 1)},
+                    "renameByName": {"Time 1": "last seen"},
                 },
             )
         )

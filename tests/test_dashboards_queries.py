@@ -16,6 +16,7 @@ import asyncio
 import json
 import math
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -97,15 +98,23 @@ def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
     db = create_database(influxdb_url, "dashboards_queries")
     db.query("DROP SERIES FROM /.*/")
     rows, _ = render_records(records)
-    body = "\n".join(f"{series} {fields} {r.time_ns}" for r, series, fields in rows).encode()
+    post_lines(
+        influxdb_url,
+        db.name,
+        "\n".join(f"{series} {fields} {r.time_ns}" for r, series, fields in rows).encode(),
+    )
+    return db, records
+
+
+def post_lines(url: str, database: str, body: bytes) -> None:
+    """Line protocol through the project's v1 writer."""
 
     async def write() -> None:
-        writer = InfluxV1Writer(influxdb_url, db.name)
+        writer = InfluxV1Writer(url, database)
         await writer.write(body)
         await writer.close()
 
     asyncio.run(write())
-    return db, records
 
 
 def render(query: str, variables: dict[str, str], start_ns: int = RANGE[0], end_ns: int = RANGE[1]) -> str:
@@ -179,6 +188,33 @@ def test_every_dashboard_and_alert_query_runs_on_influxdb_1_6(
 ) -> None:
     db, _ = loaded
     run(db, query)  # InfluxDatabase.query raises on any InfluxQL error
+
+
+def test_device_offline_rule_fires_for_the_silent_device_only(influxdb_url: str) -> None:
+    # Envelope points relative to the real clock, as the rule runs on now(): one device
+    # stopped 40 minutes ago, one is live. The rule's reducer takes the last value per series.
+    db = create_database(influxdb_url, "dashboards_offline")
+    db.query("DROP SERIES FROM /.*/")
+    now_ns = time.time_ns()
+    lines = []
+    for minute in range(120):
+        silent_ns, live_ns = now_ns - (40 + minute) * 60 * NS_PER_S, now_ns - (minute * 60 + 5) * NS_PER_S
+        lines.append(f"emg_envelope,patient=p01,device=silent,channel=0 rms_mv=1 {silent_ns}")
+        lines.append(f"emg_envelope,patient=p02,device=live,channel=0 rms_mv=1 {live_ns}")
+    post_lines(influxdb_url, db.name, "\n".join(lines).encode())
+    rule = next(
+        r
+        for r in alert_rules(AlertThresholds(), ProvisioningSettings())
+        if r["uid"] == "spasm-device-offline"
+    )
+    query = next(q for q in rule["data"] if q["refId"] == "A")
+    start_ns = now_ns - query["relativeTimeRange"]["from"] * NS_PER_S
+    last = {
+        s["tags"]["device"]: s["values"][-1][1]
+        for s in db.query(render(query["model"]["query"], {}, start_ns, now_ns))
+    }
+    assert last["silent"] == 0  # fires: $a <= 0
+    assert last["live"] > 0
 
 
 def test_alert_rules_see_the_seeded_data(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
