@@ -68,7 +68,7 @@ def test_same_kind_at_the_same_time_is_refused_instead_of_overwritten(tmp_path: 
     spool = Spool(tmp_path / "s.sqlite")
     session = PtSession(dt.date(2026, 3, 5), "stretching", ("calf stretch",))
     add_entries(spool, [session], BERLIN, "p01")
-    with pytest.raises(ValueError, match="already exists at 2026-03-05"):
+    with pytest.raises(ValueError, match=r"^a pt entry already exists at 2026-03-05 for this patient:"):
         add_entries(spool, [PtSession(dt.date(2026, 3, 5), "gait")], BERLIN, "p01")
     add_entries(spool, [PtSession(dt.date(2026, 3, 5), "gait", time=dt.time(15))], BERLIN, "p01")
     add_entries(spool, [session], BERLIN, "p02")  # another patient

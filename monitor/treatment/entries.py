@@ -149,8 +149,7 @@ def entry_time_ns(date: dt.date, time: dt.time | None, tz: ZoneInfo) -> int:
 
 def describe(record: Record, tz: ZoneInfo) -> str:
     """One line for ``treatment list``: local date and time, kind and details."""
-    local = to_local(record.time_ns, tz)
-    when = local.strftime("%Y-%m-%d") + ("" if local.time() == dt.time(0) else local.strftime(" %H:%M"))
+    when = local_when(record.time_ns, tz)
     f, kind = record.fields, record.tags.get("kind", "?")
     if kind == "botox":
         what = f"{float(f['dose_u']):g} U {f['product']} {record.tags.get('side', '')}: {f['muscles']}"
@@ -160,6 +159,12 @@ def describe(record: Record, tz: ZoneInfo) -> str:
         what = ", ".join(f"{k}={v}" for k, v in f.items())
     note = f" ({f['note']})" if f.get("note") else ""
     return f"{when}  {record.tags.get('patient', '-'):8s} {kind:6s} {what}{note}"
+
+
+def local_when(time_ns: int, tz: ZoneInfo) -> str:
+    """``2026-03-02`` for local midnight, ``2026-03-02 10:30`` otherwise."""
+    local = to_local(time_ns, tz)
+    return local.strftime("%Y-%m-%d") + ("" if local.time() == dt.time(0) else local.strftime(" %H:%M"))
 
 
 def parse_date(text: str) -> dt.date:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from monitor.store import Spool
-from monitor.treatment.entries import TREATMENT, Entry, describe
+from monitor.treatment.entries import TREATMENT, Entry, local_when
 from monitor.types import Record
 
 _ALL_TIME = (0, 2**63 - 1)
@@ -29,7 +29,7 @@ def add_entries(spool: Spool, entries: Sequence[Entry], tz: ZoneInfo, patient: s
         identity = _identity(record)
         if identity in existing:
             raise ValueError(
-                f"a {record.tags['kind']} entry already exists at {describe(record, tz)[:16].strip()}"
+                f"a {record.tags['kind']} entry already exists at {local_when(record.time_ns, tz)}"
                 " for this patient: give a different time of day (--time / the time column)"
             )
         existing.add(identity)
