@@ -53,7 +53,8 @@ class Notifier:
     async def send(self, alert: Alert) -> bool:
         """Notify every URL about ``alert``; True when all of them accepted it.
 
-        Runs apprise's own asyncio dispatch, so the event loop is not blocked by HTTP.
+        Uses apprise's asyncio dispatch, which runs each service's blocking HTTP call in
+        its worker-thread pool: the event loop (and the BLE sessions on it) keeps running.
         """
         if self.count == 0:
             return False
