@@ -1,6 +1,6 @@
 """Grafana provisioning documents: InfluxDB datasources, the dashboard provider, the contact point.
 
-Secrets never appear in these files: they hold ``$__env{NAME}`` references that Grafana
+Secrets never appear in these files: they hold ``${NAME}`` references that Grafana
 expands from its own environment when it reads the provisioning folder.
 """
 
@@ -65,14 +65,14 @@ class ProvisioningSettings:
 def datasources(settings: ProvisioningSettings) -> list[dict[str, Any]]:
     """The three InfluxQL datasources, as the datasource API and provisioning both take them."""
     token_header = {"httpHeaderName1": "Authorization"}
-    token_secret = {"httpHeaderValue1": f"Token $__env{{{settings.influx_token_env}}}"}
+    token_secret = {"httpHeaderValue1": f"Token ${{{settings.influx_token_env}}}"}
     common = {"type": INFLUXDB_TYPE, "access": "proxy"}
     return [
         common | {
             "uid": DATASOURCE_UIDS["1"], "name": "Spasm InfluxDB 1.x", "url": settings.influx_v1_url,
             "user": settings.influx_user,
             "jsonData": {"dbName": settings.database, "httpMode": "POST"},
-            "secureJsonData": {"password": f"$__env{{{settings.influx_password_env}}}"},
+            "secureJsonData": {"password": f"${{{settings.influx_password_env}}}"},
         },
         # 2.x serves InfluxQL through its v1-compatible /query once a DBRP mapping exists.
         common | {
@@ -129,7 +129,7 @@ def contact_point(settings: ProvisioningSettings) -> dict[str, Any]:
         "uid": "spasm-monitor-webhook",
         "name": CONTACT_POINT,
         "type": "webhook",
-        "settings": {"url": f"$__env{{{settings.webhook_url_env}}}", "httpMethod": "POST"},
+        "settings": {"url": f"${{{settings.webhook_url_env}}}", "httpMethod": "POST"},
         "disableResolveMessage": False,
     }
 

@@ -8,6 +8,7 @@ the alerting provisioning API, create or update by uid). Running it twice create
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from dashboards.provisioning import (
 from monitor.alerts.thresholds import AlertThresholds
 
 NOT_FOUND = 404
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Keys Grafana adds to a stored dashboard; they say nothing about its content.
 _SERVER_KEYS = ("id", "version")
 
@@ -143,10 +145,11 @@ def _alert_rule(api: Any, rule: dict[str, Any], report: PublishReport) -> None:
 
 
 def _with_secrets(obj: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """``obj`` with each ``$__env{NAME}`` reference replaced by the variable's value.
+    """``obj`` with each ``${NAME}`` environment reference replaced by the variable's value.
 
-    Provisioning files keep the references for Grafana to expand; the HTTP API needs the
-    values. A reference to an unset variable drops its key (Grafana keeps the stored secret).
+    Provisioning files keep the references for Grafana to expand (its documented syntax);
+    the HTTP API needs the values. A reference to an unset variable drops its key, so that
+    Grafana keeps the secret it has.
     """
     out: dict[str, Any] = {}
     for key, value in obj.items():
@@ -154,12 +157,9 @@ def _with_secrets(obj: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
             inner = _with_secrets(value, env)
             if inner or not value:
                 out[key] = inner
-        elif isinstance(value, str) and "$__env{" in value:
-            start = value.index("$__env{")
-            end = value.index("}", start)
-            name = value[start + len("$__env{") : end]
-            if name in env:
-                out[key] = value[:start] + env[name] + value[end + 1 :]
+        elif isinstance(value, str) and (refs := _ENV_REFERENCE.findall(value)):
+            if all(name in env for name in refs):
+                out[key] = _ENV_REFERENCE.sub(lambda m: env[m.group(1)], value)
         else:
             out[key] = value
     return out

@@ -84,9 +84,9 @@ def test_datasources_cover_influxdb_1_2_and_3_with_secrets_by_reference(tmp_path
     assert {s["type"] for s in sources} == {"influxdb"}
     assert [s["isDefault"] for s in sources] == [True, False, False]
     assert sources[2]["jsonData"]["version"] == "InfluxQL"
-    assert sources[1]["secureJsonData"]["httpHeaderValue1"] == "Token $__env{SPASM_INFLUXDB_TOKEN}"
+    assert sources[1]["secureJsonData"]["httpHeaderValue1"] == "Token ${SPASM_INFLUXDB_TOKEN}"
     point = load(files, "provisioning/alerting/spasm-contact-point.yaml")["contactPoints"][0]
-    assert point["receivers"][0]["settings"]["url"] == "$__env{SPASM_ALERT_WEBHOOK_URL}"
+    assert point["receivers"][0]["settings"]["url"] == "${SPASM_ALERT_WEBHOOK_URL}"
     provider = load(files, "provisioning/dashboards/spasm-monitor.yaml")["providers"][0]
     assert provider["folderUid"] == "spasm-monitor"
 
