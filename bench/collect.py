@@ -26,9 +26,11 @@ import os
 import struct
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from devices.emulation.process import Emulated, start_emulated, wearable_address
 from devices.reference import StreamType
@@ -48,7 +50,17 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S  # utime + stime
 
 
-async def _bench(emulated: Emulated, n: int, duration_s: float) -> dict[str, object]:
+@dataclass
+class BenchResult:
+    cpu_percent: float
+    others_percent: dict[str, float]
+    latency_ms: npt.NDArray[np.float64]
+    sample_latency_ms: npt.NDArray[np.float64]
+    frames: list[Frame]
+    records: list[Record]
+
+
+async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     arrivals: dict[tuple[str, int, int], int] = {}
     original = DeviceSession._on_packet
 
@@ -64,7 +76,7 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> dict[str, obj
     sample_latencies_ms: list[float] = []
     frames: list[Frame] = []
     records: list[Record] = []
-    truths = {}
+    truths: dict[str, int] = {}
 
     def sink(item: Item) -> None:
         if isinstance(item, Record):
@@ -110,14 +122,9 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> dict[str, obj
     collector.stop()
     await asyncio.wait_for(task, 30.0)
     DeviceSession._on_packet = original  # type: ignore[method-assign]
-    return {
-        "cpu": own_percent,
-        "others": other_percent,
-        "latency": np.array(latencies_ms),
-        "sample_latency": np.array(sample_latencies_ms),
-        "frames": frames,
-        "records": records,
-    }
+    return BenchResult(
+        own_percent, other_percent, np.array(latencies_ms), np.array(sample_latencies_ms), frames, records
+    )
 
 
 def _losses(
@@ -148,7 +155,7 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=60.0)
     parser.add_argument("--drop-every-s", type=float, default=None, help="drop wearable 1 every N s")
     args = parser.parse_args()
-    options = [[] for _ in range(args.wearables)]
+    options: list[list[str]] = [[] for _ in range(args.wearables)]
     if args.drop_every_s:
         options[0] = ["--drop-every-s", str(args.drop_every_s)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,27 +163,23 @@ def main() -> None:
         try:
             result = asyncio.run(_bench(emulated, args.wearables, args.duration_s))
             sent, received, gaps, unaccounted = _losses(
-                emulated, args.wearables, result["frames"], result["records"]
-            )  # type: ignore[arg-type]
+                emulated, args.wearables, result.frames, result.records
+            )
         finally:
             emulated.stop()
-    latency, sample_latency = result["latency"], result["sample_latency"]
-    others = result["others"]
-    assert isinstance(latency, np.ndarray)
-    assert isinstance(sample_latency, np.ndarray)
-    assert isinstance(others, dict)
-    statuses = [r for r in result["records"] if r.measurement == "ble_status"]  # type: ignore[attr-defined]
+    statuses = [r for r in result.records if r.measurement == "ble_status"]
     connections = sum(1 for r in statuses if r.fields["state"] == "connected")
+    others = result.others_percent
     emulator_cpu = np.mean([v for k, v in others.items() if k != "hub"])
-    p50, p99 = np.percentile(latency, [50, 99])
-    s50, s99 = np.percentile(sample_latency, [50, 99])
+    p50, p99 = np.percentile(result.latency_ms, [50, 99])
+    s50, s99 = np.percentile(result.sample_latency_ms, [50, 99])
     print(f"{args.wearables} wearables × (EMG 4 ch 1 kHz + IMU 6 axes 100 Hz), {args.duration_s:.0f} s")
-    print(f"collector CPU: {result['cpu']:.1f} % of one core (target < {TARGET_CPU_PERCENT:.0f} %)")
+    print(f"collector CPU: {result.cpu_percent:.1f} % of one core (target < {TARGET_CPU_PERCENT:.0f} %)")
     print(f"hub CPU: {others['hub']:.1f} % of one core; emulator CPU: {emulator_cpu:.1f} % each (mean)")
     print(f"samples sent {sent}, received {received}, gap-recorded {gaps}, unaccounted {unaccounted}")
     print(f"samples lost: {gaps + unaccounted} (target 0 without faults); connections made: {connections}")
     print(f"notification→Frame latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms (target < {TARGET_P99_MS:.0f} ms)")
-    print(f"sample→Frame latency: p50 {s50:.1f} ms, p99 {s99:.1f} ms (n = {sample_latency.size})")
+    print(f"sample→Frame latency: p50 {s50:.1f} ms, p99 {s99:.1f} ms (n = {result.sample_latency_ms.size})")
 
 
 if __name__ == "__main__":
