@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sys
@@ -12,7 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulation.process import Child, Emulated, read_line, spawn, start_emulated, wearable_address
+from devices.emulation.process import (
+    Child,
+    Emulated,
+    read_line,
+    spawn,
+    start_emulated,
+    start_hub,
+    wearable_address,
+)
+from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect.queue import Item
+from monitor.types import Record
 
 
 @pytest.fixture
@@ -64,4 +76,30 @@ def test_sigterm_mid_stream_flushes_the_queue(
             for r in records
             if r["measurement"] == "ble_status" and r["tags"]["device"] == device
         ]
-        assert states[-1] == "stopped"  # STOP command sent and link closed, not just killed
+        assert states[-1] == "stopped"  # the session ended cleanly, not killed
+
+
+async def test_stop_does_not_wait_for_a_scan_to_time_out(tmp_path: Path) -> None:
+    """SIGTERM while a wearable is away: the pending scan is abandoned at once."""
+    hub, ports = start_hub(2)
+    try:
+        config = CollectorConfig(
+            (DeviceConfig(address="F1:00:00:00:0A:0A"),),
+            backend="bumble",
+            bumble_transport=f"tcp-client:127.0.0.1:{ports[0]}",
+            scan_timeout_s=30.0,
+        )
+        items: list[Item] = []
+        collector = Collector(config, sink=items.append)
+        task = asyncio.create_task(collector.run())
+        await asyncio.sleep(1.5)
+        started = time.monotonic()
+        collector.stop()
+        await asyncio.wait_for(task, 10.0)
+        assert time.monotonic() - started < 2.0
+        assert [r.measurement for r in items if isinstance(r, Record)][-2:] == [
+            "ble_session",
+            "collector_stopped",
+        ]
+    finally:
+        hub.stop()

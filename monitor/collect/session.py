@@ -103,6 +103,7 @@ class DeviceSession:
                 attempt += 1
                 self._status("retrying", reason=f"{type(error).__name__}: {error}", attempt=attempt)
                 logger.info("%s: %s, retry %d", self.device_id, error, attempt)
+        self._status("stopped")
         self._put_session_record()
 
     async def _discover(self) -> BLEDevice:
@@ -122,7 +123,16 @@ class DeviceSession:
         return found
 
     async def _connect_and_stream(self) -> None:
-        ble_device = await self._discover()
+        # A stop request must not wait for a scan to time out (SIGTERM while a wearable is away).
+        discover = asyncio.ensure_future(self._discover())
+        stop = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait([discover, stop], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not discover.done():
+            discover.cancel()
+            await asyncio.gather(discover, return_exceptions=True)
+            return
+        ble_device = discover.result()
         self._dropped.clear()
         client = BleakClient(
             ble_device,
@@ -154,8 +164,6 @@ class DeviceSession:
                     )
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.disconnect(), STOP_COMMAND_TIMEOUT_S)
-                if self._stop.is_set():
-                    self._status("stopped")
 
     async def _start_streams(self, client: BleakClient) -> None:
         """Tell the wearable our payload limit, subscribe, then start (docs/protocol.md §5)."""
