@@ -184,11 +184,16 @@ def _pre_post() -> PanelBuilder:
 
 def _weekly_rom() -> PanelBuilder:
     q = (
-        f'SELECT max("range_deg") FROM "rom" WHERE {PATIENT_RANGE} AND "period" = \'day\' '
+        # Set and 60 s window ranges, as monitor.clinical.weekly_rom: a whole day's max - min
+        # would join unrelated movements and pick up IMU drift.
+        f'SELECT max("range_deg") FROM "rom" WHERE {PATIENT_RANGE} '
+        "AND (\"period\" = 'set' OR \"period\" = 'window') "
         'GROUP BY time(7d), "joint" fill(none)'
     )
     panel = lines(
-        "Weekly best ROM per joint (PT weeks)", "Best daily range of motion in each week.", "degree"
+        "Weekly best ROM per joint (PT weeks)",
+        "Best range of motion of an exercise set or a 60 s window in each week.",
+        "degree",
     )
     return panel.with_target(target(q, alias="$tag_joint")).span(12)
 
