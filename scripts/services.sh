@@ -53,25 +53,14 @@ services_start() {
     influx_port="$(_services_free_port)"
     rpc_port="$(_services_free_port)"
     vm_port="$(_services_free_port)"
-    cat >"$SPASM_SERVICES_DIR/influxdb.conf" <<CONF
-reporting-enabled = false
-bind-address = "127.0.0.1:$rpc_port"
-[meta]
-  dir = "$SPASM_SERVICES_DIR/influxdb/meta"
-[data]
-  dir = "$SPASM_SERVICES_DIR/influxdb/data"
-  wal-dir = "$SPASM_SERVICES_DIR/influxdb/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[subscriber]
-  enabled = false
-[continuous_queries]
-  enabled = false
-[http]
-  bind-address = "127.0.0.1:$influx_port"
-  log-enabled = false
-CONF
+    # One influxd config for the test run and the tests' own instances: the template in
+    # monitor/store/local_server.py.
+    "${SPASM_PYTHON:-.venv/bin/python}" -c '
+import sys
+from monitor.store.local_server import CONFIG_TEMPLATE
+root, rpc_port, http_port = sys.argv[1:]
+print(CONFIG_TEMPLATE.format(root=root, rpc_port=rpc_port, http_port=http_port), end="")
+' "$SPASM_SERVICES_DIR/influxdb" "$rpc_port" "$influx_port" >"$SPASM_SERVICES_DIR/influxdb.conf"
     influxd run -config "$SPASM_SERVICES_DIR/influxdb.conf" >"$SPASM_SERVICES_DIR/influxd.log" 2>&1 &
     SPASM_SERVICES_INFLUXD_PID=$!
     victoria-metrics -storageDataPath="$SPASM_SERVICES_DIR/vm" -httpListenAddr="127.0.0.1:$vm_port" \
