@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 
+from monitor.clinical.scores import score_spool
 from monitor.dsp import SpasmDetector
+from monitor.store import Spool
 from monitor.synth import EmgScenario, generate_emg
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
 
@@ -24,7 +25,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--snr-db", type=float, default=20.0)
     demo.add_argument("--rate-hz", type=float, default=1000.0, help="1000 (reference wearable) or 200 (Myo)")
     demo.add_argument("--channels", type=int, default=2)
-    demo.add_argument("--out", type=Path, default=Path("out"), help="folder for records.jsonl")
+    demo.add_argument(
+        "--out", type=Path, default=Path("out"), help="folder for the local store (spool.sqlite)"
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -49,11 +52,13 @@ def run_demo(args: argparse.Namespace) -> int:
     records += detector.flush()
 
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "records.jsonl"
-    with path.open("w") as file:
-        for r in records:
-            file.write(json.dumps({"measurement": r.measurement, "time_ns": r.time_ns, **r.tags, **r.fields}))
-            file.write("\n")
+    path = args.out / "spool.sqlite"
+    path.unlink(missing_ok=True)  # each demo run starts a fresh local store
+    spool = Spool(path)
+    spool.append(records)
+    end_ns = DEMO_T0_NS + round(args.minutes * 60 * NS_PER_S)
+    scores = score_spool(spool, DEMO_T0_NS, end_ns)
+    spool.append(scores)
 
     events = [r for r in records if r.measurement == "spasm_event"]
     hours = args.minutes / 60
@@ -69,5 +74,12 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  clonus rhythm {min(clonus):.1f}-{max(clonus):.1f} Hz")
     issues = Counter(str(r.tags["issue"]) for r in records if r.measurement == "signal_quality")
     print("signal quality: " + (", ".join(f"{k} x{v}" for k, v in sorted(issues.items())) or "clean"))
-    print(f"{len(records)} records written to {path}")
+    for day in (r for r in scores if r.tags["period"] == "day"):
+        print(
+            f"clinical scores (the {float(day.fields['observed_hours']):.0f} observed hour(s)):"
+            f" Penn frequency {day.fields.get('penn_frequency', '-')},"
+            f" Penn severity {day.fields.get('penn_severity', '-')},"
+            f" Snow {day.fields['snow_frequency']} ({day.fields['spasms']} spasms, overlapping channels once)"
+        )
+    print(f"{len(records) + len(scores)} records in the local store {path}")
     return 0
