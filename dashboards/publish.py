@@ -101,13 +101,27 @@ def _folder(api: Any, report: PublishReport) -> None:
 
 
 def _datasource(api: Any, ds: dict[str, Any], report: PublishReport) -> None:
-    uid = ds["uid"]
-    if _get(api.datasource.get_datasource_by_uid, uid) is None:
-        api.datasource.create_datasource(ds)
-        report.created.append(f"datasource/{uid}")
+    _upsert(
+        api.datasource.get_datasource_by_uid,
+        api.datasource.create_datasource,
+        api.datasource.update_datasource_by_uid,
+        f"datasource/{ds['uid']}",
+        ds,
+        report,
+    )
+
+
+def _upsert(
+    get: Any, create: Any, update: Any, name: str, body: dict[str, Any], report: PublishReport
+) -> None:
+    """Create ``body`` by its uid if Grafana has none, else update it in place."""
+    uid = body["uid"]
+    if _get(get, uid) is None:
+        create(body)
+        report.created.append(name)
     else:
-        api.datasource.update_datasource_by_uid(uid, ds)
-        report.updated.append(f"datasource/{uid}")
+        update(uid, body)
+        report.updated.append(name)
 
 
 def _dashboard(api: Any, uid: str, model: dict[str, Any], report: PublishReport) -> None:
@@ -135,13 +149,15 @@ def _contact_point(api: Any, point: dict[str, Any], report: PublishReport) -> No
 
 
 def _alert_rule(api: Any, rule: dict[str, Any], report: PublishReport) -> None:
-    uid = rule["uid"]
-    if _get(api.alertingprovisioning.get_alertrule, uid) is None:
-        api.alertingprovisioning.create_alertrule(rule)
-        report.created.append(f"alert-rule/{uid}")
-    else:
-        api.alertingprovisioning.update_alertrule(uid, rule)
-        report.updated.append(f"alert-rule/{uid}")
+    provisioning = api.alertingprovisioning
+    _upsert(
+        provisioning.get_alertrule,
+        provisioning.create_alertrule,
+        provisioning.update_alertrule,
+        f"alert-rule/{rule['uid']}",
+        rule,
+        report,
+    )
 
 
 def _with_secrets(obj: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:

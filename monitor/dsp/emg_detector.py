@@ -33,8 +33,6 @@ from monitor.dsp.params import EmgParams
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
 Float32Array = npt.NDArray[np.float32]
-Float64Array = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 MIN_SAMPLE_RATE_HZ = 100.0
 MAX_SAMPLE_RATE_HZ = 20_000.0
