@@ -124,16 +124,19 @@ def start_emulated(
     return emulated
 
 
-def start_extra_wearable(emulated: Emulated, port_index: int, argv_tail: list[str]) -> Child:
-    """Start one more emulator on hub port ``port_index`` (for example an intruder)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "devices.reference.emulator",
-        "--hci",
-        f"tcp-client:127.0.0.1:{emulated.ports[port_index]}",
-    ]
-    child = spawn(f"extra-{port_index}", [*argv, *argv_tail])
+def start_extra_wearable(
+    emulated: Emulated,
+    port_index: int,
+    argv_tail: list[str],
+    module: str = "devices.reference.emulator",
+) -> Child:
+    """Start one more emulator (``python -m module``) on hub port ``port_index``.
+
+    Any profile's emulator works here: it takes ``--hci TRANSPORT`` first, prints ``ready``
+    once advertising and stops on SIGTERM (an intruder, a Polar, a Myo...).
+    """
+    argv = [sys.executable, "-m", module, "--hci", f"tcp-client:127.0.0.1:{emulated.ports[port_index]}"]
+    child = spawn(f"{module.split('.')[1]}-{port_index}", [*argv, *argv_tail])
     emulated.wearables.append(child)
     read_line(child, READY_TIMEOUT_S, expect="ready")
     return child
