@@ -187,6 +187,7 @@ def generate_motion(
     walking: bool = True,
     seed: int = 0,
     t0_ns: int = 1_764_000_000 * NS_PER_S,
+    range_scale: float = 1.0,
 ) -> MotionRecording:
     """Generate a two-IMU recording of one joint with ground truth.
 
@@ -211,6 +212,10 @@ def generate_motion(
         Seed of the random generator; equal arguments give equal recordings.
     t0_ns : int
         UTC time of the first sample, ns.
+    range_scale : float
+        Fraction (0, 1.5] of the usual exercise excursion the patient reaches: below 1
+        for a joint restricted by spasticity or contracture (the calibration flexions are
+        not scaled). The random draws do not depend on it, so only the ranges change.
 
     Returns
     -------
@@ -232,11 +237,13 @@ def generate_motion(
         raise ValueError(f"duration_s must be >= {_CALIBRATION_S + 20.0} s, got {duration_s}")
     if n_sets < 0 or n_spasms < 0:
         raise ValueError(f"n_sets and n_spasms must be >= 0, got {n_sets}, {n_spasms}")
+    if not 0.0 < range_scale <= 1.5:
+        raise ValueError(f"range_scale must be in (0, 1.5], got {range_scale}")
 
     rng = np.random.default_rng(seed)
     decimation = max(1, math.ceil(_INTERNAL_RATE_HZ / sample_rate_hz))
     internal_rate_hz = sample_rate_hz * decimation
-    script = _Script(joint, internal_rate_hz, rng)
+    script = _Script(joint, internal_rate_hz, rng, range_scale)
     script.write(duration_s, n_sets, n_spasms, walking)
 
     theta_deg = script.theta_deg()
@@ -351,8 +358,11 @@ _SEATED = _Posture(90.0, 90.0)  # knee only: thigh horizontal, shank hanging
 class _Script:
     """Writes the joint angle (theta), proximal pitch (phi) and heading (psi) over time."""
 
-    def __init__(self, joint: Joint, rate_hz: float, rng: np.random.Generator) -> None:
+    def __init__(
+        self, joint: Joint, rate_hz: float, rng: np.random.Generator, range_scale: float = 1.0
+    ) -> None:
         self.joint = joint
+        self.range_scale = range_scale
         self.rate_hz = rate_hz
         self.rng = rng
         self._theta: list[npt.NDArray[np.float64]] = []
@@ -457,17 +467,18 @@ class _Script:
     def _exercise_block(self) -> None:
         rng = self.rng
         n_reps = int(rng.integers(5, 13))
+        k = self.range_scale
         if self.joint == "knee":
             if rng.random() < 0.5:
                 self._move_to(_SEATED)
-                extreme = 90.0 - rng.uniform(55.0, 85.0)  # seated knee extension
+                extreme = 90.0 - k * rng.uniform(55.0, 85.0)  # seated knee extension
             else:
                 self._move_to(_STANDING)
-                extreme = rng.uniform(60.0, 100.0)  # standing hamstring curl
+                extreme = k * rng.uniform(60.0, 100.0)  # standing hamstring curl
         elif self.joint == "elbow":
-            extreme = rng.uniform(90.0, 135.0)  # biceps curl
+            extreme = k * rng.uniform(90.0, 135.0)  # biceps curl
         else:
-            extreme = -rng.uniform(20.0, 40.0)  # ankle pumps into plantarflexion
+            extreme = -k * rng.uniform(20.0, 40.0)  # ankle pumps into plantarflexion
         self._exercise_set(n_reps, extreme, rep_s=(2.5, 5.0), pause_s=(0.0, 1.0))
         self._move_to(_STANDING)
 
