@@ -62,16 +62,16 @@ class BenchResult:
 
 async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     arrivals: dict[tuple[str, int, int], int] = {}
-    original = DeviceSession._on_packet
+    original = DeviceSession._on_notification
 
-    def timed(session: DeviceSession, characteristic: object, data: bytearray) -> None:
+    def timed(session: DeviceSession, uuid: str, characteristic: object, data: bytearray) -> None:
         if len(data) >= 4:  # stream type and seq from the header, to match the Frame later
             arrivals[(session.device_id, data[1], struct.unpack_from("<H", data, 2)[0])] = (
                 time.perf_counter_ns()
             )
-        original(session, characteristic, data)  # type: ignore[arg-type]
+        original(session, uuid, characteristic, data)  # type: ignore[arg-type]
 
-    DeviceSession._on_packet = timed  # type: ignore[method-assign,assignment]
+    DeviceSession._on_notification = timed  # type: ignore[method-assign,assignment]
     latencies_ms: list[float] = []
     sample_latencies_ms: list[float] = []
     frames: list[Frame] = []
@@ -121,7 +121,7 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     await asyncio.sleep(0.5)
     collector.stop()
     await asyncio.wait_for(task, 30.0)
-    DeviceSession._on_packet = original  # type: ignore[method-assign]
+    DeviceSession._on_notification = original  # type: ignore[method-assign]
     return BenchResult(
         own_percent, other_percent, np.array(latencies_ms), np.array(sample_latencies_ms), frames, records
     )

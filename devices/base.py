@@ -155,10 +155,18 @@ class DeviceProfile(Protocol):
         Battery level characteristic (read + notify, u8 percent), if the device has one.
     """
 
-    name: str
-    service_uuid: str
-    stream_uuids: tuple[str, ...]
-    battery_uuid: str | None
+    # Read-only, so a profile can declare them as plain class attributes.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def service_uuid(self) -> str: ...
+
+    @property
+    def stream_uuids(self) -> tuple[str, ...]: ...
+
+    @property
+    def battery_uuid(self) -> str | None: ...
 
     def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
         """True if an advertisement comes from this kind of device (``devices scan``)."""

@@ -23,34 +23,54 @@ from monitor.types import Frame, SensorKind, StreamId
 
 def test_gap_is_exact_in_samples_whatever_the_packet_size() -> None:
     tracker = SequenceTracker()
-    tracker.step(seq16=10, counter32=1000, n_samples=25)
-    step = tracker.step(
-        seq16=14, counter32=1000 + 25 + 3 * 25 + 7, n_samples=10
-    )  # 3 lost packets + 7 samples
+    tracker.step(seq=10, counter=1000, n_samples=25)
+    step = tracker.step(seq=14, counter=1000 + 25 + 3 * 25 + 7, n_samples=10)  # 3 lost packets + 7 samples
     assert (step.gap_samples, step.gap_packets) == (82, 3)
     assert tracker.received_samples + tracker.gap_samples == tracker.expected_counter - tracker.first_counter
 
 
 def test_sequence_and_counter_wrap_without_false_gaps() -> None:
     tracker = SequenceTracker()
-    tracker.step(seq16=65535, counter32=2**32 - 25, n_samples=25)
-    step = tracker.step(seq16=0, counter32=0, n_samples=25)
+    tracker.step(seq=65535, counter=2**32 - 25, n_samples=25)
+    step = tracker.step(seq=0, counter=0, n_samples=25)
     assert (step.gap_samples, step.gap_packets, step.counter, step.seq) == (0, 0, 2**32, 65536)
 
 
 def test_repeated_packet_is_a_duplicate_not_a_gap() -> None:
     tracker = SequenceTracker()
-    tracker.step(seq16=1, counter32=500, n_samples=25)
-    tracker.step(seq16=2, counter32=525, n_samples=25)
-    assert tracker.step(seq16=1, counter32=500, n_samples=25).duplicate
+    tracker.step(seq=1, counter=500, n_samples=25)
+    tracker.step(seq=2, counter=525, n_samples=25)
+    assert tracker.step(seq=1, counter=500, n_samples=25).duplicate
 
 
 def test_counter_restart_is_a_reboot() -> None:
     tracker = SequenceTracker()
-    tracker.step(seq16=900, counter32=10_000_000, n_samples=25)
-    step = tracker.step(seq16=0, counter32=0, n_samples=25)
+    tracker.step(seq=900, counter=10_000_000, n_samples=25)
+    step = tracker.step(seq=0, counter=0, n_samples=25)
     assert step.reboot
     assert step.gap_samples == 0
+
+
+def test_without_a_counter_lost_packets_of_fixed_size_are_exact_gaps() -> None:
+    tracker = SequenceTracker(seq_modulus=4)  # Myo: four EMG characteristics in turn, 2 samples each
+    steps = [tracker.step(seq=s, counter=None, n_samples=2) for s in (0, 1, 2, 3, 0, 3, 0)]
+    assert [s.counter for s in steps] == [0, 2, 4, 6, 8, 14, 16]
+    assert [s.gap_samples for s in steps] == [0, 0, 0, 0, 0, 4, 0]
+    assert tracker.received_samples + tracker.gap_samples == tracker.expected_counter
+
+
+def test_counter_without_seq_gives_exact_gaps_and_no_packet_count() -> None:
+    tracker = SequenceTracker(counter_modulus=1 << 64)  # Polar: counter from the device timestamp
+    tracker.step(seq=None, counter=10**12, n_samples=36)
+    step = tracker.step(seq=None, counter=10**12 + 36 + 72, n_samples=36)
+    assert (step.gap_samples, step.gap_packets) == (72, None)
+
+
+def test_with_neither_samples_are_counted_as_they_arrive() -> None:
+    tracker = SequenceTracker()
+    counters = [tracker.step(seq=None, counter=None, n_samples=5).counter for _ in range(3)]
+    assert counters == [0, 5, 10]
+    assert tracker.gap_samples == 0
 
 
 def _frame(i: int) -> Frame:

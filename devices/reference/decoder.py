@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from devices.base import DecodeError as BaseDecodeError
 from devices.reference.profile import (
     CHANNELS,
     HEADER,
@@ -27,13 +28,12 @@ from devices.reference.profile import (
     StreamType,
     lsb_per_channel,
 )
-from monitor.errors import DeviceError
 from monitor.types import Frame, SensorKind, StreamId
 
 _STREAM_TYPES = {int(s): s for s in StreamType}
 
 
-class DecodeError(DeviceError):
+class DecodeError(BaseDecodeError):
     """A notification is not a valid reference-wearable packet."""
 
     default_advice = (

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.reference.profile import ATT_MTU_ASSUMED, SERVICE_UUID
+from devices.reference.profile import ATT_MTU_ASSUMED
 from devices.registry import PROFILES
 from monitor.collect.queue import DEFAULT_MAX_ITEMS
 from monitor.errors import ConfigError
@@ -22,14 +22,15 @@ Backend = Literal["bleak", "bumble"]
 
 @dataclass(frozen=True, slots=True)
 class DeviceConfig:
-    """One allow-listed wearable: by address, or by advertised name plus service UUID.
+    """One allow-listed wearable: by address, or by advertised name plus service.
 
-    A device that matches no entry is never connected and never trusted.
+    A device that matches no entry is never connected and never trusted. The advertisement
+    must also be one its profile recognises (by default), or list ``service_uuid``.
     """
 
     address: str | None = None
     name: str | None = None
-    service_uuid: str = SERVICE_UUID
+    service_uuid: str | None = None  # None: the profile decides what its advertisements look like
     label: str = ""  # device tag in records and StreamIds; the address or name by default
     profile: str = "reference"  # key in devices.registry
 
@@ -45,7 +46,10 @@ class DeviceConfig:
 
     def matches(self, device: BLEDevice, adv: AdvertisementData) -> bool:
         """True if an advertisement is this allow-listed wearable."""
-        service = self.service_uuid.lower() in (u.lower() for u in adv.service_uuids)
+        if self.service_uuid:
+            service = self.service_uuid.lower() in (u.lower() for u in adv.service_uuids)
+        else:
+            service = PROFILES[self.profile].recognises(adv.local_name, adv.service_uuids)
         if self.address:
             return device.address.upper() == self.address.upper() and service
         return adv.local_name == self.name and service

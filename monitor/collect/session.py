@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bleak import BleakClient, BleakScanner
@@ -21,8 +22,7 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.reference import DecodeError, StreamType
-from devices.reference.profile import ATT_NOTIFY_OVERHEAD_BYTES
+from devices.base import DecodeError, Packet, StreamDecoder
 from devices.registry import get_profile
 from monitor.collect.backoff import DROPPED_BACKOFF, Backoff, backoff_for
 from monitor.collect.clock import DeviceClock, device_time_ns
@@ -34,6 +34,8 @@ from monitor.types import Record
 logger = logging.getLogger(__name__)
 
 STOP_COMMAND_TIMEOUT_S = 1.0  # best effort on shutdown: the wearable may already be gone
+# Notifications held while a handshake runs (seconds of data at most; a bound, not a buffer).
+MAX_EARLY_NOTIFICATIONS = 4096
 
 
 @dataclass
@@ -41,7 +43,11 @@ class StreamBooks:
     """Per-stream accounting: sequence tracker and nominal rate."""
 
     rate_hz: float
-    tracker: SequenceTracker = field(default_factory=SequenceTracker)
+    tracker: SequenceTracker
+
+    @classmethod
+    def for_packet(cls, packet: Packet) -> StreamBooks:
+        return cls(packet.sample_rate_hz, SequenceTracker(packet.seq_modulus, packet.counter_modulus))
 
 
 @dataclass
@@ -52,6 +58,7 @@ class SessionStats:
     drops: int = 0
     malformed: int = 0
     duplicates: int = 0
+    early_dropped: int = 0  # notified before a handshake ended, beyond MAX_EARLY_NOTIFICATIONS
     frames: int = 0
     battery_percent: int | None = None
 
@@ -66,10 +73,12 @@ class DeviceSession:
         self.config = config
         self.queue = queue
         self.stats = SessionStats()
-        self.books: dict[StreamType, StreamBooks] = {}
+        self.books: dict[str, StreamBooks] = {}
         self.clock = DeviceClock()  # one crystal per wearable: every stream feeds one fit
         self.profile = get_profile(device.profile)
         self._rng = random.Random(seed)
+        self._decoder: StreamDecoder | None = None
+        self._early: list[tuple[str, bytes, int]] = []
         self._stop = asyncio.Event()
         self._dropped = asyncio.Event()
         self._scanner_kwargs: dict[str, Any] = config.scanner_kwargs()
@@ -112,11 +121,11 @@ class DeviceSession:
         def allowed(device: BLEDevice, adv: AdvertisementData) -> bool:
             return self.device.matches(device, adv)
 
+        scan_kwargs = dict(self._scanner_kwargs)
+        if self.device.service_uuid:  # a profile whose devices do not advertise a service scans open
+            scan_kwargs["service_uuids"] = [self.device.service_uuid]
         found = await BleakScanner.find_device_by_filter(
-            allowed,
-            timeout=self.config.scan_timeout_s,
-            service_uuids=[self.device.service_uuid],
-            **self._scanner_kwargs,
+            allowed, timeout=self.config.scan_timeout_s, **scan_kwargs
         )
         if found is None:
             raise LookupError(f"{self.device_id} not advertising within {self.config.scan_timeout_s} s")
@@ -158,31 +167,46 @@ class DeviceSession:
         finally:
             if client.is_connected:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(
-                        client.write_gatt_char(self.profile.control_uuid, self.profile.stop, response=True),
-                        STOP_COMMAND_TIMEOUT_S,
-                    )
+                    await asyncio.wait_for(self.profile.stop(client), STOP_COMMAND_TIMEOUT_S)
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.disconnect(), STOP_COMMAND_TIMEOUT_S)
 
     async def _start_streams(self, client: BleakClient) -> None:
-        """Tell the wearable our payload limit, subscribe, then start (docs/protocol.md §5)."""
+        """Read the battery, subscribe to every stream, then run the profile's handshake."""
         profile = self.profile
-        max_payload = client.mtu_size - ATT_NOTIFY_OVERHEAD_BYTES
-        await client.write_gatt_char(profile.control_uuid, profile.max_payload(max_payload), response=True)
-        self.stats.battery_percent = (await client.read_gatt_char(profile.battery_uuid))[0]
-        self._put_battery()
-        await client.start_notify(profile.battery_uuid, self._on_battery)
+        if profile.battery_uuid is not None:
+            level = await client.read_gatt_char(profile.battery_uuid)
+            self.stats.battery_percent = level[0] if level else None
+            self._put_battery()
+            await client.start_notify(profile.battery_uuid, self._on_battery)
+        # A wearable may notify before its start command's response arrives: those packets
+        # wait until the handshake has returned the decoder for the negotiated settings.
+        self._decoder = None
+        self._early.clear()
         for uuid in profile.stream_uuids:
-            await client.start_notify(uuid, self._on_packet)
-        await client.write_gatt_char(profile.control_uuid, profile.start, response=True)
+            await client.start_notify(uuid, functools.partial(self._on_notification, uuid))
+        decoder = await profile.start(client)
+        self._decoder = decoder
+        early, self._early = self._early, []
+        for uuid, data, arrival_ns in early:
+            self._decode(uuid, data, arrival_ns)
 
     # -- notification path (synchronous, never awaits) ---------------------------------------
 
-    def _on_packet(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+    def _on_notification(self, uuid: str, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
         arrival_ns = time.time_ns()
+        if self._decoder is None:
+            if len(self._early) < MAX_EARLY_NOTIFICATIONS:
+                self._early.append((uuid, bytes(data), arrival_ns))
+            else:
+                self.stats.early_dropped += 1
+            return
+        self._decode(uuid, data, arrival_ns)
+
+    def _decode(self, uuid: str, data: bytes | bytearray, arrival_ns: int) -> None:
+        assert self._decoder is not None
         try:
-            packet = self.profile.decode(data)
+            packets = self._decoder.decode(uuid, data)
         except DecodeError as error:
             self.stats.malformed += 1
             self.queue.put(
@@ -194,9 +218,13 @@ class DeviceSession:
                 )
             )
             return
+        for packet in packets:
+            self._on_packet(packet, arrival_ns)
+
+    def _on_packet(self, packet: Packet, arrival_ns: int) -> None:
         books = self.books.get(packet.stream)
         if books is None:
-            books = self.books[packet.stream] = StreamBooks(packet.sample_rate_hz)
+            books = self.books[packet.stream] = StreamBooks.for_packet(packet)
         n = packet.n_samples
         step = books.tracker.step(packet.seq, packet.counter, n)
         if step.duplicate:
@@ -221,16 +249,17 @@ class DeviceSession:
     # -- records -----------------------------------------------------------------------------
 
     def _put_gap(
-        self, stream: StreamType, first: int, samples: int, packets: int, books: StreamBooks
+        self, stream: str, first: int, samples: int, packets: int | None, books: StreamBooks
     ) -> None:
         rate_hz = books.rate_hz
         fields: dict[str, float | int | str | bool] = {
             "samples": samples,
-            "packets": packets,
             "duration_s": samples / rate_hz,
             "first_counter": first,
         }
-        tags = {"device": self.device_id, "stream": stream.name.lower()}
+        if packets is not None:
+            fields["packets"] = packets
+        tags = {"device": self.device_id, "stream": stream}
         self.queue.put(Record("ble_gap", self.clock.to_utc_ns(device_time_ns(first, rate_hz)), fields, tags))
 
     def _put_battery(self) -> None:
@@ -248,10 +277,10 @@ class DeviceSession:
             "connects": self.stats.connects,
             "drops": self.stats.drops,
             "malformed": self.stats.malformed,
+            "early_dropped": self.stats.early_dropped,
             "frames": self.stats.frames,
         }
-        for stream, books in self.books.items():
-            name = stream.name.lower()
+        for name, books in self.books.items():
             fields[f"{name}_received_samples"] = books.tracker.received_samples
             fields[f"{name}_gap_samples"] = books.tracker.gap_samples
             fields[f"{name}_first_counter"] = books.tracker.first_counter or 0
