@@ -5,13 +5,18 @@ date (``period=day``), stamped at the local start of the hour or day (as UTC ns)
 
 An hour is *observed* when the patient has any record in it (envelope, status, spasm,
 signal quality...): an hour without data is unknown, not spasm-free, and is not scored.
+When a patient has ``observation`` records (explicit monitoring intervals, for example the
+sampled windows of the simulated history), they alone say what was observed, to the
+second: an hour is observed when an interval overlaps it, and Penn frequencies are scored
+from the rate per observed time (2 spasms in 10 observed minutes is 12/h, not 2/h).
 
 Fields
 ------
-hour: ``spasms`` (int), ``penn_frequency`` (int, 0/3/4).
+hour: ``spasms`` (int), ``penn_frequency`` (int, 0/3/4, or 0/2/3/4 from a partly observed hour).
 day: ``spasms``, ``observed_hours`` (int), ``penn_frequency`` (int, from the mean hourly
 rate), ``snow_frequency`` (int, 1–5), ``day_spasms``, ``night_spasms`` (int),
-``penn_severity`` (int 1–3, only on days with spasms). The rules are in
+``penn_severity`` (int 1–3, only on days with spasms).
+Both, only with ``observation`` records: ``observed_s`` (float, monitored seconds). The rules are in
 :mod:`monitor.clinical.penn`, :mod:`monitor.clinical.snow` and :mod:`monitor.clinical.daynight`.
 Pre/post comparisons around injections are ``period=injection`` records from
 :func:`monitor.clinical.prepost.pre_post_records`.
@@ -29,6 +34,7 @@ from monitor.clinical.events import local_hour_start_ns, local_midnight_ns, spas
 from monitor.clinical.penn import (
     penn_daily_frequency,
     penn_daily_severity,
+    penn_frequency_for_rate,
     penn_hourly_frequency,
     penn_severity,
 )
@@ -38,7 +44,9 @@ from monitor.store import Spool
 from monitor.types import NS_PER_S, FieldValue, Record
 
 CLINICAL_SCORE = "clinical_score"
+OBSERVATION = "observation"
 NS_PER_DAY = 86_400 * NS_PER_S
+NS_PER_HOUR = 3600 * NS_PER_S
 
 
 def clinical_scores(
@@ -79,6 +87,9 @@ def clinical_scores(
     for r in records:
         if r.measurement not in (CLINICAL_SCORE, "treatment", "alert"):
             observed[r.tags.get("patient", "")].add(local_hour_start_ns(r.time_ns, zone))
+    observed_s = _observed_seconds(records, zone)
+    for patient, covered in observed_s.items():
+        observed[patient] = set(covered)  # explicit intervals replace "any record in the hour"
     spasms: defaultdict[tuple[str, int], list[tuple[int, float, float | None]]] = defaultdict(list)
     for row in spasm_rows(records):
         hour = local_hour_start_ns(row.onset_ns, zone)
@@ -88,9 +99,14 @@ def clinical_scores(
     for patient, hours in observed.items():
         tags = {"patient": patient} if patient else {}
         by_date: defaultdict[dt.date, list[int]] = defaultdict(list)
+        seconds = observed_s.get(patient)
         for hour in sorted(hours):
             n = len(spasms[(patient, hour)])
-            out.append(_score(hour, tags, "hour", {"spasms": n, "penn_frequency": penn_hourly_frequency(n)}))
+            hour_fields: dict[str, FieldValue] = {"spasms": n, "penn_frequency": penn_hourly_frequency(n)}
+            if seconds is not None:
+                hour_fields["observed_s"] = seconds[hour]
+                hour_fields["penn_frequency"] = penn_frequency_for_rate(n * 3600.0 / seconds[hour])
+            out.append(_score(hour, tags, "hour", hour_fields))
             by_date[to_local(hour, zone).date()].append(hour)
         for date, day_hours in sorted(by_date.items()):
             events = [e for h in day_hours for e in spasms[(patient, h)]]
@@ -102,7 +118,11 @@ def clinical_scores(
                 "day_spasms": len(events) - night_n,
                 "night_spasms": night_n,
             }
-            penn = penn_daily_frequency(len(events), len(day_hours))
+            observed_h: float = len(day_hours)
+            if seconds is not None:
+                fields["observed_s"] = sum(seconds[h] for h in day_hours)
+                observed_h = float(fields["observed_s"]) / 3600.0
+            penn = penn_daily_frequency(len(events), observed_h)
             if penn is not None:
                 fields["penn_frequency"] = penn
             severity = penn_daily_severity([penn_severity(d, p) for _, d, p in events])
@@ -110,6 +130,21 @@ def clinical_scores(
                 fields["penn_severity"] = severity
             out.append(_score(local_midnight_ns(date, zone), tags, "day", fields))
     return sorted(out, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags["period"]))
+
+
+def _observed_seconds(records: list[Record], zone: ZoneInfo) -> dict[str, dict[int, float]]:
+    """Seconds covered by ``observation`` intervals, per patient and local hour start."""
+    out: defaultdict[str, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for r in records:
+        if r.measurement != OBSERVATION:
+            continue
+        t, end = r.time_ns, r.time_ns + round(float(r.fields.get("duration_s", 0.0)) * NS_PER_S)
+        while t < end:  # an interval may straddle local hours
+            hour = local_hour_start_ns(t, zone)
+            stop = min(end, hour + NS_PER_HOUR)
+            out[r.tags.get("patient", "")][hour] += (stop - t) / NS_PER_S
+            t = stop
+    return {patient: dict(hours) for patient, hours in out.items()}
 
 
 def _score(time_ns: int, tags: dict[str, str], period: str, fields: dict[str, FieldValue]) -> Record:

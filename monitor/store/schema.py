@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Tags every measurement may carry. All are low-cardinality: a home has a handful of each.
-COMMON_TAGS = ("patient", "device", "location", "side", "muscle")
+COMMON_TAGS = ("patient", "device", "location", "side", "muscle", "source")
+# Value of the ``source`` tag on every record of the demo's simulated history (monitor/demo).
+SIMULATED_SOURCE = "simulated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("alert", False, "per alert"),
         Measurement("treatment", False, "per treatment entry"),
         Measurement("clinical_score", False, "per patient, local hour and local day"),
+        Measurement("observation", False, "per monitoring interval"),
         Measurement("spool_drop", False, "per size-cap enforcement that dropped rows"),
     )
 }
