@@ -4,13 +4,20 @@
 follows (injection effect, night spasms, PT range of motion).
 """
 
+from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.history import (
-    OBSERVATION,
     SIMULATED_TAGS,
     DaySummary,
     HistorySummary,
     simulate_history,
 )
 
-__all__ = ["OBSERVATION", "SIMULATED_TAGS", "DaySummary", "HistorySummary", "TreatmentCourse", "simulate_history"]
+__all__ = [
+    "OBSERVATION",
+    "SIMULATED_TAGS",
+    "DaySummary",
+    "HistorySummary",
+    "TreatmentCourse",
+    "simulate_history",
+]

@@ -35,14 +35,15 @@ import numpy as np
 
 from monitor.clinical import NightWindow, PrePost, pre_post, score_spool, spasm_rows
 from monitor.clinical.events import to_local, to_ns
+from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.windows import ExerciseResult, run_emg_window, run_exercise_window
 from monitor.store import Spool
+from monitor.store.schema import SIMULATED_SOURCE
 from monitor.treatment import BotoxInjection, PtSession
-from monitor.types import NS_PER_S, Record
+from monitor.types import NS_PER_S, FieldValue, Record
 
-SIMULATED_TAGS = {"source": "simulated"}
-OBSERVATION = "observation"
+SIMULATED_TAGS = {"source": SIMULATED_SOURCE}
 # Local clock times of the sessions (a PT visit in the morning, home exercise before dinner).
 PT_TIME = dt.time(10, 30)
 HOME_EXERCISE_TIME = dt.time(17, 30)
@@ -204,7 +205,9 @@ def simulate_history(
     if weeks < 1 or not 0 <= injection_week < weeks:
         raise ValueError(f"need weeks >= 1 and 0 <= injection_week < weeks, got {weeks}, {injection_week}")
     if windows_per_day < 1 or not 60.0 <= window_s <= 3600.0:
-        raise ValueError(f"need windows_per_day >= 1 and 60 <= window_s <= 3600, got {windows_per_day}, {window_s}")
+        raise ValueError(
+            f"need windows_per_day >= 1 and 60 <= window_s <= 3600, got {windows_per_day}, {window_s}"
+        )
     if home_exercise_every_days < 0:
         raise ValueError(f"home_exercise_every_days must be >= 0, got {home_exercise_every_days}")
     course = course or TreatmentCourse()
@@ -247,7 +250,10 @@ def simulate_history(
             )
             records += window.records
             truth += window.truth
-            fields = {"duration_s": float(window_s), "offset_ns": t0_ns + round(window_s * NS_PER_S)}
+            fields: dict[str, FieldValue] = {
+                "duration_s": float(window_s),
+                "offset_ns": t0_ns + round(window_s * NS_PER_S),
+            }
             records.append(Record(OBSERVATION, t0_ns, fields, {**tags, "device": window.device}))
         exercise: list[ExerciseResult] = []
         home = home_exercise_every_days and day % home_exercise_every_days == 0
@@ -294,7 +300,8 @@ def simulate_history(
     injection_date = start_date + dt.timedelta(days=injection_day)
     observed = {d.date for d in days}
     detected_onsets = [
-        row.onset_ns for row in spasm_rows(spool.query(start_ns, end_ns, measurement="spasm_event", patient=patient))
+        row.onset_ns
+        for row in spasm_rows(spool.query(start_ns, end_ns, measurement="spasm_event", patient=patient))
     ]
     return HistorySummary(
         patient=patient,

@@ -108,13 +108,17 @@ def run_emg_window(
     rec = generate_emg(scenario, t0_ns=t0_ns)
     all_tags = {**tags, "device": EMG_DEVICE, "location": EMG_LOCATION, "side": SIDE}
     detector = SpasmDetector(rate_hz, channels, tags=all_tags)
-    frame = Frame(StreamId(EMG_DEVICE, "emg"), SensorKind.EMG, rate_hz, t0_ns, 0, rec.emg_mv.shape[0] - 1, rec.emg_mv)
+    frame = Frame(
+        StreamId(EMG_DEVICE, "emg"), SensorKind.EMG, rate_hz, t0_ns, 0, rec.emg_mv.shape[0] - 1, rec.emg_mv
+    )
     records = detector.process(frame) + detector.flush()
     if not keep_envelope:
         records = [r for r in records if r.measurement != "emg_envelope"]
     patient = {"patient": tags["patient"]} if "patient" in tags else {}
     truth = [
-        Record("spasm_event", rec.time_ns(s.onset_s), {"duration_s": s.duration_s}, {"kind": s.kind, **patient})
+        Record(
+            "spasm_event", rec.time_ns(s.onset_s), {"duration_s": s.duration_s}, {"kind": s.kind, **patient}
+        )
         for s in rec.spasms
     ]
     return EmgWindowResult(records, truth, EMG_DEVICE)
