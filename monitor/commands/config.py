@@ -1,0 +1,55 @@
+"""``spasm-monitor config check``: validate config.toml without running anything."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from monitor.config import AppConfig, load_config
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """``--config PATH``, shared by every subcommand that reads config.toml."""
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})"
+    )
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("config", help="validate config.toml")
+    actions = parser.add_subparsers(dest="config_action", required=True)
+    check = actions.add_parser("check", help="validate a config file and its secret sources")
+    add_config_argument(check)
+    check.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.store.influx is not None:
+        config.store.influx.writer()  # the token or password source must resolve now, not at 3 a.m.
+    print(f"{args.config}: OK")
+    for line in describe(config):
+        print(f"  {line}")
+    return 0
+
+
+def describe(config: AppConfig) -> list[str]:
+    """What the configuration will do, one line per part (no secret is shown)."""
+    lines = [f"patient {config.patient.id} ({config.patient.timezone})"]
+    for device in config.devices:
+        measures = [f"muscle {device.muscle}"] if device.muscle else []
+        measures += [f"{device.joint} ({device.segment})"] if device.joint else []
+        lines.append(
+            f"device {device.device_id}: {device.profile} on the {device.side} {device.placement}"
+            + (f", {', '.join(measures)}" if measures else "")
+        )
+    radio = config.ble.backend + (f" on {config.ble.transport}" if config.ble.transport else "")
+    lines.append(f"radio {radio}, ATT MTU {config.ble.mtu_bytes}")
+    store = config.store
+    influx = store.influx
+    target = f"InfluxDB {influx.version}.x at {influx.url}" if influx else "no InfluxDB (spool only)"
+    lines.append(f"spool {store.spool_path} (cap {store.spool_cap_mb:g} MB), {target}")
+    lines.append(f"alerts: {len(config.alerts.notify_urls)} notification URL(s)")
+    return lines

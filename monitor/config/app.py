@@ -1,0 +1,191 @@
+"""``config.toml``, validated up front into one :class:`AppConfig`.
+
+Sections: ``[patient]``, ``[[device]]`` (one per wearable), ``[ble]`` (the radio),
+``[dsp]``, ``[store]`` (with ``[store.influx]``), ``[grafana]`` and ``[alerts]``. The
+repository's ``config.toml`` is the commented reference. Any unknown key, wrong type or
+impossible value raises :class:`~monitor.errors.ConfigError` with a one-line message
+naming the key and the expected form. Secrets are never inline: only the name of an
+environment variable or a file holding them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.alerts.config import AlertConfig, load_alert_config
+from monitor.collect.config import CollectorConfig
+from monitor.config.devices import DeviceEntry, read_devices
+from monitor.config.dsp import read_emg_params
+from monitor.config.reader import TableReader
+from monitor.config.store import GrafanaConfig, StoreConfig, read_grafana, read_store
+from monitor.dsp import EmgParams
+from monitor.errors import ConfigError
+
+PATIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+SECTIONS = ("patient", "device", "ble", "dsp", "store", "grafana", "alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientConfig:
+    """``[patient]``: a pseudonym (never a name) and the IANA timezone of the home."""
+
+    id: str
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class BleConfig:
+    """``[ble]``: the radio (see :class:`monitor.collect.CollectorConfig` for each key)."""
+
+    backend: str = "bleak"
+    transport: str | None = None
+    mtu_bytes: int = 247
+    scan_timeout_s: float = 10.0
+    connect_timeout_s: float = 10.0
+    queue_max_items: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """Everything ``config.toml`` says; built by :func:`load_config`."""
+
+    patient: PatientConfig
+    devices: tuple[DeviceEntry, ...]
+    ble: BleConfig = field(default_factory=BleConfig)
+    emg_params: EmgParams = field(default_factory=EmgParams)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    grafana: GrafanaConfig = field(default_factory=GrafanaConfig)
+    alerts: AlertConfig = field(default_factory=lambda: load_alert_config({}, environ={}))
+    source: str = "<defaults>"
+
+    def collector_config(self, **overrides: Any) -> CollectorConfig:
+        """The collector's configuration: allow-list from ``[[device]]``, radio from ``[ble]``."""
+        if not self.devices:
+            raise ConfigError(f"{self.source}: no [[device]] configured, nothing to collect")
+        settings: dict[str, Any] = {
+            "devices": tuple(d.collector_device() for d in self.devices),
+            "backend": self.ble.backend,
+            "bumble_transport": self.ble.transport,
+            "mtu_bytes": self.ble.mtu_bytes,
+            "scan_timeout_s": self.ble.scan_timeout_s,
+            "connect_timeout_s": self.ble.connect_timeout_s,
+            "queue_max_items": self.ble.queue_max_items,
+        }
+        return CollectorConfig(**{**settings, **overrides})
+
+    def device(self, device_id: str) -> DeviceEntry | None:
+        """The ``[[device]]`` entry whose collector id is ``device_id``."""
+        return next((d for d in self.devices if d.device_id == device_id), None)
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> AppConfig:
+    """Read and validate ``config.toml``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not TOML, or a key is unknown, mistyped or impossible; the
+        message starts with the file name and names the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file", "copy the repository's config.toml") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        return parse_config(document, environ=environ, source=str(path))
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error.args[0]}", error.advice) from None
+
+
+def parse_config(
+    document: Mapping[str, Any], environ: Mapping[str, str] | None = None, source: str = "<config>"
+) -> AppConfig:
+    """Validate a parsed TOML document (see :func:`load_config`)."""
+    top = TableReader(document, "config")
+    for name in SECTIONS:
+        top.has(name)
+    unknown = [k for k in document if k not in SECTIONS]
+    if unknown:
+        top.done()  # names the first unknown section, with a suggestion
+    patient = _read_patient(top.sub_table("patient") if "patient" in document else None)
+    devices_raw = document.get("device", [])
+    if isinstance(devices_raw, Mapping) or not isinstance(devices_raw, list):
+        raise ConfigError("device must be an array of tables: write each wearable as [[device]]")
+    devices = read_devices(devices_raw)
+    try:
+        alerts = load_alert_config(_table(document, "alerts"), environ=environ)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return AppConfig(
+        patient=patient,
+        devices=devices,
+        ble=_read_ble(_table(document, "ble")),
+        emg_params=read_emg_params(_table(document, "dsp")),
+        store=read_store(_table(document, "store")),
+        grafana=read_grafana(_table(document, "grafana")),
+        alerts=alerts,
+        source=source,
+    )
+
+
+def _table(document: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = document.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a table: write it as [{name}]")
+    return value
+
+
+def _read_patient(table: Mapping[str, Any] | None) -> PatientConfig:
+    if table is None:
+        raise ConfigError('[patient] is missing: give at least id = "p01" (a pseudonym, never a name)')
+    reader = TableReader(table, "patient")
+    patient_id = reader.string("id")
+    if not PATIENT_ID.fullmatch(patient_id):
+        raise reader.error("id", "a pseudonym of 1-32 letters, digits, '-' or '_'", patient_id)
+    timezone = reader.string("timezone", "UTC")
+    _check_timezone(reader, timezone)
+    reader.done()
+    return PatientConfig(patient_id, timezone)
+
+
+def _check_timezone(reader: TableReader, timezone: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise reader.error("timezone", "an IANA timezone such as 'Europe/London'", timezone) from None
+
+
+def _read_ble(table: Mapping[str, Any]) -> BleConfig:
+    reader = TableReader(table, "ble")
+    defaults = BleConfig()
+    backend = reader.string("backend", defaults.backend, choices=("bleak", "bumble"))
+    transport = reader.optional_string("transport")
+    if backend == "bumble" and not transport:
+        raise ConfigError(
+            "ble.transport is missing: backend 'bumble' needs a transport such as 'usb:0'"
+            " or 'tcp-client:127.0.0.1:9000'"
+        )
+    config = BleConfig(
+        backend=backend,
+        transport=transport,
+        mtu_bytes=reader.integer("mtu_bytes", defaults.mtu_bytes, at_least=23, at_most=517),
+        scan_timeout_s=reader.number("scan_timeout_s", defaults.scan_timeout_s, above=0),
+        connect_timeout_s=reader.number("connect_timeout_s", defaults.connect_timeout_s, above=0),
+        queue_max_items=reader.integer("queue_max_items", defaults.queue_max_items, at_least=100),
+    )
+    reader.done()
+    return config

@@ -1,0 +1,156 @@
+"""``[store]`` (the local spool, and ``[store.influx]``) and ``[grafana]``.
+
+Secrets (InfluxDB token or password, Grafana token) are never inline: a key such as
+``token_env`` names an environment variable and ``token_file`` a file; an inline
+``token`` or ``password`` is refused so it cannot end up in a repository or a log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.config.reader import TableReader
+from monitor.errors import ConfigError
+from monitor.store import InfluxV1Writer, InfluxV2Writer
+from monitor.store.writer import Writer, read_secret
+
+DEFAULT_SPOOL = "data/spool.sqlite"
+INFLUX_VERSIONS = ("1", "2", "3")
+_INLINE_SECRETS = ("token", "password")
+
+
+@dataclass(frozen=True, slots=True)
+class InfluxConfig:
+    """``[store.influx]``: where the forwarder writes.
+
+    ``version = "1"`` uses the v1 ``/write`` API (database, retention policy, optional
+    user); ``"2"`` and ``"3"`` the v2 API (org and bucket; 3.x takes the database as
+    bucket). Cloud is 2 or 3 with its URL.
+    """
+
+    version: str
+    url: str
+    database: str = "spasm"
+    retention_policy: str | None = None
+    org: str = ""
+    bucket: str = ""
+    username: str | None = None
+    token_env: str | None = None
+    token_file: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+
+    def writer(self) -> Writer:
+        """A writer for this server; reads the secret now (ConfigError if it is missing)."""
+        if self.version == "1":
+            token = password = None
+            if self.username:
+                password = read_secret(self.password_env, self.password_file)
+            elif self.token_env or self.token_file:
+                token = read_secret(self.token_env, self.token_file)
+            return InfluxV1Writer(
+                self.url,
+                self.database,
+                retention_policy=self.retention_policy,
+                username=self.username,
+                password=password,
+                token=token,
+            )
+        token = read_secret(self.token_env, self.token_file)
+        return InfluxV2Writer(self.url, self.org, self.bucket or self.database, token=token)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """``[store]``: the spool every record enters first, and the optional InfluxDB."""
+
+    spool_path: Path = Path(DEFAULT_SPOOL)
+    spool_cap_mb: float = 2048.0
+    influx: InfluxConfig | None = None
+
+    @property
+    def spool_cap_bytes(self) -> int:
+        return round(self.spool_cap_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class GrafanaConfig:
+    """``[grafana]``: where ``dashboards publish`` goes, and its token's source."""
+
+    url: str | None = None
+    token_env: str = "SPASM_GRAFANA_TOKEN"
+    token_file: str | None = None
+    folder: str = "spasm-monitor"
+
+
+def read_store(table: Mapping[str, Any]) -> StoreConfig:
+    reader = TableReader(table, "store")
+    defaults = StoreConfig()
+    spool_path = Path(reader.string("spool_path", DEFAULT_SPOOL))
+    cap_mb = reader.number("spool_cap_mb", defaults.spool_cap_mb, at_least=1)
+    influx = _read_influx(reader.sub_table("influx")) if reader.has("influx") else None
+    reader.done()
+    return StoreConfig(spool_path, cap_mb, influx)
+
+
+def _read_influx(table: Mapping[str, Any]) -> InfluxConfig:
+    reader = TableReader(table, "store.influx")
+    _refuse_inline_secrets(reader)
+    version = str(reader.raw("version")) if reader.has("version") else "2"
+    if version not in INFLUX_VERSIONS:
+        raise reader.error("version", "1, 2 or 3 (the InfluxDB major version)", reader.raw("version"))
+    url = reader.string("url")
+    if not url.startswith(("http://", "https://")):
+        raise reader.error("url", "an http:// or https:// URL", url)
+    config = InfluxConfig(
+        version=version,
+        url=url,
+        database=reader.string("database", "spasm"),
+        retention_policy=reader.optional_string("retention_policy"),
+        org=reader.string("org", ""),
+        bucket=reader.string("bucket", ""),
+        username=reader.optional_string("username"),
+        token_env=reader.optional_string("token_env"),
+        token_file=reader.optional_string("token_file"),
+        password_env=reader.optional_string("password_env"),
+        password_file=reader.optional_string("password_file"),
+    )
+    reader.done()
+    if version in ("2", "3") and not (config.token_env or config.token_file):
+        raise ConfigError(
+            f"store.influx.token_env or token_file is missing: InfluxDB {version}.x needs a token"
+        )
+    if version == "2" and not (config.org and config.bucket):
+        raise ConfigError("store.influx.org and bucket are required for InfluxDB 2.x")
+    if config.username and not (config.password_env or config.password_file):
+        raise ConfigError("store.influx.password_env or password_file is missing for username")
+    return config
+
+
+def read_grafana(table: Mapping[str, Any]) -> GrafanaConfig:
+    reader = TableReader(table, "grafana")
+    _refuse_inline_secrets(reader)
+    defaults = GrafanaConfig()
+    url = reader.optional_string("url")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise reader.error("url", "an http:// or https:// URL", url)
+    config = GrafanaConfig(
+        url=url,
+        token_env=reader.string("token_env", defaults.token_env),
+        token_file=reader.optional_string("token_file"),
+        folder=reader.string("folder", defaults.folder),
+    )
+    reader.done()
+    return config
+
+
+def _refuse_inline_secrets(reader: TableReader) -> None:
+    for key in _INLINE_SECRETS:
+        if key in reader.table:
+            raise ConfigError(
+                f"{reader.key(key)}: secrets are never written in config.toml;"
+                f" use {key}_env (an environment variable) or {key}_file (a file)"
+            )
