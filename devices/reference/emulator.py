@@ -119,7 +119,13 @@ class ReferenceWearable:
         self._schedule: asyncio.Task[None] | None = None
         self.t0_ns = 0  # true UTC of sample 0 of every stream
         emg, imu = synthetic_signals(
-            args.seed, args.emg_channels, EMG_SCALE_CODE, IMU_SCALE_CODE, SIGNAL_LOOP_S
+            args.seed,
+            args.emg_channels,
+            EMG_SCALE_CODE,
+            IMU_SCALE_CODE,
+            SIGNAL_LOOP_S,
+            segment=args.segment,
+            motion_seed=args.motion_seed,
         )
         self.info = DeviceInfo(
             FIRMWARE, args.emg_channels, RATE_CODE[1000.0], EMG_SCALE_CODE, RATE_CODE[100.0], IMU_SCALE_CODE
@@ -397,6 +403,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="SMREF-01", help="advertised local name (≤ 8 characters)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--emg-channels", type=int, default=4)
+    parser.add_argument(
+        "--segment", choices=("proximal", "distal"), default="distal", help="limb segment of the IMU"
+    )
+    parser.add_argument("--motion-seed", type=int, default=None, help="shared by the IMUs of one joint")
     parser.add_argument("--drift-ppm", type=float, default=0.0, help="device clock error, ppm (fast if > 0)")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
     parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
