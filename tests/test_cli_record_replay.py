@@ -1,0 +1,121 @@
+"""Recording files, ``spasm-monitor record`` and ``spasm-monitor replay``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.errors import StoreError
+from monitor.recording import RecordingReader, RecordingWriter
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+
+T0_NS = 1_764_000_000 * NS_PER_S
+
+
+def _items(n_frames: int = 40, seed: int = 0) -> list[Frame | Record]:
+    rng = np.random.default_rng(seed)
+    items: list[Frame | Record] = []
+    for i in range(n_frames):
+        emg = rng.normal(0, 0.05, (20, 2))  # float64: stored as float32
+        items.append(Frame(StreamId("F1:00:00:00:00:01", "emg"), SensorKind.EMG, 1000.0,
+                           T0_NS + i * 20_000_000, i, i, emg))  # fmt: skip
+        if i % 10 == 0:
+            acc = rng.normal(0, 1, (2, 3)).astype(np.float32)
+            items.append(Frame(StreamId("F1:00:00:00:00:01", "acc"), SensorKind.ACC, 100.0,
+                               T0_NS + i * 20_000_000 - 5_000_000, i, i + 1, acc))  # fmt: skip
+        if i % 15 == 0:
+            items.append(Record("ble_gap", T0_NS + i * 20_000_000,
+                                {"samples": 12, "duration_s": 0.012, "ok": True, "note": "x"},
+                                {"device": "F1:00:00:00:00:01", "stream": "emg"}))  # fmt: skip
+    return items
+
+
+def _assert_same(got: list[Frame | Record], expected: list[Frame | Record]) -> None:
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert type(a) is type(b)
+        if isinstance(a, Frame) and isinstance(b, Frame):
+            assert (a.stream, a.kind, a.sample_rate_hz, a.t0_ns, a.seq_first, a.seq_last) == (
+                b.stream, b.kind, b.sample_rate_hz, b.t0_ns, b.seq_first, b.seq_last,
+            )  # fmt: skip
+            assert a.samples.dtype == np.float32
+            assert a.samples.tobytes() == b.samples.astype(np.float32).tobytes()
+        else:
+            assert a == b
+
+
+def test_recording_round_trip_is_exact_in_arrival_order(tmp_path: Path) -> None:
+    items = _items()
+    path = tmp_path / "r.sqlite"
+    with RecordingWriter(path, {"patient": {"id": "p01"}}, "9.9", batch_items=7) as writer:
+        for item in items:
+            writer.append(item)
+    with RecordingReader(path) as reader:
+        _assert_same(list(reader), items)
+        assert reader.meta["app_version"] == "9.9"
+        assert reader.config == {"patient": {"id": "p01"}}
+        summary = reader.summary()
+    assert summary.n_frames == sum(isinstance(i, Frame) for i in items)
+    assert summary.n_records == 3
+    assert summary.first_ns == min(i.t0_ns if isinstance(i, Frame) else i.time_ns for i in items)
+
+
+def test_recording_reads_by_time_and_by_range(tmp_path: Path) -> None:
+    items = _items()
+    path = tmp_path / "r.sqlite"
+    with RecordingWriter(path) as writer:
+        for item in items:
+            writer.append(item)
+
+    def t(i: Frame | Record) -> int:
+        return i.t0_ns if isinstance(i, Frame) else i.time_ns
+
+    with RecordingReader(path) as reader:
+        by_time = list(reader.items(by_time=True))
+        assert [t(i) for i in by_time] == sorted(t(i) for i in items)
+        start, stop = T0_NS + 100_000_000, T0_NS + 300_000_000
+        in_range = list(reader.items(start, stop))
+        _assert_same(in_range, [i for i in items if start <= t(i) < stop])
+
+
+def test_an_existing_file_is_never_overwritten_and_other_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    path.write_text("time,emg\n")
+    with pytest.raises(StoreError, match="already exists"):
+        RecordingWriter(path)
+    with pytest.raises(StoreError, match="not a spasm-monitor recording"):
+        RecordingReader(path)
+    with pytest.raises(StoreError, match="no such recording"):
+        RecordingReader(tmp_path / "missing.sqlite")
+
+
+def test_committed_rows_survive_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    script = textwrap.dedent(f"""
+        import numpy as np, sys, time
+        from monitor.recording import RecordingWriter
+        from monitor.types import Frame, SensorKind, StreamId
+        writer = RecordingWriter({str(path)!r}, batch_items=10, batch_s=3600)
+        for i in range(25):
+            writer.append(Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, i, i, i, np.full((5, 1), i)))
+        print("written", flush=True)
+        time.sleep(60)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "written"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    with RecordingReader(path) as reader:
+        frames = [f for f in reader if isinstance(f, Frame)]
+    assert [int(f.samples[0, 0]) for f in frames] == list(range(20))  # two committed batches
