@@ -138,7 +138,7 @@ class GanglionFirmware:
         for i in range(CHANNELS):
             delta = self.last_channel_data[i] - channel_data[i]  # subtract new from old
             self.last_channel_data[i] = channel_data[i]
-            if abs(delta) >= 1 << bits:
+            if not -(1 << bits) <= delta < 1 << bits:  # beyond what survives the sign-in-bit-0 packing
                 self.delta_overflows += 1
             delta &= 0xFFFFFFFF  # a 32-bit int on the board
             sign = (delta >> 31) & 1

@@ -89,10 +89,11 @@ class DeltaBits(Enum):
 
     @property
     def max_step_counts(self) -> int:
-        """Largest sample-to-sample change that survives the packing, counts.
+        """Largest sample-to-sample change, either way, that survives the packing, counts.
 
-        The sign lives in bit 0, so the field holds magnitudes up to 2^bits - 1 (even
-        positive deltas, odd negative ones); anything larger wraps.
+        The sign lives in bit 0, so a field holds even positive deltas up to 2^bits - 2 and
+        odd negative ones down to -(2^bits - 1); the firmware first forces bit 0 to the
+        sign, so steps up to 2^bits - 1 (and -2^bits) arrive within one count. Larger wrap.
         """
         return (1 << self.value) - 1
 
