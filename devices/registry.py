@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.base import DeviceProfile
+from devices.ganglion.plugin import PROFILE as GANGLION
 from devices.reference.plugin import PROFILE as REFERENCE
 
 PROFILES: dict[str, DeviceProfile] = {
     REFERENCE.name: REFERENCE,
+    GANGLION.name: GANGLION,
 }
 
 
