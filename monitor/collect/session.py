@@ -79,6 +79,7 @@ class DeviceSession:
         self._rng = random.Random(seed)
         self._decoder: StreamDecoder | None = None
         self._early: list[tuple[str, bytes, int]] = []
+        self.is_connected = False  # streaming now (for status lines)
         self._stop = asyncio.Event()
         self._dropped = asyncio.Event()
         self._scanner_kwargs: dict[str, Any] = config.scanner_kwargs()
@@ -155,6 +156,7 @@ class DeviceSession:
         try:
             await self._start_streams(client)
             self.stats.connects += 1
+            self.is_connected = True
             self._status("connected", mtu=client.mtu_size)
             stop = asyncio.ensure_future(self._stop.wait())
             dropped = asyncio.ensure_future(self._dropped.wait())
@@ -165,6 +167,7 @@ class DeviceSession:
                 self.stats.drops += 1
                 self._status("disconnected", reason="link lost")
         finally:
+            self.is_connected = False
             if client.is_connected:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.profile.stop(client), STOP_COMMAND_TIMEOUT_S)

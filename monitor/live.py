@@ -1,0 +1,157 @@
+"""A live run: collector → pipeline → spool (→ InfluxDB) with alerts, until stopped.
+
+This is what ``spasm-monitor run`` and the demo's live part execute. Records reach the
+spool once a second (one transaction per batch), then the alert rules see them; the
+forwarder, when ``[store.influx]`` is configured, drains the spool concurrently. SIGINT and
+SIGTERM stop it cleanly: the collector flushes its queue, the DSP its pending events, and
+everything is committed before :func:`run_live` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.alerts import AlertEngine
+from monitor.alerts.alert import Alert
+from monitor.alerts.notify import Notifier
+from monitor.alerts.service import AlertService
+from monitor.collect import Collector
+from monitor.collect.queue import Item
+from monitor.collect.session import SessionStats
+from monitor.config import AppConfig
+from monitor.pipeline import Pipeline, PipelineStats
+from monitor.store import Spool
+from monitor.store.forwarder import Forwarder, ForwardStats
+from monitor.types import Record
+
+logger = logging.getLogger(__name__)
+
+COMMIT_EVERY_S = 1.0  # records reach the spool (and alerts) at least this often
+STATUS_EVERY_S = 5.0
+
+
+@dataclass
+class LiveStatus:
+    """A snapshot for the status line."""
+
+    elapsed_s: float
+    connected: dict[str, bool]
+    samples: dict[str, int]
+    spasms: int
+    alerts: int
+
+
+@dataclass
+class LiveResult:
+    """What a live run did."""
+
+    duration_s: float
+    pipeline: PipelineStats
+    sessions: dict[str, SessionStats]
+    alerts: list[Alert] = field(default_factory=list)
+    records: int = 0
+    forwarded: ForwardStats | None = None
+
+
+async def run_live(
+    config: AppConfig,
+    spool: Spool,
+    *,
+    duration_s: float | None = None,
+    collector_overrides: dict[str, Any] | None = None,
+    extra_tags: dict[str, str] | None = None,
+    on_status: Callable[[LiveStatus], None] | None = None,
+    handle_signals: bool = True,
+) -> LiveResult:
+    """Collect, process and store until ``duration_s`` passes or SIGINT/SIGTERM arrives.
+
+    Parameters
+    ----------
+    config : AppConfig
+        Wearables, radio, DSP, store and alert settings.
+    spool : Spool
+        Where every record goes first (opened by the caller, in this thread).
+    duration_s : float, optional
+        Stop after this long; None runs until a signal.
+    collector_overrides : dict, optional
+        :class:`~monitor.collect.CollectorConfig` fields to override (the demo's transport).
+    extra_tags : dict, optional
+        Tags for every record (``{"source": "simulated"}``).
+    on_status : callable, optional
+        Called every few seconds with a :class:`LiveStatus`.
+    handle_signals : bool
+        Install SIGINT/SIGTERM handlers that stop the run cleanly.
+    """
+    pipeline = Pipeline(config, extra_tags)
+    notifier = Notifier(config.alerts.notify_urls) if config.alerts.notify_urls else None
+    alerts = AlertService(AlertEngine(config.alerts.thresholds), spool, notifier)
+    pending: list[Record] = []
+
+    def sink(item: Item) -> None:
+        pending.extend(pipeline.process(item))
+
+    collector = Collector(config.collector_config(**(collector_overrides or {})), sink)
+    if handle_signals:
+        collector.install_signal_handlers()
+    result = LiveResult(0.0, pipeline.stats, {s.device_id: s.stats for s in collector.sessions})
+    forward_stop = asyncio.Event()
+    forwarder = forward_task = None
+    if config.store.influx is not None:
+        forwarder = Forwarder(spool.path, config.store.influx.writer())
+        forward_task = asyncio.create_task(forwarder.run(forward_stop))
+
+    async def commit() -> None:
+        batch, pending[:] = list(pending), []
+        if batch:
+            spool.append(batch)
+            result.records += len(batch)
+            result.alerts += await alerts.consume(batch)
+        result.alerts += await alerts.tick(time.time_ns())
+
+    started = time.monotonic()
+    collecting = asyncio.create_task(collector.run())
+    last_status = started
+    try:
+        while not collecting.done():
+            await asyncio.wait([collecting], timeout=COMMIT_EVERY_S)
+            await commit()
+            now = time.monotonic()
+            if duration_s is not None and now - started >= duration_s:
+                collector.stop()
+            if on_status is not None and now - last_status >= STATUS_EVERY_S:
+                last_status = now
+                on_status(_status(now - started, collector, pipeline, result))
+        await collecting  # re-raises a collector failure
+    finally:
+        if not collecting.done():
+            collector.stop()
+            with contextlib.suppress(Exception):
+                await collecting
+        pending.extend(pipeline.flush())
+        await commit()
+        if forwarder is not None and forward_task is not None:
+            forward_stop.set()
+            result.forwarded = await forward_task
+            await forwarder.close()
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def _status(elapsed_s: float, collector: Collector, pipeline: Pipeline, result: LiveResult) -> LiveStatus:
+    samples: dict[str, int] = {}
+    for key, count in pipeline.stats.samples.items():
+        device = key.split("/", 1)[0]
+        samples[device] = samples.get(device, 0) + count
+    return LiveStatus(
+        elapsed_s,
+        {s.device_id: s.is_connected for s in collector.sessions},
+        samples,
+        pipeline.stats.records["spasm_event"],
+        len(result.alerts),
+    )

@@ -1,0 +1,210 @@
+"""Frames in, records out: the DSP chosen per stream from the frame's kind and rate and config.
+
+:class:`Pipeline` is synchronous and pure (no I/O, no clock), so a live run, a replay of a
+recording and a test feed it the same way. What it runs for each wearable of
+``config.toml``:
+
+- EMG frames → :class:`~monitor.dsp.SpasmDetector` at the frame's rate and channel count
+  (a Myo's 200 Hz or the reference wearable's 1 kHz), tagged with the device's muscle,
+  placement and side; a change of rate or channel count (an MTU-23 fallback after a
+  reconnect) ends one detector and starts another;
+- gyroscope frames → :class:`~monitor.dsp.MovementSpasmProcessor` (movement spasms; the
+  only spasm evidence of an IMU-only set);
+- acc + gyr frames of the two IMUs either side of a ``joint`` →
+  :class:`~monitor.dsp.JointAngleProcessor` (angle, ROM, repetitions);
+- the collector's own records (gaps, status, battery) pass through;
+- ``observation`` records state when the patient was monitored (any wearable streaming),
+  so clinical rates divide by observed time, not by the clock.
+
+Every record leaves with the ``patient`` tag and the device's tags.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from monitor.clinical.scores import OBSERVATION
+from monitor.config import AppConfig, DeviceEntry
+from monitor.dsp import JointAngleProcessor, MovementSpasmProcessor, SegmentStreams, SpasmDetector
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+
+logger = logging.getLogger(__name__)
+
+# Streams apart by more than this end an observation interval (a reconnect of a few
+# seconds is recorded as a gap, not as time off monitoring).
+OBSERVATION_BREAK_NS = 5 * NS_PER_S
+# Open intervals are written at least this often, so a crash loses little coverage.
+OBSERVATION_MAX_NS = 300 * NS_PER_S
+
+
+@dataclass
+class PipelineStats:
+    """What went through, for status lines and summaries."""
+
+    frames: int = 0
+    samples: Counter[str] = field(default_factory=Counter)  # per "device/sensor"
+    records: Counter[str] = field(default_factory=Counter)  # per measurement
+    unknown_devices: set[str] = field(default_factory=set)
+    rejected_frames: int = 0
+
+
+class Pipeline:
+    """The DSP of one home, configured from :class:`~monitor.config.AppConfig`.
+
+    Parameters
+    ----------
+    config : AppConfig
+        Patient and wearables (placement, side, muscle, joint) and the EMG parameters.
+    extra_tags : dict, optional
+        Added to every record (``{"source": "simulated"}`` for the demo).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from monitor.config import parse_config
+    >>> config = parse_config({"patient": {"id": "p01"}, "device": [
+    ...     {"address": "F1:00:00:00:00:01", "placement": "calf", "muscle": "soleus"}]})
+    >>> pipeline = Pipeline(config)
+    >>> frame = Frame(StreamId("F1:00:00:00:00:01", "emg"), SensorKind.EMG, 1000.0, 0, 0, 0,
+    ...               np.zeros((100, 2)))
+    >>> pipeline.process(frame), pipeline.stats.samples["F1:00:00:00:00:01/emg"]
+    ([], 100)
+    """
+
+    def __init__(self, config: AppConfig, extra_tags: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.stats = PipelineStats()
+        self._base_tags = {"patient": config.patient.id} | (extra_tags or {})
+        self._devices = {d.device_id: d for d in config.devices}
+        self._emg: dict[str, SpasmDetector] = {}
+        self._movement: dict[str, MovementSpasmProcessor] = {}
+        self._joints: dict[tuple[str, str], JointAngleProcessor] = {}
+        self._joint_of: dict[str, tuple[str, str]] = {
+            d.device_id: (d.side, d.joint) for d in config.devices if d.joint is not None
+        }
+        self._observed: tuple[int, int] | None = None  # open interval, UTC ns
+
+    def process(self, item: Frame | Record) -> list[Record]:
+        """Take one Frame or collector Record; return the records now final."""
+        if isinstance(item, Record):
+            return [self._tagged(item, self._devices.get(str(item.tags.get("device", ""))))]
+        device = self._devices.get(item.stream.device)
+        if device is None:  # the collector only admits configured devices; a replay may not
+            if item.stream.device not in self.stats.unknown_devices:
+                logger.warning("frames of %s, which config.toml does not list: ignored", item.stream.device)
+                self.stats.unknown_devices.add(item.stream.device)
+            return []
+        self.stats.frames += 1
+        self.stats.samples[f"{item.stream.device}/{item.stream.sensor}"] += item.n_samples
+        records = self._observe(item)
+        try:
+            records += self._route(item, device)
+        except ValueError as error:  # a frame the processors cannot take: counted, never fatal
+            self.stats.rejected_frames += 1
+            logger.warning("frame of %s rejected: %s", item.stream, error)
+            return []
+        return [self._tagged(r, device if r.measurement != OBSERVATION else None) for r in records]
+
+    def flush(self) -> list[Record]:
+        """End of the run: every processor's pending records."""
+        records: list[Record] = []
+        for device_id, detector in self._emg.items():
+            records += [self._tagged(r, self._devices[device_id]) for r in detector.flush()]
+        for device_id, movement in self._movement.items():
+            records += [self._tagged(r, self._devices[device_id]) for r in movement.flush()]
+        for joint in self._joints.values():
+            records += [self._tagged(r, None) for r in joint.flush()]
+        if self._observed is not None:
+            records.append(self._tagged(_observation(*self._observed), None))
+            self._observed = None
+        self._emg.clear()
+        self._movement.clear()
+        self._joints.clear()
+        return records
+
+    def _observe(self, frame: Frame) -> list[Record]:
+        start_ns = frame.t0_ns
+        end_ns = frame.t0_ns + round(frame.n_samples * NS_PER_S / frame.sample_rate_hz)
+        if self._observed is None:
+            self._observed = (start_ns, end_ns)
+            return []
+        first, last = self._observed
+        if start_ns > last + OBSERVATION_BREAK_NS:
+            self._observed = (start_ns, end_ns)
+            return [_observation(first, last)]
+        last = max(last, end_ns)
+        if last - first >= OBSERVATION_MAX_NS:
+            self._observed = (last, last)
+            return [_observation(first, last)]
+        self._observed = (first, last)
+        return []
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def _route(self, frame: Frame, device: DeviceEntry) -> list[Record]:
+        records: list[Record] = []
+        if frame.kind is SensorKind.EMG:
+            records += self._emg_frame(frame, device)
+        elif frame.kind is SensorKind.GYR:
+            records += self._movement_frame(frame, device)
+        if frame.kind in (SensorKind.ACC, SensorKind.GYR) and device.device_id in self._joint_of:
+            records += self._joint_frame(frame, device)
+        return records
+
+    def _emg_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
+        records: list[Record] = []
+        detector = self._emg.get(device.device_id)
+        if detector is not None and (
+            detector.sample_rate_hz != frame.sample_rate_hz or detector.channels != frame.channels
+        ):
+            records += detector.flush()
+            detector = None
+        if detector is None:
+            params = self.config.emg_params.as_dict()
+            detector = SpasmDetector(frame.sample_rate_hz, frame.channels, **params)
+            self._emg[device.device_id] = detector
+        return records + detector.process(frame)
+
+    def _movement_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
+        processor = self._movement.get(device.device_id)
+        if processor is None or processor.stream != frame.stream:
+            processor = MovementSpasmProcessor(frame.stream, device.placement)
+            self._movement[device.device_id] = processor
+        return processor.process(frame)
+
+    def _joint_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
+        key = self._joint_of[device.device_id]
+        processor = self._joints.get(key)
+        if processor is None:
+            side, joint = key
+            pair = [d for d in self.config.devices if (d.side, d.joint) == key]
+            proximal = next(d for d in pair if d.segment == "proximal")
+            distal = next(d for d in pair if d.segment == "distal")
+            tags = {"side": side} if side != "none" else {}
+            processor = JointAngleProcessor(
+                _segment(proximal.device_id),
+                _segment(distal.device_id),
+                frame.sample_rate_hz,
+                joint,
+                tags=tags,
+            )
+            self._joints[key] = processor
+        return processor.process(frame)
+
+    def _tagged(self, record: Record, device: DeviceEntry | None) -> Record:
+        tags = dict(self._base_tags)
+        if device is not None:
+            tags |= device.tags()
+        tags |= record.tags  # the processor's own tags (kind, channel, joint) win
+        self.stats.records[record.measurement] += 1
+        return Record(record.measurement, record.time_ns, record.fields, tags)
+
+
+def _observation(start_ns: int, end_ns: int) -> Record:
+    return Record(OBSERVATION, start_ns, {"duration_s": (end_ns - start_ns) / NS_PER_S, "offset_ns": end_ns})
+
+
+def _segment(device_id: str) -> SegmentStreams:
+    return SegmentStreams(StreamId(device_id, "acc"), StreamId(device_id, "gyr"))
