@@ -1,0 +1,297 @@
+"""Polar H10 and Verity Sense as a :class:`devices.base.DeviceProfile`: PMD handshake and decoder.
+
+Handshake (:meth:`PolarProfile.start`), in the SDK's order (``BlePMDClient.kt``): indications
+of the control point on, read the control point for the offered measurement types, then
+for each wanted type GET_MEASUREMENT_SETTINGS, pick values among the offered ones, and
+REQUEST_MEASUREMENT_START with them; its response carries the FACTOR that scales
+delta-coded samples. ``ERROR_ALREADY_IN_STATE`` (a stream left running by a lost link) is
+answered with STOP then START; any other refusal raises :class:`PolarCommandError`.
+
+What is started, for spasm and range-of-motion monitoring:
+
+- ACC on every device, at the highest offered rate up to 200 Hz (H10: 200 Hz; Verity Sense:
+  52 Hz, its only rate) and 8 g range: a myoclonic jerk or clonus beat (3-8 Hz, harmonics to
+  ~20 Hz) needs tens of Hz of bandwidth, and a strong jerk or a fall passes 4 g; 8 g keeps
+  4 mg resolution, far below the tilt resolution a range-of-motion angle needs.
+- GYRO where offered (Verity Sense: 52 Hz, 2000 deg/s): angular velocity is the IMU's
+  evidence of a spasm and the input of the joint angle.
+- ECG where offered (H10: 130 Hz, its only rate): heart rate response to spasms, at 390 B/s.
+
+Sample counters: PMD frames carry the device time of their last sample, not a counter.
+Each stream's counter starts at ``round(t_first × rate)`` (device time in samples), so all
+streams of a device share one time base; within a connection it then advances by the
+samples received plus the samples missing between frames, measured from the timestamps
+with a running estimate of the true sample period (so a rate a little off nominal never
+shows as a gap). The clock fit of the session (``monitor.collect.clock``) maps it to UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from devices.base import Channel, GattClient, Packet, Payload
+from devices.polar.decoder import PmdFrame, decode_frame
+from devices.polar.profile import (
+    BATTERY_LEVEL_UUID,
+    CONTROL_POINT_UUID,
+    DATA_UUID,
+    DEVICE_STOPPED_CODE,
+    HEART_RATE_SERVICE_UUID,
+    LOCAL_NAME_PREFIX,
+    MEASUREMENT_TYPE_MASK,
+    POLAR_SERVICE_UUID,
+    RESPONSE_CODE,
+    SERVICE_UUID,
+    DecodeError,
+    MeasurementType,
+    Opcode,
+    PolarCommandError,
+    PolarResponseError,
+    Response,
+    ResponseStatus,
+    Settings,
+    SettingType,
+    get_settings_command,
+    parse_features,
+    parse_response,
+    parse_settings,
+    start_command,
+    stop_command,
+)
+from monitor.types import NS_PER_S, SensorKind
+
+RESPONSE_TIMEOUT_S = 5.0  # the SDK waits 30 s; a live sensor answers within a connection interval or two
+# A counter range no device time can reach: 2**40 samples at 200 Hz is 174 years, so a
+# clock reset (an H10 back to 2019 after a power-off) is far more than half the range behind
+# and the session sees a reboot, not a run of duplicates.
+COUNTER_MODULUS = 1 << 40
+PERIOD_SMOOTHING = 0.05  # weight of one frame in the running estimate of the true sample period
+PERIOD_TOLERANCE = 0.05  # frames further than 5 % off the nominal period never update it
+
+# What to start, in order, and the preferred value of each setting (see the module docstring).
+WANTED: dict[MeasurementType, dict[SettingType, int]] = {
+    MeasurementType.ACC: {SettingType.SAMPLE_RATE: 200, SettingType.RANGE: 8, SettingType.RESOLUTION: 16},
+    MeasurementType.GYRO: {SettingType.SAMPLE_RATE: 200, SettingType.RANGE: 2000, SettingType.RESOLUTION: 16},
+    MeasurementType.ECG: {SettingType.SAMPLE_RATE: 130, SettingType.RESOLUTION: 14},
+}
+STREAM_KEYS: dict[MeasurementType, str] = {
+    MeasurementType.ACC: "acc",
+    MeasurementType.GYRO: "gyr",
+    MeasurementType.ECG: "ecg",
+}
+CHANNELS: dict[MeasurementType, tuple[Channel, ...]] = {
+    MeasurementType.ACC: (Channel("acc", SensorKind.ACC, slice(None)),),
+    MeasurementType.GYRO: (Channel("gyr", SensorKind.GYR, slice(None)),),
+    MeasurementType.ECG: (Channel("ecg", SensorKind.ECG, slice(None)),),
+}
+_DATA_UUID = DATA_UUID.lower()
+_HINT_SERVICES = {SERVICE_UUID, POLAR_SERVICE_UUID}
+
+
+def choose(offered: Settings, preferred: dict[SettingType, int]) -> dict[SettingType, int]:
+    """One value per offered setting: the preferred one, else the largest below it, else the smallest.
+
+    Settings without a preference (CHANNELS, RANGE_MILLIUNIT) take the largest offered value.
+
+    Examples
+    --------
+    >>> offered = Settings({SettingType.SAMPLE_RATE: (25, 50, 100, 200), SettingType.RANGE: (2, 4, 8)})
+    >>> choose(offered, {SettingType.SAMPLE_RATE: 130, SettingType.RANGE: 8})
+    {<SettingType.SAMPLE_RATE: 0>: 100, <SettingType.RANGE: 2>: 8}
+    """
+    selected: dict[SettingType, int] = {}
+    for kind, values in offered.values.items():
+        if kind is SettingType.FACTOR or not values:
+            continue
+        want = preferred.get(kind)
+        if want is None:
+            selected[kind] = max(values)
+        elif want in values:
+            selected[kind] = want
+        else:
+            below = [v for v in values if v < want]
+            selected[kind] = max(below) if below else min(values)
+    return selected
+
+
+@dataclass
+class _StreamState:
+    """What the decoder keeps between frames of one measurement."""
+
+    rate_hz: float
+    factor: float | None
+    period_ns: float  # running estimate of the true sample period, device ns
+    last_timestamp_ns: int | None = None
+    next_counter: int = 0
+
+
+class PolarStreamDecoder:
+    """Adapts :func:`decode_frame` to the session: negotiated settings plus sample counters.
+
+    Parameters
+    ----------
+    started : dict of MeasurementType to (rate_hz, factor)
+        Each started measurement's sample rate (Hz) and FACTOR (None when not given).
+    """
+
+    def __init__(self, started: dict[MeasurementType, tuple[float, float | None]]) -> None:
+        self._streams = {
+            kind: _StreamState(rate_hz, factor, NS_PER_S / rate_hz)
+            for kind, (rate_hz, factor) in started.items()
+        }
+
+    @property
+    def rates_hz(self) -> dict[MeasurementType, float]:
+        return {kind: state.rate_hz for kind, state in self._streams.items()}
+
+    def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
+        """One Packet per PMD data frame; raises a :class:`devices.polar.profile.DecodeError`."""
+        if uuid.lower() != _DATA_UUID:
+            return ()
+        frame = decode_frame(payload, self._factor(payload))
+        state = self._streams.get(frame.measurement)
+        if state is None:  # a type we did not start (another app's stream): counted as malformed
+            raise UnexpectedStreamError(f"PMD {frame.measurement.name} frame, but it was not started")
+        counter = self._counter(state, frame)
+        return (
+            Packet(
+                STREAM_KEYS[frame.measurement],
+                state.rate_hz,
+                frame.samples,
+                CHANNELS[frame.measurement],
+                counter=counter % COUNTER_MODULUS,
+                counter_modulus=COUNTER_MODULUS,
+            ),
+        )
+
+    def _factor(self, payload: Payload) -> float | None:
+        """FACTOR of the frame's measurement, looked up before decoding (it scales the samples)."""
+        if len(payload) == 0 or payload[0] & MEASUREMENT_TYPE_MASK not in _KINDS:
+            return None
+        state = self._streams.get(MeasurementType(payload[0] & MEASUREMENT_TYPE_MASK))
+        return None if state is None else state.factor
+
+    @staticmethod
+    def _counter(state: _StreamState, frame: PmdFrame) -> int:
+        """Device sample counter of the frame's first sample (see the module docstring)."""
+        n = frame.n_samples
+        nominal_ns = NS_PER_S / state.rate_hz
+        if state.last_timestamp_ns is None or frame.timestamp_ns <= state.last_timestamp_ns:
+            # First frame, or device time went back (clock reset or set): anchor on the timestamp.
+            counter = round((frame.timestamp_ns - (n - 1) * state.period_ns) / nominal_ns)
+        else:
+            elapsed_samples = (frame.timestamp_ns - state.last_timestamp_ns) / state.period_ns
+            missing = max(0, round(elapsed_samples - n))
+            counter = state.next_counter + missing
+            if missing == 0:
+                period_ns = (frame.timestamp_ns - state.last_timestamp_ns) / n
+                if abs(period_ns - nominal_ns) < PERIOD_TOLERANCE * nominal_ns:
+                    state.period_ns += PERIOD_SMOOTHING * (period_ns - state.period_ns)
+        state.last_timestamp_ns = frame.timestamp_ns
+        state.next_counter = counter + n
+        return counter
+
+
+class UnexpectedStreamError(DecodeError):
+    """A data frame of a measurement type this session did not start."""
+
+
+_KINDS = {int(k) for k in MeasurementType}
+
+
+class PolarProfile:
+    """Polar sensors speaking PMD: H10 chest strap (ACC + ECG), Verity Sense (ACC + GYRO)."""
+
+    name = "polar"
+    service_uuid = SERVICE_UUID
+    stream_uuids = (DATA_UUID,)
+    battery_uuid: str | None = BATTERY_LEVEL_UUID
+
+    def __init__(self) -> None:
+        self._started: list[MeasurementType] = []
+
+    def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
+        """The SDK's name rule (``"Polar <model> <id>"``), or the PMD or Polar service advertised."""
+        if local_name is not None:
+            words = local_name.strip().split(" ")
+            if words[0] == LOCAL_NAME_PREFIX and len(words) > 2:
+                return True
+        services = {u.lower() for u in service_uuids}
+        return bool(services & _HINT_SERVICES) and HEART_RATE_SERVICE_UUID in services
+
+    async def start(self, client: GattClient) -> PolarStreamDecoder:
+        """Start ACC (+GYRO, +ECG where offered); returns the decoder for what was negotiated."""
+        control = _ControlPoint(client)
+        await client.start_notify(CONTROL_POINT_UUID, control.on_indication)
+        offered = parse_features(await client.read_gatt_char(CONTROL_POINT_UUID))
+        if MeasurementType.ACC not in offered:
+            raise PolarResponseError("this Polar device offers no ACC stream over PMD")
+        started: dict[MeasurementType, tuple[float, float | None]] = {}
+        for kind, preferred in WANTED.items():
+            if kind not in offered:
+                continue
+            settings = parse_settings((await control.command(get_settings_command(kind))).parameters)
+            selected = choose(settings, preferred)
+            if SettingType.SAMPLE_RATE not in selected:
+                raise PolarResponseError(f"Polar {kind.name} settings offer no sample rate")
+            response = await control.command(start_command(kind, selected), allow_already=True)
+            if response.status == ResponseStatus.ERROR_ALREADY_IN_STATE:
+                await control.command(stop_command(kind))
+                response = await control.command(start_command(kind, selected))
+            factor = parse_settings(response.parameters).factor
+            started[kind] = (float(selected[SettingType.SAMPLE_RATE]), factor)
+        return PolarStreamDecoder(started)
+
+    async def stop(self, client: GattClient) -> None:
+        """STOP every stream this profile starts (best effort; no response awaited)."""
+        for kind in WANTED:
+            await client.write_gatt_char(CONTROL_POINT_UUID, stop_command(kind), response=True)
+
+
+class _ControlPoint:
+    """Sends control point commands and waits for their indicated responses."""
+
+    def __init__(self, client: GattClient) -> None:
+        self._client = client
+        self._responses: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def on_indication(self, _characteristic: object, data: bytearray) -> None:
+        # Called from the stack's event handling: never block.
+        if data and data[0] == RESPONSE_CODE:
+            self._responses.put_nowait(bytes(data))
+        # 0x01 ONLINE_MEASUREMENT_STOPPED and others: the data stream stops; the session sees
+        # silence, and the next connection's handshake starts it again.
+        elif data and data[0] == DEVICE_STOPPED_CODE:
+            pass
+
+    async def command(self, payload: bytes, *, allow_already: bool = False) -> Response:
+        """Write ``payload`` and return its (joined) response; raise on an error status."""
+        while not self._responses.empty():  # a late answer to an earlier, timed-out command
+            self._responses.get_nowait()
+        await self._client.write_gatt_char(CONTROL_POINT_UUID, payload, response=True)
+        first = await self._receive(payload[0])
+        parameters, part = first.parameters, first
+        while part.more:
+            part = await self._receive(payload[0])
+            parameters += part.parameters
+        result = Response(first.opcode, first.measurement, first.status, False, parameters)
+        if result.ok or (allow_already and result.status == ResponseStatus.ERROR_ALREADY_IN_STATE):
+            return result
+        raise PolarCommandError(payload[0], payload[1] if len(payload) > 1 else 0, result.status)
+
+    async def _receive(self, opcode: int) -> Response:
+        while True:
+            try:
+                data = await asyncio.wait_for(self._responses.get(), RESPONSE_TIMEOUT_S)
+            except TimeoutError:
+                raise PolarResponseError(
+                    f"no answer to PMD {Opcode(opcode).name} within {RESPONSE_TIMEOUT_S} s"
+                ) from None
+            response = parse_response(data)
+            if response.opcode == opcode:  # the SDK skips responses to other commands too
+                return response
+
+
+PROFILE = PolarProfile()
