@@ -1,0 +1,385 @@
+"""Read one patient's records from a spool and compute what the report shows.
+
+Only the measurements kept forever are read (:data:`READ_MEASUREMENTS`): spasm events,
+treatment, alerts, range of motion, coverage evidence (observation windows, gaps, signal
+quality, device status) and the stored hourly scores. The high-rate feature series
+(``emg_envelope`` at 1 Hz, ``joint_angle`` at 10 Hz) are not read: months of them are
+millions of rows, and the hours they cover are already marked by the ``clinical_score``
+hour records the pipeline writes from them.
+
+Every count and score is computed here with :mod:`monitor.clinical` from the spasm events
+read, not copied from stored ``clinical_score`` records, so the numbers of one report always
+agree with each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.clinical import (
+    CLINICAL_SCORE,
+    SpasmRow,
+    clinical_scores,
+    penn_daily_severity,
+    penn_frequency_for_rate,
+    penn_severity,
+    pre_post,
+    spasm_rows,
+)
+from monitor.clinical.events import local_hour_start_ns, local_midnight_ns, to_local
+from monitor.report.model import (
+    AlertRow,
+    Coverage,
+    DayScores,
+    EventRow,
+    Injection,
+    KindSummary,
+    ReportData,
+    ReportError,
+    RomDay,
+    Treatment,
+)
+from monitor.store import Spool
+from monitor.treatment import parse_zone
+from monitor.types import NS_PER_S, Record
+
+SPASM_EVENT = "spasm_event"
+OBSERVATION = "observation"  # a spasm-monitoring window (``duration_s``, ``offset_ns``), from the demo
+READ_MEASUREMENTS = (
+    SPASM_EVENT,
+    "treatment",
+    "alert",
+    "rom",
+    OBSERVATION,
+    "gap",
+    "imu_gap",
+    "signal_quality",
+    "device_status",
+    CLINICAL_SCORE,
+)
+# Not device data: they say nothing about whether the sensor was worn.
+NOT_COVERAGE = ("treatment", "alert", CLINICAL_SCORE)
+# Tags that mark simulated data: the demo history's ``source=simulated``, the short demo's device.
+SIMULATED_TAG_VALUES = {"source": ("simulated", "demo"), "device": ("simulated",), "simulated": ("true", "1")}
+ROM_PERIODS = ("set", "window")  # as monitor.clinical.weekly_rom: day ranges join unrelated movements
+DEFAULT_MAX_EVENTS = 50
+NS_PER_H = 3600 * NS_PER_S
+_ALL_TIME = (0, 2**63 - 1)
+
+
+def build_report(
+    spool_path: str | Path,
+    *,
+    patient: str | None = None,
+    timezone: str = "UTC",
+    simulated: bool = False,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    max_events: int = DEFAULT_MAX_EVENTS,
+) -> ReportData:
+    """Gather the report of one patient from a spool file.
+
+    Parameters
+    ----------
+    spool_path : str or Path
+        An existing spool (``monitor.store.Spool`` SQLite file).
+    patient : str, optional
+        Patient pseudonym. When omitted, the spool must hold exactly one patient (or none).
+    timezone : str
+        The patient's IANA timezone (``Europe/London``); local days, hours and night use it.
+    simulated : bool
+        Label the report as simulated data even if no record is tagged so.
+    start_date, end_date : date, optional
+        First and last local date of the period (inclusive); by default the dates of the
+        patient's first and last record.
+    max_events : int
+        Rows of the events table (the most recent detector events).
+
+    Returns
+    -------
+    ReportData
+
+    Raises
+    ------
+    ReportError
+        The spool does not exist, the timezone is unknown, the patient is not in the spool
+        (or several are and none was named), or the dates are reversed.
+    """
+    path = Path(spool_path)
+    if not path.is_file():
+        raise ReportError(
+            f"spool file {str(path)!r} not found", "give the spool the pipeline writes with --spool"
+        )
+    try:
+        zone = parse_zone(timezone)
+    except ValueError as error:
+        raise ReportError(str(error), "give an IANA timezone name with --timezone") from None
+    if start_date and end_date and end_date < start_date:
+        raise ReportError(f"end date {end_date} is before start date {start_date}", "")
+    with Spool(path) as spool:
+        read = [r for m in READ_MEASUREMENTS for r in spool.query(*_ALL_TIME, measurement=m)]
+    who = _choose_patient(read, patient)
+    mine = sorted((r for r in read if r.tags.get("patient", "") == who), key=lambda r: r.time_ns)
+    return gather(
+        mine,
+        patient=who,
+        zone=zone,
+        simulated=simulated,
+        start_date=start_date,
+        end_date=end_date,
+        max_events=max_events,
+    )
+
+
+def gather(
+    records: Sequence[Record],
+    *,
+    patient: str,
+    zone: ZoneInfo,
+    simulated: bool = False,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    max_events: int = DEFAULT_MAX_EVENTS,
+) -> ReportData:
+    """Compute the report of one patient's records (all of one patient, in time order).
+
+    Parameters are those of :func:`build_report`; ``records`` may extend beyond the period
+    (the 14 days before and 6 weeks after an injection are used for its comparison).
+    """
+    start_ns, end_ns = _period(records, zone, start_date, end_date)
+    period = [r for r in records if start_ns <= r.time_ns < end_ns]
+    coverage_all = _coverage_markers(records, zone)
+    coverage = [r for r in coverage_all if start_ns <= r.time_ns < end_ns]
+    scores = clinical_scores(coverage + [r for r in period if r.measurement == SPASM_EVENT], zone)
+    days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
+    hours_with_data = sum(r.tags["period"] == "hour" for r in scores)
+    rows = spasm_rows(r for r in period if r.measurement == SPASM_EVENT)
+    events = [r for r in period if r.measurement == SPASM_EVENT]
+    is_simulated, reason = _simulated(records, simulated)
+    return ReportData(
+        patient=patient,
+        timezone=zone.key,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        generated_ns=time.time_ns(),
+        simulated=is_simulated,
+        simulated_reason=reason,
+        coverage=_coverage(period, start_ns, end_ns, hours_with_data, len(days)),
+        spasms=len(rows),
+        spasms_per_day=len(rows) / len(days) if days else None,
+        spasms_per_h=len(rows) / hours_with_data if hours_with_data else None,
+        penn_frequency=penn_frequency_for_rate(len(rows) / hours_with_data) if hours_with_data else None,
+        penn_severity=penn_daily_severity([penn_severity(r.duration_s, r.peak_x_baseline) for r in rows]),
+        snow_median=sorted(d.snow_frequency for d in days)[len(days) // 2] if days else None,
+        day_spasms=sum(d.day_spasms for d in days),
+        night_spasms=sum(d.night_spasms for d in days),
+        days=days,
+        treatments=tuple(_treatment(r) for r in period if r.measurement == "treatment"),
+        injections=_injections(records, coverage_all, period, zone),
+        kinds=_kind_summaries(rows),
+        durations_s=tuple(r.duration_s for r in rows),
+        rom=_rom_days(period, zone),
+        events=tuple(_event_row(r) for r in reversed(events[-max_events:])) if max_events > 0 else (),
+        events_total=len(events),
+        alerts=tuple(_alert_row(r) for r in period if r.measurement == "alert"),
+    )
+
+
+def _choose_patient(records: Iterable[Record], patient: str | None) -> str:
+    present = sorted({r.tags.get("patient", "") for r in records})
+    if patient is not None:
+        if present and patient not in present:
+            raise ReportError(
+                f"patient {patient!r} has no records in the spool",
+                "patients in it: " + ", ".join(repr(p) for p in present),
+            )
+        return patient
+    if len(present) > 1:
+        raise ReportError(
+            "the spool holds several patients",
+            "name one with --patient: " + ", ".join(repr(p) for p in present),
+        )
+    return present[0] if present else ""
+
+
+def _period(
+    records: Sequence[Record], zone: ZoneInfo, start_date: dt.date | None, end_date: dt.date | None
+) -> tuple[int, int]:
+    """Local midnight of the first date to local midnight after the last one, UTC ns."""
+    if not records and (start_date is None or end_date is None):
+        today = to_local(time.time_ns(), zone).date()
+        start_date, end_date = start_date or end_date or today, end_date or start_date or today
+        if not records:
+            return local_midnight_ns(start_date, zone), local_midnight_ns(start_date, zone)
+    first = start_date or to_local(records[0].time_ns, zone).date()
+    last = end_date or to_local(records[-1].time_ns, zone).date()
+    return local_midnight_ns(first, zone), local_midnight_ns(last + dt.timedelta(days=1), zone)
+
+
+def _coverage_markers(records: Iterable[Record], zone: ZoneInfo) -> list[Record]:
+    """Device records, plus one marker per local hour a stored hourly score or an observation
+    window covers: the hours the patient was observed, as :mod:`monitor.clinical` defines it."""
+    out: list[Record] = []
+    for r in records:
+        if r.measurement == CLINICAL_SCORE and r.tags.get("period") == "hour":
+            out.append(Record("coverage", r.time_ns, {}, {"patient": r.tags.get("patient", "")}))
+        elif r.measurement == OBSERVATION:
+            offset_ns = int(r.fields.get("offset_ns", r.time_ns))
+            hour = local_hour_start_ns(r.time_ns, zone)
+            while hour < max(offset_ns, r.time_ns + 1):
+                out.append(
+                    Record("coverage", max(hour, r.time_ns), {}, {"patient": r.tags.get("patient", "")})
+                )
+                hour = local_hour_start_ns(hour + NS_PER_H, zone)
+        elif r.measurement not in NOT_COVERAGE and r.measurement != SPASM_EVENT:
+            out.append(r)
+    return out
+
+
+def _coverage(period: list[Record], start_ns: int, end_ns: int, hours_with_data: int, days: int) -> Coverage:
+    period_h = (end_ns - start_ns) / NS_PER_H
+    windows = sorted(
+        (max(r.time_ns, start_ns), min(int(r.fields.get("offset_ns", r.time_ns)), end_ns))
+        for r in period
+        if r.measurement == OBSERVATION
+    )
+    monitored_h: float | None = None
+    if windows:
+        covered_ns, reach_ns = 0, start_ns
+        for lo, hi in windows:  # union of intervals: overlapping windows count once
+            lo = max(lo, reach_ns)
+            if hi > lo:
+                covered_ns += hi - lo
+                reach_ns = hi
+        monitored_h = covered_ns / NS_PER_H
+    gaps = [r for r in period if r.measurement == "gap"]
+    basis_h = monitored_h if monitored_h is not None else float(hours_with_data)
+    basis = (
+        "monitored time (the spasm-monitoring windows recorded in the spool) over the period"
+        if monitored_h is not None
+        else "local clock hours holding any record of the patient over the hours of the period"
+    )
+    return Coverage(
+        period_h=period_h,
+        hours_with_data=hours_with_data,
+        days_with_data=days,
+        monitored_h=monitored_h,
+        gap_s=sum(float(r.fields.get("duration_s", 0.0)) for r in gaps),
+        gap_count=len(gaps),
+        signal_loss_s=sum(
+            float(r.fields.get("duration_s", 0.0)) for r in period if r.measurement == "signal_quality"
+        ),
+        completeness_pct=100.0 * basis_h / period_h if period_h > 0 else 0.0,
+        basis=basis,
+    )
+
+
+def _day_scores(r: Record, zone: ZoneInfo) -> DayScores:
+    f = r.fields
+    penn, severity = f.get("penn_frequency"), f.get("penn_severity")
+    return DayScores(
+        date=to_local(r.time_ns, zone).date(),
+        spasms=int(f["spasms"]),
+        observed_hours=int(f["observed_hours"]),
+        day_spasms=int(f["day_spasms"]),
+        night_spasms=int(f["night_spasms"]),
+        penn_frequency=None if penn is None else int(penn),
+        penn_severity=None if severity is None else int(severity),
+        snow_frequency=int(f["snow_frequency"]),
+    )
+
+
+def _treatment(r: Record) -> Treatment:
+    f, kind = r.fields, r.tags.get("kind", "")
+    if kind == "botox":
+        side = r.tags.get("side", "")
+        label = f"{float(f.get('dose_u', 0.0)):g} U {f.get('product', '')} {side}: {f.get('muscles', '')}"
+    elif kind == "pt":
+        label = str(f.get("pt_kind", "")) + (f": {f['exercises']}" if f.get("exercises") else "")
+    else:
+        label = ", ".join(f"{k} {v}" for k, v in f.items())
+    return Treatment(r.time_ns, kind, label)
+
+
+def _injections(
+    records: Sequence[Record], coverage_all: list[Record], period: list[Record], zone: ZoneInfo
+) -> tuple[Injection, ...]:
+    """Pre/post comparisons of the period's injections, on all of the patient's data around them."""
+    onsets = [row.onset_ns for row in spasm_rows(r for r in records if r.measurement == SPASM_EVENT)]
+    observed = {to_local(r.time_ns, zone).date() for r in coverage_all}
+    observed |= {to_local(t, zone).date() for t in onsets}
+    out = []
+    for r in period:
+        if r.measurement == "treatment" and r.tags.get("kind") == "botox":
+            date = to_local(r.time_ns, zone).date()
+            out.append(Injection(date, _treatment(r).label, pre_post(onsets, date, zone, observed)))
+    return tuple(out)
+
+
+def _kind_summaries(rows: Sequence[SpasmRow]) -> tuple[KindSummary, ...]:
+    by_kind: defaultdict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row.duration_s)
+    return tuple(
+        KindSummary(kind, len(d), sum(d) / len(d), max(d))
+        for kind, d in sorted(by_kind.items(), key=_kind_order)
+    )
+
+
+def _kind_order(item: tuple[str, list[float]]) -> tuple[int, str]:
+    order = ("tonic", "clonus", "myoclonic", "mixed")
+    return (order.index(item[0]) if item[0] in order else len(order), item[0])
+
+
+def _rom_days(period: list[Record], zone: ZoneInfo) -> tuple[RomDay, ...]:
+    best: dict[tuple[str, dt.date], float] = {}
+    reps: Counter[tuple[str, dt.date]] = Counter()
+    for r in period:
+        if r.measurement != "rom" or r.tags.get("period") not in ROM_PERIODS:
+            continue
+        key = (r.tags.get("joint", ""), to_local(r.time_ns, zone).date())
+        range_deg = float(r.fields.get("range_deg", 0.0))
+        best[key] = max(best.get(key, range_deg), range_deg)
+        if r.tags["period"] == "set":  # each repetition belongs to exactly one set
+            reps[key] += int(r.fields.get("reps", 0))
+    return tuple(
+        RomDay(joint, date, best[(joint, date)], reps[(joint, date)]) for joint, date in sorted(best)
+    )
+
+
+def _event_row(r: Record) -> EventRow:
+    f = r.fields
+    peak, clonus = f.get("peak_x_baseline"), f.get("clonus_hz")
+    return EventRow(
+        onset_ns=r.time_ns,
+        kind=r.tags.get("kind", ""),
+        duration_s=float(f.get("duration_s", 0.0)),
+        peak_x_baseline=None if peak is None else float(peak),
+        clonus_hz=None if clonus is None else float(clonus),
+        channel=r.tags.get("channel", "IMU" if peak is None else ""),
+        location=r.tags.get("location", ""),
+    )
+
+
+def _alert_row(r: Record) -> AlertRow:
+    return AlertRow(
+        r.time_ns,
+        r.tags.get("rule", ""),
+        str(r.fields.get("message", "")),
+        bool(r.fields.get("delivered", False)),
+    )
+
+
+def _simulated(records: Iterable[Record], asked: bool) -> tuple[bool, str]:
+    if asked:
+        return True, "labelled simulated when the report was built"
+    for r in records:
+        for tag, values in SIMULATED_TAG_VALUES.items():
+            if r.tags.get(tag) in values:
+                return True, f"the spool's records are tagged {tag}={r.tags[tag]}"
+    return False, ""

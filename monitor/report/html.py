@@ -1,0 +1,407 @@
+"""One self-contained HTML file from a :class:`~monitor.report.model.ReportData`.
+
+The file makes no network request at all: inline CSS, inline SVG charts, no script, no
+font or image, and a Content-Security-Policy that forbids loading anything (so a stray
+reference could not load either). It opens offline, from a USB stick or an e-mail.
+
+The words are those of the dashboards (``dashboards/README.md``) and ``docs/clinical.md``.
+Every date and clock time is local to the patient's timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from html import escape
+from zoneinfo import ZoneInfo
+
+from monitor.clinical.events import to_local
+from monitor.report.model import DayScores, ReportData
+from monitor.report.svg import Marker, Series, bar_chart, histogram_bins, line_chart
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+NO_DATA = "no data"
+KIND_COLOURS = {"tonic": "#b23a48", "clonus": "#e08e0b", "myoclonic": "#3b7dd8", "mixed": "#7a5195"}
+BOTOX_COLOUR, PT_COLOUR = "#d62728", "#1f77b4"  # red and blue, as the dashboards' annotations
+DAY_COLOUR, NIGHT_COLOUR, SPASM_COLOUR = "#f2b134", "#2f3e75", "#5c7fa3"
+JOINT_COLOURS = ("#2a9d8f", "#e76f51", "#264653", "#8ab17d")
+DURATION_EDGES_S = (0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)  # 3 s and 10 s are the severity bounds
+PENN_FREQUENCY_WORDS = {
+    0: "no spasms",
+    2: "infrequent, less than one per hour",
+    3: "1 to 10 per hour",
+    4: "more than 10 per hour",
+}
+PENN_SEVERITY_WORDS = {1: "mild", 2: "moderate", 3: "severe"}
+SNOW_WORDS = {1: "no spasms", 2: "one a day", 3: "2–4 a day", 4: "5–9 a day", 5: "10 or more a day"}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:960px;
+padding:16px 24px;color:#1d2330;background:#fff;line-height:1.4}
+h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin-top:1.6em;border-bottom:2px solid #dde3ec}
+.meta{color:#4a5568}.banner{background:#fff3cd;border:2px solid #b58105;color:#5c4100;padding:10px 14px;
+font-weight:600;margin:12px 0}
+table{border-collapse:collapse;margin:8px 0;font-size:.92em}th,td{border:1px solid #d5dbe5;padding:3px 8px;
+text-align:left}th{background:#f1f4f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.summary td:first-child{font-weight:600}.note{color:#4a5568;font-size:.88em}
+.nodata{color:#8a94a6;font-style:italic}
+svg.chart{width:100%;height:auto;display:block;margin:6px 0 12px}svg.chart text{font-size:11px;fill:#2d3748}
+svg.chart .axis{stroke:#4a5568}svg.chart .grid{stroke:#e2e8f0}
+"""
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML document (a string), with no external reference.
+
+    Parameters
+    ----------
+    data : ReportData
+        From :func:`monitor.report.build_report`.
+
+    Returns
+    -------
+    str
+        ``<!DOCTYPE html>...``, UTF-8 text.
+    """
+    zone = ZoneInfo(data.timezone)
+    title = f"Spasm report – patient {data.patient or '(untagged)'}"
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">Period {escape(_period(data, zone))} ({escape(data.timezone)}) · generated '
+        f"{escape(_when(data.generated_ns, zone))}</p>",
+        _banner(data),
+        _summary(data, zone),
+        _spasms_per_day(data, zone),
+        _kinds(data),
+        _day_night(data),
+        _rom(data),
+        _events(data, zone),
+        _notes(),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</body></html>\n"
+    )
+
+
+def _banner(data: ReportData) -> str:
+    if not data.simulated:
+        return ""
+    return (
+        '<div class="banner" role="alert" id="simulated-banner">SIMULATED DATA – not a patient recording. '
+        f"Every number below comes from synthetic signals ({escape(data.simulated_reason)}).</div>"
+    )
+
+
+def _summary(data: ReportData, zone: ZoneInfo) -> str:
+    c = data.coverage
+    monitored = NO_DATA if c.monitored_h is None else f"{c.monitored_h:.1f} h"
+    rows = [
+        ("period", "Period", f"{_period(data, zone)} ({c.period_h:.0f} h)"),
+        ("completeness", "Data completeness", f"{c.completeness_pct:.1f} %"),
+        ("hours-with-data", "Hours with data", f"{c.hours_with_data} h on {c.days_with_data} day(s)"),
+        ("monitored", "Spasm-monitoring time", monitored),
+        ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
+        ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
+        ("spasms", "Spasms", str(data.spasms)),
+        ("spasms-per-day", "Spasms per day (observed days)", _num(data.spasms_per_day, 1)),
+        ("spasms-per-hour", "Spasms per hour (observed hours)", _num(data.spasms_per_h, 2)),
+        ("penn-frequency", "Penn spasm frequency (0–4)", _scored(data.penn_frequency, PENN_FREQUENCY_WORDS)),
+        ("penn-severity", "Penn severity (1–3)", _scored(data.penn_severity, PENN_SEVERITY_WORDS)),
+        ("snow", "Snow frequency score (1–5), median day", _scored(data.snow_median, SNOW_WORDS)),
+        ("alerts", "Alerts", str(len(data.alerts))),
+    ]
+    table = "".join(
+        f'<tr><td>{escape(name)}</td><td id="summary-{key}">{escape(value)}</td></tr>'
+        for key, name, value in rows
+    )
+    alerts = _table(
+        ("Time", "Rule", "Message", "Notified"),
+        [(_when(a.time_ns, zone), a.rule, a.message, "yes" if a.delivered else "no") for a in data.alerts],
+        "No alert fired in the period.",
+    )
+    return (
+        f'<section id="summary"><h2>Summary</h2><table class="summary">{table}</table>'
+        f'<p class="note">Data completeness: {escape(c.basis)}. Hours without any record are unknown, '
+        "not spasm-free, and are left out of every rate.</p>"
+        f"<h3>Alerts</h3>{alerts}{_daily_table(data.days)}</section>"
+    )
+
+
+def _daily_table(days: Sequence[DayScores]) -> str:
+    rows = [
+        (
+            d.date.isoformat(),
+            str(d.observed_hours),
+            str(d.spasms),
+            str(d.day_spasms),
+            str(d.night_spasms),
+            _num(d.penn_frequency, 0),
+            _num(d.penn_severity, 0),
+            str(d.snow_frequency),
+        )
+        for d in days
+    ]
+    header = ("Date", "Hours with data", "Spasms", "Day", "Night", "Penn frequency", "Penn severity", "Snow")
+    return "<details><summary>Daily clinical scores</summary>" + _table(header, rows, NO_DATA) + "</details>"
+
+
+def _spasms_per_day(data: ReportData, zone: ZoneInfo) -> str:
+    dates = _dates(data, zone)
+    parts = ['<section id="spasms-per-day"><h2>Spasms per day and treatment</h2>']
+    if not data.days:
+        parts.append(_nodata("No spasm monitoring data in the period."))
+    else:
+        by_date = {d.date: d for d in data.days}
+        index = {d: i for i, d in enumerate(dates)}
+        markers = [
+            Marker(
+                index[to_local(t.time_ns, zone).date()],
+                "Botox injection" if t.kind == "botox" else "PT session",
+                f"{_when(t.time_ns, zone)} {t.label}",
+                BOTOX_COLOUR if t.kind == "botox" else PT_COLOUR,
+            )
+            for t in data.treatments
+            if t.kind in ("botox", "pt") and to_local(t.time_ns, zone).date() in index
+        ]
+        values = [float(by_date[d].spasms) if d in by_date else None for d in dates]
+        parts.append(
+            bar_chart(
+                "Spasms per day",
+                "Spasms per local day (overlapping channels once), with Botox injections (red) and "
+                "PT sessions (blue) as dashed lines; days without data have no bar.",
+                [d.strftime("%d %b") for d in dates],
+                [Series("spasms", values, SPASM_COLOUR)],
+                "spasms / day",
+                markers,
+            )
+        )
+    parts.append("<h3>Before and after each injection</h3>")
+    rows = [
+        (
+            inj.date.isoformat(),
+            inj.label,
+            f"{p.pre_spasms} in {p.pre_days} d",
+            f"{p.post_spasms} in {p.post_days} d",
+            _num(p.pre_per_day, 2),
+            _num(p.post_per_day, 2),
+            _num(p.change_per_day, 2),
+            _signed_pct(p.change_pct),
+            _num(p.cohens_d, 2),
+        )
+        for inj in data.injections
+        for p in (inj.pre_post,)
+    ]
+    header = (
+        "Injection",
+        "Treatment",
+        "14 days before",
+        "Weeks 2–6 after",
+        "Before / day",
+        "After / day",
+        "Change / day",
+        "Change",
+        "Cohen's d",
+    )
+    parts.append(_table(header, rows, "No Botox injection logged in the period.", table_id="pre-post"))
+    parts.append(
+        '<p class="note">Spasms per observed day in the 14 days before the injection against days 7–41 '
+        "after it (weeks 2–6, the toxin's peak effect). Negative is better. Cohen's d uses the pooled "
+        "standard deviation of the daily counts.</p></section>"
+    )
+    return "".join(parts)
+
+
+def _kinds(data: ReportData) -> str:
+    parts = ['<section id="types"><h2>Spasm types and durations</h2>']
+    rows = [(k.kind, str(k.count), f"{k.mean_duration_s:.1f}", f"{k.max_duration_s:.1f}") for k in data.kinds]
+    header = ("Type", "Spasms", "Mean duration (s)", "Longest (s)")
+    parts.append(_table(header, rows, "No spasm in the period.", table_id="kinds"))
+    if data.durations_s:
+        labels, counts = histogram_bins(data.durations_s, DURATION_EDGES_S)
+        parts.append(
+            bar_chart(
+                "Spasm duration distribution",
+                "Number of spasms per duration band, seconds.",
+                [f"{label} s" for label in labels],
+                [Series("spasms", counts, SPASM_COLOUR)],
+                "spasms",
+            )
+        )
+    return "".join(parts) + "</section>"
+
+
+def _day_night(data: ReportData) -> str:
+    parts = [
+        '<section id="day-night"><h2>Day and night</h2>',
+        f'<p>Day: <strong id="day-spasms">{data.day_spasms}</strong> spasms · night (22:00–07:00 local): '
+        f'<strong id="night-spasms">{data.night_spasms}</strong> spasms.</p>',
+    ]
+    if data.days:
+        parts.append(
+            bar_chart(
+                "Day and night spasms",
+                "Spasms per local day, split into day and night (22:00–07:00 local).",
+                [d.date.strftime("%d %b") for d in data.days],
+                [
+                    Series("day", [float(d.day_spasms) for d in data.days], DAY_COLOUR),
+                    Series("night", [float(d.night_spasms) for d in data.days], NIGHT_COLOUR),
+                ],
+                "spasms / day",
+            )
+        )
+    else:
+        parts.append(_nodata("No spasm monitoring data in the period."))
+    return "".join(parts) + "</section>"
+
+
+def _rom(data: ReportData) -> str:
+    parts = ['<section id="rom"><h2>Range of motion</h2>']
+    if not data.rom:
+        parts.append(_nodata("No range-of-motion data in the period."))
+        return "".join(parts) + "</section>"
+    dates = sorted({r.date for r in data.rom})
+    joints = sorted({r.joint for r in data.rom})
+    best = {(r.joint, r.date): r for r in data.rom}
+    labels = [d.strftime("%d %b") for d in dates]
+    colour = {j: JOINT_COLOURS[i % len(JOINT_COLOURS)] for i, j in enumerate(joints)}
+    ranges = [
+        Series(j, [best[(j, d)].best_range_deg if (j, d) in best else None for d in dates], colour[j])
+        for j in joints
+    ]
+    reps = [
+        Series(j, [float(best[(j, d)].reps) if (j, d) in best else None for d in dates], colour[j])
+        for j in joints
+    ]
+    parts.append(
+        line_chart(
+            "Best range of motion per joint",
+            "Largest range per local day of the exercise sets and 60-s windows, degrees.",
+            labels,
+            ranges,
+            "range (deg)",
+        )
+    )
+    parts.append(
+        bar_chart(
+            "Repetitions per joint",
+            "Exercise repetitions counted from the joint angle per local day.",
+            labels,
+            reps,
+            "repetitions",
+        )
+    )
+    rows = [(r.date.isoformat(), r.joint, f"{r.best_range_deg:.1f}", str(r.reps)) for r in data.rom]
+    table = _table(("Date", "Joint", "Best range (deg)", "Repetitions"), rows, NO_DATA, table_id="rom-table")
+    parts.append(f"<details><summary>Range of motion per day</summary>{table}</details>")
+    return "".join(parts) + "</section>"
+
+
+def _events(data: ReportData, zone: ZoneInfo) -> str:
+    rows = [
+        (
+            _when(e.onset_ns, zone, seconds=True),
+            e.kind,
+            f"{e.duration_s:.1f}",
+            _num(e.peak_x_baseline, 1),
+            _num(e.clonus_hz, 1, missing="–"),
+            e.channel,
+            e.location,
+        )
+        for e in data.events
+    ]
+    header = (
+        "Onset (local)",
+        "Type",
+        "Duration (s)",
+        "Peak × baseline",
+        "Clonus (Hz)",
+        "Channel",
+        "Location",
+    )
+    shown = (
+        f"The {len(data.events)} most recent of {data.events_total} detected events" if data.events else ""
+    )
+    return (
+        '<section id="events"><h2>Recent spasm events</h2>'
+        + (
+            f'<p class="note">{shown}, as the detector reported them (one per EMG channel).</p>'
+            if shown
+            else ""
+        )
+        + _table(header, rows, "No spasm event in the period.", table_id="events-table")
+        + "</section>"
+    )
+
+
+def _notes() -> str:
+    return (
+        '<section id="notes"><h2>How to read this report</h2><ul class="note">'
+        "<li>A spasm seen on several EMG channels at once counts once; so does a rapid series without a "
+        "pause (Snow et al. 1990).</li>"
+        "<li>Penn spasm frequency (Penn et al. 1989) is the score of the mean rate per observed hour. "
+        "Score 1 (spasms induced only by stimulation) is never produced: EMG cannot tell provoked from "
+        "spontaneous spasms.</li>"
+        "<li>Penn severity is a project rule to be calibrated against clinician ratings: severe when a "
+        "spasm lasts at least 10 s or peaks at 10 × the resting baseline, moderate from 3 s or 5 ×.</li>"
+        "<li>Snow's score (Snow et al. 1990) rates the spasms of one local day; a partly observed day is "
+        "scored on what was seen.</li>"
+        "<li>Fewer spasms during a connectivity gap or with an electrode off is missing data, not "
+        "improvement.</li></ul></section>"
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], empty: str, table_id: str = "") -> str:
+    if not rows:
+        return _nodata(empty)
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
+    body = "".join("<tr>" + "".join(f"<td{_cls(v)}>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    ident = f' id="{table_id}"' if table_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cls(value: str) -> str:
+    return ' class="num"' if value[:1].isdigit() or value[:1] in "-+−" else ""
+
+
+def _nodata(text: str) -> str:
+    return f'<p class="nodata">{escape(text)}</p>'
+
+
+def _num(value: float | None, digits: int, missing: str = NO_DATA) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return missing
+    return f"{value:.{digits}f}"
+
+
+def _signed_pct(value: float) -> str:
+    return NO_DATA if math.isnan(value) else f"{value:+.0f} %"
+
+
+def _scored(score: int | None, words: dict[int, str]) -> str:
+    return NO_DATA if score is None else f"{score} ({words.get(score, '')})"
+
+
+def _when(time_ns: int, zone: ZoneInfo, seconds: bool = False) -> str:
+    return to_local(time_ns, zone).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+
+
+def _period(data: ReportData, zone: ZoneInfo) -> str:
+    if data.end_ns <= data.start_ns:
+        return NO_DATA
+    first = to_local(data.start_ns, zone).date()
+    last = to_local(data.end_ns - 1, zone).date()
+    return f"{first.isoformat()} to {last.isoformat()}"
+
+
+def _dates(data: ReportData, zone: ZoneInfo) -> list[dt.date]:
+    if data.end_ns <= data.start_ns:
+        return []
+    first = to_local(data.start_ns, zone).date()
+    last = to_local(data.end_ns - 1, zone).date()
+    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]

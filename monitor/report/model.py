@@ -1,0 +1,220 @@
+"""What the patient report shows, as plain typed data (no HTML here).
+
+:func:`monitor.report.gather.build_report` fills a :class:`ReportData` from a spool;
+:func:`monitor.report.html.render_html` turns it into one self-contained HTML file. Keeping
+the numbers in a typed value lets the tests check them without parsing HTML.
+
+Spasm counts follow :mod:`monitor.clinical`: a spasm seen on several EMG channels at once
+counts once (:func:`monitor.clinical.spasm_rows`), and rates are per *observed* hour or day,
+never per calendar hour, so an unworn sensor is not read as a spasm-free patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from monitor.clinical import PrePost
+from monitor.errors import SpasmMonitorError
+
+
+class ReportError(SpasmMonitorError):
+    """The report cannot be built from what was given (missing spool, unknown patient...)."""
+
+    default_advice = "check --spool, --patient and --timezone"
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of the report period the patient was monitored, and how that was measured.
+
+    Attributes
+    ----------
+    period_h : float
+        Length of the report period, h (local midnight to local midnight).
+    hours_with_data : int
+        Local clock hours holding any record of the patient: the *observed hours* of
+        :mod:`monitor.clinical`, the denominator of the Penn frequency rate.
+    days_with_data : int
+        Local dates holding any record of the patient (the days of the per-day rates).
+    monitored_h : float or None
+        Spasm-monitoring time from ``observation`` records (union of their intervals), h;
+        None when the spool holds none (live collection writes no such record).
+    gap_s : float
+        Stream lost to BLE drops and sequence gaps (``gap`` records), s.
+    gap_count : int
+        Number of ``gap`` records.
+    signal_loss_s : float
+        Unusable EMG (``signal_quality`` records: electrode off...), s, summed over channels.
+    completeness_pct : float
+        ``monitored_h`` (or, without it, ``hours_with_data``) over ``period_h``, percent.
+    basis : str
+        One sentence saying which of the two the percentage is based on.
+    """
+
+    period_h: float
+    hours_with_data: int
+    days_with_data: int
+    monitored_h: float | None
+    gap_s: float
+    gap_count: int
+    signal_loss_s: float
+    completeness_pct: float
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayScores:
+    """One observed local day: counts and the daily clinical scores of :mod:`monitor.clinical`.
+
+    ``penn_frequency`` is None when no hour of the day was observed; ``penn_severity`` is
+    None on a day without spasms.
+    """
+
+    date: dt.date
+    spasms: int
+    observed_hours: int
+    day_spasms: int
+    night_spasms: int
+    penn_frequency: int | None
+    penn_severity: int | None
+    snow_frequency: int
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """One treatment-log entry: ``kind`` is ``botox`` or ``pt``; ``label`` is human-readable."""
+
+    time_ns: int
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    """One botulinum toxin injection and its before/after comparison (:func:`monitor.clinical.pre_post`)."""
+
+    date: dt.date
+    label: str
+    pre_post: PrePost
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """Spasms of one type (``tonic``, ``clonus``, ``myoclonic``, ``mixed``) over the period."""
+
+    kind: str
+    count: int
+    mean_duration_s: float
+    max_duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RomDay:
+    """Range of motion of one joint on one local day.
+
+    ``best_range_deg`` is the largest ``range_deg`` of the day's exercise sets and 60-s
+    windows (as :func:`monitor.clinical.weekly_rom`); ``reps`` the repetitions of its sets.
+    """
+
+    joint: str
+    date: dt.date
+    best_range_deg: float
+    reps: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One detected spasm as the detector reported it (one EMG channel, or the IMU)."""
+
+    onset_ns: int
+    kind: str
+    duration_s: float
+    peak_x_baseline: float | None
+    clonus_hz: float | None
+    channel: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An alert that fired (``alert`` record)."""
+
+    time_ns: int
+    rule: str
+    message: str
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Everything the patient report shows.
+
+    Attributes
+    ----------
+    patient : str
+        Patient pseudonym ("" for untagged records).
+    timezone : str
+        The patient's IANA timezone; every date and clock time shown is local to it.
+    start_ns, end_ns : int
+        UTC bounds of the period (local midnights), ns; equal when there is no data.
+    generated_ns : int
+        UTC time the report was built, ns.
+    simulated : bool
+        The data is simulated (asked for, or tagged so in the spool).
+    simulated_reason : str
+        Why it is labelled simulated ("" when it is not).
+    coverage : Coverage
+    spasms : int
+        Spasms in the period (overlapping channels once).
+    spasms_per_day : float or None
+        Mean spasms per observed local day; None without an observed day.
+    spasms_per_h : float or None
+        Spasms per observed hour; None without an observed hour.
+    penn_frequency : int or None
+        Penn Spasm Frequency Scale of ``spasms_per_h`` (0, 2, 3 or 4; 1 is never produced).
+    penn_severity : int or None
+        Penn severity grade (1–3) of the typical spasm: the upper median over the period.
+    snow_median : int or None
+        Median daily Snow frequency score (1–5) over the observed days.
+    day_spasms, night_spasms : int
+        Spasms in the local day and night (night 22:00–07:00).
+    days : tuple of DayScores
+    treatments : tuple of Treatment
+    injections : tuple of Injection
+    kinds : tuple of KindSummary
+    durations_s : tuple of float
+        Duration of every spasm, s (for the distribution).
+    rom : tuple of RomDay
+    events : tuple of EventRow
+        The most recent detector events, newest first.
+    events_total : int
+        All detector events in the period (the table may show fewer).
+    alerts : tuple of AlertRow
+    """
+
+    patient: str
+    timezone: str
+    start_ns: int
+    end_ns: int
+    generated_ns: int
+    simulated: bool
+    simulated_reason: str
+    coverage: Coverage
+    spasms: int
+    spasms_per_day: float | None
+    spasms_per_h: float | None
+    penn_frequency: int | None
+    penn_severity: int | None
+    snow_median: int | None
+    day_spasms: int
+    night_spasms: int
+    days: tuple[DayScores, ...]
+    treatments: tuple[Treatment, ...]
+    injections: tuple[Injection, ...]
+    kinds: tuple[KindSummary, ...]
+    durations_s: tuple[float, ...]
+    rom: tuple[RomDay, ...]
+    events: tuple[EventRow, ...]
+    events_total: int
+    alerts: tuple[AlertRow, ...]
