@@ -1,17 +1,14 @@
 """The demo's simulated treatment history: weeks of synthetic monitoring through the real DSP.
 
-:func:`simulate_history` builds it into a spool; :class:`TreatmentCourse` is the course it
-follows (injection effect, night spasms, PT range of motion).
+:func:`simulate_history` builds it into a spool (:func:`build_history_file` into a spool
+file, for a worker next to the live demo); :class:`TreatmentCourse` is the course it follows
+(injection effect, night spasms, PT range of motion); :func:`summary_lines` prints it.
 """
 
 from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
-from monitor.demo.history import (
-    SIMULATED_TAGS,
-    DaySummary,
-    HistorySummary,
-    simulate_history,
-)
+from monitor.demo.history import SIMULATED_TAGS, build_history_file, simulate_history
+from monitor.demo.summary import DaySummary, HistorySummary, summary_lines
 
 __all__ = [
     "OBSERVATION",
@@ -19,5 +16,7 @@ __all__ = [
     "DaySummary",
     "HistorySummary",
     "TreatmentCourse",
+    "build_history_file",
     "simulate_history",
+    "summary_lines",
 ]

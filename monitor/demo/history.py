@@ -28,15 +28,17 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.clinical import NightWindow, PrePost, pre_post, score_spool, spasm_rows
+from monitor.clinical import NightWindow, pre_post, score_spool, spasm_rows
 from monitor.clinical.events import to_local, to_ns
 from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
+from monitor.demo.summary import DaySummary, HistorySummary
 from monitor.demo.windows import ExerciseResult, run_emg_window, run_exercise_window
 from monitor.store import Spool
 from monitor.store.schema import SIMULATED_SOURCE
@@ -52,74 +54,6 @@ PT_KINDS = ("stretching", "strengthening")
 PT_EXERCISES = ("seated knee extension", "standing hamstring curl", "calf stretch")
 INJECTED_MUSCLES = ("gastrocnemius", "soleus")
 INJECTION_DOSE_U = 200.0  # onabotulinumtoxinA, within the usual lower-limb range (label max 400 U)
-
-
-@dataclass(frozen=True, slots=True)
-class DaySummary:
-    """What was simulated and what the pipeline found on one local day.
-
-    Attributes
-    ----------
-    date : date
-        Local date.
-    observed_s : float
-        EMG monitoring time, s.
-    true_spasms, detected_spasms : int
-        Spasms placed by the generator and found by the detector (spasms overlapping on
-        several channels count once, as in :func:`monitor.clinical.spasm_rows`).
-    toxin_effect : float
-        Fraction of the injection's full effect that day (0–1).
-    pt_session : bool
-        Whether a PT session took place.
-    true_reps, detected_reps : int
-        Exercise repetitions simulated and counted (0 on days without exercise).
-    true_range_deg, detected_range_deg : float
-        Largest exercise-set range of motion of the knee, degrees (NaN without exercise).
-    """
-
-    date: dt.date
-    observed_s: float
-    true_spasms: int
-    detected_spasms: int
-    toxin_effect: float
-    pt_session: bool
-    true_reps: int
-    detected_reps: int
-    true_range_deg: float
-    detected_range_deg: float
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySummary:
-    """The simulated history: its span, treatments, per-day truth and results, and cost.
-
-    Attributes
-    ----------
-    patient : str
-    start_ns, end_ns : int
-        UTC span of the history (local midnights), ns.
-    injection_date : date
-    pt_dates : tuple of date
-    days : tuple of DaySummary
-    true_pre_post, detected_pre_post : PrePost
-        Spasms per day in the 14 days before the injection and in weeks 2–6 after it,
-        from the true spasms and from the detected ones.
-    records : dict of str to int
-        Records written to the spool, per measurement.
-    wall_s : float
-        Wall time of the build, s.
-    """
-
-    patient: str
-    start_ns: int
-    end_ns: int
-    injection_date: dt.date
-    pt_dates: tuple[dt.date, ...]
-    days: tuple[DaySummary, ...]
-    true_pre_post: PrePost
-    detected_pre_post: PrePost
-    records: dict[str, int]
-    wall_s: float
 
 
 def simulate_history(
@@ -196,8 +130,8 @@ def simulate_history(
     --------
     >>> s = simulate_history(Spool(":memory:"), start_date=dt.date(2026, 1, 5), weeks=3,
     ...                      injection_week=1, windows_per_day=1, window_s=300)
-    >>> s.detected_pre_post.post_per_day < s.detected_pre_post.pre_per_day
-    True
+    >>> len(s.days), str(s.injection_date), s.records["treatment"]
+    (21, '2026-01-12', 7)
     """
     t_start = time.perf_counter()
     zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
@@ -315,6 +249,17 @@ def simulate_history(
         records=dict(written),
         wall_s=time.perf_counter() - t_start,
     )
+
+
+def build_history_file(path: str | Path, **kwargs: Any) -> HistorySummary:
+    """:func:`simulate_history` into the spool file at ``path``, opened here.
+
+    For a worker process or thread next to the live demo: SQLite connections cannot
+    cross threads, and WAL mode lets both write the same file. ``kwargs`` are those of
+    :func:`simulate_history` (``progress`` must be callable in the worker).
+    """
+    with Spool(path) as spool:
+        return simulate_history(spool, **kwargs)
 
 
 def _twice_weekly(n_days: int) -> list[int]:
