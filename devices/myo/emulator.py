@@ -1,0 +1,534 @@
+"""Emulated Myo armband: a bumble GATT server speaking the armband's published protocol.
+
+Built from ``myohw.h`` (thalmiclabs/myo-bluetooth), not from this package's decoder: the
+services and characteristics of ``myohw_services`` plus the standard battery service, the
+command characteristic (``myohw_command_t`` with its header and payload size), and streams
+packed here with :mod:`struct` in the header's layouts:
+
+- EMG (raw or filtered mode): 200 Hz, 8 int8 channels, two samples per notification,
+  100 notifications/s sent on EmgData0..3 in turn;
+- IMU (data mode): 50 Hz, one ``myohw_imu_data_t`` (10 little-endian int16) per notification.
+
+Streams start when a set-mode command enables them and stop when it disables them or the
+link drops (the armband turns EMG off on disconnection, developer blog "#MyoCraft: EMG in
+the Bluetooth Protocol"). Both streams start together at the set-mode command, sample 0
+of each at that instant; the Myo sends no sample counter, so this is an assumption the
+collector's shared clock relies on (see ``devices/myo/README.md``).
+
+Faults come as JSON lines on stdin (``"stream"`` is ``"emg"`` unless it says ``"imu"``)::
+
+    {"fault": "drop"}                          drop the connection
+    {"fault": "hide", "seconds": 3}            drop and stop advertising for N s
+    {"fault": "short", "count": 2}             next N notifications truncated
+    {"fault": "corrupt", "count": 2}           next N notifications with a stray extra byte
+    {"fault": "skip", "notifications": 3}      skip N notifications (produced, never sent)
+    {"fault": "battery", "percent": 8}         battery low (notified)
+    {"cmd": "calm"}                            cancel the drop schedule
+    {"cmd": "pause"}                           stop notifying, write the stats file
+    {"cmd": "stats"}                           write the stats file
+
+Run: ``python -m devices.myo.emulator --hci tcp-client:127.0.0.1:PORT --address
+F1:00:00:00:00:01 --stats /tmp/s.json``. It prints ``ready`` once advertising, and writes
+the stats file (ground truth: sent samples per stream, true UTC of each stream's sample 0,
+the spasms of the synthetic EMG) on SIGTERM and on ``{"cmd": "stats"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import signal
+import struct
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from bumble.core import UUID, AdvertisingData
+from bumble.device import Connection, Device
+from bumble.gatt import (
+    GATT_BATTERY_LEVEL_CHARACTERISTIC,
+    GATT_BATTERY_SERVICE,
+    Characteristic,
+    CharacteristicValue,
+    Service,
+)
+from bumble.hci import Address
+from bumble.transport import open_transport
+
+from devices.myo.profile import (
+    CLASSIFIER_EVENT_UUID,
+    CLASSIFIER_SERVICE_UUID,
+    COMMAND_UUID,
+    CONTROL_SERVICE_UUID,
+    EMG_DATA_UUIDS,
+    EMG_MV_PER_COUNT,
+    EMG_SERVICE_UUID,
+    FIRMWARE_VERSION_UUID,
+    IMU_DATA_UUID,
+    IMU_SERVICE_UUID,
+    INFO_UUID,
+    MOTION_EVENT_UUID,
+    CommandOpcode,
+    EmgMode,
+    ImuMode,
+    SleepMode,
+)
+from monitor.types import NS_PER_S
+
+# Rates and layouts as myohw.h gives them (MYOHW_EMG_DEFAULT_STREAMING_RATE,
+# MYOHW_DEFAULT_IMU_SAMPLE_RATE, myohw_emg_data_t, myohw_imu_data_t, MYOHW_*_SCALE).
+EMG_RATE_HZ = 200.0
+IMU_RATE_HZ = 50.0
+EMG_PACK = struct.Struct("<16b")  # int8 sample1[8], sample2[8]
+IMU_PACK = struct.Struct("<10h")  # orientation w x y z, accelerometer[3], gyroscope[3]
+ORIENTATION_SCALE = 16384.0
+ACCELEROMETER_SCALE = 2048.0  # per g
+GYROSCOPE_SCALE = 16.0  # per deg/s
+EMG_STREAMING_MODES = (EmgMode.SEND_EMG, EmgMode.SEND_EMG_RAW)
+IMU_STREAMING_MODES = (ImuMode.SEND_DATA, ImuMode.SEND_ALL, ImuMode.SEND_RAW)
+FIRMWARE = struct.pack("<4H", 1, 5, 1970, 2)  # myohw_fw_version_t: 1.5.1970, REV-D hardware
+SIGNAL_LOOP_S = 60.0  # synthetic physiology is generated once and replayed in a loop
+
+# Synthetic EMG as the armband's dry electrodes see it: a resting floor of about 3 counts
+# RMS, spasms 16 dB above it and at most twice that, so strong ones come near (not far
+# beyond) the int8 range. At 2 counts of noise, int8 rounding visibly costs detections.
+MYO_EMG_SCENARIO: dict[str, Any] = {
+    "noise_rms_mv": 0.03,
+    "snr_db": 16.0,
+    "intensity_span": 2.0,
+    "spasms_per_min": 2.0,
+    "mains_mv": 0.01,
+    "wander_mv": 0.0,  # the armband's front end is AC-coupled
+    "motion_spikes_per_min": 0.0,
+    "electrode_off_per_hour": 0.0,
+    "impedance_drift": 0.0,
+    "full_scale_mv": 127 * EMG_MV_PER_COUNT,
+}
+
+
+@dataclass
+class StreamStats:
+    """Ground truth of one stream, as notified (valid notifications only)."""
+
+    produced_notifications: int = 0
+    notified_notifications: int = 0
+    notified_samples: int = 0
+    first_counter: int | None = None  # stream sample index of the first notified sample
+    end_counter: int | None = None  # sample index after the last notified valid notification
+    malformed_sent: int = 0
+    skipped_notifications: int = 0
+    # Each start of the stream: its first sample index and that sample's true UTC, ns.
+    segments: list[dict[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Stream:
+    name: str  # "EMG" or "IMU"
+    rate_hz: float
+    samples_per_notification: int
+    encode: Callable[[npt.NDArray[Any]], bytes]
+    raw: npt.NDArray[Any]
+    characteristics: list[Characteristic[bytes]]
+    running: asyncio.Event = field(default_factory=asyncio.Event)
+    generation: int = 0  # bumped at every start and stop: a sleeping producer sees it changed
+    counter: int = 0  # index of the next sample
+    notification: int = 0  # index of the next notification (EMG: its characteristic is this mod 4)
+    segment_counter: int = 0
+    segment_t0_ns: int = 0
+    stats: StreamStats = field(default_factory=StreamStats)
+    outbox: asyncio.Queue[tuple[int, Characteristic[bytes], bytes, bool, int, int]] = field(
+        default_factory=asyncio.Queue
+    )
+
+
+class MyoArmband:
+    """One emulated armband on a bumble host; see the module docstring for faults."""
+
+    def __init__(self, device: Device, args: argparse.Namespace) -> None:
+        self.device = device
+        self.name: str = args.name
+        self.drift_ppm: float = args.drift_ppm
+        self.jitter_ms: float = args.jitter_ms
+        self.rng = random.Random(args.seed)
+        self.stats_path = Path(args.stats) if args.stats else None
+        self.connection: Connection | None = None
+        self.subscribed: set[str] = set()
+        self.hidden_until_ns = 0
+        self.paused = False
+        self.pending: dict[str, dict[str, int]] = {
+            s: {"short": 0, "corrupt": 0, "skip": 0} for s in ("EMG", "IMU")
+        }
+        self.battery_percent = 90
+        self.emg_mode = EmgMode.NONE
+        self.imu_mode = ImuMode.NONE
+        self.sleep_mode = SleepMode.NORMAL
+        self.commands: list[str] = []  # hex of every command write, in order
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._schedule: asyncio.Task[None] | None = None
+        emg_counts, imu_counts, self.spasms = _synthetic_signals(args.seed)
+        notify = Characteristic.Properties.NOTIFY
+        emg_chars: list[Characteristic[bytes]] = [
+            Characteristic(uuid, notify, Characteristic.READABLE, b"") for uuid in EMG_DATA_UUIDS
+        ]
+        imu_char: Characteristic[bytes] = Characteristic(IMU_DATA_UUID, notify, Characteristic.READABLE, b"")
+        self.emg = _Stream("EMG", EMG_RATE_HZ, 2, _pack_emg, emg_counts, emg_chars)
+        self.imu = _Stream("IMU", IMU_RATE_HZ, 1, _pack_imu, imu_counts, [imu_char])
+        for characteristic in [*emg_chars, imu_char]:
+            characteristic.on("subscription", self._subscription_handler(str(characteristic.uuid)))
+        self.battery: Characteristic[bytes] = Characteristic(
+            GATT_BATTERY_LEVEL_CHARACTERISTIC,
+            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
+            Characteristic.READABLE,
+            CharacteristicValue(read=self._read_battery),
+        )
+        indicate = Characteristic.Properties.INDICATE
+        device.add_services(
+            [
+                Service(
+                    CONTROL_SERVICE_UUID,
+                    [
+                        Characteristic(
+                            INFO_UUID, Characteristic.Properties.READ, Characteristic.READABLE, _fw_info()
+                        ),
+                        Characteristic(
+                            FIRMWARE_VERSION_UUID,
+                            Characteristic.Properties.READ,
+                            Characteristic.READABLE,
+                            FIRMWARE,
+                        ),
+                        Characteristic(
+                            COMMAND_UUID,
+                            Characteristic.Properties.WRITE,
+                            Characteristic.WRITEABLE,
+                            CharacteristicValue(write=self._on_command),
+                        ),
+                    ],
+                ),
+                Service(
+                    IMU_SERVICE_UUID,
+                    [imu_char, Characteristic(MOTION_EVENT_UUID, indicate, Characteristic.READABLE, b"")],
+                ),
+                Service(
+                    CLASSIFIER_SERVICE_UUID,
+                    [Characteristic(CLASSIFIER_EVENT_UUID, indicate, Characteristic.READABLE, b"")],
+                ),
+                Service(EMG_SERVICE_UUID, list(emg_chars)),
+                Service(GATT_BATTERY_SERVICE, [self.battery]),
+            ]
+        )
+        device.on("connection", self._on_connection)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def run(self, drop_every_s: float | None) -> None:
+        """Advertise, then serve commands and stream whatever they enable until cancelled."""
+        await self.device.power_on()
+        await self._advertise()
+        tasks = [asyncio.create_task(self._produce(s)) for s in (self.emg, self.imu)]
+        tasks += [asyncio.create_task(self._send(s)) for s in (self.emg, self.imu)]
+        tasks.append(asyncio.create_task(self._read_commands()))
+        if drop_every_s:
+            self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))
+        print("ready", flush=True)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in [*tasks, *([self._schedule] if self._schedule else [])]:
+                task.cancel()
+
+    def write_stats(self) -> None:
+        if self.stats_path is None:
+            return
+        first = self.emg.stats.segments[0]["t0_ns"] if self.emg.stats.segments else 0
+        truth = {
+            "t0_ns": first,
+            "drift_ppm": self.drift_ppm,
+            "address": str(self.device.random_address),
+            "emg_mv_per_count": EMG_MV_PER_COUNT,
+            "loop_s": SIGNAL_LOOP_S,
+            "spasms": self.spasms,
+        }
+        streams = {s.name: asdict(s.stats) | {"rate_hz": s.rate_hz} for s in (self.emg, self.imu)}
+        state = {
+            "emg_mode": int(self.emg_mode),
+            "imu_mode": int(self.imu_mode),
+            "sleep_mode": int(self.sleep_mode),
+            "commands": self.commands,
+        }
+        tmp = self.stats_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"truth": truth, "streams": streams, "state": state}))
+        tmp.replace(self.stats_path)
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def _true_time_ns(self, stream: _Stream, counter: int) -> int:
+        """True UTC of sample ``counter``: the armband's crystal runs ``drift_ppm`` fast."""
+        elapsed = (
+            (counter - stream.segment_counter) * NS_PER_S / (stream.rate_hz * (1 + self.drift_ppm * 1e-6))
+        )
+        return stream.segment_t0_ns + round(elapsed)
+
+    def _set_running(self, stream: _Stream, running: bool) -> None:
+        if running == stream.running.is_set():
+            return
+        stream.generation += 1
+        if running:
+            stream.segment_counter, stream.segment_t0_ns = stream.counter, time.time_ns()
+            stream.stats.segments.append({"first_counter": stream.counter, "t0_ns": stream.segment_t0_ns})
+            stream.running.set()
+        else:
+            stream.running.clear()
+
+    async def _produce(self, stream: _Stream) -> None:
+        n = stream.samples_per_notification
+        while True:
+            await stream.running.wait()
+            generation = stream.generation
+            last_ns = self._true_time_ns(stream, stream.counter + n - 1)
+            await asyncio.sleep(max(0.0, (last_ns - time.time_ns()) / NS_PER_S))
+            if stream.generation != generation:  # stopped (and maybe restarted) meanwhile
+                continue
+            index = np.arange(stream.counter, stream.counter + n) % stream.raw.shape[0]
+            payload = stream.encode(stream.raw[index])
+            characteristic = stream.characteristics[stream.notification % len(stream.characteristics)]
+            stream.stats.produced_notifications += 1
+            pending = self.pending[stream.name]
+            if self._can_send(characteristic):
+                if pending["skip"] > 0:
+                    pending["skip"] -= 1
+                    stream.stats.skipped_notifications += 1
+                else:
+                    jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
+                    wire, valid = self._maybe_malform(pending, payload)
+                    stream.outbox.put_nowait(
+                        (last_ns + jitter_ns, characteristic, wire, valid, stream.counter, n)
+                    )
+            stream.counter += n
+            stream.notification += 1
+
+    @staticmethod
+    def _maybe_malform(pending: dict[str, int], payload: bytes) -> tuple[bytes, bool]:
+        """The payload, or its injected malformation; and whether it is still valid."""
+        if pending["short"] > 0:
+            pending["short"] -= 1
+            return payload[: len(payload) // 2], False
+        if pending["corrupt"] > 0:
+            pending["corrupt"] -= 1
+            return payload + b"\x00", False
+        return payload, True
+
+    def _can_send(self, characteristic: Characteristic[bytes]) -> bool:
+        return self.connection is not None and not self.paused and str(characteristic.uuid) in self.subscribed
+
+    async def _send(self, stream: _Stream) -> None:
+        """Notify in order, each at its own jittered time (never before its last sample)."""
+        while True:
+            send_ns, characteristic, payload, valid, counter, n = await stream.outbox.get()
+            await asyncio.sleep(max(0.0, (send_ns - time.time_ns()) / NS_PER_S))
+            if not self._can_send(characteristic) or not stream.running.is_set():
+                continue
+            try:
+                await self.device.notify_subscribers(characteristic, payload)
+            except Exception:  # the link dropped under the notification: it is lost
+                continue
+            stats = stream.stats
+            if not valid:
+                stats.malformed_sent += 1
+                continue
+            stats.notified_notifications += 1
+            stats.notified_samples += n
+            if stats.first_counter is None:
+                stats.first_counter = counter
+            stats.end_counter = counter + n
+
+    # -- GATT handlers ---------------------------------------------------------------------
+
+    def _subscription_handler(self, uuid: str) -> Any:
+        def on_subscription(_bearer: object, notify_enabled: bool, _indicate: bool) -> None:
+            (self.subscribed.add if notify_enabled else self.subscribed.discard)(uuid)
+
+        return on_subscription
+
+    def _on_command(self, _connection: Connection, value: bytes) -> None:
+        """``myohw_command_t``: a 2-byte header (command, payload_size), then the payload."""
+        self.commands.append(bytes(value).hex())
+        if len(value) < 2 or len(value) != 2 + value[1]:
+            return  # malformed: the armband ignores it
+        opcode, payload = value[0], value[2:]
+        if opcode == CommandOpcode.SET_MODE and len(payload) == 3:
+            self.emg_mode = EmgMode(payload[0]) if payload[0] in EmgMode._value2member_map_ else EmgMode.NONE
+            self.imu_mode = ImuMode(payload[1]) if payload[1] in ImuMode._value2member_map_ else ImuMode.NONE
+            self._set_running(self.emg, self.emg_mode in EMG_STREAMING_MODES)
+            self._set_running(self.imu, self.imu_mode in IMU_STREAMING_MODES)
+        elif opcode == CommandOpcode.SET_SLEEP_MODE and len(payload) == 1 and payload[0] in (0, 1):
+            self.sleep_mode = SleepMode(payload[0])
+        # vibrate, unlock, user action, deep sleep: accepted and recorded only
+
+    def _read_battery(self, _connection: Connection) -> bytes:
+        return bytes([self.battery_percent])
+
+    def _on_connection(self, connection: Connection) -> None:
+        self.connection = connection
+        connection.on("disconnection", lambda _reason: self._background(self._on_disconnection()))
+
+    async def _on_disconnection(self) -> None:
+        self.connection = None
+        self.subscribed.clear()
+        # The armband turns its streams off when the link goes; a new central sets the mode again.
+        self.emg_mode, self.imu_mode = EmgMode.NONE, ImuMode.NONE
+        self._set_running(self.emg, False)
+        self._set_running(self.imu, False)
+        await asyncio.sleep(max(0.0, (self.hidden_until_ns - time.time_ns()) / NS_PER_S))
+        await self._advertise()
+
+    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _advertise(self) -> None:
+        if self.connection is None and not self.device.is_advertising:
+            data = AdvertisingData(
+                [
+                    (AdvertisingData.FLAGS, bytes([0x06])),  # LE general discoverable, BR/EDR not supported
+                    # As myo-raw and pyomyo match it: AD type 0x06 with the control service UUID.
+                    (
+                        AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+                        UUID(CONTROL_SERVICE_UUID).to_bytes(),
+                    ),
+                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
+                ]
+            )
+            await self.device.start_advertising(
+                advertising_data=bytes(data), advertising_interval_min=50, advertising_interval_max=50
+            )
+
+    # -- faults ----------------------------------------------------------------------------
+
+    async def _drop_schedule(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await self.apply({"fault": "drop"})
+
+    async def apply(self, order: dict[str, Any]) -> None:
+        """Apply one fault or command (see the module docstring)."""
+        fault, cmd = order.get("fault"), order.get("cmd")
+        pending = self.pending["IMU" if order.get("stream") == "imu" else "EMG"]
+        if fault in ("drop", "hide"):
+            if fault == "hide":
+                self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
+                if self.device.is_advertising:
+                    await self.device.stop_advertising()
+                    self._background(self._on_disconnection())
+            if self.connection is not None:
+                await self.connection.disconnect()
+        elif fault in ("short", "corrupt"):
+            pending[fault] += int(order.get("count", 1))
+        elif fault == "skip":
+            pending["skip"] += int(order.get("notifications", 1))
+        elif fault == "battery":
+            self.battery_percent = int(order["percent"])
+            if self.connection is not None:
+                await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
+        elif cmd == "calm" and self._schedule is not None:
+            self._schedule.cancel()
+        elif cmd == "pause":
+            self.paused = True
+            await asyncio.sleep(0.05)  # let notifications already in the air arrive before the books close
+            self.write_stats()
+        elif cmd == "stats":
+            self.write_stats()
+
+    async def _read_commands(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while line := await reader.readline():
+            if line.strip():
+                await self.apply(json.loads(line))
+            print("ok", flush=True)
+        await asyncio.Event().wait()  # stdin closed: keep streaming
+
+
+def _pack_emg(counts: npt.NDArray[Any]) -> bytes:
+    """``myohw_emg_data_t``: sample 1's 8 channels, then sample 2's."""
+    return EMG_PACK.pack(*(int(v) for v in counts.reshape(-1)))
+
+
+def _pack_imu(counts: npt.NDArray[Any]) -> bytes:
+    """``myohw_imu_data_t``: w x y z, acc x y z, gyr x y z as little-endian int16."""
+    return IMU_PACK.pack(*(int(v) for v in counts.reshape(-1)))
+
+
+def _fw_info() -> bytes:
+    """``myohw_fw_info_t`` (20 bytes): serial, unlock pose, classifier fields, SKU 1 (black)."""
+    return struct.pack("<6sHBBBBB7x", bytes.fromhex("0badc0ffee01"), 0x0005, 0, 0, 0, 0, 1)
+
+
+def _synthetic_signals(seed: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int16], list[dict[str, Any]]]:
+    """EMG int8 counts (200 Hz, 8 ch), IMU int16 counts (50 Hz) and the true spasms (loop s)."""
+    from monitor.synth import EmgScenario, generate_emg
+    from monitor.synth.motion import generate_motion
+
+    synthetic = generate_emg(
+        EmgScenario(
+            sample_rate_hz=EMG_RATE_HZ, channels=8, duration_s=SIGNAL_LOOP_S, seed=seed, **MYO_EMG_SCENARIO
+        )
+    )
+    emg = np.clip(np.round(synthetic.emg_mv / EMG_MV_PER_COUNT), -128, 127).astype(np.int8)
+    motion = generate_motion("elbow", duration_s=SIGNAL_LOOP_S, sample_rate_hz=IMU_RATE_HZ, seed=seed)
+    imu = np.hstack(
+        [
+            motion.quat_dist * ORIENTATION_SCALE,
+            motion.acc_dist_g * ACCELEROMETER_SCALE,
+            motion.gyr_dist_dps * GYROSCOPE_SCALE,
+        ]
+    )
+    imu_counts = np.clip(np.round(imu), -32768, 32767).astype(np.int16)
+    spasms = [
+        {"onset_s": s.onset_s, "offset_s": s.offset_s, "channel": s.channel, "kind": s.kind}
+        for s in synthetic.spasms
+    ]
+    return emg, imu_counts, spasms
+
+
+async def _main(args: argparse.Namespace) -> None:
+    transport = await open_transport(args.hci)
+    device = Device.with_hci(args.name, Address(args.address), transport.source, transport.sink)
+    armband = MyoArmband(device, args)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await armband.run(args.drop_every_s)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        armband.write_stats()
+        await transport.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Emulated Myo armband (bumble GATT server)")
+    parser.add_argument("--hci", required=True, help="bumble transport, e.g. tcp-client:127.0.0.1:PORT")
+    parser.add_argument("--address", required=True, help="static random address, e.g. F1:00:00:00:00:01")
+    parser.add_argument("--name", default="Myo", help="advertised local name (the armband's default: Myo)")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--drift-ppm", type=float, default=0.0, help="crystal error, ppm (fast if > 0)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
+    parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
+    parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
+    asyncio.run(_main(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Myo armband end to end on the real bumble stack: emulator process, hub, real Collector.
+
+The emulated armband (``devices.myo.emulator``) runs as its own process on a port of the
+controller hub; the collector in this process drives it through the ``myo`` profile with
+bleak's public API on the bumble backend. Checked against the emulator's ground truth:
+the handshake, every EMG and IMU sample accounted for, timestamps, and spasms found by the
+DSP in the collected 200 Hz EMG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from devices.emulation.process import Emulated, start_emulated, start_extra_wearable
+from devices.myo.profile import (
+    ClassifierMode,
+    EmgMode,
+    ImuMode,
+    SleepMode,
+    set_mode_command,
+    set_sleep_mode_command,
+)
+from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.dsp.emg_detector import SpasmDetector
+from monitor.types import NS_PER_S, Frame, Record, SensorKind
+
+ADDRESS = "F1:00:00:00:4D:01"
+RUN_TIMEOUT_S = 60.0
+STREAM_S = 12.0
+# Timestamps: the fit needs a few seconds of arrivals before its lower hull settles.
+WARM_UP_S = 3.0
+MAX_ERROR_MS = 2.0
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What the collector put out, and the emulator's final stats (after its SIGTERM)."""
+
+    items: list[Frame | Record]
+    stats: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory) -> Collected:
+    """One 12 s collection from one emulated Myo (seed 19: three spasms at 6-9 s), shared."""
+    emulated = start_emulated(0, tmp_path_factory.mktemp("myo"), extra_hosts=1)
+    try:
+        stats = tmp_path_factory.mktemp("myo-stats") / "myo.json"
+        argv = ["--address", ADDRESS, "--seed", "19", "--stats", str(stats)]
+        start_extra_wearable(emulated, 1, argv, module="devices.myo.emulator")
+        emulated.stats_paths.append(stats)
+        items = asyncio.run(asyncio.wait_for(_collect(emulated), RUN_TIMEOUT_S))
+        emulated.wearables[0].stop()  # SIGTERM: the final stats include the stop commands
+        return Collected(items, emulated.stats(0))
+    finally:
+        emulated.stop()
+
+
+async def _collect(emulated: Emulated) -> list[Frame | Record]:
+    """Stream 12 s with EMG faults half-way (2 skipped, 1 short, 1 corrupt), then close the books."""
+    config = CollectorConfig(
+        (DeviceConfig(address=ADDRESS, profile="myo"),),
+        backend="bumble",
+        bumble_transport=emulated.collector_transport,
+        backoff_scale=0.2,
+        scan_timeout_s=5.0,
+        connect_timeout_s=5.0,
+    )
+    items: list[Frame | Record] = []
+    collector = Collector(config, sink=items.append)
+    task = asyncio.create_task(collector.run())
+    armband = emulated.wearables[0]
+    try:
+        await asyncio.sleep(STREAM_S / 2)
+        for order in (
+            {"fault": "skip", "notifications": 2},
+            {"fault": "short", "count": 1},
+            {"fault": "corrupt", "count": 1},
+        ):
+            await asyncio.to_thread(armband.send, order)
+            await asyncio.sleep(0.3)
+        await asyncio.sleep(STREAM_S / 2 - 0.9)
+        await asyncio.to_thread(armband.send, {"cmd": "pause"})
+        await asyncio.sleep(0.3)
+    finally:
+        collector.stop()
+        await asyncio.wait_for(task, 15.0)
+    return items
+
+
+def _frames(items: list[Frame | Record], sensor: str) -> list[Frame]:
+    return [i for i in items if isinstance(i, Frame) and i.stream.sensor == sensor]
+
+
+def _records(items: list[Frame | Record], measurement: str) -> list[Record]:
+    return [i for i in items if isinstance(i, Record) and i.measurement == measurement]
+
+
+def _timing_errors_ms(
+    frames: list[Frame], stream: dict[str, Any], truth: dict[str, Any], samples_per_packet: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Frame start minus the true UTC of its first sample, ms; and the frames' true times, s."""
+    segment = stream["segments"][0]
+    period_ns = NS_PER_S / (stream["rate_hz"] * (1 + truth["drift_ppm"] * 1e-6))
+    seq = np.array([f.seq_first for f in frames]) - frames[0].seq_first
+    counters = stream["first_counter"] + seq * samples_per_packet
+    true_ns = segment["t0_ns"] + (counters - segment["first_counter"]) * period_ns
+    stamped_ns = np.array([f.t0_ns for f in frames])
+    return (stamped_ns - true_ns) / 1e6, (true_ns - segment["t0_ns"]) / NS_PER_S
+
+
+def test_handshake_keeps_the_armband_awake_streams_raw_emg_and_imu_and_stops(collected: Collected) -> None:
+    """Never-sleep, then raw EMG + IMU data; on stop, streams off and normal sleep."""
+    commands = collected.stats["state"]["commands"]
+    assert commands[:2] == [
+        set_sleep_mode_command(SleepMode.NEVER_SLEEP).hex(),
+        set_mode_command(EmgMode.SEND_EMG_RAW, ImuMode.SEND_DATA, ClassifierMode.DISABLED).hex(),
+    ]
+    assert commands[2:] == [
+        set_mode_command(EmgMode.NONE, ImuMode.NONE, ClassifierMode.DISABLED).hex(),
+        set_sleep_mode_command(SleepMode.NORMAL).hex(),
+    ]
+    assert [r.fields["percent"] for r in _records(collected.items, "battery")] == [90]
+
+
+def test_every_myo_sample_is_received_or_recorded_as_a_gap(collected: Collected) -> None:
+    """EMG gaps come from the characteristic rotation (exact for runs of < 4 notifications)."""
+    items, streams = collected.items, collected.stats["streams"]
+    emg, imu = _frames(items, "emg"), _frames(items, "acc")
+    assert {f.sample_rate_hz for f in emg} == {200.0}
+    assert emg[0].channels == 8
+    assert len(_frames(items, "gyr")) == len(_frames(items, "quat")) == len(imu)
+    emg_gaps = [r for r in _records(items, "ble_gap") if r.tags["stream"] == "emg"]
+    for name, frames, gaps in (("EMG", emg, emg_gaps), ("IMU", imu, [])):
+        sent = streams[name]["end_counter"] - streams[name]["first_counter"]
+        received = sum(f.n_samples for f in frames)
+        gap_samples = sum(int(r.fields["samples"]) for r in gaps)
+        assert received + gap_samples == sent, f"{name}: {received} + {gap_samples} != {sent}"
+    assert streams["EMG"]["skipped_notifications"] == 2
+    assert streams["EMG"]["malformed_sent"] == 2
+    assert sum(int(r.fields["samples"]) for r in emg_gaps) == 2 * (2 + 2)
+    assert len(_records(items, "ble_malformed")) == 2
+    assert sent > 0.7 * STREAM_S * 50  # IMU streamed most of the time
+
+
+def test_myo_frames_are_stamped_within_2ms_of_true_sample_times(collected: Collected) -> None:
+    """No device clock on the wire: samples are counted at the nominal rate and fitted."""
+    items, streams, truth = collected.items, collected.stats["streams"], collected.stats["truth"]
+    emg, imu = _frames(items, "emg"), _frames(items, "acc")
+    for name, frames, per_packet in (("EMG", emg, 2), ("IMU", imu, 1)):
+        error_ms, true_s = _timing_errors_ms(frames, streams[name], truth, per_packet)
+        settled = error_ms[true_s > true_s[0] + WARM_UP_S]
+        late = true_s[np.abs(error_ms) >= MAX_ERROR_MS]
+        late_s = late.max() - true_s[0] if len(late) else 0.0
+        print(
+            f"{name}: {settled.min():+.3f}..{settled.max():+.3f} ms after warm-up (median "
+            f"{np.median(settled):+.3f}); all frames {error_ms.min():+.3f}..{error_ms.max():+.3f} ms, "
+            f"{len(late)} of {len(error_ms)} off by >= 2 ms, up to {late_s:.2f} s"
+        )
+        assert len(settled) > 100
+        assert np.abs(settled).max() < MAX_ERROR_MS, f"{name}: {np.abs(settled).max():.3f} ms off"
+
+
+def test_dsp_finds_the_emulated_spasms_in_collected_200hz_myo_emg(collected: Collected) -> None:
+    items, stats = collected.items, collected.stats
+    t0_ns = stats["streams"]["EMG"]["segments"][0]["t0_ns"]
+    emg = _frames(items, "emg")
+    assert all(f.kind is SensorKind.EMG for f in emg)
+    detector = SpasmDetector(200.0, 8, full_scale_mv=1.27)
+    records = [r for frame in emg for r in detector.process(frame)] + detector.flush()
+    events = [r for r in records if r.measurement == "spasm_event"]
+    end_s = (emg[-1].t0_ns - t0_ns) / NS_PER_S
+    expected = [s for s in stats["truth"]["spasms"] if s["onset_s"] < end_s - 1.0]
+    print(f"EMG collected for {end_s:.2f} s; spasms expected {len(expected)}")
+    assert len(expected) >= 2  # 3 unless the connection took more than 2.6 s
+    for spasm in expected:
+        onset_ns = t0_ns + spasm["onset_s"] * NS_PER_S
+        found = [
+            e
+            for e in events
+            if e.tags["channel"] == str(spasm["channel"]) and abs(e.time_ns - onset_ns) < 0.3 * NS_PER_S
+        ]
+        assert found, f"spasm {spasm} not detected; events: {events}"
