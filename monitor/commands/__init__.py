@@ -4,6 +4,6 @@ Each module has ``register(subparsers)``, which adds its parser and sets ``handl
 function taking the parsed arguments and returning the exit code.
 """
 
-from monitor.commands import config, dashboards, demo, treatment
+from monitor.commands import config, dashboards, demo, report, treatment
 
-COMMANDS = [demo, config, dashboards, treatment]
+COMMANDS = [demo, config, dashboards, treatment, report]

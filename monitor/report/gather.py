@@ -298,7 +298,8 @@ def _treatment(r: Record) -> Treatment:
     f, kind = r.fields, r.tags.get("kind", "")
     if kind == "botox":
         side = r.tags.get("side", "")
-        label = f"{float(f.get('dose_u', 0.0)):g} U {f.get('product', '')} {side}: {f.get('muscles', '')}"
+        muscles = ", ".join(str(f.get("muscles", "")).split(","))
+        label = f"{float(f.get('dose_u', 0.0)):g} U {f.get('product', '')} {side}: {muscles}"
     elif kind == "pt":
         label = str(f.get("pt_kind", "")) + (f": {f['exercises']}" if f.get("exercises") else "")
     else:

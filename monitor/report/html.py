@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from html import escape
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ PENN_FREQUENCY_WORDS = {
 PENN_SEVERITY_WORDS = {1: "mild", 2: "moderate", 3: "severe"}
 SNOW_WORDS = {1: "no spasms", 2: "one a day", 3: "2–4 a day", 4: "5–9 a day", 5: "10 or more a day"}
 
+_NUMERIC = re.compile(r"^[-+]?\d[\d.]*( %| in \d+ d)?$")  # right-aligned table cells
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:960px;
 padding:16px 24px;color:#1d2330;background:#fff;line-height:1.4}
@@ -65,6 +67,7 @@ def render_html(data: ReportData) -> str:
         ``<!DOCTYPE html>...``, UTF-8 text.
     """
     zone = ZoneInfo(data.timezone)
+    axis = _DayAxis(data, zone)
     title = f"Spasm report – patient {data.patient or '(untagged)'}"
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -72,10 +75,10 @@ def render_html(data: ReportData) -> str:
         f"{escape(_when(data.generated_ns, zone))}</p>",
         _banner(data),
         _summary(data, zone),
-        _spasms_per_day(data, zone),
+        _spasms_per_day(data, axis),
         _kinds(data),
-        _day_night(data),
-        _rom(data),
+        _day_night(data, axis),
+        _rom(data, axis),
         _events(data, zone),
         _notes(),
     ]
@@ -151,15 +154,14 @@ def _daily_table(days: Sequence[DayScores]) -> str:
     return "<details><summary>Daily clinical scores</summary>" + _table(header, rows, NO_DATA) + "</details>"
 
 
-def _spasms_per_day(data: ReportData, zone: ZoneInfo) -> str:
-    dates = _dates(data, zone)
-    parts = ['<section id="spasms-per-day"><h2>Spasms per day and treatment</h2>']
-    if not data.days:
-        parts.append(_nodata("No spasm monitoring data in the period."))
-    else:
-        by_date = {d.date: d for d in data.days}
-        index = {d: i for i, d in enumerate(dates)}
-        markers = [
+class _DayAxis:
+    """The period's local dates as chart categories, and the treatments as markers on them."""
+
+    def __init__(self, data: ReportData, zone: ZoneInfo) -> None:
+        self.dates = _dates(data, zone)
+        self.labels = [d.strftime("%d %b") for d in self.dates]
+        index = {d: i for i, d in enumerate(self.dates)}
+        self.markers = [
             Marker(
                 index[to_local(t.time_ns, zone).date()],
                 "Botox injection" if t.kind == "botox" else "PT session",
@@ -169,16 +171,24 @@ def _spasms_per_day(data: ReportData, zone: ZoneInfo) -> str:
             for t in data.treatments
             if t.kind in ("botox", "pt") and to_local(t.time_ns, zone).date() in index
         ]
-        values = [float(by_date[d].spasms) if d in by_date else None for d in dates]
+
+
+def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
+    parts = ['<section id="spasms-per-day"><h2>Spasms per day and treatment</h2>']
+    if not data.days:
+        parts.append(_nodata("No spasm monitoring data in the period."))
+    else:
+        by_date = {d.date: d for d in data.days}
+        values = [float(by_date[d].spasms) if d in by_date else None for d in axis.dates]
         parts.append(
             bar_chart(
                 "Spasms per day",
                 "Spasms per local day (overlapping channels once), with Botox injections (red) and "
                 "PT sessions (blue) as dashed lines; days without data have no bar.",
-                [d.strftime("%d %b") for d in dates],
+                axis.labels,
                 [Series("spasms", values, SPASM_COLOUR)],
                 "spasms / day",
-                markers,
+                axis.markers,
             )
         )
     parts.append("<h3>Before and after each injection</h3>")
@@ -236,21 +246,22 @@ def _kinds(data: ReportData) -> str:
     return "".join(parts) + "</section>"
 
 
-def _day_night(data: ReportData) -> str:
+def _day_night(data: ReportData, axis: _DayAxis) -> str:
     parts = [
         '<section id="day-night"><h2>Day and night</h2>',
         f'<p>Day: <strong id="day-spasms">{data.day_spasms}</strong> spasms · night (22:00–07:00 local): '
         f'<strong id="night-spasms">{data.night_spasms}</strong> spasms.</p>',
     ]
     if data.days:
+        by_date = {d.date: d for d in data.days}
         parts.append(
             bar_chart(
                 "Day and night spasms",
                 "Spasms per local day, split into day and night (22:00–07:00 local).",
-                [d.date.strftime("%d %b") for d in data.days],
+                axis.labels,
                 [
-                    Series("day", [float(d.day_spasms) for d in data.days], DAY_COLOUR),
-                    Series("night", [float(d.night_spasms) for d in data.days], NIGHT_COLOUR),
+                    Series("day", [_get(by_date, d, "day_spasms") for d in axis.dates], DAY_COLOUR),
+                    Series("night", [_get(by_date, d, "night_spasms") for d in axis.dates], NIGHT_COLOUR),
                 ],
                 "spasms / day",
             )
@@ -260,15 +271,14 @@ def _day_night(data: ReportData) -> str:
     return "".join(parts) + "</section>"
 
 
-def _rom(data: ReportData) -> str:
+def _rom(data: ReportData, axis: _DayAxis) -> str:
     parts = ['<section id="rom"><h2>Range of motion</h2>']
     if not data.rom:
         parts.append(_nodata("No range-of-motion data in the period."))
         return "".join(parts) + "</section>"
-    dates = sorted({r.date for r in data.rom})
+    dates, labels = axis.dates, axis.labels
     joints = sorted({r.joint for r in data.rom})
     best = {(r.joint, r.date): r for r in data.rom}
-    labels = [d.strftime("%d %b") for d in dates]
     colour = {j: JOINT_COLOURS[i % len(JOINT_COLOURS)] for i, j in enumerate(joints)}
     ranges = [
         Series(j, [best[(j, d)].best_range_deg if (j, d) in best else None for d in dates], colour[j])
@@ -285,6 +295,7 @@ def _rom(data: ReportData) -> str:
             labels,
             ranges,
             "range (deg)",
+            axis.markers,
         )
     )
     parts.append(
@@ -294,6 +305,7 @@ def _rom(data: ReportData) -> str:
             labels,
             reps,
             "repetitions",
+            axis.markers,
         )
     )
     rows = [(r.date.isoformat(), r.joint, f"{r.best_range_deg:.1f}", str(r.reps)) for r in data.rom]
@@ -366,7 +378,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], empty: str, tab
 
 
 def _cls(value: str) -> str:
-    return ' class="num"' if value[:1].isdigit() or value[:1] in "-+−" else ""
+    return ' class="num"' if _NUMERIC.match(value) else ""
+
+
+def _get(by_date: dict[dt.date, DayScores], date: dt.date, name: str) -> float | None:
+    day = by_date.get(date)
+    return None if day is None else float(getattr(day, name))
 
 
 def _nodata(text: str) -> str:

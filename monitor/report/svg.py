@@ -129,7 +129,8 @@ class _Frame:
 
     def __init__(self, n: int, top: float) -> None:
         self.n = max(n, 1)
-        self.top = _nice_ceiling(top)
+        self.tick = _nice_step(top / 4)
+        self.top = self.tick * max(1, math.ceil(top / self.tick - 1e-9))
         self.plot_w = WIDTH_PX - MARGIN_LEFT_PX - MARGIN_RIGHT_PX
         self.plot_h = HEIGHT_PX - MARGIN_TOP_PX - MARGIN_BOTTOM_PX
         self.step = self.plot_w / self.n
@@ -146,8 +147,8 @@ class _Frame:
             f'<line x1="{MARGIN_LEFT_PX}" y1="{bottom}" x2="{WIDTH_PX - MARGIN_RIGHT_PX}" y2="{bottom}"'
             ' class="axis"/>'
         ]
-        for k in range(5):
-            value = self.top * k / 4
+        for k in range(round(self.top / self.tick) + 1):
+            value = self.tick * k
             y = self.y(value)
             out.append(
                 f'<line x1="{MARGIN_LEFT_PX}" y1="{y:.1f}" x2="{WIDTH_PX - MARGIN_RIGHT_PX}" y2="{y:.1f}"'
@@ -199,9 +200,9 @@ def _svg(
     )
 
 
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value`` (axis top; 1 for an empty chart)."""
-    if value <= 0:
+def _nice_step(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value``, at least 1 (counts are whole)."""
+    if value <= 1:
         return 1.0
     scale = 10.0 ** math.floor(math.log10(value))
     return next(float(m) * scale for m in (1, 2, 2.5, 5, 10) if m * scale >= value)

@@ -1,0 +1,67 @@
+"""``spasm-monitor report``: the patient report, one self-contained HTML file from the spool."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from monitor.report import ReportError, build_report, write_report
+from monitor.report.gather import DEFAULT_MAX_EVENTS
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report", help="write the patient report (one HTML file that opens offline) from the spool"
+    )
+    report.add_argument("--spool", type=Path, required=True, help="the spool file the pipeline writes")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="the HTML file to write")
+    report.add_argument(
+        "--patient", default=None, help="patient pseudonym (needed when the spool holds several patients)"
+    )
+    report.add_argument(
+        "--timezone", default="UTC", help="the patient's IANA timezone, e.g. Europe/London (dates, night)"
+    )
+    report.add_argument(
+        "--from", dest="start", default="", help="first local date, YYYY-MM-DD (default: first data)"
+    )
+    report.add_argument(
+        "--to", dest="end", default="", help="last local date, YYYY-MM-DD (default: last data)"
+    )
+    report.add_argument("--events", type=int, default=DEFAULT_MAX_EVENTS, help="rows of the events table")
+    report.add_argument(
+        "--simulated",
+        action="store_true",
+        help="label the report as simulated data (also automatic when tagged)",
+    )
+    report.set_defaults(handler=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    if args.events < 0:
+        raise ReportError(f"--events must be >= 0, got {args.events}", "")
+    data = build_report(
+        args.spool,
+        patient=args.patient,
+        timezone=args.timezone,
+        simulated=args.simulated,
+        start_date=_date(args.start, "--from"),
+        end_date=_date(args.end, "--to"),
+        max_events=args.events,
+    )
+    path = write_report(data, args.out)
+    label = " (SIMULATED)" if data.simulated else ""
+    print(
+        f"report{label}: patient {data.patient or '(untagged)'}, {data.spasms} spasms,"
+        f" {data.coverage.hours_with_data} hours with data -> {path}"
+    )
+    return 0
+
+
+def _date(text: str, option: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{option} {text!r} is not a date", "use YYYY-MM-DD") from None
