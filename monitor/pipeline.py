@@ -4,7 +4,8 @@
 recording and a test feed it the same way. What it runs for each wearable of
 ``config.toml``:
 
-- EMG frames → :class:`~monitor.dsp.SpasmDetector` at the frame's rate and channel count
+- EMG frames of a wearable with a ``muscle`` → :class:`~monitor.dsp.SpasmDetector` at the
+  frame's rate and channel count
   (a Myo's 200 Hz or the reference wearable's 1 kHz), tagged with the device's muscle,
   placement and side; a change of rate or channel count (an MTU-23 fallback after a
   reconnect) ends one detector and starts another;
@@ -146,7 +147,10 @@ class Pipeline:
     def _route(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         records: list[Record] = []
         if frame.kind is SensorKind.EMG:
-            records += self._emg_frame(frame, device)
+            # EMG is analysed only where config.toml names the muscle under the electrodes: a
+            # wearable worn for its IMU has no electrodes on skin, and would report them off.
+            if device.muscle:
+                records += self._emg_frame(frame, device)
         elif frame.kind is SensorKind.GYR:
             records += self._movement_frame(frame, device)
         if frame.kind in (SensorKind.ACC, SensorKind.GYR) and device.device_id in self._joint_of:

@@ -4,6 +4,6 @@ Each module has ``register(subparsers)``, which adds its parser and sets ``handl
 function taking the parsed arguments and returning the exit code.
 """
 
-from monitor.commands import config, dashboards, demo, report, treatment
+from monitor.commands import analyze, config, dashboards, demo, report, run, treatment
 
-COMMANDS = [demo, config, dashboards, treatment, report]
+COMMANDS = [demo, run, analyze, config, dashboards, treatment, report]

@@ -1,85 +1,239 @@
-"""``spasm-monitor demo``: simulated wearable EMG through the streaming detector."""
+"""``spasm-monitor demo``: the whole system on its embedded default, with nothing to install.
+
+Three emulated wearables run as separate processes on virtual BLE controllers (EMG on the
+left calf, IMUs on the left thigh and shank), joined by the controller hub. The real
+pipeline collects them over BLE for ``--live-s`` seconds (collector → DSP → spool, with
+alerts). Alongside, in another process, a simulated treatment history (weeks of sampled
+monitoring around a Botox injection and PT sessions) goes through the same DSP offline.
+Then the clinical scores, the patient report (one HTML file) and a short summary.
+Everything is labelled simulated (tag ``source=simulated``). With ``--influx-url`` the
+spool is also forwarded to an InfluxDB 1.x.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
+import asyncio
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from monitor.clinical.scores import score_spool
-from monitor.dsp import SpasmDetector
+from monitor.commands.run import print_status
+from monitor.config import AppConfig, parse_config
+from monitor.errors import DeviceError
+from monitor.live import LiveResult, run_live
 from monitor.store import Spool
-from monitor.synth import EmgScenario, generate_emg
-from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+from monitor.store.schema import SIMULATED_SOURCE
+from monitor.types import NS_PER_S
 
-FRAME_S = 0.1  # a BLE notification carries about this much EMG
-DEMO_T0_NS = 1_764_000_000 * NS_PER_S
+PATIENT = "demo"
+SIMULATED = {"source": SIMULATED_SOURCE}
+# The emulated home: (placement, options of its emulator, the [[device]] keys).
+WEARABLES: tuple[tuple[str, list[str], dict[str, str]], ...] = (
+    ("calf", ["--emg-channels", "2", "--seed", "11"], {"muscle": "gastrocnemius"}),
+    ("thigh", ["--segment", "proximal", "--motion-seed", "7"], {"joint": "knee"}),
+    ("shank", ["--segment", "distal", "--motion-seed", "7"], {"joint": "knee"}),
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
-        "demo", help="stream simulated wearable EMG through the detector and summarise the spasms"
+        "demo", help="emulated wearables over BLE + a simulated treatment history → store, report, summary"
     )
-    demo.add_argument("--minutes", type=float, default=10.0, help="length of the simulated recording")
+    demo.add_argument("--live-s", type=float, default=60.0, help="live collection period, s (default 60)")
+    demo.add_argument("--weeks", type=int, default=6, help="weeks of simulated history (default 6)")
+    demo.add_argument("--injection-week", type=int, default=2, help="week of the Botox injection (default 2)")
+    demo.add_argument("--windows-per-day", type=int, default=3, help="sampled 10-min EMG windows a day")
+    demo.add_argument("--timezone", default="Europe/London", help="the simulated patient's timezone")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--snr-db", type=float, default=20.0)
-    demo.add_argument("--rate-hz", type=float, default=1000.0, help="1000 (reference wearable) or 200 (Myo)")
-    demo.add_argument("--channels", type=int, default=2)
-    demo.add_argument(
-        "--out", type=Path, default=Path("out"), help="folder for the local store (spool.sqlite)"
-    )
+    demo.add_argument("--out", type=Path, default=Path("out"), help="folder for spool.sqlite and report.html")
+    demo.add_argument("--influx-url", help="also forward everything to this InfluxDB 1.x (database 'spasm')")
     demo.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    scenario = EmgScenario(
-        sample_rate_hz=args.rate_hz, channels=args.channels, duration_s=args.minutes * 60,
-        seed=args.seed, snr_db=args.snr_db,
-    )  # fmt: skip
-    print(
-        f"SIMULATED: {args.minutes:g} min of {args.channels}-channel {args.rate_hz:g} Hz EMG"
-        f" (seed {args.seed}, {args.snr_db:g} dB) with artefacts, streamed in {FRAME_S * 1000:.0f} ms frames"
-    )
-    rec = generate_emg(scenario, t0_ns=DEMO_T0_NS)
-    detector = SpasmDetector(args.rate_hz, args.channels, tags={"patient": "demo", "device": "simulated"})
-    step = round(FRAME_S * args.rate_hz)
-    stream = StreamId("simulated", "emg")
-    records: list[Record] = []
-    for start in range(0, rec.emg_mv.shape[0], step):
-        chunk = rec.emg_mv[start : start + step]
-        t0 = DEMO_T0_NS + round(start * NS_PER_S / args.rate_hz)
-        records += detector.process(Frame(stream, SensorKind.EMG, args.rate_hz, t0, start, start, chunk))
-    records += detector.flush()
-
+    if args.live_s <= 0 or args.weeks < 1 or not 0 <= args.injection_week < args.weeks:
+        raise ValueError("need --live-s > 0, --weeks >= 1 and 0 <= --injection-week < --weeks")
+    started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "spool.sqlite"
-    path.unlink(missing_ok=True)  # each demo run starts a fresh local store
-    spool = Spool(path)
-    spool.append(records)
-    end_ns = DEMO_T0_NS + round(args.minutes * 60 * NS_PER_S)
-    scores = score_spool(spool, DEMO_T0_NS, end_ns)
-    spool.append(scores)
-
-    events = [r for r in records if r.measurement == "spasm_event"]
-    hours = args.minutes / 60
+    spool_path = args.out / "spool.sqlite"
+    for stale in (spool_path, Path(f"{spool_path}-wal"), Path(f"{spool_path}-shm")):
+        stale.unlink(missing_ok=True)  # each demo run starts a fresh local store
+    zone = ZoneInfo(args.timezone)
+    today = dt.datetime.now(zone).date()
+    history_start = today - dt.timedelta(weeks=args.weeks)
     print(
-        f"spasms found: {len(events)} ({len(events) / hours:.1f} per hour);"
-        f" simulated truth: {len(rec.spasms)}"
+        "SIMULATED DATA: emulated wearables and a simulated patient; nothing here is a measurement.",
+        file=sys.stderr,
     )
-    for kind, count in sorted(Counter(str(e.tags["kind"]) for e in events).items()):
-        durations = [float(e.fields["duration_s"]) for e in events if e.tags["kind"] == kind]
-        print(f"  {kind:9s} {count:4d}  mean duration {sum(durations) / len(durations):5.1f} s")
-    clonus = [float(e.fields["clonus_hz"]) for e in events if "clonus_hz" in e.fields]
-    if clonus:
-        print(f"  clonus rhythm {min(clonus):.1f}-{max(clonus):.1f} Hz")
-    issues = Counter(str(r.tags["issue"]) for r in records if r.measurement == "signal_quality")
-    print("signal quality: " + (", ".join(f"{k} x{v}" for k, v in sorted(issues.items())) or "clean"))
-    for day in (r for r in scores if r.tags["period"] == "day"):
-        print(
-            f"clinical scores (the {float(day.fields['observed_hours']):.0f} observed hour(s)):"
-            f" Penn frequency {day.fields.get('penn_frequency', '-')},"
-            f" Penn severity {day.fields.get('penn_severity', '-')},"
-            f" Snow {day.fields['snow_frequency']} ({day.fields['spasms']} spasms, overlapping channels once)"
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        history = pool.submit(
+            build_history,
+            str(spool_path),
+            history_start,
+            args.weeks,
+            args.injection_week,
+            args.windows_per_day,
+            args.seed,
+            args.timezone,
         )
-    print(f"{len(records) + len(scores)} records in the local store {path}")
+        live = _run_emulated_home(args, spool_path)
+        print("live part done; waiting for the simulated history...", file=sys.stderr, flush=True)
+        summary = history.result()
+    spool = Spool(spool_path)
+    spool.append(_score_today(spool, zone, today))
+    report_path = _write_report(spool_path, args.out / "report.html", args.timezone)
+    forwarded = _forward(spool_path, args.influx_url) if args.influx_url else None
+    _print_summary(live, summary, spool, report_path, forwarded, time.monotonic() - started)
     return 0
+
+
+def embedded_config(transport: str, spool_path: Path, timezone: str) -> AppConfig:
+    """The demo's config.toml, in code: the three emulated wearables on the hub."""
+    from devices.emulation.process import wearable_address
+
+    devices: list[dict[str, Any]] = [
+        {
+            "profile": "reference",
+            "address": wearable_address(i + 1),
+            "placement": placement,
+            "side": "left",
+            **keys,
+        }
+        for i, (placement, _, keys) in enumerate(WEARABLES)
+    ]
+    document = {
+        "patient": {"id": PATIENT, "timezone": timezone},
+        "device": devices,
+        "ble": {"backend": "bumble", "transport": transport, "scan_timeout_s": 5.0},
+        "store": {"spool_path": str(spool_path)},
+    }
+    return parse_config(document, environ={}, source="<embedded demo config>")
+
+
+def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult:
+    from devices.emulation.process import start_emulated
+
+    print(f"starting {len(WEARABLES)} emulated wearables on virtual BLE controllers...", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="spasm-demo-") as stats_dir:
+        try:
+            emulated = start_emulated(len(WEARABLES), Path(stats_dir), options=[w[1] for w in WEARABLES])
+        except (TimeoutError, RuntimeError) as error:
+            raise DeviceError(f"the emulated wearables did not start: {error}") from None
+        try:
+            config = embedded_config(emulated.collector_transport, spool_path, args.timezone)
+            spool = Spool(spool_path)
+            print(f"collecting them over BLE for {args.live_s:g} s...", file=sys.stderr, flush=True)
+            return asyncio.run(
+                run_live(config, spool, duration_s=args.live_s, extra_tags=SIMULATED, on_status=print_status)
+            )
+        finally:
+            emulated.stop()
+
+
+def build_history(
+    spool_path: str,
+    start_date: dt.date,
+    weeks: int,
+    injection_week: int,
+    windows_per_day: int,
+    seed: int,
+    timezone: str,
+) -> Any:
+    """Build the simulated history into the spool file (runs in its own process)."""
+    from monitor.demo.history import build_history_file
+
+    return build_history_file(
+        spool_path,
+        start_date=start_date,
+        weeks=weeks,
+        injection_week=injection_week,
+        windows_per_day=windows_per_day,
+        seed=seed,
+        patient=PATIENT,
+        timezone=timezone,
+        progress=_history_progress,
+    )
+
+
+def _history_progress(done: int, total: int) -> None:
+    if done % 7 == 0 or done == total:
+        print(f"simulated history: day {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _score_today(spool: Spool, zone: ZoneInfo, today: dt.date) -> list[Any]:
+    from monitor.clinical.scores import score_spool
+
+    start_ns = int(dt.datetime.combine(today, dt.time(0), zone).timestamp()) * NS_PER_S
+    return score_spool(spool, start_ns, start_ns + 86_400 * NS_PER_S, zone)
+
+
+def _write_report(spool_path: Path, out_path: Path, timezone: str) -> Path:
+    from monitor.report import build_report, write_report
+
+    return write_report(
+        build_report(spool_path, patient=PATIENT, timezone=timezone, simulated=True), out_path
+    )
+
+
+def _forward(spool_path: Path, url: str) -> str:
+    from monitor.store import InfluxV1Writer
+    from monitor.store.forwarder import Forwarder
+
+    async def drain() -> str:
+        forwarder = Forwarder(spool_path, InfluxV1Writer(url, "spasm"))
+        try:
+            stats = await forwarder.drain()
+        finally:
+            await forwarder.close()
+        return f"{stats.sent_points:,} points forwarded to {url} (database spasm)"
+
+    return asyncio.run(drain())
+
+
+def _print_summary(
+    live: LiveResult,
+    history: Any,
+    spool: Spool,
+    report_path: Path,
+    forwarded: str | None,
+    wall_s: float,
+) -> None:
+    from monitor.demo.summary import summary_lines
+
+    print()
+    print("spasm-monitor demo: SIMULATED patient and wearables")
+    samples = sum(live.pipeline.samples.values())
+    found = live.pipeline.records
+    print(
+        f"  live over BLE: {len(live.sessions)} emulated wearables for {live.duration_s:.0f} s,"
+        f" {samples:,} samples, {found['ble_gap']} gap record(s),"
+        f" {found['spasm_event']} spasm(s) found, {found['rom']} ROM record(s)"
+    )
+    for line in summary_lines(history):
+        print(f"  {line}")
+    days = [
+        r
+        for r in spool.query(0, 2**62, measurement="clinical_score", patient=PATIENT)
+        if r.tags.get("period") == "day"
+    ]
+    if days:
+        last = days[-1]
+        print(
+            f"  latest day's scores: Penn frequency {last.fields.get('penn_frequency', '-')},"
+            f" Penn severity {last.fields.get('penn_severity', '-')},"
+            f" Snow {last.fields.get('snow_frequency', '-')}"
+        )
+    alerts = spool.query(0, 2**62, measurement="alert", patient=PATIENT)
+    print(f"  alerts: {len(live.alerts)} during the live run, {len(alerts)} in the store")
+    if forwarded:
+        print(f"  {forwarded}")
+    print(f"  store: {spool.path}")
+    print(f"  report: {report_path.resolve()}")
+    print(f"  wall time {wall_s:.0f} s")

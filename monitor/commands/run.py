@@ -1,0 +1,66 @@
+"""``spasm-monitor run``: collect the wearables of config.toml until stopped (Ctrl-C, SIGTERM)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from monitor.commands.config import add_config_argument
+from monitor.config import load_config
+from monitor.live import LiveResult, LiveStatus, run_live
+from monitor.store import Spool
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "run", help="collect the configured wearables into the store until stopped (Ctrl-C)"
+    )
+    add_config_argument(parser)
+    parser.add_argument("--duration-s", type=float, default=None, help="stop after this long (default never)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.store.influx is not None:
+        config.store.influx.writer()  # a missing token fails now, with its one-line error
+    config.store.spool_path.parent.mkdir(parents=True, exist_ok=True)
+    spool = Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes)
+    print(
+        f"collecting {len(config.devices)} wearable(s) for patient {config.patient.id} into"
+        f" {config.store.spool_path}; Ctrl-C stops",
+        file=sys.stderr,
+    )
+    result = asyncio.run(run_live(config, spool, duration_s=args.duration_s, on_status=print_status))
+    print_summary(result)
+    return 0
+
+
+def print_status(status: LiveStatus) -> None:
+    """One status line: which wearables stream, samples so far, spasms, alerts."""
+    devices = ", ".join(
+        f"{device} {'up' if up else 'DOWN'} {status.samples.get(device, 0):,} samples"
+        for device, up in status.connected.items()
+    )
+    print(
+        f"[{status.elapsed_s:6.0f} s] {devices} | spasms {status.spasms} | alerts {status.alerts}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def print_summary(result: LiveResult) -> None:
+    records = result.pipeline.records
+    print(f"ran {result.duration_s:.0f} s: {result.records} records stored")
+    for device, stats in result.sessions.items():
+        print(
+            f"  {device}: {stats.connects} connection(s), {stats.drops} drop(s), {stats.frames} frames,"
+            f" {stats.malformed} malformed, battery {stats.battery_percent}%"
+        )
+    print(
+        f"  spasm events {records['spasm_event']}, ROM records {records['rom']},"
+        f" gaps {records['ble_gap']}, alerts {len(result.alerts)}"
+    )
+    if result.forwarded is not None:
+        print(f"  forwarded to InfluxDB: {result.forwarded}")
