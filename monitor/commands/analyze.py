@@ -1,0 +1,166 @@
+"""``spasm-monitor analyze FILE``: spasms in an EMG CSV file or a recording, with a summary.
+
+Output formats (stdout; progress goes to stderr):
+
+- ``table`` (default): the summary, then one line per event, for a person;
+- ``json``: ``{"schema": "spasm-monitor/analyze/1", "file", "start", "end", "summary",
+  "events": [...]}``; keys are only ever added, under the same schema name;
+- ``csv``: one row per event with the columns of :data:`EVENT_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor.analysis import Analysis, DetectedSpasm, analyze_emg, analyze_recording
+from monitor.commands.config import add_config_argument
+from monitor.commands.progress import Progress
+from monitor.commands.recorded_config import config_from_snapshot, optional_config
+from monitor.config import AppConfig
+from monitor.emg_csv import read_emg_csv
+from monitor.recording import RecordingReader, is_recording
+from monitor.types import NS_PER_S
+
+JSON_SCHEMA = "spasm-monitor/analyze/1"
+EVENT_COLUMNS = (
+    "onset", "onset_s", "duration_s", "kind", "source", "device", "channel", "location",
+    "peak_mv", "peak_x_baseline", "clonus_hz", "imu_peak_dps",
+)  # fmt: skip
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    analyze = commands.add_parser(
+        "analyze", help="find spasms in an EMG CSV file or a recording and summarise them"
+    )
+    analyze.add_argument(
+        "file", type=Path, help="CSV (time column, then one column per channel, mV) or recording"
+    )
+    analyze.add_argument(
+        "--rate-hz", type=float, default=None, help="sample rate of a CSV without a time column"
+    )
+    analyze.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    add_config_argument(analyze)
+    analyze.set_defaults(handler=run_analyze)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    config = optional_config(args)
+    if is_recording(args.file):
+        with RecordingReader(args.file) as reader:
+            config = config or config_from_snapshot(reader.config, str(args.file))
+            total = reader.summary().n_items
+            progress = Progress(f"analyze {args.file.name}", total)
+            analysis = analyze_recording(
+                reader, config.emg_params if config else None, _tags_of(config), progress.update
+            )
+            progress.done(f"{total} items read")
+    else:
+        emg = read_emg_csv(args.file, args.rate_hz)
+        analysis = analyze_emg(
+            emg.emg_mv, emg.sample_rate_hz, emg.t0_ns, config.emg_params if config else None, device="csv"
+        )
+    if args.format == "json":
+        json.dump(to_json(analysis, str(args.file)), sys.stdout, indent=2)
+        print()
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(EVENT_COLUMNS)
+        for event in analysis.events:
+            row = event_row(event, analysis.start_ns)
+            writer.writerow(["" if row[c] is None else row[c] for c in EVENT_COLUMNS])
+    else:
+        print_table(analysis, str(args.file))
+    return 0
+
+
+def to_json(analysis: Analysis, file: str) -> dict[str, Any]:
+    """The stable JSON document of an analysis (see the module docstring)."""
+    return {
+        "schema": JSON_SCHEMA,
+        "file": file,
+        "start": _iso(analysis.start_ns),
+        "end": _iso(analysis.end_ns),
+        "summary": analysis.summary(),
+        "events": [event_row(e, analysis.start_ns) for e in analysis.events],
+    }
+
+
+def event_row(event: DetectedSpasm, start_ns: int) -> dict[str, Any]:
+    """One event as the columns of :data:`EVENT_COLUMNS`; None where not measured."""
+
+    def rounded(value: float | None, digits: int) -> float | None:
+        return None if value is None else round(value, digits)
+
+    return {
+        "onset": _iso(event.onset_ns),
+        "onset_s": round((event.onset_ns - start_ns) / NS_PER_S, 3),
+        "duration_s": round(event.duration_s, 3),
+        "kind": event.kind,
+        "source": event.source,
+        "device": event.device,
+        "channel": event.channel,
+        "location": event.location,
+        "peak_mv": rounded(event.peak_mv, 4),
+        "peak_x_baseline": rounded(event.peak_x_baseline, 2),
+        "clonus_hz": rounded(event.clonus_hz, 2),
+        "imu_peak_dps": rounded(event.imu_peak_dps, 1),
+    }
+
+
+def print_table(analysis: Analysis, file: str) -> None:
+    s = analysis.summary()
+    durations = s["duration_s"]
+    kinds = ", ".join(f"{k} {n}" for k, n in s["by_kind"].items() if n) or "none"
+    rate = "n/a" if s["per_hour"] is None else f"{s['per_hour']:g}/h"
+    span = f"{_iso(analysis.start_ns)} to {_iso(analysis.end_ns)}"
+    print(f"{file}: {span}, {s['observed_h'] * 60:.1f} min observed")
+    sources = s["by_source"]
+    print(f"spasms: {s['spasms']} ({s['events']} events: EMG {sources['emg']}, IMU {sources['imu']})")
+    print(f"rate: {rate}   by kind: {kinds}")
+    if s["events"]:
+        print(
+            f"duration: min {durations['min']:g} s, median {durations['median']:g} s,"
+            f" max {durations['max']:g} s, total {durations['total']:g} s"
+        )
+    print(f"Penn frequency: {_score(s['penn_frequency'])}   Snow frequency: {_score(s['snow_frequency'])}")
+    if not analysis.events:
+        return
+    print()
+    header = ("onset", "t (s)", "dur (s)", "kind", "src", "device", "ch", "peak mV", "x base", "clonus Hz")
+    print("{:<24} {:>9} {:>8} {:<9} {:<4} {:<18} {:>2} {:>8} {:>7} {:>9}".format(*header))
+    for event in analysis.events:
+        r = event_row(event, analysis.start_ns)
+        print(
+            f"{r['onset']:<24} {r['onset_s']:>9.3f} {r['duration_s']:>8.3f} {r['kind']:<9} {r['source']:<4}"
+            f" {r['device'][:18]:<18} {r['channel']:>2} {_cell(r['peak_mv'])}"
+            f" {_cell(r['peak_x_baseline'], 7)} {_cell(r['clonus_hz'], 9)}"
+        )
+
+
+def _tags_of(config: AppConfig | None) -> Any:
+    def tags(device: str) -> dict[str, str]:
+        entry = config.device(device) if config else None
+        return entry.tags() if entry else {}
+
+    return tags
+
+
+def _iso(time_ns: int) -> str:
+    when = dt.datetime.fromtimestamp(time_ns // NS_PER_S, dt.UTC) + dt.timedelta(
+        microseconds=(time_ns % NS_PER_S) // 1000
+    )
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _score(value: int | None) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def _cell(value: float | None, width: int = 8) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.4g}"

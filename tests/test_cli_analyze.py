@@ -1,0 +1,176 @@
+"""``spasm-monitor analyze`` on CSV files and recordings, as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.cli import main
+from monitor.dsp import detect_spasms
+from monitor.emg_csv import read_emg_csv
+from monitor.recording import RecordingWriter
+from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
+from monitor.types import NS_PER_S, Frame, SensorKind, StreamId
+
+T0_NS = 1_764_000_000 * NS_PER_S
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> SyntheticEmg:
+    scenario = EmgScenario(duration_s=90.0, channels=2, seed=5, spasms_per_min=4.0, sample_rate_hz=1000.0)
+    return generate_emg(scenario.clean(), t0_ns=T0_NS)
+
+
+def _write_csv(path: Path, rec: SyntheticEmg, time: str = "relative", header: bool = True) -> None:
+    n = rec.emg_mv.shape[0]
+    seconds = np.arange(n) / rec.sample_rate_hz
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        if header:
+            writer.writerow(["time"] + [f"ch{c}" for c in range(rec.emg_mv.shape[1])])
+        for i in range(n):
+            if time == "none":
+                cells = []
+            elif time == "iso":
+                ns = T0_NS + round(seconds[i] * NS_PER_S)
+                cells = [np.datetime_as_string(np.datetime64(ns, "ns"), unit="ms") + "Z"]
+            else:
+                cells = [f"{seconds[i]:.3f}"]
+            writer.writerow(cells + [f"{v:.6g}" for v in rec.emg_mv[i]])
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(["analyze", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_csv_events_match_the_detector_in_every_format(
+    synthetic: SyntheticEmg,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no config.toml here: the detector's defaults
+    path = tmp_path / "emg.csv"
+    _write_csv(path, synthetic)
+    read = read_emg_csv(path)
+    expected = detect_spasms(read.emg_mv, read.sample_rate_hz, read.t0_ns)
+    assert len(expected) >= 4
+    assert read.sample_rate_hz == pytest.approx(1000.0)
+
+    code, out = _run(capsys, str(path), "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["schema"] == "spasm-monitor/analyze/1"
+    assert document["summary"]["events"] == len(expected)
+    assert [e["onset_s"] for e in document["events"]] == [round(e.onset_ns / NS_PER_S, 3) for e in expected]
+    assert sum(document["summary"]["by_kind"].values()) == len(expected)
+    assert document["summary"]["observed_h"] == pytest.approx(90 / 3600, abs=1e-3)
+    assert document["summary"]["penn_frequency"] == 4  # several spasms in 1.5 min: > 10/h
+
+    code, out = _run(capsys, str(path), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == len(expected)
+    assert [r["kind"] for r in rows] == [e.kind for e in expected]
+    assert float(rows[0]["duration_s"]) == pytest.approx(expected[0].duration_s, abs=1e-3)
+
+    code, out = _run(capsys, str(path))
+    assert code == 0
+    assert f"({len(expected)} events" in out
+    assert "Penn frequency: 4" in out
+    assert len([line for line in out.splitlines() if line.startswith("1970-")]) == len(expected)
+
+
+def test_iso_times_and_rate_without_time_column_give_the_same_events(
+    synthetic: SyntheticEmg, tmp_path: Path
+) -> None:
+    short = SyntheticEmg(synthetic.emg_mv[:20_000], synthetic.sample_rate_hz, T0_NS, [])
+    _write_csv(tmp_path / "iso.csv", short, time="iso")
+    _write_csv(tmp_path / "bare.csv", short, time="none", header=False)
+    iso = read_emg_csv(tmp_path / "iso.csv")
+    bare = read_emg_csv(tmp_path / "bare.csv", rate_hz=1000.0)
+    assert iso.t0_ns == T0_NS
+    assert iso.absolute_time
+    assert iso.sample_rate_hz == pytest.approx(1000.0)
+    assert np.array_equal(iso.emg_mv, bare.emg_mv)
+    events_iso = detect_spasms(iso.emg_mv, iso.sample_rate_hz, 0)
+    events_bare = detect_spasms(bare.emg_mv, bare.sample_rate_hz, 0)
+    assert [(e.onset_ns, e.kind) for e in events_iso] == [(e.onset_ns, e.kind) for e in events_bare]
+
+
+BAD_CSVS = {
+    "not a number": ("time,ch0\n0.000,0.1\n0.001,abc\n", [], "row 3, column 'ch0': 'abc' is not a number"),
+    "ragged": ("time,a,b\n0.000,0.1,0.2\n0.001,0.1\n", [], "row 3 has 2 columns, expected 3"),
+    "backwards": ("time,ch0\n0.000,0\n0.001,0\n0.000,0\n0.003,0\n", [], "row 4: time does not increase"),
+    "gap": ("0.000,0\n0.001,0\n0.002,0\n0.010,0\n0.011,0\n", [], "row 4: time jumps by 0.008 s"),
+    "naive iso": (
+        "time,ch0\n2026-11-25T10:00:00.000,0\n2026-11-25T10:00:00.001,0\n",
+        [],
+        "has no UTC offset",
+    ),
+    "bad time": ("time,ch0\n0.000,0\nsoon,0\n", [], "row 3, column 'time': 'soon' is not a time"),
+    "no rate": ("x,y\n0.1,0.2\n0.3,0.4\n", [], "no time column (give the sample rate with --rate-hz)"),
+    "empty": ("", [], "empty file"),
+    "header only": ("time,ch0\n", [], "no data rows"),
+    "only time": ("time\n0.0\n0.001\n", [], "no EMG column"),
+    "rate disagrees": ("time,ch0\n0.000,0\n0.001,0\n0.002,0\n", ["--rate-hz", "500"], "disagrees"),
+    "rate too low": ("0.0,0\n0.1,0\n0.2,0\n", [], "sample_rate_hz must be"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CSVS))
+def test_malformed_csv_is_a_one_line_error_naming_the_problem(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text, options, message = BAD_CSVS[name]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code = main(["analyze", str(path), *options])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.strip().count("\n") == 0
+
+
+def test_a_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "analyze", str(tmp_path / "none.csv")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "no such file" in result.stderr
+
+
+def test_a_recording_is_analysed_like_its_samples(
+    synthetic: SyntheticEmg,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "r.sqlite"
+    emg = synthetic.emg_mv.astype(np.float32)
+    step = 37  # frames of an odd length: the detector's chunking must not matter
+    with RecordingWriter(path) as writer:
+        for start in range(0, emg.shape[0], step):
+            t0 = T0_NS + round(start * NS_PER_S / 1000.0)
+            writer.append(Frame(StreamId("dev", "emg"), SensorKind.EMG, 1000.0, t0, start, start,
+                                emg[start : start + step]))  # fmt: skip
+    expected = detect_spasms(emg, 1000.0, T0_NS)
+    code, out = _run(capsys, str(path), "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["start"].startswith("2025-11-24T")
+    assert [e["channel"] for e in document["events"]] == [e.channel for e in expected]
+    onsets = [round((e.onset_ns - T0_NS) / NS_PER_S, 3) for e in expected]
+    assert [e["onset_s"] for e in document["events"]] == onsets
+    assert all(e["device"] == "dev" and e["source"] == "emg" for e in document["events"])
