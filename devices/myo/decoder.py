@@ -10,7 +10,8 @@ The layouts are those of ``myohw.h`` (thalmiclabs/myo-bluetooth), read little-en
 - EMG (``myohw_emg_data_t``, 16 bytes): two consecutive samples of 8 int8 channels,
   sample 1 then sample 2, channel order as the armband's pods; × ``EMG_MV_PER_COUNT``.
 - IMU (``myohw_imu_data_t``, 20 bytes): int16 orientation w, x, y, z (/16384), then
-  accelerometer x, y, z (/2048 → g), then gyroscope x, y, z (/16 → deg/s).
+  accelerometer x, y, z (/2048 → g), then gyroscope x, y, z (/16.384 → deg/s; the
+  profile explains why not the header's 16).
 """
 
 from __future__ import annotations
@@ -129,9 +130,9 @@ def decode_imu(payload: Payload) -> ImuSample:
 
     Examples
     --------
-    >>> imu = decode_imu(bytes.fromhex("0040 0000 0000 0000 0000 0000 0008 0000 0000 e0ff"))
+    >>> imu = decode_imu(bytes.fromhex("0040 0000 0000 0000 0000 0000 0008 0000 0000 00f0"))
     >>> imu.quaternion.tolist(), imu.acc_g.tolist(), imu.gyr_dps.tolist()
-    ([1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -2.0])
+    ([1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -250.0])
     """
     size = len(payload)
     if size != IMU_NOTIFICATION_BYTES:

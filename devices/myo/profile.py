@@ -4,8 +4,11 @@ Source of every value here, unless a comment says otherwise: ``myohw.h`` of the
 thalmiclabs/myo-bluetooth repository (firmware interface 1.2), the Bluetooth protocol
 Thalmic Labs published for the armband. Cross-checked against open-source readers of it:
 dzhu/myo-raw (``myo_raw.py``), PerlinWarp/pyomyo (``src/pyomyo/pyomyo.py``) and
-Alvipe/Open-Myo, and against Thalmic's developer blog post "#MyoCraft: EMG in the
-Bluetooth Protocol" (developerblog.myo.com).
+Alvipe/Open-Myo (issue #5: "EMG data range"), against Thalmic's developer blog post
+"#MyoCraft: EMG in the Bluetooth Protocol" (developerblog.myo.com), and against the libmyo
+frame published in logotype/myodaemon's README (orientation, accelerometer and gyroscope
+values of a real armband). Where the header and that evidence disagree (the byte order
+remark, the gyroscope scale) the constant below says which was chosen and why.
 
 UUIDs
     Every Myo UUID is ``d506XXXX-a904-deb9-4748-2c7f4a124842`` with a 16-bit short UUID in
@@ -85,7 +88,13 @@ IMU_FORMAT = struct.Struct("<4h3h3h")  # orientation w x y z, accelerometer x y 
 IMU_NOTIFICATION_BYTES = IMU_FORMAT.size  # 20
 ORIENTATION_LSB_PER_UNIT = 16384.0  # MYOHW_ORIENTATION_SCALE: unit quaternion
 ACCELEROMETER_LSB_PER_G = 2048.0  # MYOHW_ACCELEROMETER_SCALE, range ±16 g
-GYROSCOPE_LSB_PER_DPS = 16.0  # MYOHW_GYROSCOPE_SCALE, range ±2000 deg/s
+# The header's MYOHW_GYROSCOPE_SCALE is 16.0, but its own comment gives the range as ±2000
+# deg/s, i.e. 32768 / 2000 = 16.384 LSB per deg/s, and Thalmic's SDK decodes with that: the
+# gyro values of the libmyo frame published in logotype/myodaemon's README (2.868652,
+# -2.868652, 2.563476 deg/s) are exactly 47, -47, 42 × 2000/32768, not multiples of 1/16.
+# The IMU's own ±2000 deg/s sensitivity is 16.4 LSB per deg/s (InvenSense MPU-9150, as
+# teardowns report it). 16.0 would read every rate 2.4 % high.
+GYROSCOPE_LSB_PER_DPS = 32768.0 / 2000.0
 
 
 class CommandOpcode(IntEnum):
