@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from devices.base import DeviceProfile
 from devices.ganglion.plugin import PROFILE as GANGLION
 from devices.myo.plugin import PROFILE as MYO
+from devices.polar.plugin import PROFILE as POLAR
 from devices.reference.plugin import PROFILE as REFERENCE
 
 PROFILES: dict[str, DeviceProfile] = {
     REFERENCE.name: REFERENCE,
     GANGLION.name: GANGLION,
     MYO.name: MYO,
+    POLAR.name: POLAR,
 }
 
 
