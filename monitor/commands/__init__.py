@@ -4,6 +4,6 @@ Each module has ``register(subparsers)``, which adds its parser and sets ``handl
 function taking the parsed arguments and returning the exit code.
 """
 
-from monitor.commands import analyze, config, dashboards, demo, report, run, treatment
+from monitor.commands import analyze, config, dashboards, demo, devices, report, run, treatment
 
-COMMANDS = [demo, run, analyze, config, dashboards, treatment, report]
+COMMANDS = [demo, run, analyze, config, dashboards, treatment, report, devices]
