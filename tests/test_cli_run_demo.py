@@ -1,0 +1,111 @@
+"""``spasm-monitor run`` and ``spasm-monitor demo`` as a user runs them: real processes, real BLE stack.
+
+The wearables are emulated (bumble GATT servers in their own processes, joined by the
+controller hub); everything else is the product: config.toml, the collector over bleak's
+API, the DSP, the spool, the report.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from devices.emulation.process import start_emulated, wearable_address
+from monitor.commands.demo import WEARABLES
+from monitor.store import Spool
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _config(transport: str, spool_path: Path) -> str:
+    devices = ""
+    for i, (placement, _, keys) in enumerate(WEARABLES):
+        extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
+        devices += (
+            f'[[device]]\nprofile = "reference"\naddress = "{wearable_address(i + 1)}"\n'
+            f'placement = "{placement}"\nside = "left"\n{extra}\n'
+        )
+    return (
+        '[patient]\nid = "p07"\ntimezone = "Europe/Paris"\n\n'
+        + devices
+        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
+        + f'[store]\nspool_path = "{spool_path}"\n'
+    )
+
+
+def test_run_collects_the_configured_home_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    emulated = start_emulated(len(WEARABLES), tmp_path, options=[w[1] for w in WEARABLES])
+    try:
+        spool_path = tmp_path / "spool.sqlite"
+        config = tmp_path / "config.toml"
+        config.write_text(_config(emulated.collector_transport, spool_path))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(20.0)  # connect, then past the knee's 14 s calibration
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        emulated.stop()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "up" in err  # the live status line
+    assert "ran " in out
+
+    records = Spool(spool_path).query(0, 2**62)
+    by_measurement = Counter(r.measurement for r in records)
+    assert all(r.tags["patient"] == "p07" for r in records)
+    sessions = [r for r in records if r.measurement == "ble_session"]
+    assert {r.tags["device"] for r in sessions} == {wearable_address(i + 1) for i in range(3)}
+    for session in sessions:  # the shutdown flushed every session's final accounting
+        assert session.fields["connects"] == 1
+        assert session.fields["emg_gap_samples"] == 0
+        assert int(session.fields["emg_received_samples"]) > 10_000
+    observed_s = sum(float(r.fields["duration_s"]) for r in records if r.measurement == "observation")
+    assert 12.0 < observed_s < 25.0
+    # EMG analysed only on the calf (the muscle is configured there), tagged with it.
+    envelope_devices = {r.tags["device"] for r in records if r.measurement == "emg_envelope"}
+    assert envelope_devices == {wearable_address(1)}
+    assert all(r.tags["muscle"] == "gastrocnemius" for r in records if r.measurement == "emg_envelope")
+    # The knee angle comes from the thigh and shank pair, after calibration.
+    angles = [r for r in records if r.measurement == "joint_angle"]
+    assert angles
+    assert {r.tags["joint"] for r in angles} == {"knee"}
+    assert by_measurement["battery"] >= 3
+
+
+def test_demo_produces_the_report_and_summary_from_a_fresh_folder(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    process = subprocess.run(
+        [
+            sys.executable, "-m", "monitor.cli", "demo",
+            "--live-s", "8", "--weeks", "2", "--injection-week", "1", "--windows-per-day", "1",
+            "--out", str(out),
+        ],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    summary = process.stdout
+    assert "SIMULATED" in summary
+    assert "live over BLE: 3 emulated wearables" in summary
+    assert "spasms detected" in summary
+    assert "Penn frequency" in summary
+    report = out / "report.html"
+    assert f"report: {report.resolve()}" in summary
+    html = report.read_text()
+    assert "SIMULATED" in html.upper()
+    records = Spool(out / "spool.sqlite").query(0, 2**62)
+    kinds = Counter(r.measurement for r in records)
+    assert kinds["treatment"] >= 1
+    assert kinds["clinical_score"] > 0
+    live_sessions = [r for r in records if r.measurement == "ble_session"]
+    assert len(live_sessions) == 3
+    assert all(r.tags.get("source") == "simulated" for r in records if r.measurement == "spasm_event")
