@@ -12,7 +12,14 @@ Limits that follow from the format, stated rather than hidden:
 - **Aliasing.** Cycles are only told apart by order: a loss of a whole cycle or more
   (≥ 101 packets in a row, ≥ 1.005 s) looks like a shorter one, and the session records a
   gap 201·k samples too short. Link drops are not affected: the firmware stops streaming
-  when the link drops, and a new connection starts a new count (the session sees a restart).
+  when the link drops, and a new connection starts a new count.
+- **Restarts.** The session's tracker (``monitor.collect.gaps``) sees a device restart only
+  as a counter jump of at least half the counter range backwards (a smaller one reads as a
+  repeat, a forward one as a gap). The board restarts at every connection, so the profile
+  starts each connection's count three quarters of the range past where the previous
+  connection of the same board ended (:data:`RESTART_JUMP`): the session then restarts its
+  clock fit and records no gap for the time the board was not sampling. Samples the board
+  notified just before a link loss that never arrived cannot be seen as lost.
 - **Delta chains.** A delta packet needs the sample before it. After any lost or malformed
   packet the chain is broken until the next raw packet (at most 1.005 s later). By default
   (``after_loss="drop"``) the packets in between are not emitted, so the session records
@@ -54,6 +61,9 @@ AfterLoss = Literal["drop", "offset"]
 EMG_CHANNELS = (Channel("emg", SensorKind.EMG, slice(None)),)
 # The decoder unwraps cycles itself, so its counters and sequence numbers never wrap in practice.
 UNWRAPPED_MODULUS = 1 << 32
+# Offset of a new connection's count from the end of the previous one: more than half the
+# range behind (a restart, not a gap) and more than 1/2048 of it (not a repeat), see gaps.py.
+RESTART_JUMP = 3 << 30
 
 
 class UnknownCharacteristicError(decoder.GanglionDecodeError):
@@ -68,6 +78,8 @@ class GanglionStreamDecoder:
     after_loss : {"drop", "offset"}
         What to do with delta packets between a lost packet and the next raw packet (see
         the module docstring).
+    counter_base, seq_base : int
+        Counter and sequence number of the connection's first packet position.
 
     Attributes
     ----------
@@ -77,10 +89,16 @@ class GanglionStreamDecoder:
         Last impedance reading per channel (5 is the reference), kΩ.
     messages : list of str
         ASCII messages the board sent (command replies), joined across packets.
+    end_counter, end_seq : int
+        Counter and sequence number just after the last emitted packet.
     """
 
-    def __init__(self, after_loss: AfterLoss = "drop") -> None:
+    def __init__(self, after_loss: AfterLoss = "drop", counter_base: int = 0, seq_base: int = 0) -> None:
         self.after_loss: AfterLoss = after_loss
+        self.counter_base = counter_base
+        self.seq_base = seq_base
+        self.end_counter = counter_base
+        self.end_seq = seq_base
         self.unanchored_packets = 0
         self.impedance_kohm: dict[int, int] = {}
         self.messages: list[str] = []
@@ -118,16 +136,21 @@ class GanglionStreamDecoder:
             assert self._previous is not None
             counts = decoder.apply_deltas(self._previous, parsed.deltas)
         self._previous = counts[-1]
-        position = cycle_position_samples(level)
+        counter = (self.counter_base + self._cycle * SAMPLES_PER_CYCLE + cycle_position_samples(level)) % (
+            UNWRAPPED_MODULUS
+        )
+        seq = (self.seq_base + self._cycle * RING_LEVELS + level) % UNWRAPPED_MODULUS
+        self.end_counter = (counter + counts.shape[0]) % UNWRAPPED_MODULUS
+        self.end_seq = (seq + 1) % UNWRAPPED_MODULUS
         return (
             Packet(
                 "emg",
                 SAMPLE_RATE_HZ,
                 counts.astype(np.float64) * MV_PER_COUNT,
                 EMG_CHANNELS,
-                seq=self._cycle * RING_LEVELS + level,
+                seq=seq,
                 seq_modulus=UNWRAPPED_MODULUS,
-                counter=self._cycle * SAMPLES_PER_CYCLE + position,
+                counter=counter,
                 counter_modulus=UNWRAPPED_MODULUS,
             ),
         )
@@ -154,6 +177,7 @@ class GanglionProfile:
 
     def __init__(self, after_loss: AfterLoss = "drop") -> None:
         self.after_loss: AfterLoss = after_loss
+        self._decoders: dict[str, GanglionStreamDecoder] = {}  # last connection's decoder per board
 
     def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
         """``Ganglion-XXXX`` by name; a Simblee-named board only with the 0xFE84 service."""
@@ -163,9 +187,24 @@ class GanglionProfile:
         return name.startswith(SIMBLEE_NAME_PREFIX) and SERVICE_UUID in (u.lower() for u in service_uuids)
 
     async def start(self, client: GattClient) -> GanglionStreamDecoder:
-        """Send ``b``: the board opens every stream with a raw packet, so a fresh decoder fits."""
+        """Send ``b``: the board opens every stream with a raw packet, so a fresh decoder fits.
+
+        Its count starts :data:`RESTART_JUMP` past the end of the board's previous connection
+        (see the module docstring), so the session reads the board's restart as one.
+        """
+        board = str(getattr(client, "address", ""))  # a BleakClient's; absent on test doubles
+        previous = self._decoders.get(board)
+        if previous is None:
+            decoder = GanglionStreamDecoder(self.after_loss)
+        else:
+            decoder = GanglionStreamDecoder(
+                self.after_loss,
+                counter_base=(previous.end_counter + RESTART_JUMP) % UNWRAPPED_MODULUS,
+                seq_base=(previous.end_seq + RESTART_JUMP) % UNWRAPPED_MODULUS,
+            )
         await client.write_gatt_char(SEND_UUID, START_STREAM, response=True)
-        return GanglionStreamDecoder(self.after_loss)
+        self._decoders[board] = decoder
+        return decoder
 
     async def stop(self, client: GattClient) -> None:
         await client.write_gatt_char(SEND_UUID, STOP_STREAM, response=True)

@@ -28,6 +28,7 @@ from devices.ganglion import (
     BadImpedanceError,
     Deltas,
     EmptyPacketError,
+    GanglionProfile,
     GanglionStreamDecoder,
     Impedance,
     LengthMismatchError,
@@ -222,11 +223,22 @@ def test_losing_a_whole_cycle_aliases_as_documented() -> None:
     assert books.received + books.gaps == counts.shape[0] - SAMPLES_PER_CYCLE
 
 
-def test_a_new_connection_counts_from_zero_again() -> None:
+async def test_a_reconnected_board_reads_as_a_restart_to_the_session_tracker() -> None:
+    """The board counts from zero at every connection; the session must restart, not drop or gap."""
     _, packets = _cycles(1)
-    first = _decode_all(GanglionStreamDecoder(), packets[:10])
-    again = _decode_all(GanglionStreamDecoder(), packets[:10])
-    assert first[0].counter == again[0].counter == 0
+    profile = GanglionProfile()
+    tracker = SequenceTracker(1 << 32, 1 << 32)
+    steps = []
+    for _ in range(3):  # short connections: a plain restart at 0 would read as a repeat
+        decoder = await profile.start(_RecordingClient("F1:00:00:00:00:01"))
+        steps += [tracker.step(p.seq, p.counter, p.n_samples) for p in _decode_all(decoder, packets[:10])]
+    restarts = [i for i, step in enumerate(steps) if step.reboot]
+    assert restarts == [10, 20]
+    assert not any(step.duplicate for step in steps)
+    assert sum(step.gap_samples for step in steps) == 0
+    assert tracker.received_samples == 3 * 19
+    other = await profile.start(_RecordingClient("F1:00:00:00:00:02"))
+    assert other.counter_base == 0  # another board's count is its own
 
 
 # -- messages, impedance, errors --------------------------------------------------------------
@@ -276,7 +288,8 @@ def test_profile_recognises_ganglion_advertisements_only() -> None:
 
 
 class _RecordingClient:
-    def __init__(self) -> None:
+    def __init__(self, address: str = "") -> None:
+        self.address = address
         self.writes: list[tuple[str, bytes]] = []
 
     @property
