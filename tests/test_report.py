@@ -1,0 +1,255 @@
+"""The patient report's numbers, on a spool produced by the real pipeline, against independent counts.
+
+The spool (tests/report_spool.py) holds 30 days of synthetic EMG streamed through the
+spasm detector, knee exercise through the ROM processor, treatment entries, a gap and
+alerts. Every expected number below is recomputed here from the records written, with
+plain Python, not with :mod:`monitor.clinical`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from report_spool import (
+    AMPLITUDE_DEG,
+    EXERCISE_REPS,
+    INJECTION_DAY,
+    N_DAYS,
+    PATIENT,
+    PT_DAYS,
+    START,
+    TZ,
+    WINDOW_S,
+    BuiltSpool,
+    build_spool,
+)
+
+from monitor.cli import main
+from monitor.report import ReportData, ReportError, build_report, render_html, write_report
+from monitor.store import Spool
+from monitor.types import NS_PER_S, FieldValue, Record
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltSpool:
+    return build_spool(tmp_path_factory.mktemp("report") / "spool.sqlite")
+
+
+@pytest.fixture(scope="module")
+def report(built: BuiltSpool) -> ReportData:
+    return build_report(built.path, patient=PATIENT, timezone="Europe/London")
+
+
+def local(time_ns: int) -> dt.datetime:
+    return (EPOCH + dt.timedelta(microseconds=time_ns // 1000)).astimezone(TZ)
+
+
+def spasms(built: BuiltSpool) -> list[Record]:
+    return [r for r in built.records if r.measurement == "spasm_event"]
+
+
+def test_pipeline_found_the_generated_spasms(built: BuiltSpool) -> None:
+    # Sanity of the fixture itself: the counts below are about real detector output.
+    assert abs(len(spasms(built)) - built.true_spasms) <= 3, (len(spasms(built)), built.true_spasms)
+    assert len(spasms(built)) > 40
+
+
+def test_period_and_completeness_across_the_change_to_summer_time(report: ReportData) -> None:
+    assert local(report.start_ns) == dt.datetime(2026, 3, 10, tzinfo=TZ)
+    assert local(report.end_ns) == dt.datetime(2026, 4, 9, tzinfo=TZ)
+    c = report.coverage
+    assert c.period_h == N_DAYS * 24 - 1  # 29 March 2026 has 23 hours in London
+    assert c.monitored_h == pytest.approx(N_DAYS * WINDOW_S / 3600)
+    assert c.completeness_pct == pytest.approx(100 * N_DAYS * WINDOW_S / 3600 / (N_DAYS * 24 - 1))
+    assert (c.gap_count, c.gap_s) == (1, 12.5)
+    assert c.days_with_data == N_DAYS
+
+
+def test_hours_with_data_are_the_local_hours_holding_device_records(
+    built: BuiltSpool, report: ReportData
+) -> None:
+    device = [r for r in built.records if r.measurement not in ("treatment", "alert")]
+    hours = {local(r.time_ns).replace(minute=0, second=0, microsecond=0) for r in device}
+    assert report.coverage.hours_with_data == len(hours)
+    loss_s = sum(float(r.fields["duration_s"]) for r in built.records if r.measurement == "signal_quality")
+    assert report.coverage.signal_loss_s == pytest.approx(loss_s)
+
+
+def test_spasm_counts_rates_and_scores_equal_independent_counts(
+    built: BuiltSpool, report: ReportData
+) -> None:
+    events = spasms(built)
+    per_date = Counter(local(r.time_ns).date() for r in events)
+    assert report.spasms == len(events)  # one channel: nothing to merge
+    assert {d.date: d.spasms for d in report.days if d.spasms} == dict(per_date)
+    assert report.spasms_per_day == pytest.approx(len(events) / N_DAYS)
+    assert report.spasms_per_h == pytest.approx(len(events) / report.coverage.hours_with_data)
+    rate = len(events) / report.coverage.hours_with_data
+    assert report.penn_frequency == (0 if rate == 0 else 2 if rate < 1 else 3 if rate <= 10 else 4)
+    snow = sorted(
+        1 if n == 0 else 2 if n == 1 else 3 if n < 5 else 4 if n < 10 else 5
+        for n in (per_date.get(START + dt.timedelta(days=d), 0) for d in range(N_DAYS))
+    )
+    assert report.snow_median == snow[len(snow) // 2]
+    grades = sorted(
+        3 if r.fields["duration_s"] >= 10 or r.fields["peak_x_baseline"] >= 10
+        else 2 if r.fields["duration_s"] >= 3 or r.fields["peak_x_baseline"] >= 5
+        else 1
+        for r in events
+    )  # fmt: skip
+    assert report.penn_severity == grades[len(grades) // 2]
+
+
+def test_day_night_split_uses_local_clock_time(built: BuiltSpool, report: ReportData) -> None:
+    night = sum(local(r.time_ns).hour >= 22 or local(r.time_ns).hour < 7 for r in spasms(built))
+    assert (report.night_spasms, report.day_spasms) == (night, len(spasms(built)) - night)
+    assert 0 < night < len(spasms(built))
+    for day in report.days:
+        assert day.day_spasms + day.night_spasms == day.spasms
+
+
+def test_pre_post_per_injection_matches_a_direct_computation(built: BuiltSpool, report: ReportData) -> None:
+    (injection,) = report.injections
+    assert injection.date == START + dt.timedelta(days=INJECTION_DAY)
+    assert injection.label == "200 U onabotulinumtoxinA left: gastrocnemius, soleus"
+    per_date = Counter(local(r.time_ns).date() for r in spasms(built))
+    observed = {START + dt.timedelta(days=d) for d in range(N_DAYS)}
+    pre_dates = [injection.date - dt.timedelta(days=k) for k in range(1, 15)]
+    post_dates = [injection.date + dt.timedelta(days=k) for k in range(7, 42)]
+    pre = np.array([per_date[d] for d in pre_dates if d in observed], dtype=float)
+    post = np.array([per_date[d] for d in post_dates if d in observed], dtype=float)
+    p = injection.pre_post
+    assert (p.pre_days, p.post_days) == (14, N_DAYS - INJECTION_DAY - 7)
+    assert (p.pre_spasms, p.post_spasms) == (pre.sum(), post.sum())
+    assert p.pre_per_day == pytest.approx(pre.mean())
+    assert p.post_per_day == pytest.approx(post.mean())
+    assert p.change_pct == pytest.approx(100 * (post.mean() - pre.mean()) / pre.mean())
+    pooled_sd = math.sqrt(
+        ((pre.size - 1) * pre.var(ddof=1) + (post.size - 1) * post.var(ddof=1)) / (pre.size + post.size - 2)
+    )
+    assert p.cohens_d == pytest.approx((post.mean() - pre.mean()) / pooled_sd)
+    assert p.post_per_day < p.pre_per_day  # the scenario halves the rate from week 2
+
+
+def test_treatments_spasm_types_durations(built: BuiltSpool, report: ReportData) -> None:
+    assert [t.kind for t in report.treatments] == ["pt", "pt", "botox", "pt", "pt"]
+    assert [local(t.time_ns).date() for t in report.treatments if t.kind == "pt"] == [
+        START + dt.timedelta(days=d) for d in PT_DAYS
+    ]
+    kinds = Counter(r.tags["kind"] for r in spasms(built))
+    assert {k.kind: k.count for k in report.kinds} == dict(kinds)
+    for k in report.kinds:
+        durations = [float(r.fields["duration_s"]) for r in spasms(built) if r.tags["kind"] == k.kind]
+        assert k.mean_duration_s == pytest.approx(sum(durations) / len(durations))
+        assert k.max_duration_s == max(durations)
+    assert sorted(report.durations_s) == sorted(float(r.fields["duration_s"]) for r in spasms(built))
+
+
+def test_rom_per_joint_and_day_with_repetitions(report: ReportData) -> None:
+    assert [(r.joint, r.date) for r in report.rom] == [
+        ("knee", START + dt.timedelta(days=d)) for d in PT_DAYS
+    ]
+    for day in report.rom:
+        assert day.reps == EXERCISE_REPS  # one set, counted once (not again from window/hour/day)
+        assert day.best_range_deg == pytest.approx(2 * AMPLITUDE_DEG, abs=1.0)
+
+
+def test_events_table_is_the_most_recent_events_newest_first(built: BuiltSpool) -> None:
+    data = build_report(built.path, timezone="Europe/London", max_events=5)  # the one patient, found
+    onsets = sorted(r.time_ns for r in spasms(built))
+    assert [e.onset_ns for e in data.events] == onsets[::-1][:5]
+    assert data.events_total == len(onsets)
+    clonus = [e for e in data.events if e.kind == "clonus"]
+    assert all(e.clonus_hz is not None and 3 <= e.clonus_hz <= 12 for e in clonus)
+
+
+def test_alerts_and_simulated_label(built: BuiltSpool, report: ReportData, tmp_path: Path) -> None:
+    assert [(a.rule, a.delivered) for a in report.alerts] == [("spasm_spike", True), ("tonic_spasm", False)]
+    assert not report.simulated
+    asked = build_report(built.path, timezone="UTC", simulated=True)
+    assert asked.simulated
+    tagged = build_report(build_spool(tmp_path / "sim.sqlite", simulated_tag=True, days=2).path)
+    assert tagged.simulated
+    assert "source=simulated" in tagged.simulated_reason
+    assert "SIMULATED DATA" in render_html(tagged)
+    assert "SIMULATED DATA" not in render_html(report)
+
+
+def test_empty_spool_reports_no_data_in_every_section(tmp_path: Path) -> None:
+    Spool(tmp_path / "empty.sqlite").close()
+    data = build_report(tmp_path / "empty.sqlite", timezone="Europe/London")
+    assert (data.spasms, data.spasms_per_day, data.penn_frequency, data.snow_median) == (0, None, None, None)
+    html = render_html(data)
+    for section in ("spasms-per-day", "types", "day-night", "rom", "events"):
+        part = html.split(f'<section id="{section}">')[1].split("</section>")[0]
+        assert 'class="nodata"' in part, section
+
+
+def test_sparse_spool_with_only_treatment_renders(tmp_path: Path) -> None:
+    path = tmp_path / "sparse.sqlite"
+    with Spool(path) as spool:
+        spool.append([Record("treatment", 1_770_000_000 * NS_PER_S, {"pt_kind": "gait", "exercises": ""},
+                             {"patient": "p02", "kind": "pt"})])  # fmt: skip
+    data = build_report(path, timezone="Europe/Paris")
+    assert (data.patient, data.coverage.hours_with_data, data.spasms_per_h) == ("p02", 0, None)
+    assert "No spasm monitoring data in the period." in render_html(data)
+
+
+def test_overlapping_events_on_two_channels_count_once(tmp_path: Path) -> None:
+    t = 1_770_000_000 * NS_PER_S
+    rows = [
+        Record("spasm_event", t + k * NS_PER_S, {"duration_s": 4.0, "peak_x_baseline": 6.0},
+               {"patient": "p01", "kind": "tonic", "channel": str(k)})
+        for k in (0, 1)
+    ]  # fmt: skip
+    with Spool(tmp_path / "s.sqlite") as spool:
+        spool.append(rows)
+    data = build_report(tmp_path / "s.sqlite")
+    assert (data.spasms, data.events_total, data.durations_s) == (1, 2, (5.0,))
+
+
+def test_user_mistakes_are_one_line_errors_with_exit_code_2(
+    built: BuiltSpool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Spool(tmp_path / "two.sqlite") as spool:
+        spool.append([Record("gap", NS_PER_S, {"duration_s": 1.0}, {"patient": p}) for p in ("a", "b")])
+    cases = [
+        ["--spool", str(tmp_path / "missing.sqlite")],
+        ["--spool", str(built.path), "--timezone", "Mars/Olympus"],
+        ["--spool", str(built.path), "--patient", "nobody"],
+        ["--spool", str(tmp_path / "two.sqlite")],
+        ["--spool", str(built.path), "--from", "2026-02-30"],
+    ]
+    for args in cases:
+        assert main(["report", *args, "--out", str(tmp_path / "r.html")]) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("spasm-monitor: "), err
+        assert err.count("\n") == 1, err  # one line, no traceback
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(ReportError, match="several patients"):
+        build_report(tmp_path / "two.sqlite")
+
+
+def test_cli_writes_the_report(built: BuiltSpool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sub" / "report.html"
+    code = main(["report", "--spool", str(built.path), "--out", str(out), "--timezone", "Europe/London"])
+    assert code == 0
+    assert f"{len(spasms(built))} spasms" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_text_from_the_spool_is_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite"
+    with Spool(path) as spool:
+        fields: dict[str, FieldValue] = {"message": "<img src=x onerror=alert(1)>", "delivered": False}
+        spool.append([Record("alert", NS_PER_S, fields, {"patient": "p01", "rule": "poor_signal"})])
+    html = write_report(build_report(path), tmp_path / "x.html").read_text(encoding="utf-8")
+    assert "<img" not in html
+    assert "&lt;img src=x" in html
