@@ -4,12 +4,14 @@
 #   VictoriaMetrics (Debian's victoria-metrics) v2 /api/v2/write and /api/v1/export
 # Usage (sourced):  source scripts/services.sh; services_start; trap services_stop EXIT
 # Exports SPASM_TEST_INFLUXDB_URL, SPASM_TEST_VM_URL, SPASM_TEST_INFLUXD_BIN and
-# SPASM_TEST_INFLUXD_CONFIG (so a test can start its own influxd the same way).
+# SPASM_TEST_INFLUXD_CONFIG (so a test can start its own influxd the same way), and installs
+# Debian's chromium for the report's browser test (SPASM_TEST_REQUIRE_CHROMIUM=1).
 
 services_install() {
     local missing=()
     command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
     command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # renders the report (test_report_browser.py)
     [ ${#missing[@]} -eq 0 ] && return 0
     local sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -71,6 +73,7 @@ print(CONFIG_TEMPLATE.format(root=root, rpc_port=rpc_port, http_port=http_port),
     export SPASM_TEST_INFLUXD_BIN
     SPASM_TEST_INFLUXD_BIN="$(command -v influxd)"
     export SPASM_TEST_INFLUXD_CONFIG="$SPASM_SERVICES_DIR/influxdb.conf"
+    export SPASM_TEST_REQUIRE_CHROMIUM=1  # installed above: the browser test must not skip
     _services_wait "$SPASM_TEST_INFLUXDB_URL/ping" influxd || return 1
     _services_wait "$SPASM_TEST_VM_URL/health" victoria-metrics || return 1
     echo "== services: influxd $SPASM_TEST_INFLUXDB_URL, victoria-metrics $SPASM_TEST_VM_URL" >&2

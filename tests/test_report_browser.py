@@ -1,0 +1,137 @@
+"""The report as a browser shows it: Debian's headless Chromium renders the file offline.
+
+``--dump-dom`` gives the DOM after parsing and layout (the key numbers and headings must be
+in it), ``--screenshot`` the pixels (the charts must be drawn, the simulated banner shown).
+scripts/services.sh installs ``chromium`` and sets SPASM_TEST_REQUIRE_CHROMIUM=1, so under
+the test command a missing browser fails the test; elsewhere it is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from report_spool import PATIENT, build_spool
+
+from monitor.report import ReportData, build_report, write_report
+from monitor.report.html import CSP, SPASM_COLOUR
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
+CHROMIUM_TIMEOUT_S = 90  # a cold start on a loaded 2-core machine takes a few seconds
+WINDOW = (1280, 3000)
+BANNER_RGB = (0xFF, 0xF3, 0xCD)
+HEADINGS = (
+    "Summary",
+    "Alerts",
+    "Spasms per day and treatment",
+    "Before and after each injection",
+    "Spasm types and durations",
+    "Day and night",
+    "Range of motion",
+    "Recent spasm events",
+)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "chromium is not installed (Debian: apt-get install chromium; scripts/services.sh does it)"
+        if os.environ.get("SPASM_TEST_REQUIRE_CHROMIUM") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, Path]:
+    folder = tmp_path_factory.mktemp("browser")
+    built = build_spool(folder / "spool.sqlite", simulated_tag=True, days=16)
+    data = build_report(built.path, patient=PATIENT, timezone="Europe/London")
+    return data, write_report(data, folder / "report.html")
+
+
+def run_chromium(chromium: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / "profile"  # a fresh profile each run: nothing cached, nothing shared
+    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S, check=False)
+    assert result.returncode == 0, f"chromium failed ({result.returncode}): {result.stderr[-2000:]}"
+    return result
+
+
+def test_report_file_references_nothing_outside_itself(rendered: tuple[ReportData, Path]) -> None:
+    html = rendered[1].read_text(encoding="utf-8")
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", html, re.IGNORECASE)
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.IGNORECASE)
+    assert not re.search(r"\b(src|href)\s*=", html, re.IGNORECASE)
+    assert "@import" not in html
+    assert "url(" not in html
+    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in html
+    assert "default-src 'none'" in CSP
+
+
+def test_rendered_dom_holds_the_sections_and_key_numbers(
+    chromium: str, rendered: tuple[ReportData, Path], tmp_path: Path
+) -> None:
+    data, path = rendered
+    dom = run_chromium(chromium, tmp_path, "--dump-dom", path.as_uri()).stdout
+    for heading in HEADINGS:
+        assert re.search(rf"<h[23]>{re.escape(heading)}</h[23]>", dom), heading
+
+    def cell(key: str) -> str:
+        match = re.search(rf'id="summary-{key}">([^<]*)<', dom)
+        assert match, key
+        return match.group(1)
+
+    assert cell("spasms") == str(data.spasms)
+    assert data.spasms > 10
+    assert cell("spasms-per-day") == f"{data.spasms_per_day:.1f}"
+    assert cell("completeness") == f"{data.coverage.completeness_pct:.1f} %"
+    assert cell("penn-frequency").startswith(f"{data.penn_frequency} (")
+    assert cell("snow").startswith(f"{data.snow_median} (")
+    assert cell("alerts") == "2"
+    assert re.search(rf'id="night-spasms">{data.night_spasms}<', dom)
+    assert "SIMULATED DATA" in dom
+    (injection,) = data.injections
+    pre_post = dom.split('id="pre-post"')[1].split("</table>")[0]
+    assert f"{injection.pre_post.pre_spasms} in {injection.pre_post.pre_days} d" in pre_post
+    events = dom.split('id="events-table"')[1].split("</table>")[0]
+    assert events.count("<tr>") == 1 + len(data.events)  # header + rows
+    assert dom.count("<svg") >= 5  # spasms per day, durations, day/night, ROM, repetitions
+    assert "<title" in dom.split('id="spasms-per-day"')[1]
+
+
+def test_screenshot_shows_charts_and_the_simulated_banner(
+    chromium: str, rendered: tuple[ReportData, Path], tmp_path: Path
+) -> None:
+    png = tmp_path / "report.png"
+    run_chromium(
+        chromium, tmp_path, f"--screenshot={png}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--hide-scrollbars", rendered[1].as_uri(),
+    )  # fmt: skip
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+    assert rgb.size == WINDOW
+    colours = rgb.getcolors(maxcolors=1 << 20)
+    assert colours is not None
+    counts = {colour: n for n, colour in colours}
+    white = counts.get((255, 255, 255), 0)
+    assert white < 0.97 * WINDOW[0] * WINDOW[1], "the page is blank"
+    assert len(counts) > 50, "no text or charts were drawn"
+    assert counts.get(BANNER_RGB, 0) > 20_000, "the simulated-data banner is missing"
+    bars = tuple(int(SPASM_COLOUR[k : k + 2], 16) for k in (1, 3, 5))
+    assert counts.get(bars, 0) > 2_000, "the spasm bars are not drawn"
+    lower = rgb.crop((0, WINDOW[1] // 2, WINDOW[0], WINDOW[1]))
+    assert lower.getextrema() != ((255, 255), (255, 255), (255, 255)), "the lower half is blank"
