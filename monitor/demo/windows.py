@@ -22,6 +22,7 @@ EMG_DEVICE = "sim-emg"
 THIGH_IMU = "sim-imu-thigh"
 SHANK_IMU = "sim-imu-shank"
 EMG_LOCATION = "calf"
+EMG_MUSCLE = "gastrocnemius"  # the one muscle of a single-channel window
 SIDE = "left"
 # SNR of the weakest untreated spasm (EmgScenario's definition); the injection lowers it
 # by the amplitude factor. 20 dB is the generator's and the detector benchmark's default.
@@ -107,6 +108,8 @@ def run_emg_window(
     )
     rec = generate_emg(scenario, t0_ns=t0_ns)
     all_tags = {**tags, "device": EMG_DEVICE, "location": EMG_LOCATION, "side": SIDE}
+    if channels == 1:
+        all_tags["muscle"] = EMG_MUSCLE
     detector = SpasmDetector(rate_hz, channels, tags=all_tags)
     frame = Frame(
         StreamId(EMG_DEVICE, "emg"), SensorKind.EMG, rate_hz, t0_ns, 0, rec.emg_mv.shape[0] - 1, rec.emg_mv
