@@ -1,4 +1,4 @@
-"""The spasm-monitor command line, run as a user would."""
+"""The spasm-monitor command line, run as a user would: user mistakes are one line and exit 2."""
 
 from __future__ import annotations
 
@@ -6,31 +6,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.cli import main
-from monitor.store import Spool
+import pytest
 
 
-def test_demo_stores_records_and_summarises(tmp_path: Path, capsys: object) -> None:
-    code = main(["demo", "--minutes", "2", "--seed", "3", "--out", str(tmp_path)])
-    assert code == 0
-    out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "SIMULATED" in out
-    records = Spool(tmp_path / "spool.sqlite").query(0, 2**62)
-    events = [r for r in records if r.measurement == "spasm_event"]
-    assert f"spasms found: {len(events)}" in out
-    assert all(r.tags["patient"] == "demo" for r in records)
-    [day] = [r for r in records if r.measurement == "clinical_score" and r.tags["period"] == "day"]
-    # Spasms seen on both channels at once count once in the clinical scores.
-    assert 0 < int(day.fields["spasms"]) <= len(events)
-    assert f"Snow {day.fields['snow_frequency']} ({day.fields['spasms']} spasms" in out
-
-
-def test_a_bad_argument_is_a_one_line_error_with_exit_code_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["demo", "--live-s", "-1"], "--live-s"),
+        (["demo", "--weeks", "2", "--injection-week", "5"], "--injection-week"),
+        (["run", "--config", "no-such-file.toml"], "no such config file"),
+        (["dashboards", "publish", "--config", "config.toml"], "Grafana URL"),
+    ],
+)
+def test_a_bad_argument_is_a_one_line_error_with_exit_code_2(
+    argv: list[str], named: str, tmp_path: Path
+) -> None:
+    out = ["--out", str(tmp_path)] if argv[0] == "demo" else []
     result = subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "demo", "--rate-hz", "20", "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "monitor.cli", *argv, *out],
+        capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0
-    assert "sample_rate_hz" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert named in result.stderr

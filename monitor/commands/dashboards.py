@@ -16,6 +16,7 @@ from grafana_client.api import GrafanaApi
 from dashboards.build import build_all
 from dashboards.provisioning import ProvisioningSettings
 from dashboards.publish import publish as publish_to_grafana
+from monitor.config import load_config
 from monitor.errors import ConfigError
 
 TOKEN_ENV = "SPASM_GRAFANA_TOKEN"
@@ -31,11 +32,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     build.set_defaults(handler=run_build)
 
     publish = actions.add_parser("publish", help="create or update everything on a running Grafana")
-    publish.add_argument("--url", required=True, help="Grafana base URL, e.g. http://localhost:3000")
+    publish.add_argument(
+        "--url", help="Grafana base URL, e.g. http://localhost:3000 (default: [grafana] url)"
+    )
     publish.add_argument(
         "--token-env",
-        default=TOKEN_ENV,
-        help=f"environment variable holding the API token (default {TOKEN_ENV})",
+        default=None,
+        help=f"environment variable holding the API token (default: [grafana] token_env, or {TOKEN_ENV})",
     )
     publish.add_argument(
         "--token-file", type=Path, help="file holding the API token (instead of --token-env)"
@@ -45,11 +48,34 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _influx_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--influx-version", choices=("1", "2", "3"), default="1", help="default datasource")
     parser.add_argument(
-        "--influx-url", default="http://localhost:8086", help="InfluxDB URL for that datasource"
+        "--config",
+        type=Path,
+        help="defaults from this config.toml ([store.influx], [grafana])",
     )
-    parser.add_argument("--database", default="spasm", help="InfluxDB database (DBRP-mapped on 2.x)")
+    parser.add_argument("--influx-version", choices=("1", "2", "3"), help="default datasource (default 1)")
+    parser.add_argument(
+        "--influx-url", help="InfluxDB URL for that datasource (default http://localhost:8086)"
+    )
+    parser.add_argument("--database", help="InfluxDB database, DBRP-mapped on 2.x (default spasm)")
+
+
+def _apply_config(args: argparse.Namespace) -> None:
+    """Fill unset options from config.toml, then from the built-in defaults."""
+    influx = grafana = None
+    if args.config is not None:
+        config = load_config(args.config)
+        influx, grafana = config.store.influx, config.grafana
+    args.influx_version = args.influx_version or (influx.version if influx else "1")
+    args.influx_url = args.influx_url or (influx.url if influx else "http://localhost:8086")
+    args.database = args.database or (influx.database if influx else "spasm")
+    if hasattr(args, "token_env"):
+        args.url = args.url or (grafana.url if grafana else None)
+        if not args.url:
+            raise ConfigError("no Grafana URL: give --url or [grafana] url in config.toml")
+        if args.token_file is None and grafana is not None and grafana.token_file and args.token_env is None:
+            args.token_file = Path(grafana.token_file)
+        args.token_env = args.token_env or (grafana.token_env if grafana else TOKEN_ENV)
 
 
 def _settings(args: argparse.Namespace) -> ProvisioningSettings:
@@ -60,6 +86,7 @@ def _settings(args: argparse.Namespace) -> ProvisioningSettings:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    _apply_config(args)
     files = build_all(args.out, _settings(args))
     for path in files:
         print(path)
@@ -86,6 +113,7 @@ def read_token(args: argparse.Namespace) -> str:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    _apply_config(args)
     api = GrafanaApi.from_url(args.url, credential=read_token(args))
     report = publish_to_grafana(api, _settings(args))
     print(
