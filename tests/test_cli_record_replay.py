@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from devices.emulation.process import start_emulated, wearable_address
+from monitor.cli import main
 from monitor.errors import StoreError
 from monitor.recording import RecordingReader, RecordingWriter
+from monitor.store import Spool
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
 
 T0_NS = 1_764_000_000 * NS_PER_S
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _items(n_frames: int = 40, seed: int = 0) -> list[Frame | Record]:
@@ -109,7 +118,7 @@ def test_committed_rows_survive_kill_9(tmp_path: Path) -> None:
         time.sleep(60)
     """)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                               cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+                               cwd=ROOT)  # fmt: skip
     try:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "written"
@@ -119,3 +128,97 @@ def test_committed_rows_survive_kill_9(tmp_path: Path) -> None:
     with RecordingReader(path) as reader:
         frames = [f for f in reader if isinstance(f, Frame)]
     assert [int(f.samples[0, 0]) for f in frames] == list(range(20))  # two committed batches
+
+
+# -- record from an emulated wearable, then replay ------------------------------------------
+
+
+def _wait_for_frames(path: Path, process: subprocess.Popen[str], n_frames: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"record exited early: {process.communicate()[1]}")
+        if path.exists():
+            with contextlib.suppress(StoreError, sqlite3.Error), RecordingReader(path) as reader:
+                if reader.summary().n_frames >= n_frames:
+                    return
+        time.sleep(0.2)
+    raise TimeoutError(f"fewer than {n_frames} frames recorded within {timeout_s} s")
+
+
+def test_record_an_emulated_wearable_until_sigterm_then_replay_into_a_spool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulated = start_emulated(1, tmp_path)
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            textwrap.dedent(f"""
+            [patient]
+            id = "p07"
+            [ble]
+            backend = "bumble"
+            transport = "{emulated.collector_transport}"
+            scan_timeout_s = 5.0
+            [[device]]
+            profile = "reference"
+            address = "{wearable_address(1)}"
+            placement = "calf"
+            side = "left"
+            muscle = "gastrocnemius"
+            [store.influx]
+            url = "http://127.0.0.1:9"
+            org = "home"
+            bucket = "spasms"
+            token_env = "NOT_KEPT_IN_RECORDINGS"
+        """)
+        )
+        path = tmp_path / "home.sqlite"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "record", str(path), "--config", str(config)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )  # fmt: skip
+        try:
+            _wait_for_frames(path, process, 100, timeout_s=40)  # ~1 s of 1 kHz EMG
+            emulated.wearables[0].send({"fault": "seq_jump", "packets": 5})  # a gap the collector records
+            _wait_for_frames(path, process, 500, timeout_s=20)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, err
+        assert "recorded" in out
+        assert "Traceback" not in err
+    finally:
+        emulated.stop()
+
+    with RecordingReader(path) as reader:
+        assert reader.config["device"][0]["muscle"] == "gastrocnemius"
+        assert "store" not in reader.config  # secrets' names never travel with the data
+        summary = reader.summary()
+        sensors = {(device, sensor) for device, sensor, *_ in summary.streams}
+        records = [i for i in reader if isinstance(i, Record)]
+    assert (wearable_address(1), "emg") in sensors
+    assert (wearable_address(1), "gyr") in sensors
+    assert any(r.measurement == "ble_gap" for r in records)
+    assert records[-1].measurement == "collector_stopped"
+
+    spool_path = tmp_path / "spool.sqlite"
+    assert main(["replay", str(path), "--spool", str(spool_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"into {spool_path}" in out
+    stored = Spool(spool_path).query(0, 2**62)
+    by_measurement = Counter(r.measurement for r in stored)
+    assert by_measurement["ble_gap"] >= 1
+    assert by_measurement["emg_envelope"] >= 1
+    assert by_measurement["observation"] >= 1
+    assert all(r.tags["patient"] == "p07" for r in stored)
+    # The pipeline's EMG spasms are the offline analysis' (same detector, same frames).
+    assert main(["analyze", str(path), "--format", "json"]) == 0
+    analysed = json.loads(capsys.readouterr().out)
+    emg_events = [e for e in analysed["events"] if e["source"] == "emg"]
+    assert by_measurement["spasm_event"] >= len(emg_events)
+    spool_emg = [r for r in stored if r.measurement == "spasm_event" and "peak_mv" in r.fields]
+    assert len(spool_emg) == len(emg_events)

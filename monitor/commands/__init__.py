@@ -4,6 +4,17 @@ Each module has ``register(subparsers)``, which adds its parser and sets ``handl
 function taking the parsed arguments and returning the exit code.
 """
 
-from monitor.commands import analyze, config, dashboards, demo, devices, report, run, treatment
+from monitor.commands import (
+    analyze,
+    config,
+    dashboards,
+    demo,
+    devices,
+    record,
+    replay,
+    report,
+    run,
+    treatment,
+)
 
-COMMANDS = [demo, run, analyze, config, dashboards, treatment, report, devices]
+COMMANDS = [demo, run, analyze, config, dashboards, treatment, report, devices, record, replay]

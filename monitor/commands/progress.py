@@ -60,7 +60,7 @@ class Progress:
     def _amount(self, done: int) -> str:
         elapsed = f"{time.monotonic() - self.started_s:.0f} s"
         if not self.total:
-            return f"{done} ({elapsed})"
+            return elapsed  # open-ended: the caller's status says what was done
         fraction = min(1.0, done / self.total)
         bar = "#" * round(fraction * BAR_WIDTH)
         return f"[{bar:<{BAR_WIDTH}}] {fraction:4.0%} {done}/{self.total} ({elapsed})"
