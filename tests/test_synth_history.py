@@ -127,12 +127,16 @@ def test_observation_intervals_set_the_observed_time_and_the_rate() -> None:
         for i in range(3)
     ]
     unobserved = Record("device_status", t0 + 5 * 3600 * NS_PER_S, {"battery_pct": 80}, {"patient": "p"})
-    scores = clinical_scores([observation, *spasms, unobserved])
-    hours = [r for r in scores if r.tags["period"] == "hour"]
+    next_day = Record("device_status", t0 + 24 * 3600 * NS_PER_S, {"battery_pct": 80}, {"patient": "p"})
+    scores = clinical_scores([observation, *spasms, unobserved, next_day])
+    # A day without intervals (live data after the simulated history) keeps the any-record rule.
+    assert [r.fields["observed_hours"] for r in scores if r.tags["period"] == "day"] == [2, 1]
+    assert "observed_s" not in scores[-1].fields
+    hours = [r for r in scores if r.tags["period"] == "hour" and r.time_ns < t0 + 24 * 3600 * NS_PER_S]
     # The interval straddles 08:30-09:30: two half hours; the status record's hour is not observed.
     assert [float(r.fields["observed_s"]) for r in hours] == [1800.0, 1800.0]
     assert [r.fields["spasms"] for r in hours] == [3, 0]
-    (day,) = [r for r in scores if r.tags["period"] == "day"]
+    day = next(r for r in scores if r.tags["period"] == "day")
     assert (day.fields["observed_s"], day.fields["observed_hours"], day.fields["penn_frequency"]) == (
         3600.0,
         2,

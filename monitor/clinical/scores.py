@@ -5,10 +5,11 @@ date (``period=day``), stamped at the local start of the hour or day (as UTC ns)
 
 An hour is *observed* when the patient has any record in it (envelope, status, spasm,
 signal quality...): an hour without data is unknown, not spasm-free, and is not scored.
-When a patient has ``observation`` records (explicit monitoring intervals, for example the
-sampled windows of the simulated history), they alone say what was observed, to the
-second: an hour is observed when an interval overlaps it, and Penn frequencies are scored
-from the rate per observed time (2 spasms in 10 observed minutes is 12/h, not 2/h).
+On a local day with ``observation`` records of the patient (explicit monitoring intervals,
+for example the sampled windows of the simulated history), they alone say what was
+observed, to the second: an hour is observed when an interval overlaps it, and Penn
+frequencies are scored from the rate per observed time (2 spasms in 10 observed minutes
+is 12/h, not 2/h). Other days keep the rule above.
 
 Fields
 ------
@@ -16,7 +17,7 @@ hour: ``spasms`` (int), ``penn_frequency`` (int, 0/3/4, or 0/2/3/4 from a partly
 day: ``spasms``, ``observed_hours`` (int), ``penn_frequency`` (int, from the mean hourly
 rate), ``snow_frequency`` (int, 1–5), ``day_spasms``, ``night_spasms`` (int),
 ``penn_severity`` (int 1–3, only on days with spasms).
-Both, only with ``observation`` records: ``observed_s`` (float, monitored seconds). The rules are in
+Both, only on days with ``observation`` records: ``observed_s`` (float, monitored seconds). The rules are in
 :mod:`monitor.clinical.penn`, :mod:`monitor.clinical.snow` and :mod:`monitor.clinical.daynight`.
 Pre/post comparisons around injections are ``period=injection`` records from
 :func:`monitor.clinical.prepost.pre_post_records`.
@@ -89,7 +90,11 @@ def clinical_scores(
             observed[r.tags.get("patient", "")].add(local_hour_start_ns(r.time_ns, zone))
     observed_s = _observed_seconds(records, zone)
     for patient, covered in observed_s.items():
-        observed[patient] = set(covered)  # explicit intervals replace "any record in the hour"
+        # On a day with explicit intervals they alone say what was observed; other days (live
+        # data in the same spool, say) keep the "any record in the hour" rule.
+        explicit_days = {to_local(hour, zone).date() for hour in covered}
+        kept = {hour for hour in observed[patient] if to_local(hour, zone).date() not in explicit_days}
+        observed[patient] = kept | set(covered)
     spasms: defaultdict[tuple[str, int], list[tuple[int, float, float | None]]] = defaultdict(list)
     for row in spasm_rows(records):
         hour = local_hour_start_ns(row.onset_ns, zone)
@@ -99,11 +104,11 @@ def clinical_scores(
     for patient, hours in observed.items():
         tags = {"patient": patient} if patient else {}
         by_date: defaultdict[dt.date, list[int]] = defaultdict(list)
-        seconds = observed_s.get(patient)
+        seconds = observed_s.get(patient, {})
         for hour in sorted(hours):
             n = len(spasms[(patient, hour)])
             hour_fields: dict[str, FieldValue] = {"spasms": n, "penn_frequency": penn_hourly_frequency(n)}
-            if seconds is not None:
+            if hour in seconds:
                 hour_fields["observed_s"] = seconds[hour]
                 hour_fields["penn_frequency"] = penn_frequency_for_rate(n * 3600.0 / seconds[hour])
             out.append(_score(hour, tags, "hour", hour_fields))
@@ -119,7 +124,7 @@ def clinical_scores(
                 "night_spasms": night_n,
             }
             observed_h: float = len(day_hours)
-            if seconds is not None:
+            if day_hours[0] in seconds:  # a day with intervals has no other observed hour
                 fields["observed_s"] = sum(seconds[h] for h in day_hours)
                 observed_h = float(fields["observed_s"]) / 3600.0
             penn = penn_daily_frequency(len(events), observed_h)
