@@ -9,6 +9,7 @@ the decoder). See ``README.md``.
 from devices.polar.decoder import (
     DeltaBlockError,
     LengthMismatchError,
+    NonFiniteSampleError,
     PmdFrame,
     TruncatedFrameError,
     UnsupportedFrameTypeError,
@@ -37,6 +38,7 @@ __all__ = [
     "DeltaBlockError",
     "LengthMismatchError",
     "MeasurementType",
+    "NonFiniteSampleError",
     "PmdFrame",
     "PolarCommandError",
     "PolarDeviceError",

@@ -82,6 +82,10 @@ class DeltaBlockError(DecodeError):
     """A delta-compressed frame is cut short or holds an impossible block."""
 
 
+class NonFiniteSampleError(DecodeError):
+    """A float-coded sample is NaN or infinite: no sensor measures that."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class PmdFrame:
     """One decoded PMD data frame.
@@ -227,5 +231,8 @@ def _delta(
     counts = np.cumsum(np.concatenate(blocks), axis=0)
     if float_bits:
         patterns = (counts & 0xFFFFFFFF).astype(np.uint32)
+        # Exponent bits all set: NaN or infinity (checked on the bits, so no cast warns).
+        if np.any(patterns & 0x7F800000 == 0x7F800000):
+            raise NonFiniteSampleError("float-coded GYRO sample is NaN or infinite")
         return patterns.view(np.float32).astype(np.float64)
     return counts.astype(np.float64)

@@ -106,12 +106,12 @@ def test_counters_follow_device_time_and_count_a_lost_frame_exactly() -> None:
 
 
 def test_a_true_rate_off_nominal_never_shows_as_a_gap() -> None:
-    """A sensor 0.8 % fast for 20 000 frames: contiguous counters, no spurious gap."""
+    """A sensor 0.8 % fast for 5 000 frames (45 min): contiguous counters, no spurious gap."""
     decoder = PolarStreamDecoder({MeasurementType.ECG: (130.0, None)})
     period_ns = 1e9 / 130.0 / 1.008
     zeros = np.zeros((73, 1), np.int64)
     counters = []
-    for i in range(20_000):
+    for i in range(5_000):
         payload = raw_frame(MeasurementType.ECG, TS_NS + round((i * 73 + 72) * period_ns), 0, zeros)
         counters.append(decoder.decode(DATA_UUID, payload)[0].counter)
     assert np.all(np.diff(counters) == 73)
@@ -157,7 +157,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 @given(st.one_of(st.binary(max_size=300), structured, mutated()), st.sampled_from([None, 1.0, 2.44e-4, 1e30]))
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_decoder_raises_only_decode_errors(payload: bytes, factor: float | None) -> None:
     try:
         frame = decode_frame(payload, factor)
@@ -168,7 +168,7 @@ def test_decoder_raises_only_decode_errors(payload: bytes, factor: float | None)
 
 
 @given(st.lists(st.one_of(structured, mutated()), min_size=1, max_size=20))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_stream_decoder_raises_only_decode_errors(payloads: list[bytes]) -> None:
     started: dict[MeasurementType, tuple[float, float | None]] = {
         MeasurementType.ACC: (200.0, None),
@@ -184,3 +184,23 @@ def test_stream_decoder_raises_only_decode_errors(payloads: list[bytes]) -> None
         for packet in packets:
             assert packet.counter is not None
             assert 0 <= packet.counter < COUNTER_MODULUS
+
+
+def test_decoder_survives_20k_seeded_random_and_mutated_payloads() -> None:
+    """Plain seeded loop (cheaper per case than hypothesis): random, then mutated golden frames."""
+    rng = np.random.default_rng(8)
+    errors = 0
+    for i in range(20_000):
+        if i % 2:
+            payload = rng.integers(0, 256, rng.integers(0, 250), dtype=np.uint8).tobytes()
+            payload = bytes([rng.choice([0, 2, 5])]) + payload  # mostly types that parse further
+        else:
+            frame = bytearray(GOLDEN_PAYLOADS[i // 2 % len(GOLDEN_PAYLOADS)])
+            for index in rng.integers(0, len(frame), rng.integers(1, 4)):
+                frame[index] = int(rng.integers(0, 256))
+            payload = bytes(frame[: rng.integers(0, len(frame) + 1)]) if i % 4 == 0 else bytes(frame)
+        try:
+            decode_frame(payload, 0.5)
+        except DecodeError:
+            errors += 1
+    assert 0 < errors < 20_000
