@@ -30,6 +30,7 @@ from report_spool import (
 )
 
 from monitor.cli import main
+from monitor.clinical import score_spool
 from monitor.report import ReportData, ReportError, build_report, render_html, write_report
 from monitor.store import Spool
 from monitor.types import NS_PER_S, FieldValue, Record
@@ -72,14 +73,31 @@ def test_period_and_completeness_across_the_change_to_summer_time(report: Report
     assert c.days_with_data == N_DAYS
 
 
-def test_hours_with_data_are_the_local_hours_holding_device_records(
+def test_observed_hours_are_the_hours_the_observation_windows_overlap(
     built: BuiltSpool, report: ReportData
 ) -> None:
-    device = [r for r in built.records if r.measurement not in ("treatment", "alert")]
-    hours = {local(r.time_ns).replace(minute=0, second=0, microsecond=0) for r in device}
-    assert report.coverage.hours_with_data == len(hours)
+    hours = set()
+    for start_ns in built.window_starts_ns:
+        for t_ns in (start_ns, start_ns + round(WINDOW_S * NS_PER_S) - 1):
+            hours.add(local(t_ns).replace(minute=0, second=0, microsecond=0))
+    assert report.coverage.observed_hours == len(hours) == N_DAYS  # ROM-only hours are not spasm monitoring
     loss_s = sum(float(r.fields["duration_s"]) for r in built.records if r.measurement == "signal_quality")
     assert report.coverage.signal_loss_s == pytest.approx(loss_s)
+
+
+def test_without_observation_records_an_hour_with_any_device_record_is_observed(
+    built: BuiltSpool, tmp_path: Path
+) -> None:
+    kept = [r for r in built.records if r.measurement != "observation"]
+    with Spool(tmp_path / "live.sqlite") as spool:
+        spool.append(kept)
+    data = build_report(tmp_path / "live.sqlite", timezone="Europe/London")
+    device = [r for r in kept if r.measurement not in ("treatment", "alert")]
+    hours = {local(r.time_ns).replace(minute=0, second=0, microsecond=0) for r in device}
+    assert data.coverage.observed_hours == len(hours) > N_DAYS
+    assert data.coverage.monitored_h is None
+    assert data.spasms_per_h == pytest.approx(data.spasms / len(hours))
+    assert data.coverage.completeness_pct == pytest.approx(100 * len(hours) / (N_DAYS * 24 - 1))
 
 
 def test_spasm_counts_rates_and_scores_equal_independent_counts(
@@ -90,8 +108,8 @@ def test_spasm_counts_rates_and_scores_equal_independent_counts(
     assert report.spasms == len(events)  # one channel: nothing to merge
     assert {d.date: d.spasms for d in report.days if d.spasms} == dict(per_date)
     assert report.spasms_per_day == pytest.approx(len(events) / N_DAYS)
-    assert report.spasms_per_h == pytest.approx(len(events) / report.coverage.hours_with_data)
-    rate = len(events) / report.coverage.hours_with_data
+    rate = len(events) / (N_DAYS * WINDOW_S / 3600)  # per monitored hour, as monitor.clinical
+    assert report.spasms_per_h == pytest.approx(rate)
     assert report.penn_frequency == (0 if rate == 0 else 2 if rate < 1 else 3 if rate <= 10 else 4)
     snow = sorted(
         1 if n == 0 else 2 if n == 1 else 3 if n < 5 else 4 if n < 10 else 5
@@ -198,7 +216,7 @@ def test_sparse_spool_with_only_treatment_renders(tmp_path: Path) -> None:
         spool.append([Record("treatment", 1_770_000_000 * NS_PER_S, {"pt_kind": "gait", "exercises": ""},
                              {"patient": "p02", "kind": "pt"})])  # fmt: skip
     data = build_report(path, timezone="Europe/Paris")
-    assert (data.patient, data.coverage.hours_with_data, data.spasms_per_h) == ("p02", 0, None)
+    assert (data.patient, data.coverage.observed_hours, data.spasms_per_h) == ("p02", 0, None)
     assert "No spasm monitoring data in the period." in render_html(data)
 
 
@@ -213,6 +231,7 @@ def test_overlapping_events_on_two_channels_count_once(tmp_path: Path) -> None:
         spool.append(rows)
     data = build_report(tmp_path / "s.sqlite")
     assert (data.spasms, data.events_total, data.durations_s) == (1, 2, (5.0,))
+    assert (data.coverage.observed_hours, data.spasms_per_h, data.penn_frequency) == (1, 1.0, 3)
 
 
 def test_user_mistakes_are_one_line_errors_with_exit_code_2(
@@ -253,3 +272,23 @@ def test_text_from_the_spool_is_escaped(tmp_path: Path) -> None:
     html = write_report(build_report(path), tmp_path / "x.html").read_text(encoding="utf-8")
     assert "<img" not in html
     assert "&lt;img src=x" in html
+
+
+def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
+    built: BuiltSpool, report: ReportData
+) -> None:
+    # The dashboards read clinical_score records written by score_spool: the report must say the same.
+    with Spool(built.path) as spool:
+        stored = score_spool(spool, report.start_ns, report.end_ns, TZ)
+    days = {local(r.time_ns).date(): r.fields for r in stored if r.tags["period"] == "day"}
+    assert set(days) == {d.date for d in report.days}
+    for d in report.days:
+        f = days[d.date]
+        assert (d.spasms, d.observed_hours, d.day_spasms, d.night_spasms, d.snow_frequency) == (
+            f["spasms"], f["observed_hours"], f["day_spasms"], f["night_spasms"], f["snow_frequency"],
+        )  # fmt: skip
+        assert (d.penn_frequency, d.penn_severity) == (f.get("penn_frequency"), f.get("penn_severity"))
+    (injection,) = [r for r in stored if r.tags["period"] == "injection"]
+    p = report.injections[0].pre_post
+    assert (injection.fields["pre_spasms"], injection.fields["post_spasms"]) == (p.pre_spasms, p.post_spasms)
+    assert injection.fields["cohens_d"] == pytest.approx(p.cohens_d)

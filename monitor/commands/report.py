@@ -53,7 +53,7 @@ def run_report(args: argparse.Namespace) -> int:
     label = " (SIMULATED)" if data.simulated else ""
     print(
         f"report{label}: patient {data.patient or '(untagged)'}, {data.spasms} spasms,"
-        f" {data.coverage.hours_with_data} hours with data -> {path}"
+        f" {data.coverage.observed_hours} observed hours -> {path}"
     )
     return 0
 

@@ -13,7 +13,7 @@ Examples
 >>> folder = Path(tempfile.mkdtemp())
 >>> Spool(folder / "spool.sqlite").close()
 >>> data = build_report(folder / "spool.sqlite", timezone="Europe/London")
->>> data.spasms, data.coverage.hours_with_data
+>>> data.spasms, data.coverage.observed_hours
 (0, 0)
 >>> write_report(data, folder / "report.html").name
 'report.html'

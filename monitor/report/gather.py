@@ -31,7 +31,7 @@ from monitor.clinical import (
     pre_post,
     spasm_rows,
 )
-from monitor.clinical.events import local_hour_start_ns, local_midnight_ns, to_local
+from monitor.clinical.events import local_midnight_ns, to_local
 from monitor.report.model import (
     AlertRow,
     Coverage,
@@ -153,14 +153,18 @@ def gather(
     """
     start_ns, end_ns = _period(records, zone, start_date, end_date)
     period = [r for r in records if start_ns <= r.time_ns < end_ns]
-    coverage_all = _coverage_markers(records, zone)
+    coverage_all = _coverage_markers(records)
     coverage = [r for r in coverage_all if start_ns <= r.time_ns < end_ns]
     scores = clinical_scores(coverage + [r for r in period if r.measurement == SPASM_EVENT], zone)
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
-    hours_with_data = sum(r.tags["period"] == "hour" for r in scores)
+    observed_hours = sum(r.tags["period"] == "hour" for r in scores)
     rows = spasm_rows(r for r in period if r.measurement == SPASM_EVENT)
     events = [r for r in period if r.measurement == SPASM_EVENT]
     is_simulated, reason = _simulated(records, simulated)
+    cover = _coverage(period, start_ns, end_ns, observed_hours, len(days))
+    # As monitor.clinical: with observation intervals, the rate is per monitored time, to the
+    # second (2 spasms in 10 monitored minutes is 12/h); without, per observed hour.
+    observed_h = cover.monitored_h if cover.monitored_h is not None else float(observed_hours)
     return ReportData(
         patient=patient,
         timezone=zone.key,
@@ -169,11 +173,11 @@ def gather(
         generated_ns=time.time_ns(),
         simulated=is_simulated,
         simulated_reason=reason,
-        coverage=_coverage(period, start_ns, end_ns, hours_with_data, len(days)),
+        coverage=cover,
         spasms=len(rows),
         spasms_per_day=len(rows) / len(days) if days else None,
-        spasms_per_h=len(rows) / hours_with_data if hours_with_data else None,
-        penn_frequency=penn_frequency_for_rate(len(rows) / hours_with_data) if hours_with_data else None,
+        spasms_per_h=len(rows) / observed_h if observed_h > 0 else None,
+        penn_frequency=penn_frequency_for_rate(len(rows) / observed_h) if observed_h > 0 else None,
         penn_severity=penn_daily_severity([penn_severity(r.duration_s, r.peak_x_baseline) for r in rows]),
         snow_median=sorted(d.snow_frequency for d in days)[len(days) // 2] if days else None,
         day_spasms=sum(d.day_spasms for d in days),
@@ -221,27 +225,20 @@ def _period(
     return local_midnight_ns(first, zone), local_midnight_ns(last + dt.timedelta(days=1), zone)
 
 
-def _coverage_markers(records: Iterable[Record], zone: ZoneInfo) -> list[Record]:
-    """Device records, plus one marker per local hour a stored hourly score or an observation
-    window covers: the hours the patient was observed, as :mod:`monitor.clinical` defines it."""
+def _coverage_markers(records: Iterable[Record]) -> list[Record]:
+    """The records that say when the patient was observed, as :mod:`monitor.clinical` reads them:
+    device records and ``observation`` intervals, plus a marker per stored hourly score (the
+    hours the pipeline scored from the high-rate series this module does not read)."""
     out: list[Record] = []
     for r in records:
         if r.measurement == CLINICAL_SCORE and r.tags.get("period") == "hour":
             out.append(Record("coverage", r.time_ns, {}, {"patient": r.tags.get("patient", "")}))
-        elif r.measurement == OBSERVATION:
-            offset_ns = int(r.fields.get("offset_ns", r.time_ns))
-            hour = local_hour_start_ns(r.time_ns, zone)
-            while hour < max(offset_ns, r.time_ns + 1):
-                out.append(
-                    Record("coverage", max(hour, r.time_ns), {}, {"patient": r.tags.get("patient", "")})
-                )
-                hour = local_hour_start_ns(hour + NS_PER_H, zone)
         elif r.measurement not in NOT_COVERAGE and r.measurement != SPASM_EVENT:
             out.append(r)
     return out
 
 
-def _coverage(period: list[Record], start_ns: int, end_ns: int, hours_with_data: int, days: int) -> Coverage:
+def _coverage(period: list[Record], start_ns: int, end_ns: int, observed_hours: int, days: int) -> Coverage:
     period_h = (end_ns - start_ns) / NS_PER_H
     windows = sorted(
         (max(r.time_ns, start_ns), min(int(r.fields.get("offset_ns", r.time_ns)), end_ns))
@@ -258,15 +255,15 @@ def _coverage(period: list[Record], start_ns: int, end_ns: int, hours_with_data:
                 reach_ns = hi
         monitored_h = covered_ns / NS_PER_H
     gaps = [r for r in period if r.measurement == "gap"]
-    basis_h = monitored_h if monitored_h is not None else float(hours_with_data)
+    basis_h = monitored_h if monitored_h is not None else float(observed_hours)
     basis = (
-        "monitored time (the spasm-monitoring windows recorded in the spool) over the period"
+        "monitored time (the observation intervals recorded in the spool) over the length of the period"
         if monitored_h is not None
         else "local clock hours holding any record of the patient over the hours of the period"
     )
     return Coverage(
         period_h=period_h,
-        hours_with_data=hours_with_data,
+        observed_hours=observed_hours,
         days_with_data=days,
         monitored_h=monitored_h,
         gap_s=sum(float(r.fields.get("duration_s", 0.0)) for r in gaps),

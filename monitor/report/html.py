@@ -107,16 +107,20 @@ def _summary(data: ReportData, zone: ZoneInfo) -> str:
     rows = [
         ("period", "Period", f"{_period(data, zone)} ({c.period_h:.0f} h)"),
         ("completeness", "Data completeness", f"{c.completeness_pct:.1f} %"),
-        ("hours-with-data", "Hours with data", f"{c.hours_with_data} h on {c.days_with_data} day(s)"),
-        ("monitored", "Spasm-monitoring time", monitored),
+        ("observed-hours", "Observed hours", f"{c.observed_hours} h on {c.days_with_data} day(s)"),
+        ("monitored", "Monitored time (observation intervals)", monitored),
         ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
         ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
         ("spasms", "Spasms", str(data.spasms)),
         ("spasms-per-day", "Spasms per day (observed days)", _num(data.spasms_per_day, 1)),
-        ("spasms-per-hour", "Spasms per hour (observed hours)", _num(data.spasms_per_h, 2)),
-        ("penn-frequency", "Penn spasm frequency (0–4)", _scored(data.penn_frequency, PENN_FREQUENCY_WORDS)),
+        ("spasms-per-hour", "Spasms per observed hour", _num(data.spasms_per_h, 2)),
+        (
+            "penn-frequency",
+            "Penn Spasm Frequency Scale (0–4)",
+            _scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
+        ),
         ("penn-severity", "Penn severity (1–3)", _scored(data.penn_severity, PENN_SEVERITY_WORDS)),
-        ("snow", "Snow frequency score (1–5), median day", _scored(data.snow_median, SNOW_WORDS)),
+        ("snow", "Snow's spasm frequency score (1–5), median day", _scored(data.snow_median, SNOW_WORDS)),
         ("alerts", "Alerts", str(len(data.alerts))),
     ]
     table = "".join(
@@ -150,7 +154,7 @@ def _daily_table(days: Sequence[DayScores]) -> str:
         )
         for d in days
     ]
-    header = ("Date", "Hours with data", "Spasms", "Day", "Night", "Penn frequency", "Penn severity", "Snow")
+    header = ("Date", "Observed hours", "Spasms", "Day", "Night", "Penn frequency", "Penn severity", "Snow")
     return "<details><summary>Daily clinical scores</summary>" + _table(header, rows, NO_DATA) + "</details>"
 
 
@@ -356,7 +360,8 @@ def _notes() -> str:
         '<section id="notes"><h2>How to read this report</h2><ul class="note">'
         "<li>A spasm seen on several EMG channels at once counts once; so does a rapid series without a "
         "pause (Snow et al. 1990).</li>"
-        "<li>Penn spasm frequency (Penn et al. 1989) is the score of the mean rate per observed hour. "
+        "<li>The Penn Spasm Frequency Scale (Penn et al. 1989) is scored from the rate per observed hour "
+        "(per monitored second when the spool holds observation intervals). "
         "Score 1 (spasms induced only by stimulation) is never produced: EMG cannot tell provoked from "
         "spontaneous spasms.</li>"
         "<li>Penn severity is a project rule to be calibrated against clinician ratings: severe when a "

@@ -32,14 +32,15 @@ class Coverage:
     ----------
     period_h : float
         Length of the report period, h (local midnight to local midnight).
-    hours_with_data : int
-        Local clock hours holding any record of the patient: the *observed hours* of
-        :mod:`monitor.clinical`, the denominator of the Penn frequency rate.
+    observed_hours : int
+        Local clock hours observed, as :mod:`monitor.clinical` defines them: hours an
+        ``observation`` interval overlaps when the patient has any, else hours holding any
+        record of the patient.
     days_with_data : int
-        Local dates holding any record of the patient (the days of the per-day rates).
+        Local dates with an observed hour (the days of the per-day rates).
     monitored_h : float or None
-        Spasm-monitoring time from ``observation`` records (union of their intervals), h;
-        None when the spool holds none (live collection writes no such record).
+        Monitored time from ``observation`` records (union of their intervals), h; None when
+        the patient has none.
     gap_s : float
         Stream lost to BLE drops and sequence gaps (``gap`` records), s.
     gap_count : int
@@ -47,13 +48,13 @@ class Coverage:
     signal_loss_s : float
         Unusable EMG (``signal_quality`` records: electrode off...), s, summed over channels.
     completeness_pct : float
-        ``monitored_h`` (or, without it, ``hours_with_data``) over ``period_h``, percent.
+        ``monitored_h`` (or, without it, ``observed_hours``) over ``period_h``, percent.
     basis : str
         One sentence saying which of the two the percentage is based on.
     """
 
     period_h: float
-    hours_with_data: int
+    observed_hours: int
     days_with_data: int
     monitored_h: float | None
     gap_s: float
@@ -170,7 +171,8 @@ class ReportData:
     spasms_per_day : float or None
         Mean spasms per observed local day; None without an observed day.
     spasms_per_h : float or None
-        Spasms per observed hour; None without an observed hour.
+        Spasms per hour of monitored time (``coverage.monitored_h``) or, without observation
+        intervals, per observed hour, as :mod:`monitor.clinical` rates them; None without any.
     penn_frequency : int or None
         Penn Spasm Frequency Scale of ``spasms_per_h`` (0, 2, 3 or 4; 1 is never produced).
     penn_severity : int or None
