@@ -11,18 +11,26 @@ Every date and clock time is local to the patient's timezone.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from collections.abc import Sequence
 from html import escape
 from zoneinfo import ZoneInfo
 
 from monitor.clinical.events import to_local
+from monitor.report.cells import (
+    NO_DATA,
+    nodata,
+    num,
+    period_dates,
+    period_text,
+    scored,
+    signed_pct,
+    table,
+    when,
+)
 from monitor.report.model import DayScores, ReportData
 from monitor.report.svg import Marker, Series, bar_chart, histogram_bins, line_chart
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-NO_DATA = "no data"
 KIND_COLOURS = {"tonic": "#b23a48", "clonus": "#e08e0b", "myoclonic": "#3b7dd8", "mixed": "#7a5195"}
 BOTOX_COLOUR, PT_COLOUR = "#d62728", "#1f77b4"  # red and blue, as the dashboards' annotations
 DAY_COLOUR, NIGHT_COLOUR, SPASM_COLOUR = "#f2b134", "#2f3e75", "#5c7fa3"
@@ -37,7 +45,6 @@ PENN_FREQUENCY_WORDS = {
 PENN_SEVERITY_WORDS = {1: "mild", 2: "moderate", 3: "severe"}
 SNOW_WORDS = {1: "no spasms", 2: "one a day", 3: "2–4 a day", 4: "5–9 a day", 5: "10 or more a day"}
 
-_NUMERIC = re.compile(r"^[-+]?\d[\d.]*( %| in \d+ d)?$")  # right-aligned table cells
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:960px;
 padding:16px 24px;color:#1d2330;background:#fff;line-height:1.4}
@@ -71,8 +78,8 @@ def render_html(data: ReportData) -> str:
     title = f"Spasm report – patient {data.patient or '(untagged)'}"
     body = [
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">Period {escape(_period(data, zone))} ({escape(data.timezone)}) · generated '
-        f"{escape(_when(data.generated_ns, zone))}</p>",
+        f'<p class="meta">Period {escape(period_text(data, zone))} ({escape(data.timezone)}) · generated '
+        f"{escape(when(data.generated_ns, zone))}</p>",
         _banner(data),
         _summary(data, zone),
         _spasms_per_day(data, axis),
@@ -105,35 +112,35 @@ def _summary(data: ReportData, zone: ZoneInfo) -> str:
     c = data.coverage
     monitored = NO_DATA if c.monitored_h is None else f"{c.monitored_h:.1f} h"
     rows = [
-        ("period", "Period", f"{_period(data, zone)} ({c.period_h:.0f} h)"),
+        ("period", "Period", f"{period_text(data, zone)} ({c.period_h:.0f} h)"),
         ("completeness", "Data completeness", f"{c.completeness_pct:.1f} %"),
         ("observed-hours", "Observed hours", f"{c.observed_hours} h on {c.days_with_data} day(s)"),
         ("monitored", "Monitored time (observation intervals)", monitored),
         ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
         ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
         ("spasms", "Spasms", str(data.spasms)),
-        ("spasms-per-day", "Spasms per day (observed days)", _num(data.spasms_per_day, 1)),
-        ("spasms-per-hour", "Spasms per observed hour", _num(data.spasms_per_h, 2)),
+        ("spasms-per-day", "Spasms per day (observed days)", num(data.spasms_per_day, 1)),
+        ("spasms-per-hour", "Spasms per observed hour", num(data.spasms_per_h, 2)),
         (
             "penn-frequency",
             "Penn Spasm Frequency Scale (0–4)",
-            _scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
+            scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
         ),
-        ("penn-severity", "Penn severity (1–3)", _scored(data.penn_severity, PENN_SEVERITY_WORDS)),
-        ("snow", "Snow's spasm frequency score (1–5), median day", _scored(data.snow_median, SNOW_WORDS)),
+        ("penn-severity", "Penn severity (1–3)", scored(data.penn_severity, PENN_SEVERITY_WORDS)),
+        ("snow", "Snow's spasm frequency score (1–5), median day", scored(data.snow_median, SNOW_WORDS)),
         ("alerts", "Alerts", str(len(data.alerts))),
     ]
-    table = "".join(
+    summary = "".join(
         f'<tr><td>{escape(name)}</td><td id="summary-{key}">{escape(value)}</td></tr>'
         for key, name, value in rows
     )
-    alerts = _table(
+    alerts = table(
         ("Time", "Rule", "Message", "Notified"),
-        [(_when(a.time_ns, zone), a.rule, a.message, "yes" if a.delivered else "no") for a in data.alerts],
+        [(when(a.time_ns, zone), a.rule, a.message, "yes" if a.delivered else "no") for a in data.alerts],
         "No alert fired in the period.",
     )
     return (
-        f'<section id="summary"><h2>Summary</h2><table class="summary">{table}</table>'
+        f'<section id="summary"><h2>Summary</h2><table class="summary">{summary}</table>'
         f'<p class="note">Data completeness: {escape(c.basis)}. Hours without any record are unknown, '
         "not spasm-free, and are left out of every rate.</p>"
         f"<h3>Alerts</h3>{alerts}{_daily_table(data.days)}</section>"
@@ -148,28 +155,28 @@ def _daily_table(days: Sequence[DayScores]) -> str:
             str(d.spasms),
             str(d.day_spasms),
             str(d.night_spasms),
-            _num(d.penn_frequency, 0),
-            _num(d.penn_severity, 0),
+            num(d.penn_frequency, 0),
+            num(d.penn_severity, 0),
             str(d.snow_frequency),
         )
         for d in days
     ]
     header = ("Date", "Observed hours", "Spasms", "Day", "Night", "Penn frequency", "Penn severity", "Snow")
-    return "<details><summary>Daily clinical scores</summary>" + _table(header, rows, NO_DATA) + "</details>"
+    return "<details><summary>Daily clinical scores</summary>" + table(header, rows, NO_DATA) + "</details>"
 
 
 class _DayAxis:
     """The period's local dates as chart categories, and the treatments as markers on them."""
 
     def __init__(self, data: ReportData, zone: ZoneInfo) -> None:
-        self.dates = _dates(data, zone)
+        self.dates = period_dates(data, zone)
         self.labels = [d.strftime("%d %b") for d in self.dates]
         index = {d: i for i, d in enumerate(self.dates)}
         self.markers = [
             Marker(
                 index[to_local(t.time_ns, zone).date()],
                 "Botox injection" if t.kind == "botox" else "PT session",
-                f"{_when(t.time_ns, zone)} {t.label}",
+                f"{when(t.time_ns, zone)} {t.label}",
                 BOTOX_COLOUR if t.kind == "botox" else PT_COLOUR,
             )
             for t in data.treatments
@@ -180,7 +187,7 @@ class _DayAxis:
 def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
     parts = ['<section id="spasms-per-day"><h2>Spasms per day and treatment</h2>']
     if not data.days:
-        parts.append(_nodata("No spasm monitoring data in the period."))
+        parts.append(nodata("No spasm monitoring data in the period."))
     else:
         by_date = {d.date: d for d in data.days}
         values = [float(by_date[d].spasms) if d in by_date else None for d in axis.dates]
@@ -202,11 +209,11 @@ def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
             inj.label,
             f"{p.pre_spasms} in {p.pre_days} d",
             f"{p.post_spasms} in {p.post_days} d",
-            _num(p.pre_per_day, 2),
-            _num(p.post_per_day, 2),
-            _num(p.change_per_day, 2),
-            _signed_pct(p.change_pct),
-            _num(p.cohens_d, 2),
+            num(p.pre_per_day, 2),
+            num(p.post_per_day, 2),
+            num(p.change_per_day, 2),
+            signed_pct(p.change_pct),
+            num(p.cohens_d, 2),
         )
         for inj in data.injections
         for p in (inj.pre_post,)
@@ -222,7 +229,7 @@ def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
         "Change",
         "Cohen's d",
     )
-    parts.append(_table(header, rows, "No Botox injection logged in the period.", table_id="pre-post"))
+    parts.append(table(header, rows, "No Botox injection logged in the period.", table_id="pre-post"))
     parts.append(
         '<p class="note">Spasms per observed day in the 14 days before the injection against days 7–41 '
         "after it (weeks 2–6, the toxin's peak effect). Negative is better. Cohen's d uses the pooled "
@@ -235,7 +242,7 @@ def _kinds(data: ReportData) -> str:
     parts = ['<section id="types"><h2>Spasm types and durations</h2>']
     rows = [(k.kind, str(k.count), f"{k.mean_duration_s:.1f}", f"{k.max_duration_s:.1f}") for k in data.kinds]
     header = ("Type", "Spasms", "Mean duration (s)", "Longest (s)")
-    parts.append(_table(header, rows, "No spasm in the period.", table_id="kinds"))
+    parts.append(table(header, rows, "No spasm in the period.", table_id="kinds"))
     if data.durations_s:
         labels, counts = histogram_bins(data.durations_s, DURATION_EDGES_S)
         parts.append(
@@ -271,14 +278,14 @@ def _day_night(data: ReportData, axis: _DayAxis) -> str:
             )
         )
     else:
-        parts.append(_nodata("No spasm monitoring data in the period."))
+        parts.append(nodata("No spasm monitoring data in the period."))
     return "".join(parts) + "</section>"
 
 
 def _rom(data: ReportData, axis: _DayAxis) -> str:
     parts = ['<section id="rom"><h2>Range of motion</h2>']
     if not data.rom:
-        parts.append(_nodata("No range-of-motion data in the period."))
+        parts.append(nodata("No range-of-motion data in the period."))
         return "".join(parts) + "</section>"
     dates, labels = axis.dates, axis.labels
     joints = sorted({r.joint for r in data.rom})
@@ -313,19 +320,19 @@ def _rom(data: ReportData, axis: _DayAxis) -> str:
         )
     )
     rows = [(r.date.isoformat(), r.joint, f"{r.best_range_deg:.1f}", str(r.reps)) for r in data.rom]
-    table = _table(("Date", "Joint", "Best range (deg)", "Repetitions"), rows, NO_DATA, table_id="rom-table")
-    parts.append(f"<details><summary>Range of motion per day</summary>{table}</details>")
+    per_day = table(("Date", "Joint", "Best range (deg)", "Repetitions"), rows, NO_DATA, table_id="rom-table")
+    parts.append(f"<details><summary>Range of motion per day</summary>{per_day}</details>")
     return "".join(parts) + "</section>"
 
 
 def _events(data: ReportData, zone: ZoneInfo) -> str:
     rows = [
         (
-            _when(e.onset_ns, zone, seconds=True),
+            when(e.onset_ns, zone, seconds=True),
             e.kind,
             f"{e.duration_s:.1f}",
-            _num(e.peak_x_baseline, 1),
-            _num(e.clonus_hz, 1, missing="–"),
+            num(e.peak_x_baseline, 1),
+            num(e.clonus_hz, 1, missing="–"),
             e.channel,
             e.location,
         )
@@ -350,7 +357,7 @@ def _events(data: ReportData, zone: ZoneInfo) -> str:
             if shown
             else ""
         )
-        + _table(header, rows, "No spasm event in the period.", table_id="events-table")
+        + table(header, rows, "No spasm event in the period.", table_id="events-table")
         + "</section>"
     )
 
@@ -373,57 +380,6 @@ def _notes() -> str:
     )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], empty: str, table_id: str = "") -> str:
-    if not rows:
-        return _nodata(empty)
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
-    body = "".join("<tr>" + "".join(f"<td{_cls(v)}>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
-    ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cls(value: str) -> str:
-    return ' class="num"' if _NUMERIC.match(value) else ""
-
-
 def _get(by_date: dict[dt.date, DayScores], date: dt.date, name: str) -> float | None:
     day = by_date.get(date)
     return None if day is None else float(getattr(day, name))
-
-
-def _nodata(text: str) -> str:
-    return f'<p class="nodata">{escape(text)}</p>'
-
-
-def _num(value: float | None, digits: int, missing: str = NO_DATA) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return missing
-    return f"{value:.{digits}f}"
-
-
-def _signed_pct(value: float) -> str:
-    return NO_DATA if math.isnan(value) else f"{value:+.0f} %"
-
-
-def _scored(score: int | None, words: dict[int, str]) -> str:
-    return NO_DATA if score is None else f"{score} ({words.get(score, '')})"
-
-
-def _when(time_ns: int, zone: ZoneInfo, seconds: bool = False) -> str:
-    return to_local(time_ns, zone).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
-
-
-def _period(data: ReportData, zone: ZoneInfo) -> str:
-    if data.end_ns <= data.start_ns:
-        return NO_DATA
-    first = to_local(data.start_ns, zone).date()
-    last = to_local(data.end_ns - 1, zone).date()
-    return f"{first.isoformat()} to {last.isoformat()}"
-
-
-def _dates(data: ReportData, zone: ZoneInfo) -> list[dt.date]:
-    if data.end_ns <= data.start_ns:
-        return []
-    first = to_local(data.start_ns, zone).date()
-    last = to_local(data.end_ns - 1, zone).date()
-    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
