@@ -83,6 +83,12 @@ class Packet:
         neither, counts samples as they arrive (gaps then cannot be seen).
     counter_modulus : int
         Counters wrap at this value.
+    device_time_ns : int or None
+        Device clock time of the first sample, ns, for a protocol that stamps its packets
+        instead of counting samples on one grid (Polar PMD: streams of one device sit at
+        different phases, which ``counter / rate`` would round to a whole sample). When
+        given, the session fits and stamps this time; every stream of the device must give
+        it on the same clock. None: ``counter / sample_rate_hz``.
     """
 
     stream: str
@@ -93,6 +99,7 @@ class Packet:
     seq_modulus: int = 1 << 16
     counter: int | None = None
     counter_modulus: int = 1 << 32
+    device_time_ns: int | None = None
 
     @property
     def n_samples(self) -> int:

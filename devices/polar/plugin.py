@@ -22,7 +22,10 @@ Each stream's counter starts at ``round(t_first × rate)`` (device time in sampl
 streams of a device share one time base; within a connection it then advances by the
 samples received plus the samples missing between frames, measured from the timestamps
 with a running estimate of the true sample period (so a rate a little off nominal never
-shows as a gap). The clock fit of the session (``monitor.collect.clock``) maps it to UTC.
+shows as a gap). Each packet also carries the device time of its first sample
+(:attr:`devices.base.Packet.device_time_ns`, from the frame's timestamp): streams sit at
+their own phase on the device clock, which a whole-sample counter cannot express. The
+session's clock fit (``monitor.collect.clock``) maps that device time to UTC.
 """
 
 from __future__ import annotations
@@ -163,6 +166,9 @@ class PolarStreamDecoder:
                 CHANNELS[frame.measurement],
                 counter=counter % COUNTER_MODULUS,
                 counter_modulus=COUNTER_MODULUS,
+                # Streams sit at their own phase on the device clock; counter / rate would
+                # round it to a whole sample (up to 9.6 ms at 52 Hz).
+                device_time_ns=frame.timestamp_ns - round((frame.n_samples - 1) * state.period_ns),
             ),
         )
 

@@ -235,11 +235,14 @@ class DeviceSession:
             return
         if step.reboot:
             self.clock.reset()
-        self.clock.add(device_time_ns(step.counter + n - 1, books.rate_hz), arrival_ns)
+        first_ns = packet.device_time_ns
+        if first_ns is None:
+            first_ns = device_time_ns(step.counter, books.rate_hz)
+        self.clock.add(first_ns + device_time_ns(n - 1, books.rate_hz), arrival_ns)
         if step.gap_samples:
             first = step.counter - step.gap_samples
             self._put_gap(packet.stream, first, step.gap_samples, step.gap_packets, books)
-        t0_ns = self.clock.to_utc_ns(device_time_ns(step.counter, books.rate_hz))
+        t0_ns = self.clock.to_utc_ns(first_ns)
         for frame in packet.frames(self.device_id, t0_ns, step.seq, step.seq):
             self.queue.put(frame)
             self.stats.frames += 1
