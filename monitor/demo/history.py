@@ -92,7 +92,8 @@ def simulate_history(
         Day indices (from ``start_date``) with a PT session; by default twice a week
         (the 2nd and 5th day of every week).
     windows_per_day : int
-        EMG windows sampled per day, spread over the 24 h (one or more fall at night).
+        EMG windows sampled per day, one at a random time in each of as many equal slots
+        of the day (night included).
     window_s : float
         Length of each EMG window, s.
     home_exercise_every_days : int
@@ -139,9 +140,10 @@ def simulate_history(
     n_days = weeks * 7
     if weeks < 1 or not 0 <= injection_week < weeks:
         raise ValueError(f"need weeks >= 1 and 0 <= injection_week < weeks, got {weeks}, {injection_week}")
-    if windows_per_day < 1 or not 60.0 <= window_s <= 3600.0:
+    if windows_per_day < 1 or not 60.0 <= window_s <= min(3600.0, 86_400.0 / windows_per_day):
         raise ValueError(
-            f"need windows_per_day >= 1 and 60 <= window_s <= 3600, got {windows_per_day}, {window_s}"
+            "need windows_per_day >= 1 and 60 <= window_s <= min(3600, 86400 / windows_per_day),"
+            f" got {windows_per_day}, {window_s}"
         )
     if home_exercise_every_days < 0:
         raise ValueError(f"home_exercise_every_days must be >= 0, got {home_exercise_every_days}")
@@ -168,7 +170,11 @@ def simulate_history(
         records: list[Record] = []
         truth: list[Record] = []
         for k in range(windows_per_day):
-            clock_h = (1.5 + 24.0 * k / windows_per_day + rng.uniform(-0.5, 0.5)) % 24.0
+            # Stratified sampling: one window at a random time in each of n equal slots of
+            # the day, so night and day are observed in proportion to their length and the
+            # day/night counts compare like with like over the weeks.
+            slot_h = 24.0 / windows_per_day
+            clock_h = slot_h * k + rng.uniform(0.0, slot_h - window_s / 3600.0)
             t0_ns = _local_ns(date, _clock(clock_h), zone)
             at_night = night.contains(to_local(t0_ns, zone).time())
             offset_days = None if since is None else since + clock_h / 24.0
