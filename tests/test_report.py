@@ -27,6 +27,7 @@ from report_spool import (
     WINDOW_S,
     BuiltSpool,
     build_spool,
+    local_ns,
 )
 
 from monitor.cli import main
@@ -292,3 +293,12 @@ def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
     p = report.injections[0].pre_post
     assert (injection.fields["pre_spasms"], injection.fields["post_spasms"]) == (p.pre_spasms, p.post_spasms)
     assert injection.fields["cohens_d"] == pytest.approx(p.cohens_d)
+
+
+def test_weekly_best_rom_counts_weeks_from_the_first_pt_session(report: ReportData) -> None:
+    first_pt = START + dt.timedelta(days=PT_DAYS[0])
+    assert [(w.joint, w.week) for w in report.rom_weeks] == [("knee", k) for k in range(len(PT_DAYS))]
+    first_pt_ns = local_ns(first_pt, dt.time(0))
+    for w in report.rom_weeks:
+        assert w.week_start_ns == first_pt_ns + w.week * 7 * 86_400 * NS_PER_S  # 7 × 24 h weeks
+        assert w.max_range_deg == pytest.approx(2 * AMPLITUDE_DEG, abs=1.0)

@@ -24,12 +24,14 @@ from zoneinfo import ZoneInfo
 from monitor.clinical import (
     CLINICAL_SCORE,
     SpasmRow,
+    WeeklyRom,
     clinical_scores,
     penn_daily_severity,
     penn_frequency_for_rate,
     penn_severity,
     pre_post,
     spasm_rows,
+    weekly_rom,
 )
 from monitor.clinical.events import local_midnight_ns, to_local
 from monitor.report.model import (
@@ -188,6 +190,7 @@ def gather(
         kinds=_kind_summaries(rows),
         durations_s=tuple(r.duration_s for r in rows),
         rom=_rom_days(period, zone),
+        rom_weeks=_rom_weeks(period),
         events=tuple(_event_row(r) for r in reversed(events[-max_events:])) if max_events > 0 else (),
         events_total=len(events),
         alerts=tuple(_alert_row(r) for r in period if r.measurement == "alert"),
@@ -348,6 +351,12 @@ def _rom_days(period: list[Record], zone: ZoneInfo) -> tuple[RomDay, ...]:
     return tuple(
         RomDay(joint, date, best[(joint, date)], reps[(joint, date)]) for joint, date in sorted(best)
     )
+
+
+def _rom_weeks(period: list[Record]) -> tuple[WeeklyRom, ...]:
+    """Weekly best range from the first PT session, as the dashboards' PT-weeks panel."""
+    pt = [r.time_ns for r in period if r.measurement == "treatment" and r.tags.get("kind") == "pt"]
+    return tuple(weekly_rom(period, min(pt))) if pt else ()
 
 
 def _event_row(r: Record) -> EventRow:

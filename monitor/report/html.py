@@ -52,7 +52,8 @@ h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin-top:1.6em;border-bot
 .meta{color:#4a5568}.banner{background:#fff3cd;border:2px solid #b58105;color:#5c4100;padding:10px 14px;
 font-weight:600;margin:12px 0}
 table{border-collapse:collapse;margin:8px 0;font-size:.92em}th,td{border:1px solid #d5dbe5;padding:3px 8px;
-text-align:left}th{background:#f1f4f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+text-align:left}th{background:#f1f4f9}
+td:first-child{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .summary td:first-child{font-weight:600}.note{color:#4a5568;font-size:.88em}
 .nodata{color:#8a94a6;font-style:italic}
 svg.chart{width:100%;height:auto;display:block;margin:6px 0 12px}svg.chart text{font-size:11px;fill:#2d3748}
@@ -169,6 +170,7 @@ class _DayAxis:
     """The period's local dates as chart categories, and the treatments as markers on them."""
 
     def __init__(self, data: ReportData, zone: ZoneInfo) -> None:
+        self.zone = zone
         self.dates = period_dates(data, zone)
         self.labels = [d.strftime("%d %b") for d in self.dates]
         index = {d: i for i, d in enumerate(self.dates)}
@@ -243,6 +245,24 @@ def _kinds(data: ReportData) -> str:
     rows = [(k.kind, str(k.count), f"{k.mean_duration_s:.1f}", f"{k.max_duration_s:.1f}") for k in data.kinds]
     header = ("Type", "Spasms", "Mean duration (s)", "Longest (s)")
     parts.append(table(header, rows, "No spasm in the period.", table_id="kinds"))
+    if data.kinds:
+        names = [k.kind for k in data.kinds]
+        parts.append(
+            bar_chart(
+                "Spasms per type",
+                "Number of spasms of each type (tonic, clonus, myoclonic, mixed) in the period.",
+                names,
+                [
+                    Series(
+                        k.kind,
+                        [float(k.count) if n == k.kind else None for n in names],
+                        KIND_COLOURS.get(k.kind, SPASM_COLOUR),
+                    )
+                    for k in data.kinds
+                ],
+                "spasms",
+            )
+        )
     if data.durations_s:
         labels, counts = histogram_bins(data.durations_s, DURATION_EDGES_S)
         parts.append(
@@ -320,6 +340,19 @@ def _rom(data: ReportData, axis: _DayAxis) -> str:
         )
     )
     rows = [(r.date.isoformat(), r.joint, f"{r.best_range_deg:.1f}", str(r.reps)) for r in data.rom]
+    weeks = [
+        (
+            str(w.week + 1),
+            when(w.week_start_ns, axis.zone)[:10],
+            w.joint,
+            f"{w.max_range_deg:.1f}",
+            str(w.windows),
+        )
+        for w in data.rom_weeks
+    ]
+    header = ("PT week", "From", "Joint", "Best range (deg)", "Sets and windows")
+    parts.append("<h3>Weekly best range of motion (PT weeks)</h3>")
+    parts.append(table(header, weeks, "No PT session logged in the period.", table_id="rom-weeks"))
     per_day = table(("Date", "Joint", "Best range (deg)", "Repetitions"), rows, NO_DATA, table_id="rom-table")
     parts.append(f"<details><summary>Range of motion per day</summary>{per_day}</details>")
     return "".join(parts) + "</section>"

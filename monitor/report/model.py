@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from monitor.clinical import PrePost
+from monitor.clinical import PrePost, WeeklyRom
 from monitor.errors import SpasmMonitorError
 
 
@@ -188,6 +188,9 @@ class ReportData:
     durations_s : tuple of float
         Duration of every spasm, s (for the distribution).
     rom : tuple of RomDay
+    rom_weeks : tuple of WeeklyRom
+        Best range per joint and week from the first PT session (:func:`monitor.clinical.weekly_rom`);
+        empty without a PT session.
     events : tuple of EventRow
         The most recent detector events, newest first.
     events_total : int
@@ -217,6 +220,7 @@ class ReportData:
     kinds: tuple[KindSummary, ...]
     durations_s: tuple[float, ...]
     rom: tuple[RomDay, ...]
+    rom_weeks: tuple[WeeklyRom, ...]
     events: tuple[EventRow, ...]
     events_total: int
     alerts: tuple[AlertRow, ...]
