@@ -168,11 +168,13 @@ def test_same_seed_gives_the_same_history_and_another_seed_does_not() -> None:
     assert first != build(4)
 
 
-def test_a_second_build_into_the_same_spool_is_refused() -> None:
+def test_progress_is_reported_and_a_second_build_into_the_same_spool_is_refused() -> None:
     spool = Spool(":memory:")
     kwargs = dict(start_date=START, weeks=1, injection_week=0, windows_per_day=1, window_s=60.0, patient="p")
     kwargs |= dict(pt_days=(), home_exercise_every_days=0)
-    simulate_history(spool, **kwargs)  # type: ignore[arg-type]
+    done: list[tuple[int, int]] = []
+    simulate_history(spool, progress=lambda *days: done.append(days), **kwargs)  # type: ignore[arg-type]
+    assert done == [(day, 7) for day in range(1, 8)]  # progress after every simulated day
     with pytest.raises(ValueError, match="already holds a simulated history"):
         simulate_history(spool, **kwargs)  # type: ignore[arg-type]
 
