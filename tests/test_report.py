@@ -302,3 +302,14 @@ def test_weekly_best_rom_counts_weeks_from_the_first_pt_session(report: ReportDa
     for w in report.rom_weeks:
         assert w.week_start_ns == first_pt_ns + w.week * 7 * 86_400 * NS_PER_S  # 7 × 24 h weeks
         assert w.max_range_deg == pytest.approx(2 * AMPLITUDE_DEG, abs=1.0)
+
+
+def test_a_date_range_limits_the_period(built: BuiltSpool) -> None:
+    first, last = START + dt.timedelta(days=3), START + dt.timedelta(days=5)
+    data = build_report(built.path, timezone="Europe/London", start_date=first, end_date=last)
+    assert [d.date for d in data.days] == [first, first + dt.timedelta(days=1), last]
+    assert data.spasms == sum(first <= local(r.time_ns).date() <= last for r in spasms(built))
+    assert data.coverage.period_h == 72
+    after = build_report(built.path, timezone="Europe/London", start_date=dt.date(2027, 1, 1))
+    assert (after.spasms, after.coverage.period_h, after.days) == (0, 0, ())
+    assert "no data" in render_html(after)

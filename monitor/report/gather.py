@@ -111,6 +111,18 @@ def build_report(
     ReportError
         The spool does not exist, the timezone is unknown, the patient is not in the spool
         (or several are and none was named), or the dates are reversed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from monitor.types import NS_PER_S
+    >>> path = Path(tempfile.mkdtemp()) / "spool.sqlite"
+    >>> with Spool(path) as spool:
+    ...     _ = spool.append([Record("spasm_event", 1_767_225_600 * NS_PER_S, {"duration_s": 4.0},
+    ...                              {"patient": "p01", "kind": "tonic"})])
+    >>> data = build_report(path, timezone="Europe/London")
+    >>> data.patient, data.spasms, data.coverage.observed_hours, data.penn_frequency
+    ('p01', 1, 1, 3)
     """
     path = Path(spool_path)
     if not path.is_file():
@@ -217,14 +229,16 @@ def _choose_patient(records: Iterable[Record], patient: str | None) -> str:
 def _period(
     records: Sequence[Record], zone: ZoneInfo, start_date: dt.date | None, end_date: dt.date | None
 ) -> tuple[int, int]:
-    """Local midnight of the first date to local midnight after the last one, UTC ns."""
+    """Local midnight of the first date to local midnight after the last one, UTC ns.
+
+    Without records and without both dates the period is empty (start = end)."""
     if not records and (start_date is None or end_date is None):
-        today = to_local(time.time_ns(), zone).date()
-        start_date, end_date = start_date or end_date or today, end_date or start_date or today
-        if not records:
-            return local_midnight_ns(start_date, zone), local_midnight_ns(start_date, zone)
+        day = start_date or end_date or to_local(time.time_ns(), zone).date()
+        return local_midnight_ns(day, zone), local_midnight_ns(day, zone)
     first = start_date or to_local(records[0].time_ns, zone).date()
     last = end_date or to_local(records[-1].time_ns, zone).date()
+    if last < first:  # --from after the last record: an empty period, not a negative one
+        return local_midnight_ns(first, zone), local_midnight_ns(first, zone)
     return local_midnight_ns(first, zone), local_midnight_ns(last + dt.timedelta(days=1), zone)
 
 

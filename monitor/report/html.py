@@ -73,6 +73,14 @@ def render_html(data: ReportData) -> str:
     -------
     str
         ``<!DOCTYPE html>...``, UTF-8 text.
+
+    Examples
+    --------
+    >>> from monitor.report.gather import gather
+    >>> from zoneinfo import ZoneInfo
+    >>> html = render_html(gather([], patient="p01", zone=ZoneInfo("Europe/London")))
+    >>> html.startswith("<!DOCTYPE html>"), "No spasm event in the period." in html
+    (True, True)
     """
     zone = ZoneInfo(data.timezone)
     axis = _DayAxis(data, zone)

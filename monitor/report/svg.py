@@ -65,6 +65,18 @@ def bar_chart(
         Axis title, with its unit.
     markers : sequence of Marker
         Vertical lines drawn over the bars.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+
+    Examples
+    --------
+    >>> svg = bar_chart("Spasms per day", "Spasms per local day.", ["1 Mar", "2 Mar"],
+    ...                 [Series("spasms", [3.0, None], "#5c7fa3")], "spasms / day")
+    >>> svg.count("<rect"), "<title>1 Mar: 3 spasms</title>" in svg
+    (2, True)
     """
     n = len(labels)
     totals = [sum(s.values[i] or 0.0 for s in series) for i in range(n)]
@@ -115,7 +127,13 @@ def line_chart(
 
 
 def histogram_bins(values: Sequence[float], edges: Sequence[float]) -> tuple[list[str], list[float]]:
-    """Counts of ``values`` in ``[edges[k], edges[k+1])``, the last bin open-ended; labels and counts."""
+    """Counts of ``values`` in ``[edges[k], edges[k+1])``, the last bin open-ended; labels and counts.
+
+    Examples
+    --------
+    >>> histogram_bins([0.5, 2.0, 2.5, 40.0], [0.0, 1.0, 3.0])
+    (['0–1', '1–3', '≥ 3'], [1.0, 2.0, 1.0])
+    """
     counts = [0.0] * len(edges)
     for v in values:
         k = max(0, sum(v >= e for e in edges) - 1)
