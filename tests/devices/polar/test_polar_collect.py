@@ -32,8 +32,12 @@ SENSE_ADDRESS = "F1:00:00:00:0A:51"
 STREAMS = {"h10": {"ACC": "acc", "ECG": "ecg"}, "sense": {"ACC": "acc", "GYRO": "gyr"}}
 # Latency floor of the emulated link (emulator timers, two TCP HCI hops through the hub, a
 # loaded 2-core box): the fit of arrival times cannot remove it, and PMD has no device clock
-# read to pin the offset (see devices/polar/README.md). Measured: 1-3 ms idle, up to ~5 ms loaded.
+# read to pin the offset (see devices/polar/README.md). Measured: median 1.7-2.0 ms, worst
+# frame 2.4-4.2 ms on a busy box; the bounds leave room for a busier one.
+STAMP_MEDIAN_BOUND_MS = 4.0
 STAMP_LATE_BOUND_MS = 8.0
+# Streams of one device share its clock: their stamps agree whatever the floor.
+STREAM_AGREEMENT_MS = 1.0
 
 
 @pytest.fixture
@@ -135,6 +139,7 @@ async def test_h10_and_verity_sense_collected_with_every_sample_accounted_and_tr
     acc = _frames(items, H10_ADDRESS, "acc")
     assert np.all(np.abs(np.concatenate([f.samples for f in acc])) <= 8.0)  # 8 g range
     t0_ns, drift = h10_truth["truth"]["t0_ns"], h10_truth["truth"]["drift_ppm"] * 1e-6
+    medians_ms = []
     for stream, key, rate_hz in (("ACC", "acc", 200.0), ("ECG", "ecg", 130.0)):
         frames = _frames(items, H10_ADDRESS, key)
         k = h10_truth["streams"][stream]["first_counter"] + np.cumsum(
@@ -143,9 +148,15 @@ async def test_h10_and_verity_sense_collected_with_every_sample_accounted_and_tr
         true_ns = t0_ns + k * NS_PER_S / (rate_hz * (1 + drift))
         error_ms = (np.array([f.t0_ns for f in frames]) - true_ns) / 1e6
         settled = error_ms[len(error_ms) // 3 :]  # after the first seconds of the fit
-        print(f"H10 {stream}: stamp error ms median {np.median(settled):.3f} max {settled.max():.3f}")
+        low, mid, high = settled.min(), np.median(settled), settled.max()
+        print(f"H10 {stream}: stamp error ms min {low:.3f} median {mid:.3f} max {high:.3f}")
         assert settled.min() >= -1.0, f"{stream}: stamped {-settled.min():.3f} ms before the sample existed"
         assert settled.max() < STAMP_LATE_BOUND_MS, f"{stream}: {settled.max():.3f} ms late"
+        assert np.median(settled) < STAMP_MEDIAN_BOUND_MS
+        medians_ms.append(float(np.median(settled)))
+    # ACC (200 Hz) and ECG (130 Hz) sit at different phases on the device clock: stamped from
+    # the frames' device times, not from whole-sample counters, they agree.
+    assert abs(medians_ms[0] - medians_ms[1]) < STREAM_AGREEMENT_MS
 
     # Verity Sense: the lost frames, the malformed ones and the drop are all visible.
     malformed = _records(items, "ble_malformed", SENSE_ADDRESS)
