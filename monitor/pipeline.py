@@ -132,10 +132,11 @@ class Pipeline:
             self._observed = (start_ns, end_ns)
             return []
         first, last = self._observed
-        if start_ns > last + OBSERVATION_BREAK_NS:
+        if start_ns > last + OBSERVATION_BREAK_NS or end_ns < first - OBSERVATION_BREAK_NS:
             self._observed = (start_ns, end_ns)
             return [_observation(first, last)]
-        last = max(last, end_ns)
+        # Streams of several wearables interleave a little out of time order.
+        first, last = min(first, start_ns), max(last, end_ns)
         if last - first >= OBSERVATION_MAX_NS:
             self._observed = (last, last)
             return [_observation(first, last)]

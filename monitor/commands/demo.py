@@ -26,13 +26,14 @@ from zoneinfo import ZoneInfo
 
 from monitor.commands.run import print_status
 from monitor.config import AppConfig, parse_config
-from monitor.errors import DeviceError
+from monitor.errors import DeviceError, StoreError
 from monitor.live import LiveResult, run_live
 from monitor.store import Spool
 from monitor.store.schema import SIMULATED_SOURCE
 from monitor.types import NS_PER_S
 
 PATIENT = "demo"
+FORWARD_TIMEOUT_S = 120.0
 SIMULATED = {"source": SIMULATED_SOURCE}
 # The emulated home: (placement, options of its emulator, the [[device]] keys).
 WEARABLES: tuple[tuple[str, list[str], dict[str, str]], ...] = (
@@ -53,7 +54,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--timezone", default="Europe/London", help="the simulated patient's timezone")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for spool.sqlite and report.html")
-    demo.add_argument("--influx-url", help="also forward everything to this InfluxDB 1.x (database 'spasm')")
+    demo.add_argument("--influx-url", help="also forward everything to this InfluxDB 1.x")
+    demo.add_argument("--influx-database", default="spasm", help="its database, created if missing")
     demo.set_defaults(handler=run_demo)
 
 
@@ -89,7 +91,7 @@ def run_demo(args: argparse.Namespace) -> int:
     spool = Spool(spool_path)
     spool.append(_score_today(spool, zone, today))
     report_path = _write_report(spool_path, args.out / "report.html", args.timezone)
-    forwarded = _forward(spool_path, args.influx_url) if args.influx_url else None
+    forwarded = _forward(spool_path, args.influx_url, args.influx_database) if args.influx_url else None
     _print_summary(live, summary, spool, report_path, forwarded, time.monotonic() - started)
     return 0
 
@@ -182,17 +184,33 @@ def _write_report(spool_path: Path, out_path: Path, timezone: str) -> Path:
     )
 
 
-def _forward(spool_path: Path, url: str) -> str:
+def _forward(spool_path: Path, url: str, database: str) -> str:
+    """Forward the whole spool to an InfluxDB 1.x, creating the database; a bounded wait."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     from monitor.store import InfluxV1Writer
     from monitor.store.forwarder import Forwarder
 
+    query = urllib.parse.urlencode({"q": f'CREATE DATABASE "{database}"'}).encode()
+    try:
+        urllib.request.urlopen(url.rstrip("/") + "/query", data=query, timeout=10).close()
+    except (urllib.error.URLError, OSError) as error:
+        raise StoreError(f"InfluxDB at {url} is not reachable: {error}") from None
+
     async def drain() -> str:
-        forwarder = Forwarder(spool_path, InfluxV1Writer(url, "spasm"))
+        forwarder = Forwarder(spool_path, InfluxV1Writer(url, database))
         try:
-            stats = await forwarder.drain()
+            stats = await asyncio.wait_for(forwarder.drain(), FORWARD_TIMEOUT_S)
+        except TimeoutError:
+            return (
+                f"InfluxDB at {url} did not take everything within {FORWARD_TIMEOUT_S:g} s;"
+                " the rest stays in the spool"
+            )
         finally:
             await forwarder.close()
-        return f"{stats.sent_points:,} points forwarded to {url} (database spasm)"
+        return f"{stats.sent_points:,} points forwarded to {url} (database {database})"
 
     return asyncio.run(drain())
 
