@@ -220,14 +220,21 @@ def _rate_hz(path: Path, times_ns: npt.NDArray[np.int64], rate_hz: float | None,
     if times_ns.size < 2:
         raise CsvError(f"{path}: one data row: a sample rate needs two times", "or give --rate-hz")
     steps_ns = np.diff(times_ns)
+    bad = np.flatnonzero(steps_ns <= 0)
     typical_ns = float(np.median(steps_ns))  # robust to the one gap being looked for
-    bad = np.flatnonzero((steps_ns <= 0) | (np.abs(steps_ns - typical_ns) > MAX_STEP_DEVIATION * typical_ns))
+    if not bad.size:
+        bad = np.flatnonzero(np.abs(steps_ns - typical_ns) > MAX_STEP_DEVIATION * typical_ns)
     if bad.size:
         row = int(bad[0]) + 1 + first_row
         step_s = steps_ns[bad[0]] / NS_PER_S
-        what = "does not increase" if step_s <= 0 else f"jumps by {step_s:g} s"
+        if step_s <= 0:
+            raise CsvError(
+                f"{path}: row {row}: time does not increase ({times_ns[bad[0] + 1] / NS_PER_S:.9g} s"
+                f" after {times_ns[bad[0]] / NS_PER_S:.9g} s)",
+                "times must increase row by row, with enough digits to tell samples apart",
+            )
         raise CsvError(
-            f"{path}: row {row}: time {what} (sample period {typical_ns / NS_PER_S:g} s)",
+            f"{path}: row {row}: time jumps by {step_s:g} s (sample period {typical_ns / NS_PER_S:g} s)",
             "the file must be sampled uniformly, without gaps: split it at the gap",
         )
     period_ns = float(times_ns[-1] - times_ns[0]) / (times_ns.size - 1)  # the mean: most precise

@@ -14,6 +14,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,14 @@ def run_analyze(args: argparse.Namespace) -> int:
         analysis = analyze_emg(
             emg.emg_mv, emg.sample_rate_hz, emg.t0_ns, config.emg_params if config else None, device="csv"
         )
+    try:
+        _print(analysis, args)
+    except BrokenPipeError:  # `analyze ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise
+    return 0
+
+
+def _print(analysis: Analysis, args: argparse.Namespace) -> None:
     if args.format == "json":
         json.dump(to_json(analysis, str(args.file)), sys.stdout, indent=2)
         print()
@@ -76,7 +85,6 @@ def run_analyze(args: argparse.Namespace) -> int:
             writer.writerow(["" if row[c] is None else row[c] for c in EVENT_COLUMNS])
     else:
         print_table(analysis, str(args.file))
-    return 0
 
 
 def to_json(analysis: Analysis, file: str) -> dict[str, Any]:
@@ -152,9 +160,9 @@ def _tags_of(config: AppConfig | None) -> Any:
 
 
 def _iso(time_ns: int) -> str:
-    when = dt.datetime.fromtimestamp(time_ns // NS_PER_S, dt.UTC) + dt.timedelta(
-        microseconds=(time_ns % NS_PER_S) // 1000
-    )
+    """UTC time to the ms, rounded as ``onset_s`` is (isoformat alone would truncate)."""
+    ms = round(time_ns / 1_000_000)
+    when = dt.datetime.fromtimestamp(ms // 1000, dt.UTC) + dt.timedelta(milliseconds=ms % 1000)
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
