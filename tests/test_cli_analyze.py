@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from monitor.cli import main
-from monitor.dsp import detect_spasms
+from monitor.dsp import detect_movement_spasms, detect_spasms
 from monitor.emg_csv import read_emg_csv
 from monitor.recording import RecordingWriter
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
+from monitor.synth.motion import generate_motion
 from monitor.types import NS_PER_S, Frame, SensorKind, StreamId
 
 T0_NS = 1_764_000_000 * NS_PER_S
@@ -174,3 +175,31 @@ def test_a_recording_is_analysed_like_its_samples(
     onsets = [round((e.onset_ns - T0_NS) / NS_PER_S, 3) for e in expected]
     assert [e["onset_s"] for e in document["events"]] == onsets
     assert all(e["device"] == "dev" and e["source"] == "emg" for e in document["events"])
+
+
+def test_gyroscope_frames_of_a_recording_give_the_movement_spasms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    motion = generate_motion("knee", duration_s=120, n_spasms=3, seed=4)
+    expected = detect_movement_spasms(motion.acc_dist_g, motion.gyr_dist_dps, 100.0, motion.t0_ns)
+    assert len(expected) == 3
+    path = tmp_path / "imu.sqlite"
+    step = 10  # 100 ms of a 100 Hz IMU per notification
+    with RecordingWriter(path) as writer:
+        for start in range(0, motion.n_samples, step):
+            t0 = motion.t0_ns + round(start * NS_PER_S / 100.0)
+            for sensor, kind, values in (("acc", SensorKind.ACC, motion.acc_dist_g),
+                                         ("gyr", SensorKind.GYR, motion.gyr_dist_dps)):  # fmt: skip
+                writer.append(Frame(StreamId("shank", sensor), kind, 100.0, t0, start, start,
+                                    values[start : start + step]))  # fmt: skip
+    assert main(["analyze", str(path), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["summary"]["by_source"] == {"emg": 0, "imu": 3}
+    assert [e["onset"] for e in document["events"]] == [_iso_ms(e.onset_ns) for e in expected]
+    assert all(e["kind"] == "myoclonic" and e["imu_peak_dps"] > 100 for e in document["events"])
+
+
+def _iso_ms(time_ns: int) -> str:
+    ms = round(time_ns / 1_000_000)
+    return np.datetime_as_string(np.datetime64(ms, "ms"), unit="ms") + "Z"

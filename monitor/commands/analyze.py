@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor.analysis import Analysis, DetectedSpasm, analyze_emg, analyze_recording
-from monitor.commands.config import add_config_argument
+from monitor.commands.config import DEFAULT_CONFIG
 from monitor.commands.progress import Progress
 from monitor.commands.recorded_config import config_from_snapshot, optional_config
-from monitor.config import AppConfig
+from monitor.config import AppConfig, load_config
 from monitor.emg_csv import read_emg_csv
 from monitor.recording import RecordingReader, is_recording
 from monitor.types import NS_PER_S
@@ -46,15 +46,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rate-hz", type=float, default=None, help="sample rate of a CSV without a time column"
     )
     analyze.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    add_config_argument(analyze)
+    analyze.add_argument(
+        "--config", type=Path, default=None,
+        help=f"[dsp] and device tags from this file (default: a recording's own, else {DEFAULT_CONFIG})",
+    )  # fmt: skip
     analyze.set_defaults(handler=run_analyze)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    config = optional_config(args)
     if is_recording(args.file):
         with RecordingReader(args.file) as reader:
-            config = config or config_from_snapshot(reader.config, str(args.file))
+            config = load_config(args.config) if args.config else None
+            config = config or config_from_snapshot(reader.config, str(args.file)) or optional_config(args)
             total = reader.summary().n_items
             progress = Progress(f"analyze {args.file.name}", total)
             analysis = analyze_recording(
@@ -62,6 +65,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             )
             progress.done(f"{total} items read")
     else:
+        config = optional_config(args)
         emg = read_emg_csv(args.file, args.rate_hz)
         analysis = analyze_emg(
             emg.emg_mv, emg.sample_rate_hz, emg.t0_ns, config.emg_params if config else None, device="csv"

@@ -17,8 +17,8 @@ SNAPSHOT_SECTIONS = ("patient", "device", "ble", "dsp")
 
 
 def optional_config(args: argparse.Namespace) -> AppConfig | None:
-    """The ``--config`` file, validated; None when it is the default and there is none."""
-    path: Path = args.config
+    """The ``--config`` file, validated; None when none was named and the default is absent."""
+    path: Path = args.config or DEFAULT_CONFIG
     if path == DEFAULT_CONFIG and not path.exists():
         return None
     return load_config(path)
