@@ -30,21 +30,18 @@ def synthetic() -> SyntheticEmg:
 
 
 def _write_csv(path: Path, rec: SyntheticEmg, time: str = "relative", header: bool = True) -> None:
-    n = rec.emg_mv.shape[0]
+    n, channels = rec.emg_mv.shape
     seconds = np.arange(n) / rec.sample_rate_hz
-    with path.open("w", newline="") as file:
-        writer = csv.writer(file)
-        if header:
-            writer.writerow(["time"] + [f"ch{c}" for c in range(rec.emg_mv.shape[1])])
-        for i in range(n):
-            if time == "none":
-                cells = []
-            elif time == "iso":
-                ns = T0_NS + round(seconds[i] * NS_PER_S)
-                cells = [np.datetime_as_string(np.datetime64(ns, "ns"), unit="ms") + "Z"]
-            else:
-                cells = [f"{seconds[i]:.3f}"]
-            writer.writerow(cells + [f"{v:.6g}" for v in rec.emg_mv[i]])
+    columns = [np.char.mod("%.6g", rec.emg_mv[:, c]) for c in range(channels)]
+    if time == "iso":
+        ns = T0_NS + np.round(seconds * NS_PER_S).astype(np.int64)
+        columns.insert(0, np.char.add(np.datetime_as_string(ns.astype("datetime64[ns]"), unit="ms"), "Z"))
+    elif time == "relative":
+        columns.insert(0, np.char.mod("%.3f", seconds))
+    lines = [",".join(row) for row in zip(*columns, strict=True)]
+    if header:
+        lines.insert(0, ",".join(["time"] + [f"ch{c}" for c in range(channels)]))
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
