@@ -97,14 +97,18 @@ def summary_lines(summary: HistorySummary) -> list[str]:
         f" {len(summary.pt_dates)} PT sessions",
         f"  spasms detected {found_n} (simulated truth {true_n})",
         f"  spasms/day, 14 d before vs weeks 2-6 after the injection:"
-        f" {f.pre_per_day:.1f} -> {f.post_per_day:.1f} ({_pct(f.change_pct)};"
-        f" truth {t.pre_per_day:.1f} -> {t.post_per_day:.1f}, {_pct(t.change_pct)})",
+        f" {_num(f.pre_per_day)} -> {_num(f.post_per_day)} ({_pct(f.change_pct)};"
+        f" truth {_num(t.pre_per_day)} -> {_num(t.post_per_day)}, {_pct(t.change_pct)})",
     ]
     weekly = _weekly_best_range(days)
     if weekly:
         lines.append("  best knee ROM per week, deg: " + " ".join(f"{r:.0f}" for r in weekly))
     lines.append(f"  {n_records} records stored (tag source=simulated) in {summary.wall_s:.1f} s")
     return lines
+
+
+def _num(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f}"
 
 
 def _pct(value: float) -> str:
