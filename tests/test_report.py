@@ -31,7 +31,7 @@ from report_spool import (
 )
 
 from monitor.cli import main
-from monitor.clinical import score_spool
+from monitor.clinical import NightWindow, score_spool
 from monitor.report import ReportData, ReportError, build_report, render_html, write_report
 from monitor.store import Spool
 from monitor.types import NS_PER_S, FieldValue, Record
@@ -313,3 +313,10 @@ def test_a_date_range_limits_the_period(built: BuiltSpool) -> None:
     after = build_report(built.path, timezone="Europe/London", start_date=dt.date(2027, 1, 1))
     assert (after.spasms, after.coverage.period_h, after.days) == (0, 0, ())
     assert "no data" in render_html(after)
+
+
+def test_night_window_is_a_parameter(built: BuiltSpool) -> None:
+    data = build_report(built.path, timezone="Europe/London", night=NightWindow(dt.time(23), dt.time(6)))
+    night = sum(local(r.time_ns).hour >= 23 or local(r.time_ns).hour < 6 for r in spasms(built))
+    assert data.night_spasms == night
+    assert "night (23:00–06:00 local)" in render_html(data)

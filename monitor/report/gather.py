@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.clinical import (
     CLINICAL_SCORE,
+    NightWindow,
     SpasmRow,
     WeeklyRom,
     clinical_scores,
@@ -83,6 +84,7 @@ def build_report(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     max_events: int = DEFAULT_MAX_EVENTS,
+    night: NightWindow | None = None,
 ) -> ReportData:
     """Gather the report of one patient from a spool file.
 
@@ -101,6 +103,8 @@ def build_report(
         patient's first and last record.
     max_events : int
         Rows of the events table (the most recent detector events).
+    night : NightWindow, optional
+        Local night for the day/night split, 22:00–07:00 by default (as :mod:`monitor.clinical`).
 
     Returns
     -------
@@ -147,6 +151,7 @@ def build_report(
         start_date=start_date,
         end_date=end_date,
         max_events=max_events,
+        night=night,
     )
 
 
@@ -159,6 +164,7 @@ def gather(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     max_events: int = DEFAULT_MAX_EVENTS,
+    night: NightWindow | None = None,
 ) -> ReportData:
     """Compute the report of one patient's records (all of one patient, in time order).
 
@@ -169,7 +175,8 @@ def gather(
     period = [r for r in records if start_ns <= r.time_ns < end_ns]
     coverage_all = _coverage_markers(records)
     coverage = [r for r in coverage_all if start_ns <= r.time_ns < end_ns]
-    scores = clinical_scores(coverage + [r for r in period if r.measurement == SPASM_EVENT], zone)
+    night = night or NightWindow()
+    scores = clinical_scores(coverage + [r for r in period if r.measurement == SPASM_EVENT], zone, night)
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
     observed_hours = sum(r.tags["period"] == "hour" for r in scores)
     rows = spasm_rows(r for r in period if r.measurement == SPASM_EVENT)
@@ -194,6 +201,7 @@ def gather(
         penn_frequency=penn_frequency_for_rate(len(rows) / observed_h) if observed_h > 0 else None,
         penn_severity=penn_daily_severity([penn_severity(r.duration_s, r.peak_x_baseline) for r in rows]),
         snow_median=sorted(d.snow_frequency for d in days)[len(days) // 2] if days else None,
+        night=night,
         day_spasms=sum(d.day_spasms for d in days),
         night_spasms=sum(d.night_spasms for d in days),
         days=days,

@@ -286,9 +286,10 @@ def _kinds(data: ReportData) -> str:
 
 
 def _day_night(data: ReportData, axis: _DayAxis) -> str:
+    night = f"{data.night.start:%H:%M}–{data.night.end:%H:%M} local"
     parts = [
         '<section id="day-night"><h2>Day and night</h2>',
-        f'<p>Day: <strong id="day-spasms">{data.day_spasms}</strong> spasms · night (22:00–07:00 local): '
+        f'<p>Day: <strong id="day-spasms">{data.day_spasms}</strong> spasms · night ({night}): '
         f'<strong id="night-spasms">{data.night_spasms}</strong> spasms.</p>',
     ]
     if data.days:
@@ -296,7 +297,7 @@ def _day_night(data: ReportData, axis: _DayAxis) -> str:
         parts.append(
             bar_chart(
                 "Day and night spasms",
-                "Spasms per local day, split into day and night (22:00–07:00 local).",
+                f"Spasms per local day, split into day and night ({night}).",
                 axis.labels,
                 [
                     Series("day", [_get(by_date, d, "day_spasms") for d in axis.dates], DAY_COLOUR),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from monitor.clinical import PrePost, WeeklyRom
+from monitor.clinical import NightWindow, PrePost, WeeklyRom
 from monitor.errors import SpasmMonitorError
 
 
@@ -179,8 +179,10 @@ class ReportData:
         Penn severity grade (1–3) of the typical spasm: the upper median over the period.
     snow_median : int or None
         Median daily Snow frequency score (1–5) over the observed days.
+    night : NightWindow
+        The local night of the day/night split.
     day_spasms, night_spasms : int
-        Spasms in the local day and night (night 22:00–07:00).
+        Spasms in the local day and night.
     days : tuple of DayScores
     treatments : tuple of Treatment
     injections : tuple of Injection
@@ -212,6 +214,7 @@ class ReportData:
     penn_frequency: int | None
     penn_severity: int | None
     snow_median: int | None
+    night: NightWindow
     day_spasms: int
     night_spasms: int
     days: tuple[DayScores, ...]
