@@ -157,7 +157,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 @given(st.one_of(st.binary(max_size=300), structured, mutated()), st.sampled_from([None, 1.0, 2.44e-4, 1e30]))
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=600, deadline=None)
 def test_decoder_raises_only_decode_errors(payload: bytes, factor: float | None) -> None:
     try:
         frame = decode_frame(payload, factor)
@@ -168,7 +168,7 @@ def test_decoder_raises_only_decode_errors(payload: bytes, factor: float | None)
 
 
 @given(st.lists(st.one_of(structured, mutated()), min_size=1, max_size=20))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_stream_decoder_raises_only_decode_errors(payloads: list[bytes]) -> None:
     started: dict[MeasurementType, tuple[float, float | None]] = {
         MeasurementType.ACC: (200.0, None),
