@@ -23,9 +23,10 @@ Limits that follow from the format, stated rather than hidden:
 - **Delta chains.** A delta packet needs the sample before it. After any lost or malformed
   packet the chain is broken until the next raw packet (at most 1.005 s later). By default
   (``after_loss="drop"``) the packets in between are not emitted, so the session records
-  them as part of the gap: every emitted sample is exact. ``after_loss="offset"`` emits
-  them anyway; they are then off by an unknown constant per channel (the sum of the lost
-  deltas), which a high-pass EMG chain removes, and the values step back at the raw packet.
+  them as part of the gap: every emitted sample is right, to the sign-bit rounding below.
+  ``after_loss="offset"`` emits them anyway; they are then off by an unknown constant per
+  channel (the sum of the lost deltas), which a high-pass EMG chain removes, and the values
+  step back at the raw packet.
 - **Delta range.** A step larger than 2^19 - 1 counts (≈ 0.98 mV in 5 ms; 2^18 - 1 in
   18-bit mode) wraps in the firmware; the decoder cannot detect it, the next raw packet
   repairs it. Bit 0 carries the sign, so odd positive and even negative steps lose one
