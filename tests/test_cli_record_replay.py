@@ -181,7 +181,7 @@ def test_record_an_emulated_wearable_until_sigterm_then_replay_into_a_spool(
         try:
             _wait_for_frames(path, process, 100, timeout_s=40)  # ~1 s of 1 kHz EMG
             emulated.wearables[0].send({"fault": "seq_jump", "packets": 5})  # a gap the collector records
-            _wait_for_frames(path, process, 500, timeout_s=20)
+            _wait_for_frames(path, process, 300, timeout_s=20)
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=20)
         finally:

@@ -85,8 +85,11 @@ async def scan(
         found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **kwargs)
     except (BleakError, OSError) as error:
         where = f"bumble transport {transport}" if backend == "bumble" else "the system's Bluetooth adapter"
+        reason = str(error) or type(error).__name__
+        if backend == "bleak" and isinstance(error, FileNotFoundError):
+            reason = "no D-Bus system bus (BlueZ is not running here)"  # how bleak fails without BlueZ
         raise DeviceError(
-            f"cannot scan with {where}: {error or type(error).__name__}",
+            f"cannot scan with {where}: {reason}",
             "check the adapter is present and powered (bluetoothctl show), or the transport",
         ) from None
     finally:
