@@ -41,6 +41,8 @@ from monitor.types import NS_PER_S, SpasmEvent
 Joint = Literal["knee", "elbow", "ankle"]
 JOINTS: tuple[Joint, ...] = ("knee", "elbow", "ankle")
 NoiseLevel = Literal["low", "typical", "high"]
+KneePosture = Literal["either", "standing", "seated"]
+KNEE_POSTURES: tuple[KneePosture, ...] = ("either", "standing", "seated")
 
 # Standard gravity, m/s² (CGPM 1901; ISO 80000-3).
 STANDARD_GRAVITY_M_S2 = 9.80665
@@ -188,6 +190,7 @@ def generate_motion(
     seed: int = 0,
     t0_ns: int = 1_764_000_000 * NS_PER_S,
     range_scale: float = 1.0,
+    knee_posture: KneePosture = "either",
 ) -> MotionRecording:
     """Generate a two-IMU recording of one joint with ground truth.
 
@@ -216,6 +219,9 @@ def generate_motion(
         Fraction (0, 1.5] of the usual exercise excursion the patient reaches: below 1
         for a joint restricted by spasticity or contracture (the calibration flexions are
         not scaled). The random draws do not depend on it, so only the ranges change.
+    knee_posture : {"either", "standing", "seated"}
+        Knee exercise sets as standing hamstring curls, seated knee extensions (sitting
+        down flexes the knee to 90° between sets), or either at random.
 
     Returns
     -------
@@ -239,11 +245,13 @@ def generate_motion(
         raise ValueError(f"n_sets and n_spasms must be >= 0, got {n_sets}, {n_spasms}")
     if not 0.0 < range_scale <= 1.5:
         raise ValueError(f"range_scale must be in (0, 1.5], got {range_scale}")
+    if knee_posture not in KNEE_POSTURES:
+        raise ValueError(f"knee_posture must be one of {KNEE_POSTURES}, got {knee_posture!r}")
 
     rng = np.random.default_rng(seed)
     decimation = max(1, math.ceil(_INTERNAL_RATE_HZ / sample_rate_hz))
     internal_rate_hz = sample_rate_hz * decimation
-    script = _Script(joint, internal_rate_hz, rng, range_scale)
+    script = _Script(joint, internal_rate_hz, rng, range_scale, knee_posture)
     script.write(duration_s, n_sets, n_spasms, walking)
 
     theta_deg = script.theta_deg()
@@ -359,10 +367,16 @@ class _Script:
     """Writes the joint angle (theta), proximal pitch (phi) and heading (psi) over time."""
 
     def __init__(
-        self, joint: Joint, rate_hz: float, rng: np.random.Generator, range_scale: float = 1.0
+        self,
+        joint: Joint,
+        rate_hz: float,
+        rng: np.random.Generator,
+        range_scale: float = 1.0,
+        knee_posture: KneePosture = "either",
     ) -> None:
         self.joint = joint
         self.range_scale = range_scale
+        self.knee_posture = knee_posture
         self.rate_hz = rate_hz
         self.rng = rng
         self._theta: list[npt.NDArray[np.float64]] = []
@@ -469,7 +483,10 @@ class _Script:
         n_reps = int(rng.integers(5, 13))
         k = self.range_scale
         if self.joint == "knee":
-            if rng.random() < 0.5:
+            seated = rng.random() < 0.5  # drawn in every mode, so the other draws stay the same
+            if self.knee_posture != "either":
+                seated = self.knee_posture == "seated"
+            if seated:
                 self._move_to(_SEATED)
                 extreme = 90.0 - k * rng.uniform(55.0, 85.0)  # seated knee extension
             else:
