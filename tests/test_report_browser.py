@@ -4,6 +4,13 @@
 in it), ``--screenshot`` the pixels (the charts must be drawn, the simulated banner shown).
 scripts/services.sh installs ``chromium`` and sets SPASM_TEST_REQUIRE_CHROMIUM=1, so under
 the test command a missing browser fails the test; elsewhere it is skipped.
+
+Chromium's every connection goes to a recording proxy on 127.0.0.1 (``--proxy-server``,
+loopback included), which answers none: the browser never reaches the network, and the
+test sees any fetch the page makes. A control page with an external image proves that a
+fetch would be seen. Chromium itself calls a few Google service hosts at start-up
+(accounts.google.com, www.google.com, even with --disable-background-networking); those
+are told apart by host.
 """
 
 from __future__ import annotations
@@ -11,7 +18,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +55,60 @@ HEADINGS = (
 )
 
 
+# Chromium's own start-up calls (sign-in, connectivity, time, component updates): by host suffix.
+CHROMIUM_SERVICE_HOSTS = (".google.com", ".gvt1.com")
+
+
+class RecordingProxy:
+    """A proxy on 127.0.0.1 that records the target host of each request and answers none."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.port = int(self._server.getsockname()[1])
+        self.hosts: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5.0)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
+                except OSError:
+                    line = "? unreadable"
+                # "GET http://host/path HTTP/1.1" or "CONNECT host:443 HTTP/1.1"
+                target = line.split(" ")[1] if line.count(" ") >= 2 else line
+                self.hosts.append(re.sub(r"^[a-z]+://", "", target).split("/")[0].split(":")[0])
+
+    def page_hosts(self, settle_s: float = 1.0) -> list[str]:
+        """Hosts asked for other than Chromium's own service calls, once no request came for
+        ``settle_s`` (a connection made just before Chromium exited may still be queued)."""
+        count = -1
+        while count != len(self.hosts):
+            count = len(self.hosts)
+            time.sleep(settle_s)
+        return [h for h in self.hosts if not h.endswith(CHROMIUM_SERVICE_HOSTS)]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self._server.close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[RecordingProxy]:
+    recorder = RecordingProxy()
+    yield recorder
+    recorder.close()
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = shutil.which("chromium")
@@ -63,9 +128,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, Path
     return data, write_report(data, folder / "report.html")
 
 
-def run_chromium(chromium: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_chromium(
+    chromium: str, tmp_path: Path, proxy: RecordingProxy, *args: str
+) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / "profile"  # a fresh profile each run: nothing cached, nothing shared
-    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    network = [f"--proxy-server=http://127.0.0.1:{proxy.port}", "--proxy-bypass-list=<-loopback>"]
+    command = [chromium, *CHROMIUM_FLAGS, *network, f"--user-data-dir={profile}", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S, check=False)
     assert result.returncode == 0, f"chromium failed ({result.returncode}): {result.stderr[-2000:]}"
     return result
@@ -82,11 +150,19 @@ def test_report_file_references_nothing_outside_itself(rendered: tuple[ReportDat
     assert "default-src 'none'" in CSP
 
 
+def test_a_fetch_by_the_page_would_be_seen(chromium: str, proxy: RecordingProxy, tmp_path: Path) -> None:
+    control = tmp_path / "control.html"
+    control.write_text('<!DOCTYPE html><img src="http://report-test.invalid/x.png" alt="">', encoding="utf-8")
+    run_chromium(chromium, tmp_path, proxy, "--dump-dom", control.as_uri())
+    assert "report-test.invalid" in proxy.page_hosts(), proxy.hosts
+
+
 def test_rendered_dom_holds_the_sections_and_key_numbers(
-    chromium: str, rendered: tuple[ReportData, Path], tmp_path: Path
+    chromium: str, rendered: tuple[ReportData, Path], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     data, path = rendered
-    dom = run_chromium(chromium, tmp_path, "--dump-dom", path.as_uri()).stdout
+    dom = run_chromium(chromium, tmp_path, proxy, "--dump-dom", path.as_uri()).stdout
+    assert proxy.page_hosts() == [], f"the report fetched from the network: {proxy.hosts}"
     for heading in HEADINGS:
         assert re.search(rf"<h[23]>{re.escape(heading)}</h[23]>", dom), heading
 
@@ -114,13 +190,14 @@ def test_rendered_dom_holds_the_sections_and_key_numbers(
 
 
 def test_screenshot_shows_charts_and_the_simulated_banner(
-    chromium: str, rendered: tuple[ReportData, Path], tmp_path: Path
+    chromium: str, rendered: tuple[ReportData, Path], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     png = tmp_path / "report.png"
     run_chromium(
-        chromium, tmp_path, f"--screenshot={png}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        chromium, tmp_path, proxy, f"--screenshot={png}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
         "--hide-scrollbars", rendered[1].as_uri(),
     )  # fmt: skip
+    assert proxy.page_hosts() == [], f"the report fetched from the network: {proxy.hosts}"
     with Image.open(png) as image:
         rgb = image.convert("RGB")
     assert rgb.size == WINDOW
