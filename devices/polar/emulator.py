@@ -27,6 +27,7 @@ Faults, as for the reference emulator (command line schedules or JSON lines on s
     {"fault": "short", "count": 2}             next N frames cut inside the header
     {"fault": "corrupt", "count": 2}           next N frames with an unknown measurement type
     {"fault": "seq_jump", "packets": 5}        skip N frames (produced, never sent)
+    {"fault": "device_stop", "measurement": "ACC"}  the sensor stops a stream (0x01 indication)
     {"fault": "battery", "percent": 8}         battery low (notified)
     {"cmd": "calm"} / {"cmd": "pause"} / {"cmd": "stats"}
 
@@ -573,6 +574,14 @@ class PolarSensor:
             self.pending[fault] += int(order.get("count", 1))
         elif fault == "seq_jump":
             self.pending["seq_jump"] += int(order.get("packets", 1))
+        elif fault == "device_stop":  # the sensor stops a stream itself (ONLINE_MEASUREMENT_STOPPED)
+            kind = MeasurementType[str(order["measurement"])]
+            stream = self.streams.get(kind)
+            if stream is not None and stream.started:
+                stream.started = False
+                if self.connection is not None:
+                    with contextlib.suppress(Exception):
+                        await self.device.indicate_subscribers(self.control, bytes([0x01, kind]))
         elif fault == "battery":
             self.battery_percent = int(order["percent"])
             if self.connection is not None:

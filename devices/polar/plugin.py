@@ -31,6 +31,7 @@ session's clock fit (``monitor.collect.clock``) maps that device time to UTC.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ from devices.polar.profile import (
     MeasurementType,
     Opcode,
     PolarCommandError,
+    PolarDeviceError,
     PolarResponseError,
     Response,
     ResponseStatus,
@@ -65,12 +67,15 @@ from devices.polar.profile import (
 )
 from monitor.types import NS_PER_S, SensorKind
 
+logger = logging.getLogger(__name__)
+
 RESPONSE_TIMEOUT_S = 5.0  # the SDK waits 30 s; a live sensor answers within a connection interval or two
 # A counter range no device time can reach: 2**40 samples at 200 Hz is 174 years, so a
 # clock reset (an H10 back to 2019 after a power-off) is far more than half the range behind
 # and the session sees a reboot, not a run of duplicates.
 COUNTER_MODULUS = 1 << 40
 PERIOD_SMOOTHING = 0.05  # weight of one frame in the running estimate of the true sample period
+MAX_RESTARTS = 20  # per connection: a device that keeps stopping a stream is left alone
 PERIOD_TOLERANCE = 0.05  # frames further than 5 % off the nominal period never update it
 
 # What to start, in order, and the preferred value of each setting (see the module docstring).
@@ -248,6 +253,7 @@ class PolarProfile:
                 response = await control.command(start_command(kind, selected))
             factor = parse_settings(response.parameters).factor
             started[kind] = (float(selected[SettingType.SAMPLE_RATE]), factor)
+            control.start_commands[kind] = start_command(kind, selected)
         return PolarStreamDecoder(started)
 
     async def stop(self, client: GattClient) -> None:
@@ -257,20 +263,38 @@ class PolarProfile:
 
 
 class _ControlPoint:
-    """Sends control point commands and waits for their indicated responses."""
+    """Sends control point commands and waits for their indicated responses.
+
+    It also answers the device's own ``ONLINE_MEASUREMENT_STOPPED`` (0x01 + types): the
+    link stays up but the stream went quiet, so it sends that stream's START again (at most
+    :data:`MAX_RESTARTS` times per connection); the samples missed show as a gap.
+    """
 
     def __init__(self, client: GattClient) -> None:
         self._client = client
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
+        self.start_commands: dict[int, bytes] = {}  # measurement type → its START, once started
+        self.restarts = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def on_indication(self, _characteristic: object, data: bytearray) -> None:
         # Called from the stack's event handling: never block.
         if data and data[0] == RESPONSE_CODE:
             self._responses.put_nowait(bytes(data))
-        # 0x01 ONLINE_MEASUREMENT_STOPPED and others: the data stream stops; the session sees
-        # silence, and the next connection's handshake starts it again.
         elif data and data[0] == DEVICE_STOPPED_CODE:
-            pass
+            for kind in data[1:]:
+                command = self.start_commands.get(kind & MEASUREMENT_TYPE_MASK)
+                if command is not None and self.restarts < MAX_RESTARTS:
+                    self.restarts += 1
+                    task = asyncio.ensure_future(self._restart(command))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+
+    async def _restart(self, command: bytes) -> None:
+        try:
+            await self.command(command, allow_already=True)
+        except PolarDeviceError as error:  # the session sees the silence; a reconnect retries
+            logger.warning("Polar stream %s stopped by the device, restart refused: %s", command[1], error)
 
     async def command(self, payload: bytes, *, allow_already: bool = False) -> Response:
         """Write ``payload`` and return its (joined) response; raise on an error status."""

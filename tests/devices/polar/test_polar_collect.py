@@ -8,8 +8,9 @@ stream at once for 10 s:
 - the H10 (raw ACC at 200 Hz, ECG at 130 Hz, device clock 50 ppm fast) streams steadily:
   every sample arrives, and frames are stamped close to the emulator's true sample times;
 - the Verity Sense (delta-compressed ACC and GYRO at 52 Hz) suffers lost and malformed
-  frames and a dropped connection: every sample is still accounted for, received or
-  recorded as a gap of the exact length.
+  frames, a GYRO stream stopped by the sensor itself (restarted by the profile) and a
+  dropped connection: every sample is still accounted for, received or recorded as a gap
+  of the exact length.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ async def _collect(emulated: Emulated) -> list[Frame | Record]:
             {"fault": "seq_jump", "packets": 2},
             {"fault": "short", "count": 1},
             {"fault": "corrupt", "count": 1},
+            {"fault": "device_stop", "measurement": "GYRO"},
         ):
             await asyncio.to_thread(sense.send, order)
             await asyncio.sleep(0.8)
@@ -168,3 +170,4 @@ async def test_h10_and_verity_sense_collected_with_every_sample_accounted_and_tr
     states = [r.fields["state"] for r in _records(items, "ble_status", SENSE_ADDRESS)]
     assert states.count("connected") == 2
     assert sense_truth["streams"]["ACC"]["starts"] == 2  # the handshake ran again after the drop
+    assert sense_truth["streams"]["GYRO"]["starts"] == 3  # and GYRO once more, stopped by the sensor

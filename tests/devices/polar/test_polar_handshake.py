@@ -90,6 +90,10 @@ class ScriptedPolar:
 
         return write()
 
+    def deliver_now(self, part: bytes) -> None:
+        """An indication the device sends unasked."""
+        self._deliver(part)
+
     def _deliver(self, part: bytes) -> None:
         assert self._indicate is not None
         self._indicate(None, bytearray(part))
@@ -210,3 +214,14 @@ def test_advertisements_of_polar_sensors_are_recognised(
     assert PROFILE.recognises(name, services) is (expected == "polar")
     if expected:
         assert recognise(name, services) in (expected, "reference")  # earlier profiles may claim by service
+
+
+async def test_stream_stopped_by_the_device_is_started_again() -> None:
+    client = _h10()
+    await PROFILE.start(client)
+    client.deliver_now(bytes([0x01, MeasurementType.ACC]))  # ONLINE_MEASUREMENT_STOPPED: ACC
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if len(client.writes) == 5:
+            break
+    assert client.writes[4] == client.writes[1]  # the same START as the handshake's
