@@ -8,15 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, wearable_address
+from devices.emulation.process import Emulated, start_emulated, start_extra_wearable, wearable_address
 from monitor.cli import main
+
+MYO_ADDRESS = "F3:00:00:00:00:01"
 
 
 @pytest.fixture(scope="module")
 def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
-    started = start_emulated(2, tmp_path_factory.mktemp("scan"))
-    yield started
-    started.stop()
+    """Two reference wearables and a Myo armband: another profile, from the same registry."""
+    started = start_emulated(2, tmp_path_factory.mktemp("scan"), extra_hosts=1)
+    try:
+        start_extra_wearable(started, 3, ["--address", MYO_ADDRESS], module="devices.myo.emulator")
+        yield started
+    finally:
+        started.stop()
 
 
 def _lines(out: str) -> dict[str, str]:
@@ -37,6 +43,7 @@ def test_scan_lists_emulated_wearables_as_reference(
         assert f"SMREF-{index:02d}" in line
         assert "reference" in line
         assert "dBm" in line
+    assert "myo" in lines[MYO_ADDRESS]
 
 
 def test_scan_marks_the_configured_wearables(
