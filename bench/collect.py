@@ -12,7 +12,10 @@ and the emulators are separate processes, measured separately. Prints:
 - notification-to-Frame latency, p50 and p99: from the notification callback's entry to
   the Frame reaching the consumer (decode, gap accounting, clock fit, queue);
 - sample-to-Frame latency: from the true time of a packet's last sample to the same point
-  (adds the emulator's scheduling and the TCP HCI hops).
+  (adds the emulator's scheduling and the TCP HCI hops);
+- timestamp error: each Frame's t0 minus the true UTC of its first sample, max and p99 of
+  its magnitude once the clock fit had 10 s (``--drift-ppm``/``--jitter-ms`` set the
+  wearables' crystal error and notification jitter).
 
 Targets: 0 lost, collector CPU < 25 % of one core, p99 < 50 ms. ``--drop-every-s 10``
 runs the issue's long reconnect scenario (drop every 10 s for 60 s) on the first wearable.
@@ -41,6 +44,7 @@ from monitor.types import NS_PER_S, Frame, Record
 
 TARGET_CPU_PERCENT = 25.0
 TARGET_P99_MS = 50.0
+WARM_UP_S = 10.0  # timestamp errors count once the clock fit has had this long
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 SENSOR_STREAM = {"emg": StreamType.EMG, "acc": StreamType.IMU}  # gyr shares the IMU packet of acc
 
@@ -56,6 +60,7 @@ class BenchResult:
     others_percent: dict[str, float]
     latency_ms: npt.NDArray[np.float64]
     sample_latency_ms: npt.NDArray[np.float64]
+    timestamp_error_ms: npt.NDArray[np.float64]
     frames: list[Frame]
     records: list[Record]
 
@@ -77,6 +82,9 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     frames: list[Frame] = []
     records: list[Record] = []
     truths: dict[str, int] = {}
+    drifts: dict[str, float] = {}
+    timestamp_errors_ms: list[float] = []
+    warm_ns = time.time_ns() + round(WARM_UP_S * NS_PER_S)
 
     def sink(item: Item) -> None:
         if isinstance(item, Record):
@@ -95,10 +103,15 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
                 (item.seq_first * item.n_samples + item.n_samples - 1) * NS_PER_S / item.sample_rate_hz
             )
             sample_latencies_ms.append((time.time_ns() - last_ns) / 1e6)
+            scale = 1.0 / (1.0 + drifts[item.stream.device] * 1e-6)  # UTC per device time
+            true_t0_ns = truth + item.seq_first * item.n_samples * NS_PER_S / item.sample_rate_hz * scale
+            if item.t0_ns > warm_ns:
+                timestamp_errors_ms.append((item.t0_ns - true_t0_ns) / 1e6)
 
     for i in range(n):
         emulated.wearables[i].send({"cmd": "stats"})
         truths[wearable_address(i + 1)] = emulated.stats(i)["truth"]["t0_ns"]
+        drifts[wearable_address(i + 1)] = emulated.stats(i)["truth"]["drift_ppm"]
     devices = tuple(DeviceConfig(address=wearable_address(i + 1)) for i in range(n))
     config = CollectorConfig(devices, backend="bumble", bumble_transport=emulated.collector_transport)
     collector = Collector(config, sink)
@@ -123,7 +136,13 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     await asyncio.wait_for(task, 30.0)
     DeviceSession._on_notification = original  # type: ignore[method-assign]
     return BenchResult(
-        own_percent, other_percent, np.array(latencies_ms), np.array(sample_latencies_ms), frames, records
+        own_percent,
+        other_percent,
+        np.array(latencies_ms),
+        np.array(sample_latencies_ms),
+        np.array(timestamp_errors_ms),
+        frames,
+        records,
     )
 
 
@@ -154,10 +173,13 @@ def main() -> None:
     parser.add_argument("--wearables", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=60.0)
     parser.add_argument("--drop-every-s", type=float, default=None, help="drop wearable 1 every N s")
+    parser.add_argument("--drift-ppm", type=float, default=0.0, help="crystal error of every wearable, ppm")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification jitter, ±ms")
     args = parser.parse_args()
-    options: list[list[str]] = [[] for _ in range(args.wearables)]
+    clock = ["--drift-ppm", str(args.drift_ppm), "--jitter-ms", str(args.jitter_ms)]
+    options: list[list[str]] = [list(clock) for _ in range(args.wearables)]
     if args.drop_every_s:
-        options[0] = ["--drop-every-s", str(args.drop_every_s)]
+        options[0] += ["--drop-every-s", str(args.drop_every_s)]
     with tempfile.TemporaryDirectory() as tmp:
         emulated = start_emulated(args.wearables, Path(tmp), options=options)
         try:
@@ -180,6 +202,14 @@ def main() -> None:
     print(f"samples lost: {gaps + unaccounted} (target 0 without faults); connections made: {connections}")
     print(f"notification→Frame latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms (target < {TARGET_P99_MS:.0f} ms)")
     print(f"sample→Frame latency: p50 {s50:.1f} ms, p99 {s99:.1f} ms (n = {result.sample_latency_ms.size})")
+    errors = np.abs(result.timestamp_error_ms)
+    if errors.size:
+        e99, mean = np.percentile(errors, 99), result.timestamp_error_ms.mean()
+        print(
+            f"timestamp error after {WARM_UP_S:.0f} s (drift {args.drift_ppm:g} ppm,"
+            f" jitter ±{args.jitter_ms:g} ms): max {errors.max():.3f} ms, p99 {e99:.3f} ms,"
+            f" mean {mean:+.3f} ms"
+        )
 
 
 if __name__ == "__main__":

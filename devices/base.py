@@ -12,6 +12,10 @@ The collector (``monitor.collect.session``) drives any profile through this inte
    :class:`DecodeError` subclass, never anything else.
 3. The session unwraps :attr:`Packet.seq` and :attr:`Packet.counter` to find gaps, maps
    device time to UTC with its fitted clock, and turns packets into Frames.
+4. Optionally, a profile whose wearable can tell its clock over GATT also implements
+   :class:`ClockReader`; the session then times round trips to it to pin the clock's
+   offset (the fit of arrivals alone carries the link's latency floor). Profiles without
+   it need no change.
 
 The pure byte-level decoders stay plain functions in each profile's module, fuzzed on
 their own; a :class:`StreamDecoder` only adds what a protocol keeps between packets
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -145,6 +149,27 @@ class GattClient(Protocol):
     def read_gatt_char(self, char_specifier: str) -> Awaitable[bytearray]: ...
 
     def start_notify(self, char_specifier: str, callback: NotifyHandler) -> Awaitable[None]: ...
+
+
+@runtime_checkable
+class ClockReader(Protocol):
+    """Optional capability of a profile: read the wearable's own clock over GATT.
+
+    The session detects it with ``isinstance(profile, ClockReader)`` and times each call
+    (UTC before and after) for a round-trip synchronisation (Cristian 1989, "Probabilistic
+    clock synchronization", Distributed Computing 3:146-158): the device time read was
+    latched between the two, so the midpoint is off by at most half the round trip.
+    """
+
+    async def read_device_clock_ns(self, client: GattClient) -> int:
+        """One read of the device clock: device time in ns since boot, on the time base of
+        its sample counters (sample ``k`` of a stream at rate ``r`` Hz is at ``k / r`` s).
+
+        Raises :class:`DecodeError` on a malformed value, and the client's error when the
+        wearable has no clock to read (older firmware): the session then falls back to
+        the fit of arrivals.
+        """
+        ...
 
 
 class DeviceProfile(Protocol):

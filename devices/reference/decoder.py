@@ -19,8 +19,10 @@ import numpy.typing as npt
 from devices.base import DecodeError as BaseDecodeError
 from devices.reference.profile import (
     CHANNELS,
+    DEVICE_CLOCK,
     HEADER,
     HEADER_SIZE_BYTES,
+    NS_PER_US,
     PROTOCOL_VERSION,
     RATE_HZ,
     SAMPLE_SIZE_BYTES,
@@ -60,6 +62,10 @@ class BadHeaderError(DecodeError):
 
 class LengthMismatchError(DecodeError):
     """Payload length disagrees with the header's sample and channel counts."""
+
+
+class BadClockValueError(DecodeError):
+    """A device clock value (docs/protocol.md §6.2) that is not 8 bytes."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -171,3 +177,27 @@ def decode(payload: bytes | bytearray | memoryview) -> Packet:
     raw = np.frombuffer(payload, dtype="<i2", offset=HEADER_SIZE_BYTES).reshape(n, channels)
     samples = raw * lsb_per_channel(stream, channels, scale_code)
     return Packet(stream, seq, counter, rate_hz, samples)
+
+
+def decode_device_clock_ns(payload: bytes | bytearray | memoryview) -> int:
+    """Device time in a read of the clock characteristic, ns since boot.
+
+    Parameters
+    ----------
+    payload : bytes-like
+        The read value: u64 µs since boot on the sample crystal (docs/protocol.md §6.2).
+
+    Raises
+    ------
+    BadClockValueError
+        The value is not exactly 8 bytes.
+
+    Examples
+    --------
+    >>> decode_device_clock_ns(bytes.fromhex("40e2010000000000"))
+    123456000
+    """
+    if len(payload) != DEVICE_CLOCK.size:
+        raise BadClockValueError(f"device clock value of {len(payload)} bytes, expected {DEVICE_CLOCK.size}")
+    (device_us,) = DEVICE_CLOCK.unpack(payload)
+    return int(device_us) * NS_PER_US

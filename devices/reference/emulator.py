@@ -5,6 +5,20 @@ It runs as its own process on a virtual controller of the hub
 arrival jitter, and keeps the ground truth needed to check a collector: which samples
 it notified, the true UTC of sample 0 and the drift.
 
+Delays. The hub's virtual link delivers every PDU at once, so delays are modelled here.
+``--jitter-ms J`` delays every notification by 0..2·J ms (uniform) after its last sample:
+the firmware's batching and the radio's queue. A read of the clock characteristic
+(docs/protocol.md §6.2) latches the device time when the request arrives and answers at
+once, as a BLE stack's ATT server does; request and response then see the link's own
+delays (two TCP HCI hops through the hub and two busy event loops, 0.3-3 ms each way),
+asymmetric and load-dependent like a radio's, but without connection events: on air a read
+takes one or two connection intervals (7.5 ms or more). ``--read-jitter-ms R`` holds each
+response 0..2·R ms more, to see how the synchronisation copes with slow responses.
+
+MTU. ``SET_MAX_PAYLOAD`` shrinks packets to fit and, where that would send too many
+notifications, lowers the rate; below one 6-axis IMU sample it splits the IMU stream into
+ACC and GYR packets (docs/protocol.md §7).
+
 Faults come from the command line (schedules) or as JSON lines on stdin::
 
     {"fault": "drop"}                          drop the connection
@@ -46,10 +60,14 @@ from bumble.transport import open_transport
 
 from devices.reference.profile import (
     BATTERY_UUID,
+    CLOCK_UUID,
     CONTROL_UUID,
+    EMG_MAX_NOTIFICATIONS_PER_S,
     EMG_UUID,
+    IMU_MAX_NOTIFICATIONS_PER_S,
     IMU_UUID,
     INFO_UUID,
+    NS_PER_US,
     RATE_CODE,
     SERVICE_UUID,
     STREAM_MASK_EMG,
@@ -57,7 +75,9 @@ from devices.reference.profile import (
     Command,
     DeviceInfo,
     StreamType,
+    encode_device_clock,
     encode_packet,
+    fallback_rate_hz,
     max_samples_per_packet,
 )
 from devices.reference.signals import synthetic_signals
@@ -71,10 +91,14 @@ SIGNAL_LOOP_S = 60.0  # synthetic physiology is generated once and replayed in a
 FIRMWARE = (0, 1, 0)
 
 
+IMU_AXES = 3  # an ACC or GYR packet of the MTU fallback carries x, y, z
+
+
 @dataclass
 class StreamStats:
-    """Ground truth of one stream, as notified (valid packets only)."""
+    """Ground truth of one wire stream type, as notified (valid packets only)."""
 
+    rate_hz: float
     produced_packets: int = 0
     notified_packets: int = 0
     notified_samples: int = 0
@@ -85,17 +109,50 @@ class StreamStats:
 
 
 @dataclass
+class _Outgoing:
+    send_ns: int
+    payload: bytes
+    valid: bool
+    wire: StreamType
+    counter: int
+    n: int
+
+
+@dataclass
 class _Stream:
+    """One sensor (EMG or IMU): its sample counter, and a seq per wire stream type it sends."""
+
     kind: StreamType
     mask: int
-    rate_hz: float
-    samples_per_packet: int
+    default_rate_hz: float
+    default_samples_per_packet: int
     raw: npt.NDArray[np.int16]
     characteristic: Characteristic[bytes]
-    seq: int = 0
+    rate_hz: float = 0.0
+    samples_per_packet: int = 0
+    split: bool = False  # IMU sent as ACC and GYR packets (MTU fallback, docs/protocol.md §7)
     counter: int = 0
-    stats: StreamStats = field(default_factory=StreamStats)
-    outbox: asyncio.Queue[tuple[int, bytes, bool, int, int]] = field(default_factory=asyncio.Queue)
+    epoch: int = 0  # +1 at every rate change: a packet being waited for is re-planned
+    seqs: dict[StreamType, int] = field(default_factory=dict)
+    outbox: asyncio.Queue[_Outgoing] = field(default_factory=asyncio.Queue)
+
+    def __post_init__(self) -> None:
+        self.rate_hz = self.default_rate_hz
+        self.samples_per_packet = self.default_samples_per_packet
+
+    def wire_blocks(self) -> list[tuple[StreamType, slice]]:
+        """Wire stream types this sensor sends now, with their columns of ``raw``."""
+        if self.split:
+            return [(StreamType.ACC, slice(0, IMU_AXES)), (StreamType.GYR, slice(IMU_AXES, 2 * IMU_AXES))]
+        return [(self.kind, slice(None))]
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Change the rate; the counter jumps so that counter / rate stays device time (§2.2)."""
+        if rate_hz != self.rate_hz:
+            # Next sample at the new rate: the first whose device time is not before the old next one.
+            self.counter = -(-self.counter * round(rate_hz) // round(self.rate_hz))
+            self.rate_hz = rate_hz
+            self.epoch += 1
 
 
 class ReferenceWearable:
@@ -106,7 +163,9 @@ class ReferenceWearable:
         self.name: str = args.name
         self.drift_ppm: float = args.drift_ppm
         self.jitter_ms: float = args.jitter_ms
+        self.read_jitter_ms: float = args.read_jitter_ms
         self.rng = random.Random(args.seed)
+        self.read_rng = random.Random(args.seed + 1)  # reads do not shift the notifications' jitter
         self.stats_path = Path(args.stats) if args.stats else None
         self.connection: Connection | None = None
         self.started_mask = 0
@@ -127,9 +186,7 @@ class ReferenceWearable:
             segment=args.segment,
             motion_seed=args.motion_seed,
         )
-        self.info = DeviceInfo(
-            FIRMWARE, args.emg_channels, RATE_CODE[1000.0], EMG_SCALE_CODE, RATE_CODE[100.0], IMU_SCALE_CODE
-        )
+        self.emg_channels: int = args.emg_channels
         self.battery: Characteristic[bytes] = Characteristic(
             BATTERY_UUID,
             Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
@@ -163,15 +220,24 @@ class ReferenceWearable:
             Characteristic.WRITEABLE,
             CharacteristicValue(write=self._on_control),
         )
-        info = Characteristic(
-            INFO_UUID, Characteristic.Properties.READ, Characteristic.READABLE, self.info.to_bytes()
+        info: Characteristic[bytes] = Characteristic(
+            INFO_UUID,
+            Characteristic.Properties.READ,
+            Characteristic.READABLE,
+            CharacteristicValue(read=lambda _connection: self.info.to_bytes()),
         )
-        device.add_service(
-            Service(
-                SERVICE_UUID,
-                [self.streams[0].characteristic, self.streams[1].characteristic, control, info, self.battery],
+        characteristics = [self.streams[0].characteristic, self.streams[1].characteristic, control, info]
+        characteristics.append(self.battery)
+        if not args.no_clock:  # without it: firmware older than the clock read (docs/protocol.md §6.2)
+            clock: Characteristic[bytes] = Characteristic(
+                CLOCK_UUID,
+                Characteristic.Properties.READ,
+                Characteristic.READABLE,
+                CharacteristicValue(read=self._read_clock),
             )
-        )
+            characteristics.append(clock)
+        device.add_service(Service(SERVICE_UUID, characteristics))
+        self.stats: dict[StreamType, StreamStats] = {s.kind: StreamStats(s.rate_hz) for s in self.streams}
         device.on("connection", self._on_connection)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -197,7 +263,7 @@ class ReferenceWearable:
         if self.stats_path is None:
             return
         truth = {"t0_ns": self.t0_ns, "drift_ppm": self.drift_ppm, "address": str(self.device.random_address)}
-        streams = {s.kind.name: asdict(s.stats) | {"rate_hz": s.rate_hz} for s in self.streams}
+        streams = {kind.name: asdict(stats) for kind, stats in self.stats.items()}
         tmp = self.stats_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"truth": truth, "streams": streams}))
         tmp.replace(self.stats_path)
@@ -208,30 +274,45 @@ class ReferenceWearable:
         """True UTC of sample ``counter``: the device crystal runs ``drift_ppm`` fast."""
         return self.t0_ns + round(counter * NS_PER_S / (stream.rate_hz * (1 + self.drift_ppm * 1e-6)))
 
+    @property
+    def info(self) -> DeviceInfo:
+        """Device information as configured now (rates follow SET_MAX_PAYLOAD)."""
+        emg, imu = self.streams
+        rates = RATE_CODE[emg.rate_hz], RATE_CODE[imu.rate_hz]
+        return DeviceInfo(FIRMWARE, self.emg_channels, rates[0], EMG_SCALE_CODE, rates[1], IMU_SCALE_CODE)
+
+    def _device_time_ns(self, utc_ns: int) -> int:
+        """The device clock at true UTC ``utc_ns``: sample time base, ``drift_ppm`` fast."""
+        return round((utc_ns - self.t0_ns) * (1 + self.drift_ppm * 1e-6))
+
     async def _produce(self, stream: _Stream) -> None:
         while True:
-            n = stream.samples_per_packet
+            n, epoch = stream.samples_per_packet, stream.epoch
             last_ns = self._true_time_ns(stream, stream.counter + n - 1)
             await asyncio.sleep(max(0.0, (last_ns - time.time_ns()) / NS_PER_S))
+            if stream.epoch != epoch:  # the rate changed while waiting: plan the packet again
+                continue
             index = np.arange(stream.counter, stream.counter + n) % stream.raw.shape[0]
-            payload = encode_packet(
-                stream.kind,
-                stream.seq,
-                stream.counter,
-                stream.raw[index],
-                RATE_CODE[stream.rate_hz],
-                EMG_SCALE_CODE if stream.kind is StreamType.EMG else IMU_SCALE_CODE,
-            )
-            stream.stats.produced_packets += 1
-            if self._can_send(stream):
-                if self.pending["seq_jump"] > 0:
-                    self.pending["seq_jump"] -= 1
-                    stream.stats.skipped_packets += 1
-                else:
-                    jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
-                    wire, valid = self._maybe_malform(payload)
-                    stream.outbox.put_nowait((last_ns + jitter_ns, wire, valid, stream.counter, n))
-            stream.seq += 1
+            scale = EMG_SCALE_CODE if stream.kind is StreamType.EMG else IMU_SCALE_CODE
+            for wire, columns in stream.wire_blocks():
+                seq = stream.seqs.get(wire, 0)
+                payload = encode_packet(
+                    wire, seq, stream.counter, stream.raw[index, columns], RATE_CODE[stream.rate_hz], scale
+                )
+                stats = self.stats.setdefault(wire, StreamStats(stream.rate_hz))
+                stats.rate_hz = stream.rate_hz
+                stats.produced_packets += 1
+                if self._can_send(stream):
+                    if self.pending["seq_jump"] > 0:
+                        self.pending["seq_jump"] -= 1
+                        stats.skipped_packets += 1
+                    else:
+                        jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
+                        data, valid = self._maybe_malform(payload)
+                        stream.outbox.put_nowait(
+                            _Outgoing(last_ns + jitter_ns, data, valid, wire, stream.counter, n)
+                        )
+                stream.seqs[wire] = seq + 1
             stream.counter += n
 
     def _maybe_malform(self, payload: bytes) -> tuple[bytes, bool]:
@@ -260,23 +341,23 @@ class ReferenceWearable:
     async def _send(self, stream: _Stream) -> None:
         """Notify in order, each packet at its own jittered time (never before its last sample)."""
         while True:
-            send_ns, payload, valid, counter, n = await stream.outbox.get()
-            await asyncio.sleep(max(0.0, (send_ns - time.time_ns()) / NS_PER_S))
+            out = await stream.outbox.get()
+            await asyncio.sleep(max(0.0, (out.send_ns - time.time_ns()) / NS_PER_S))
             if not self._can_send(stream):
                 continue
             try:
-                await self.device.notify_subscribers(stream.characteristic, payload)
+                await self.device.notify_subscribers(stream.characteristic, out.payload)
             except Exception:  # the link dropped under the notification: the packet is lost
                 continue
-            if not valid:
-                stream.stats.malformed_sent += 1
+            stats = self.stats[out.wire]
+            if not out.valid:
+                stats.malformed_sent += 1
                 continue
-            stats = stream.stats
             stats.notified_packets += 1
-            stats.notified_samples += n
+            stats.notified_samples += out.n
             if stats.first_counter is None:
-                stats.first_counter = counter
-            stats.end_counter = counter + n
+                stats.first_counter = out.counter
+            stats.end_counter = out.counter + out.n
 
     # -- GATT handlers ---------------------------------------------------------------------
 
@@ -295,11 +376,29 @@ class ReferenceWearable:
         elif opcode == Command.STOP and len(value) == 2:
             self.started_mask &= ~value[1]
         elif opcode == Command.SET_MAX_PAYLOAD and len(value) == 3:
-            max_payload = int.from_bytes(value[1:3], "little")
-            for stream in self.streams:
-                default = EMG_SAMPLES_PER_PACKET if stream.kind is StreamType.EMG else IMU_SAMPLES_PER_PACKET
-                fits = max_samples_per_packet(max_payload, stream.raw.shape[1])
-                stream.samples_per_packet = max(1, min(default, fits))
+            self._fit_payload(int.from_bytes(value[1:3], "little"))
+
+    def _fit_payload(self, max_payload_bytes: int) -> None:
+        """Samples per packet, rate and IMU split for notifications of ``max_payload_bytes`` (§7)."""
+        for stream in self.streams:
+            channels = stream.raw.shape[1]
+            # Below one 6-axis sample, an IMU sample goes as an ACC and a GYR packet of 3 axes.
+            stream.split = (
+                stream.kind is StreamType.IMU and max_samples_per_packet(max_payload_bytes, channels) == 0
+            )
+            fits = max_samples_per_packet(max_payload_bytes, IMU_AXES if stream.split else channels)
+            stream.samples_per_packet = max(1, min(stream.default_samples_per_packet, fits))
+            budget = (
+                EMG_MAX_NOTIFICATIONS_PER_S if stream.kind is StreamType.EMG else IMU_MAX_NOTIFICATIONS_PER_S
+            )
+            stream.set_rate(fallback_rate_hz(stream.default_rate_hz, stream.samples_per_packet, budget))
+
+    async def _read_clock(self, _connection: Connection) -> bytes:
+        """Latch the device clock as the request arrives, and answer (after ``--read-jitter-ms``)."""
+        device_ns = self._device_time_ns(time.time_ns())
+        if self.read_jitter_ms > 0:
+            await asyncio.sleep(self.read_rng.uniform(0.0, 2.0 * self.read_jitter_ms) / 1e3)
+        return encode_device_clock(device_ns // NS_PER_US)
 
     def _read_battery(self, _connection: Connection) -> bytes:
         return bytes([self.battery_percent])
@@ -410,6 +509,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drift-ppm", type=float, default=0.0, help="device clock error, ppm (fast if > 0)")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
     parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
+    parser.add_argument("--read-jitter-ms", type=float, default=0.0, help="clock read response delay, ±ms")
+    parser.add_argument("--no-clock", action="store_true", help="no clock characteristic (older firmware)")
     parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
     asyncio.run(_main(parser.parse_args(argv)))
 

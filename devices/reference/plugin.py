@@ -9,6 +9,7 @@ from devices.reference import decoder
 from devices.reference.profile import (
     ATT_NOTIFY_OVERHEAD_BYTES,
     BATTERY_UUID,
+    CLOCK_UUID,
     CONTROL_UUID,
     COUNTER_MODULUS,
     EMG_UUID,
@@ -40,7 +41,8 @@ class ReferenceStreamDecoder:
 
     def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
         packet = decoder.decode(payload)
-        # ACC and GYR packets (the MTU-23 fallback) share the IMU counter and sequence.
+        # ACC and GYR packets (the MTU-23 fallback) count their own seq and share the IMU
+        # sample counter (docs/protocol.md §7), so each is tracked as a stream of its own.
         stream = "emg" if packet.stream is StreamType.EMG else packet.stream.name.lower()
         return (
             Packet(
@@ -57,7 +59,7 @@ class ReferenceStreamDecoder:
 
 
 class ReferenceProfile:
-    """The reference open wearable (docs/protocol.md)."""
+    """The reference open wearable (docs/protocol.md); a :class:`devices.base.ClockReader`."""
 
     name = "reference"
     service_uuid = SERVICE_UUID
@@ -75,6 +77,10 @@ class ReferenceProfile:
         start = command(Command.START, STREAM_MASK_EMG | STREAM_MASK_IMU)
         await client.write_gatt_char(CONTROL_UUID, start, response=True)
         return ReferenceStreamDecoder()
+
+    async def read_device_clock_ns(self, client: GattClient) -> int:
+        """Read the clock characteristic (docs/protocol.md §6.2): device time, ns since boot."""
+        return decoder.decode_device_clock_ns(await client.read_gatt_char(CLOCK_UUID))
 
     async def stop(self, client: GattClient) -> None:
         await client.write_gatt_char(CONTROL_UUID, command(Command.STOP, 0xFF), response=True)

@@ -21,6 +21,7 @@ IMU_UUID = _UUID_BASE.format(0x0003)  # notify: IMU packets
 CONTROL_UUID = _UUID_BASE.format(0x0004)  # write with response: commands
 INFO_UUID = _UUID_BASE.format(0x0005)  # read: DeviceInfo
 BATTERY_UUID = _UUID_BASE.format(0x0006)  # read + notify: u8 percent
+CLOCK_UUID = _UUID_BASE.format(0x0007)  # read: u64 device time, µs since boot (optional, §6.2)
 
 PROTOCOL_VERSION = 1
 HEADER = struct.Struct("<BBHIBBBB")  # version, stream, seq, counter, n, channels, rate code, scale code
@@ -30,6 +31,14 @@ ATT_MTU_ASSUMED = 247  # BLE 4.2+ data length extension: one packet per LL PDU
 ATT_NOTIFY_OVERHEAD_BYTES = 3  # ATT opcode + handle (Core spec Vol 3 Part F 3.4.7.1)
 SEQ_MODULUS = 1 << 16
 COUNTER_MODULUS = 1 << 32
+DEVICE_CLOCK = struct.Struct("<Q")  # device time in µs since boot, on the sample crystal (§6.2)
+NS_PER_US = 1000
+
+# MTU fallback (docs/protocol.md §7): notifications per second a stream may send once its
+# packets shrink. 250/s is about two PDUs per connection event at the shortest connection
+# interval, 7.5 ms (Bluetooth Core 5.4, Vol 6 Part B §4.5.1), shared by the streams.
+EMG_MAX_NOTIFICATIONS_PER_S = 250.0
+IMU_MAX_NOTIFICATIONS_PER_S = 50.0  # per IMU stream (IMU, or ACC and GYR each)
 
 
 class StreamType(IntEnum):
@@ -90,6 +99,34 @@ def lsb_per_channel(stream: StreamType, channels: int, scale_code: int) -> npt.N
 def max_samples_per_packet(max_payload_bytes: int, channels: int) -> int:
     """How many samples of ``channels`` int16 fit a notification of ``max_payload_bytes``."""
     return max(0, (max_payload_bytes - HEADER_SIZE_BYTES) // (SAMPLE_SIZE_BYTES * channels))
+
+
+def fallback_rate_hz(
+    default_rate_hz: float, samples_per_packet: int, max_notifications_per_s: float
+) -> float:
+    """Highest coded rate ≤ ``default_rate_hz`` that sends ≤ ``max_notifications_per_s`` packets/s.
+
+    Parameters
+    ----------
+    default_rate_hz : float
+        The stream's configured rate, Hz (a value of :data:`RATE_HZ`).
+    samples_per_packet : int
+        Samples that fit one notification (:func:`max_samples_per_packet`), ≥ 1.
+    max_notifications_per_s : float
+        The stream's notification budget (docs/protocol.md §7).
+
+    Examples
+    --------
+    >>> fallback_rate_hz(1000.0, 1, EMG_MAX_NOTIFICATIONS_PER_S), fallback_rate_hz(1000.0, 25, 250.0)
+    (250.0, 1000.0)
+    """
+    ceiling_hz = min(default_rate_hz, max_notifications_per_s * samples_per_packet)
+    return max((hz for hz in RATE_HZ.values() if hz <= ceiling_hz), default=min(RATE_HZ.values()))
+
+
+def encode_device_clock(device_us: int) -> bytes:
+    """Value of the clock characteristic: device time in µs since boot, u64 (docs/protocol.md §6.2)."""
+    return DEVICE_CLOCK.pack(device_us % (1 << 64))
 
 
 def encode_packet(

@@ -13,11 +13,29 @@ Counters only grow, so the hull is built incrementally (Andrew's monotone chain)
 amortised per packet, and only hull vertices are kept. To follow drift that changes with
 temperature, a second hull starts half a window later and takes over once it spans half
 a window itself.
+
+What the hull cannot see is the delay of the least-delayed packets themselves, the link's
+latency floor (a few ms): its offset carries it. Where the wearable lets the gateway read
+its clock (``devices.base.ClockReader``), round trips pin the offset instead (Cristian
+1989, "Probabilistic clock synchronization", Distributed Computing 3:146-158): the device
+time read was latched between the gateway's send and receive, so each exchange bounds the
+line from below (send) and above (receive), and the midpoint of one exchange is within half
+its round-trip time (RTT) of the truth. The bounds of different exchanges intersect
+(Marzullo 1984, "Maintaining the time in a distributed system", PhD thesis, Stanford): the
+latest send bound and the earliest receive bound need not come from the same exchange, so a
+fast request and a fast response count even when no single round trip was fast. A bound
+loosens with its distance in device time from now at the tolerated error of the slope,
+so fresh exchanges outweigh old ones. The slope combines the hull's with a weighted
+least-squares line through the bursts' midpoints, each by its inverse variance: a young
+hull's slope wanders by hundreds of ppm with the latency floor, and sub-millisecond bursts
+a few seconds apart do better; over minutes the hull takes over. Without a clock to read,
+the hull alone gives slope and offset.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 
 from monitor.types import NS_PER_S
 
@@ -25,6 +43,16 @@ WINDOW_S = 600.0  # each fit spans between 5 and 10 min of device time
 # Streams interleave out of device-time order (each has its own jitter); points wait this
 # long in device time before they join the hull, which needs increasing x.
 REORDER_NS = 250_000_000
+# How far the hull's slope may be off: its lowest points wander with the link's latency floor
+# (a few ms under load, tests/test_ble_collect.py), so over a span of T the slope is uncertain
+# by about that much over T, never better than the crystal's short-term stability. An
+# exchange's bound grows at this rate with its distance in device time from now, so a fresh
+# exchange beats an older, slightly tighter one, and the next burst is due when the
+# uncertainty could have moved the line by the target error.
+HULL_FLOOR_WANDER_NS = 2_000_000
+# A burst's midpoint is never trusted below this error, ns (the gateway's own timestamping).
+BURST_FLOOR_NS = 100_000.0
+MIN_SLOPE_TOLERANCE = 2e-6  # a watch crystal's drift changes by ~1 ppm per °C (IEC 60122-1 tuning forks)
 
 
 class _Hull:
@@ -90,9 +118,63 @@ class DeviceClock:
         self._active: _Hull | None = None
         self._next: _Hull | None = None
         self._offset_ns = 0.0  # residual line: arrival - device time = offset + slope · device time
-        self._slope = 0.0  # UTC ns per device ns, minus 1
+        self._hull_offset_ns = 0.0  # the hull's own offset (carries the link's latency floor)
+        self._slope = 0.0  # UTC ns per device ns, minus 1 (hull and bursts combined)
+        self._hull_slope = 0.0
+        self._slope_sigma = 1e-3  # standard error of _slope; a cheap crystal's tolerance before any fit
         self._pending: list[tuple[int, float]] = []  # heap of (x, y) waiting for the reorder horizon
         self._max_x = 0
+        # Per burst of exchanges: (x, UTC - device time) of its latest send and of its earliest receive.
+        self._send_bounds: list[tuple[int, float]] = []
+        self._receive_bounds: list[tuple[int, float]] = []
+        self._latest_x = 0  # latest device time seen by arrivals or exchanges
+        self._sync_bound_ns: float | None = None
+        self.sync_count = 0
+
+    @property
+    def slope_tolerance(self) -> float:
+        """How far the fitted slope may be off (UTC ns per device ns): two standard errors."""
+        return max(MIN_SLOPE_TOLERANCE, 2 * self._slope_sigma)
+
+    def _hull_slope_sigma(self) -> float:
+        vertices = self._active.vertices if self._active is not None else []
+        span_ns = vertices[-1][0] - self._active.first_x if self._active is not None and vertices else 0
+        return 1e-3 if span_ns <= 0 else HULL_FLOOR_WANDER_NS / span_ns
+
+    def _fit_slope(self) -> None:
+        """Combine the hull's slope and the bursts' least-squares slope by inverse variance."""
+        hull_var = self._hull_slope_sigma() ** 2
+        weight_sum = slope_sum = 1.0 / hull_var
+        slope_sum *= self._hull_slope
+        points = [
+            ((xs + xr) / 2, (ys + yr) / 2, 1.0 / (((yr - ys) / 2) ** 2 + BURST_FLOOR_NS**2))
+            for (xs, ys), (xr, yr) in zip(self._send_bounds, self._receive_bounds, strict=True)
+        ]
+        total_w = sum(w for _, _, w in points)
+        if len(points) >= 2:
+            mean_x = sum(x * w for x, _, w in points) / total_w
+            mean_y = sum(y * w for _, y, w in points) / total_w
+            sxx = sum(w * (x - mean_x) ** 2 for x, _, w in points)
+            if sxx > 0:
+                burst_slope = sum(w * (x - mean_x) * (y - mean_y) for x, y, w in points) / sxx
+                weight_sum += sxx  # 1 / variance of the burst slope
+                slope_sum += sxx * burst_slope
+        self._slope = slope_sum / weight_sum
+        self._slope_sigma = weight_sum**-0.5
+
+    def sync_due_s(self, target_ns: float) -> float:
+        """Device seconds until the slope's uncertainty could move the line by ``target_ns``."""
+        return target_ns / self.slope_tolerance / NS_PER_S
+
+    @property
+    def sync_bound_ns(self) -> float | None:
+        """Error bound of the offset from round trips now, ns (None: no exchange, hull only)."""
+        return self._sync_bound_ns
+
+    @property
+    def latency_floor_ns(self) -> float | None:
+        """How far the hull's line lies above the synchronised one, ns (None without exchanges)."""
+        return None if self._sync_bound_ns is None else self._hull_offset_ns - self._offset_ns
 
     @property
     def drift_ppm(self) -> float:
@@ -101,22 +183,96 @@ class DeviceClock:
 
     def add(self, device_ns: int, arrival_ns: int) -> None:
         """Add the arrival (UTC ns) of a packet whose last sample was taken at ``device_ns``."""
-        if self._ref_device_ns is None or self._active is None:
+        if self._ref_device_ns is None:
             self._ref_device_ns, self._ref_ns = device_ns, arrival_ns
-            self._active = _Hull(0)
         x = device_ns - self._ref_device_ns
         y = float(arrival_ns - self._ref_ns - x)
         heapq.heappush(self._pending, (x, y))
         self._max_x = max(self._max_x, x)
+        self._latest_x = max(self._latest_x, x)
+        if self._active is None:
+            self._active = _Hull(x)
         changed = False
         while self._pending and self._pending[0][0] <= self._max_x - REORDER_NS:
             self._commit(*heapq.heappop(self._pending))
             changed = True
         if self._active.vertices:
             if changed:
-                self._offset_ns, self._slope = self._active.line()
+                self._hull_offset_ns, self._hull_slope = self._active.line()
         else:  # under REORDER_NS of data: the lowest point so far, nominal rate
-            self._offset_ns, self._slope = min(y for _, y in self._pending), 0.0
+            self._hull_offset_ns, self._hull_slope = min(y for _, y in self._pending), 0.0
+        if changed or not self._active.vertices:
+            self._fit_slope()
+            self._update_offset()
+
+    def add_sync(self, exchanges: Sequence[tuple[int, int, int]]) -> None:
+        """Add a burst of timed reads of the device clock (round trips).
+
+        Parameters
+        ----------
+        exchanges : sequence of (device_ns, send_ns, receive_ns)
+            Device time the wearable returned (ns since boot, on the time base of
+            :func:`device_time_ns`), and UTC ns just before its read request was sent and
+            just after its response arrived: the device latched its time in between. A
+            burst spans a second or so, over which the slope's error is negligible.
+
+        Examples
+        --------
+        Device time 0 is at UTC 1 s. The first exchange has a fast request (0.1 ms) and a
+        slow response, the second a slow request and a fast response (0.2 ms): neither
+        round trip is under 4 ms, yet together they bound the line within 0.16 ms.
+
+        >>> clock = DeviceClock()
+        >>> clock.add_sync([(0, 999_900_000, 1_005_000_000), (10_000_000, 1_006_000_000, 1_010_200_000)])
+        >>> clock.to_utc_ns(0), clock.sync_bound_ns
+        (1000040000, 160000.0)
+        """
+        if not exchanges:
+            return
+        if any(receive_ns < send_ns for _, send_ns, receive_ns in exchanges):
+            raise ValueError("an exchange's response arrived before its request was sent")
+        if self._ref_device_ns is None:
+            device_ns, send_ns, receive_ns = exchanges[0]
+            self._ref_device_ns, self._ref_ns = device_ns, (send_ns + receive_ns) // 2
+        ref_device_ns, ref_ns = self._ref_device_ns, self._ref_ns
+        sends = [(d - ref_device_ns, float(t - ref_ns - (d - ref_device_ns))) for d, t, _ in exchanges]
+        receives = [(d - ref_device_ns, float(t - ref_ns - (d - ref_device_ns))) for d, _, t in exchanges]
+        slope = self._slope  # a burst spans seconds: 100 ppm would tilt it by 0.1 ms per second
+        self._send_bounds.append(max(sends, key=lambda point: point[1] - slope * point[0]))
+        self._receive_bounds.append(min(receives, key=lambda point: point[1] - slope * point[0]))
+        self.sync_count += len(exchanges)
+        self._latest_x = max(self._latest_x, max(x for x, _ in sends))
+        horizon_x = self._latest_x - 2 * self._half_window_ns
+        kept = [
+            (send, receive)
+            for send, receive in zip(self._send_bounds, self._receive_bounds, strict=True)
+            if min(send[0], receive[0]) >= horizon_x
+        ]
+        self._send_bounds = [send for send, _ in kept]
+        self._receive_bounds = [receive for _, receive in kept]
+        self._fit_slope()
+        self._update_offset()
+
+    def burst_bound_ns(self, exchanges: Sequence[tuple[int, int, int]]) -> float:
+        """Half the width of the intersected bounds of ``exchanges`` alone, ns (see :meth:`add_sync`)."""
+        slope = self._slope
+        lower = max(send - (1 + slope) * device for device, send, _ in exchanges)
+        upper = min(receive - (1 + slope) * device for device, _, receive in exchanges)
+        return (upper - lower) / 2
+
+    def _update_offset(self) -> None:
+        """Height of the line: from the intersected round-trip bounds, else from the hull."""
+        if not self._send_bounds:
+            self._offset_ns = self._hull_offset_ns
+            return
+        # Residuals about the hull's slope, each bound loosened by the slope's tolerance times
+        # its distance from now: the line at now lies between the tightest of them.
+        slope, tolerance, now_x = self._slope, self.slope_tolerance, self._latest_x
+        lower = max(y - slope * x - tolerance * abs(now_x - x) for x, y in self._send_bounds)
+        upper = min(y - slope * x + tolerance * abs(now_x - x) for x, y in self._receive_bounds)
+        # Crossed bounds (a slope off by more than its tolerance) still give their midpoint.
+        self._offset_ns = (lower + upper) / 2
+        self._sync_bound_ns = abs(upper - lower) / 2
 
     def _commit(self, x: int, y: float) -> None:
         assert self._active is not None

@@ -4,6 +4,11 @@ It talks to BLE through bleak's public API only (``BleakScanner``, ``BleakClient
 radio behind it is chosen by configuration. The notification callback decodes, accounts
 for gaps and timestamps in place, then enqueues without awaiting: it never blocks the
 stack's event handling.
+
+Where the profile can read the wearable's clock (:class:`devices.base.ClockReader`), a
+background task per connection times bursts of reads (at connect, then at growing
+intervals up to :data:`CLOCK_SYNC_PERIOD_S`) and feeds them to the session's
+:class:`~monitor.collect.clock.DeviceClock`; notifications never wait for it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.base import DecodeError, Packet, StreamDecoder
+from devices.base import ClockReader, DecodeError, Packet, StreamDecoder
 from devices.registry import get_profile
 from monitor.collect.backoff import DROPPED_BACKOFF, Backoff, backoff_for
 from monitor.collect.clock import DeviceClock, device_time_ns
@@ -36,6 +41,17 @@ logger = logging.getLogger(__name__)
 STOP_COMMAND_TIMEOUT_S = 1.0  # best effort on shutdown: the wearable may already be gone
 # Notifications held while a handshake runs (seconds of data at most; a bound, not a buffer).
 MAX_EARLY_NOTIFICATIONS = 4096
+# Round-trip clock synchronisation (monitor.collect.clock). Each exchange is one GATT read,
+# a round trip of one or two connection intervals. A burst reads until its intersected bounds
+# are within CLOCK_SYNC_TARGET_NS (a fast request and a fast response have both been seen),
+# between CLOCK_SYNC_BURST_MIN and CLOCK_SYNC_BURST_MAX reads. One runs at connect, the next
+# when the slope's uncertainty could have moved the line by the target: every second or two
+# while the hull is young, then every 30 s.
+CLOCK_SYNC_BURST_MIN = 16
+CLOCK_SYNC_BURST_MAX = 128
+CLOCK_SYNC_TARGET_NS = 300_000
+CLOCK_SYNC_MIN_PERIOD_S = 1.0
+CLOCK_SYNC_PERIOD_S = 30.0
 
 
 @dataclass
@@ -61,6 +77,7 @@ class SessionStats:
     early_dropped: int = 0  # notified before a handshake ended, beyond MAX_EARLY_NOTIFICATIONS
     frames: int = 0
     battery_percent: int | None = None
+    clock_reads: int = 0  # timed reads of the device clock (round trips)
 
 
 class DeviceSession:
@@ -153,11 +170,14 @@ class DeviceSession:
         # The backend enforces the timeout itself: cancelling a connect half-way through an HCI
         # command would leave the adapter's command queue out of step.
         await client.connect()
+        sync: asyncio.Future[None] | None = None
         try:
             await self._start_streams(client)
             self.stats.connects += 1
             self.is_connected = True
             self._status("connected", mtu=client.mtu_size)
+            if isinstance(self.profile, ClockReader):
+                sync = asyncio.ensure_future(self._sync_clock(client, self.profile))
             stop = asyncio.ensure_future(self._stop.wait())
             dropped = asyncio.ensure_future(self._dropped.wait())
             await asyncio.wait([stop, dropped], return_when=asyncio.FIRST_COMPLETED)
@@ -168,6 +188,9 @@ class DeviceSession:
                 self._status("disconnected", reason="link lost")
         finally:
             self.is_connected = False
+            if sync is not None:
+                sync.cancel()
+                await asyncio.gather(sync, return_exceptions=True)
             if client.is_connected:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.profile.stop(client), STOP_COMMAND_TIMEOUT_S)
@@ -193,6 +216,38 @@ class DeviceSession:
         early, self._early = self._early, []
         for uuid, data, arrival_ns in early:
             self._decode(uuid, data, arrival_ns)
+
+    async def _sync_clock(self, client: BleakClient, reader: ClockReader) -> None:
+        """Time bursts of device clock reads for as long as the connection lasts.
+
+        A wearable without a readable clock (its first read fails) keeps the fit of
+        arrivals alone; a read failing later means the link went, and this task with it.
+        """
+        while True:
+            exchanges: list[tuple[int, int, int]] = []
+            for attempt in range(CLOCK_SYNC_BURST_MAX):
+                if (
+                    attempt >= CLOCK_SYNC_BURST_MIN
+                    and self.clock.burst_bound_ns(exchanges) <= CLOCK_SYNC_TARGET_NS
+                ):
+                    break
+                send_ns = time.time_ns()
+                try:
+                    device_ns = await reader.read_device_clock_ns(client)
+                except DecodeError as error:
+                    logger.info("%s: bad device clock value: %s", self.device_id, error)
+                    continue
+                except Exception as error:  # older firmware without the clock, or the link went
+                    if self.stats.clock_reads == 0:
+                        logger.info("%s: no device clock (%s): offset from arrivals", self.device_id, error)
+                    return
+                exchanges.append((device_ns, send_ns, time.time_ns()))
+            self.clock.add_sync(exchanges)
+            self.stats.clock_reads += len(exchanges)
+            best_rtt_ns = min((receive - send for _, send, receive in exchanges), default=None)
+            self._put_clock_record(best_rtt_ns)
+            due_s = self.clock.sync_due_s(CLOCK_SYNC_TARGET_NS)
+            await asyncio.sleep(min(CLOCK_SYNC_PERIOD_S, max(CLOCK_SYNC_MIN_PERIOD_S, due_s)))
 
     # -- notification path (synchronous, never awaits) ---------------------------------------
 
@@ -226,7 +281,8 @@ class DeviceSession:
 
     def _on_packet(self, packet: Packet, arrival_ns: int) -> None:
         books = self.books.get(packet.stream)
-        if books is None:
+        if books is None or books.rate_hz != packet.sample_rate_hz:
+            # A new rate restarts the counter's time base (docs/protocol.md §2.2): new books.
             books = self.books[packet.stream] = StreamBooks.for_packet(packet)
         n = packet.n_samples
         step = books.tracker.step(packet.seq, packet.counter, n)
@@ -268,6 +324,21 @@ class DeviceSession:
         tags = {"device": self.device_id, "stream": stream}
         self.queue.put(Record("ble_gap", self.clock.to_utc_ns(device_time_ns(first, rate_hz)), fields, tags))
 
+    def _put_clock_record(self, best_rtt_ns: int | None) -> None:
+        """One ``ble_clock`` record per sync burst: its fastest round trip and the fit's state."""
+        fields: dict[str, float | int | str | bool] = {
+            "reads": self.stats.clock_reads,
+            "drift_ppm": self.clock.drift_ppm,
+        }
+        if best_rtt_ns is not None:
+            fields["best_rtt_ms"] = best_rtt_ns / 1e6
+        bound_ns, floor_ns = self.clock.sync_bound_ns, self.clock.latency_floor_ns
+        if bound_ns is not None:
+            fields["bound_ms"] = bound_ns / 1e6
+        if floor_ns is not None:
+            fields["latency_floor_ms"] = floor_ns / 1e6  # how late the hull alone would stamp
+        self.queue.put(Record("ble_clock", time.time_ns(), fields, {"device": self.device_id}))
+
     def _put_battery(self) -> None:
         if self.stats.battery_percent is not None:
             fields: dict[str, float | int | str | bool] = {"percent": self.stats.battery_percent}
@@ -292,4 +363,8 @@ class DeviceSession:
             fields[f"{name}_first_counter"] = books.tracker.first_counter or 0
             fields[f"{name}_end_counter"] = books.tracker.expected_counter or 0
         fields["drift_ppm"] = self.clock.drift_ppm
+        fields["clock_reads"] = self.stats.clock_reads
+        bound_ns = self.clock.sync_bound_ns
+        if bound_ns is not None:
+            fields["clock_bound_ms"] = bound_ns / 1e6
         self.queue.put(Record("ble_session", time.time_ns(), fields, {"device": self.device_id}))
