@@ -53,7 +53,7 @@ PT_TIME = dt.time(10, 30)
 HOME_EXERCISE_TIME = dt.time(17, 30)
 INJECTION_TIME = dt.time(9, 0)
 PT_KINDS = ("stretching", "strengthening")
-PT_EXERCISES = ("seated knee extension", "standing hamstring curl", "calf stretch")
+PT_EXERCISES = ("standing hamstring curl", "calf stretch")
 INJECTED_MUSCLES = ("gastrocnemius", "soleus")
 INJECTION_DOSE_U = 200.0  # onabotulinumtoxinA, within the usual lower-limb range (label max 400 U)
 

@@ -168,6 +168,10 @@ def run_exercise_window(
         seed=seed,
         t0_ns=t0_ns,
         range_scale=range_scale,
+        # Standing curls only: sitting down flexes the knee to 90° between seated sets, and
+        # the window, hour and day ROM records (which the report's and the dashboards' ROM
+        # trends read) would then show that posture, not the range the exercise regained.
+        knee_posture="standing",
     )
     processor = JointAngleProcessor(_THIGH, _SHANK, IMU_RATE_HZ, "knee", tags={**tags, "side": SIDE})
     n = motion.n_samples
