@@ -32,7 +32,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "record", help="record the configured wearables' raw data to a file until stopped (Ctrl-C)"
     )
-    parser.add_argument("file", type=Path, help="the recording to create (an SQLite file, never overwritten)")
+    parser.add_argument(
+        "file", type=Path, nargs="?", default=None, help="the recording to create (SQLite; never overwritten)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="the same as FILE")
     parser.add_argument("--duration-s", type=float, default=None, help="stop after this long (default never)")
     add_config_argument(parser)
     parser.set_defaults(handler=run_record)
@@ -41,12 +44,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_record(args: argparse.Namespace) -> int:
     if args.duration_s is not None and not args.duration_s > 0:
         raise ConfigError(f"--duration-s must be > 0, got {args.duration_s}", "")
+    if (args.file is None) == (args.out is None):
+        raise ConfigError("give the recording file once: `record FILE` or `record --out FILE`", "")
+    path: Path = args.file or args.out
     config = load_config(args.config)
     collector_config = config.collector_config()  # no [[device]] fails here, before the file exists
-    with RecordingWriter(args.file, config_snapshot(config), app_version()) as writer:
-        counts = asyncio.run(record(config, writer, args.duration_s, Progress(f"record {args.file.name}")))
+    with RecordingWriter(path, config_snapshot(config), app_version()) as writer:
+        counts = asyncio.run(record(config, writer, args.duration_s, Progress(f"record {path.name}")))
     print(
-        f"recorded {counts['seconds']} s from {len(collector_config.devices)} wearable(s) to {args.file}:"
+        f"recorded {counts['seconds']} s from {len(collector_config.devices)} wearable(s) to {path}:"
         f" {writer.n_frames} frames, {writer.n_records} records ({counts['ble_gap']} gaps)"
     )
     return 0
