@@ -222,3 +222,20 @@ def test_record_an_emulated_wearable_until_sigterm_then_replay_into_a_spool(
     assert by_measurement["spasm_event"] >= len(emg_events)
     spool_emg = [r for r in stored if r.measurement == "spasm_event" and "peak_mv" in r.fields]
     assert len(spool_emg) == len(emg_events)
+
+
+def test_record_refuses_a_config_without_wearables_and_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[patient]\nid = "p01"\n')
+    path = tmp_path / "r.sqlite"
+    assert main(["record", str(path), "--config", str(config), "--duration-s", "1"]) == 2
+    assert "no [[device]] configured" in capsys.readouterr().err
+    assert not path.exists()  # nothing is created before the configuration is known good
+    path.write_bytes(b"")
+    config.write_text(
+        '[patient]\nid = "p01"\n[[device]]\naddress = "F1:00:00:00:00:01"\nplacement = "calf"\n'
+    )
+    assert main(["record", "--out", str(path), "--config", str(config)]) == 2
+    assert "already exists" in capsys.readouterr().err
