@@ -92,8 +92,9 @@ class DeltaBits(Enum):
         """Largest sample-to-sample change, either way, that survives the packing, counts.
 
         The sign lives in bit 0, so a field holds even positive deltas up to 2^bits - 2 and
-        odd negative ones down to -(2^bits - 1); the firmware first forces bit 0 to the
-        sign, so steps up to 2^bits - 1 (and -2^bits) arrive within one count. Larger wrap.
+        odd negative ones down to -(2^bits - 1). The firmware forces bit 0 to the sign
+        first, so deltas (previous - new) from -2^bits to 2^bits - 1 arrive within one
+        count; anything beyond wraps.
         """
         return (1 << self.value) - 1
 
