@@ -42,6 +42,12 @@ PROCESS_BLOCK_S = 2.0
 MAX_PROCESS_BLOCK_S = 30.0
 # A flat line shorter than this is not reported as a detached electrode.
 MIN_ELECTRODE_OFF_S = 0.2
+# For the baseline and for judging bursts, an envelope sample counts as flat only at the
+# end of a flat run this long: a coarse ADC
+# (a Myo's int8 at a 2-count resting floor) repeats values often enough that single
+# envelope samples look flat, and each would void a whole baseline block. The rule is
+# causal, so streaming still equals batch.
+MIN_FLAT_RUN_S = 0.05
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
 SAMPLE_ISSUES = ("electrode_off", "clipping", "nonfinite")
 
@@ -227,6 +233,16 @@ class SpasmDetector:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _sustained_flat(self, flat: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Samples ending a flat run of at least ``MIN_FLAT_RUN_S``, shape (channels, m)."""
+        m = flat.shape[1]
+        index = np.arange(m)
+        last_moving = np.maximum.accumulate(np.where(flat, -1, index), axis=1)
+        run = index - last_moving  # flat samples ending at each sample, within this block
+        run += np.where(last_moving < 0, self._flat_carry[:, None], 0)
+        self._flat_carry = np.where(flat[:, -1], run[:, -1], 0)
+        return flat & (run >= self._flat_run_samples)
+
     def _reset_stream(self) -> None:
         p = self.params
         self._conditioner = Conditioner(self._design, self.channels)
@@ -240,6 +256,8 @@ class SpasmDetector:
         self._lookahead = self._edge_samples + 2 * self._guard_samples
         max_event = max(1, round(p.max_event_s * rate))
         self._max_event_samples = max_event
+        self._flat_run_samples = max(1, round(MIN_FLAT_RUN_S * rate))
+        self._flat_carry = np.zeros(self.channels, np.int64)  # flat run at the end of the last block
         self._state = [
             _Channel(
                 RunTracker(max_event),
@@ -280,12 +298,13 @@ class SpasmDetector:
         m = block.envelope_mv.shape[1]
         if m == 0:
             return
-        flat = block.flat
+        flat = self._sustained_flat(block.flat)
         baseline, spread, summary = self._baseline.process(block.smooth_mv, flat | block.nonfinite)
         with np.errstate(invalid="ignore"):
             on = block.smooth_mv > p.on_x_baseline * baseline
             off = block.smooth_mv > p.off_x_baseline * baseline
-        issues = {"electrode_off": flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
+        # Reported with its exact edges; runs under MIN_ELECTRODE_OFF_S are never reported.
+        issues = {"electrode_off": block.flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
         edge = baseline * np.fmax(p.edge_x_baseline, spread)
         self._history.append(
             envelope=block.envelope_mv,

@@ -85,16 +85,8 @@ def test_int8_rounding_itself_loses_no_spasm_at_a_2_count_floor() -> None:
         assert all(_found(events, s.channel, s.onset_s, s.offset_s) for s in spasms)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "monitor.dsp flags any envelope sample whose raw steps are all zero as a flat line "
-        "(electrode off), makes every baseline block holding one unusable and masks bursts "
-        "near it; int8 EMG at a 2-count resting floor repeats samples often enough (1.7 % of "
-        "envelope samples) to lose spasms. Needs a minimum flat-run length in the DSP."
-    ),
-)
 def test_spasms_are_found_in_int8_emg_at_a_2_count_resting_floor() -> None:
+    """Repeated int8 values are not a flat line: only a flat run of 50 ms or more is."""
     spasms, emg_mv = _two_count_floor()
     events = detect_spasms(_int8_mv(emg_mv), EMG_SAMPLE_RATE_HZ, full_scale_mv=FULL_SCALE_MV)
     assert all(_found(events, s.channel, s.onset_s, s.offset_s) for s in spasms)
