@@ -95,7 +95,6 @@ CHANNELS: dict[MeasurementType, tuple[Channel, ...]] = {
     MeasurementType.ECG: (Channel("ecg", SensorKind.ECG, slice(None)),),
 }
 _DATA_UUID = DATA_UUID.lower()
-_HINT_SERVICES = {SERVICE_UUID, POLAR_SERVICE_UUID}
 
 
 def choose(offered: Settings, preferred: dict[SettingType, int]) -> dict[SettingType, int]:
@@ -220,17 +219,15 @@ class PolarProfile:
     stream_uuids = (DATA_UUID,)
     battery_uuid: str | None = BATTERY_LEVEL_UUID
 
-    def __init__(self) -> None:
-        self._started: list[MeasurementType] = []
-
     def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
-        """The SDK's name rule (``"Polar <model> <id>"``), or the PMD or Polar service advertised."""
+        """The SDK's name rule (``"Polar <model> <id>"``); without a name, the PMD service, or
+        Polar's 0xFEEE beside Heart Rate (what the sensors list in their advertisements)."""
         if local_name is not None:
             words = local_name.strip().split(" ")
             if words[0] == LOCAL_NAME_PREFIX and len(words) > 2:
                 return True
         services = {u.lower() for u in service_uuids}
-        return bool(services & _HINT_SERVICES) and HEART_RATE_SERVICE_UUID in services
+        return SERVICE_UUID in services or {POLAR_SERVICE_UUID, HEART_RATE_SERVICE_UUID} <= services
 
     async def start(self, client: GattClient) -> PolarStreamDecoder:
         """Start ACC (+GYRO, +ECG where offered); returns the decoder for what was negotiated."""
