@@ -167,9 +167,11 @@ class RecordingWriter:
         self._rows.clear()
 
     def close(self) -> None:
-        """Commit what is buffered and close the file."""
-        self.commit()
-        self._db.close()
+        """Commit what is buffered and close the file (closed even when the commit fails)."""
+        try:
+            self.commit()
+        finally:
+            self._db.close()
 
     def __enter__(self) -> RecordingWriter:
         return self

@@ -21,7 +21,7 @@ from monitor.commands.config import add_config_argument
 from monitor.commands.progress import Progress
 from monitor.commands.recorded_config import config_snapshot
 from monitor.config import AppConfig, load_config
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StoreError
 from monitor.recording import RecordingWriter
 from monitor.types import Frame
 
@@ -67,9 +67,17 @@ async def record(
     and ``samples`` per ``device/sensor``.
     """
     counts: Counter[str] = Counter()
+    failures: list[StoreError] = []
 
     def sink(item: Item) -> None:
-        writer.append(item)
+        if failures:
+            return
+        try:
+            writer.append(item)
+        except StoreError as error:  # disk full: stop, rather than collect into nowhere
+            failures.append(error)
+            collector.stop()
+            return
         if isinstance(item, Frame):
             counts[f"{item.stream.device}/{item.stream.sensor}"] += item.n_samples
         else:
@@ -97,6 +105,8 @@ async def record(
         if not collecting.done():
             collector.stop()
             await asyncio.gather(collecting, return_exceptions=True)
+    if failures:
+        raise failures[0]
     counts["seconds"] = round(time.monotonic() - started)
     progress.done(f"stopped after {counts['seconds']} s")
     return counts
