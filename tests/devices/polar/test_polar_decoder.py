@@ -22,6 +22,7 @@ from devices.polar.decoder import decode_frame
 from devices.polar.emulator import delta_frame, raw_frame
 from devices.polar.plugin import COUNTER_MODULUS, PolarStreamDecoder
 from devices.polar.profile import DATA_UUID, DecodeError, MeasurementType
+from monitor.collect.gaps import SequenceTracker
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(p for p in GOLDEN_DIR.glob("*.json") if p.name != "errors.json")
@@ -124,6 +125,10 @@ def test_device_clock_reset_reanchors_on_the_new_time() -> None:
     reset_ns = 599_616_000_000_000_000
     after = decoder.decode(DATA_UUID, _acc_frames(0, 36, 1, 5e6, base_ns=reset_ns)[0])[0].counter
     assert after == round(reset_ns * 200 / 1e9)
+    # The session's tracker takes the jump back as a reboot (new clock fit), not as duplicates.
+    tracker = SequenceTracker(counter_modulus=COUNTER_MODULUS)
+    tracker.step(None, before, 36)
+    assert tracker.step(None, after, 36).reboot
     assert before is not None
     assert after is not None
     assert (before - after) > COUNTER_MODULUS // 1024
