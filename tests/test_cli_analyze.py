@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from monitor.analysis import analyze_recording
 from monitor.cli import main
 from monitor.dsp import detect_movement_spasms, detect_spasms
 from monitor.emg_csv import read_emg_csv
-from monitor.recording import RecordingWriter
+from monitor.recording import RecordingReader, RecordingWriter
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
 from monitor.synth.motion import generate_motion
 from monitor.types import NS_PER_S, Frame, SensorKind, StreamId
@@ -200,3 +201,25 @@ def test_gyroscope_frames_of_a_recording_give_the_movement_spasms(
 def _iso_ms(time_ns: int) -> str:
     ms = round(time_ns / 1_000_000)
     return np.datetime_as_string(np.datetime64(ms, "ms"), unit="ms") + "Z"
+
+
+def test_a_gap_in_a_gyroscope_stream_restarts_its_detector(tmp_path: Path) -> None:
+    motion = generate_motion("knee", duration_s=120, n_spasms=3, seed=4)
+    split, gap_ns = 6000, 30 * NS_PER_S  # 60 s in, the wearable was away for 30 s
+    halves = [(0, motion.t0_ns), (split, motion.t0_ns + round(split * NS_PER_S / 100.0) + gap_ns)]
+    path = tmp_path / "gap.sqlite"
+    expected = []
+    with RecordingWriter(path) as writer:
+        for (start, t0), stop in zip(halves, [split, motion.n_samples], strict=True):
+            gyr = motion.gyr_dist_dps[start:stop]
+            expected += detect_movement_spasms(motion.acc_dist_g[start:stop], gyr, 100.0, t0)
+            for i in range(0, gyr.shape[0], 10):
+                writer.append(Frame(StreamId("shank", "gyr"), SensorKind.GYR, 100.0,
+                                    t0 + round(i * NS_PER_S / 100.0), i, i, gyr[i : i + 10]))  # fmt: skip
+    assert any(e.onset_ns > halves[1][1] for e in expected)  # a spasm after the gap, timed by it
+    with RecordingReader(path) as reader:
+        analysis = analyze_recording(reader)
+    assert [(e.onset_ns, e.offset_ns) for e in analysis.events] == [
+        (e.onset_ns, e.offset_ns) for e in expected
+    ]
+    assert analysis.observed_s == pytest.approx(120.0)

@@ -45,7 +45,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     analyze.add_argument(
         "--rate-hz", type=float, default=None, help="sample rate of a CSV without a time column"
     )
-    analyze.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    analyze.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table",
+        help="table (default), json (a stable schema) or csv (one row per event)",
+    )  # fmt: skip
     analyze.add_argument(
         "--config", type=Path, default=None,
         help=f"[dsp] and device tags from this file (default: a recording's own, else {DEFAULT_CONFIG})",
