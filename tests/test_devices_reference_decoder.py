@@ -25,10 +25,15 @@ from devices.reference import (
     decode,
     encode_packet,
 )
+from devices.reference.decoder import BadClockValueError, decode_device_clock_ns
 from devices.reference.profile import (
     ATT_MTU_ASSUMED,
     ATT_NOTIFY_OVERHEAD_BYTES,
+    EMG_MAX_NOTIFICATIONS_PER_S,
+    IMU_MAX_NOTIFICATIONS_PER_S,
     DeviceInfo,
+    encode_device_clock,
+    fallback_rate_hz,
     max_samples_per_packet,
 )
 from monitor.types import SensorKind
@@ -91,6 +96,29 @@ def test_packets_fit_the_assumed_mtu() -> None:
     assert max_samples_per_packet(payload_bytes, 4) == 29
     assert max_samples_per_packet(payload_bytes, 6) == 19
     assert max_samples_per_packet(23 - ATT_NOTIFY_OVERHEAD_BYTES, 3) == 1  # MTU-23 fallback: ACC, GYR
+
+
+def test_mtu_23_fallback_rates_are_the_documented_ones() -> None:
+    """docs/protocol.md §7: EMG 4 ch at 250 Hz, ACC and GYR at 50 Hz; nothing changes at MTU 247."""
+    small, large = 23 - ATT_NOTIFY_OVERHEAD_BYTES, ATT_MTU_ASSUMED - ATT_NOTIFY_OVERHEAD_BYTES
+    assert fallback_rate_hz(1000.0, max_samples_per_packet(small, 4), EMG_MAX_NOTIFICATIONS_PER_S) == 250.0
+    assert fallback_rate_hz(100.0, max_samples_per_packet(small, 3), IMU_MAX_NOTIFICATIONS_PER_S) == 50.0
+    assert fallback_rate_hz(1000.0, 1000, EMG_MAX_NOTIFICATIONS_PER_S) == 1000.0  # never above the default
+    assert fallback_rate_hz(1000.0, min(25, max_samples_per_packet(large, 4)), 250.0) == 1000.0
+    assert fallback_rate_hz(100.0, min(10, max_samples_per_packet(large, 6)), 50.0) == 100.0
+
+
+def test_golden_clock_value_decodes_to_documented_time() -> None:
+    """docs/protocol.md §6.2: 40 e2 01 00 00 00 00 00 is 123 456 µs since boot."""
+    assert decode_device_clock_ns(bytes.fromhex("40e2010000000000")) == 123_456_000
+    assert decode_device_clock_ns(encode_device_clock(2**64 - 1)) == (2**64 - 1) * 1000
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 9, 12])
+def test_clock_value_of_wrong_length_raises_bad_clock_value(size: int) -> None:
+    with pytest.raises(BadClockValueError) as caught:
+        decode_device_clock_ns(bytes(size))
+    assert isinstance(caught.value, DecodeError)
 
 
 def test_device_info_round_trips() -> None:
