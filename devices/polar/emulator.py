@@ -24,6 +24,7 @@ Faults, as for the reference emulator (command line schedules or JSON lines on s
 
     {"fault": "drop"}                          drop the connection
     {"fault": "hide", "seconds": 3}            drop and stop advertising for N s
+    {"fault": "power_off", "seconds": 3}       as hide; an H10 then restarts at its default time
     {"fault": "short", "count": 2}             next N frames cut inside the header
     {"fault": "corrupt", "count": 2}           next N frames with an unknown measurement type
     {"fault": "seq_jump", "packets": 5}        skip N frames (produced, never sent)
@@ -235,6 +236,8 @@ class PolarSensor:
         self.connection: Connection | None = None
         self.data_subscribed = False
         self.hidden_until_ns = 0
+        self.clock_reset_pending = False
+        self.clock_resets: list[int] = []  # device_t0_ns after each H10 power-off
         self.paused = False
         self.pending: dict[str, int] = {"short": 0, "corrupt": 0, "seq_jump": 0}
         self.battery_percent = 90
@@ -299,6 +302,7 @@ class PolarSensor:
             "device_t0_ns": self.device_t0_ns,
             "drift_ppm": self.drift_ppm,
             "model": self.model,
+            "clock_resets": self.clock_resets,
             "address": str(self.device.random_address),
         }
         streams = {s.kind.name: asdict(s.stats) for s in self.streams.values()}
@@ -534,6 +538,12 @@ class PolarSensor:
             stream.started = False
         delay_s = max(0.0, (self.hidden_until_ns - time.time_ns()) / NS_PER_S)
         await asyncio.sleep(delay_s)
+        if self.clock_reset_pending:
+            self.clock_reset_pending = False
+            # Device time restarts at the default; sample k keeps its true time.
+            elapsed_ns = (time.time_ns() - self.t0_ns) * (1 + self.drift_ppm * 1e-6)
+            self.device_t0_ns = H10_DEFAULT_TIME_NS - round(elapsed_ns)
+            self.clock_resets.append(self.device_t0_ns)
         await self._advertise()
 
     async def _advertise(self) -> None:
@@ -562,9 +572,11 @@ class PolarSensor:
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
         fault, cmd = order.get("fault"), order.get("cmd")
-        if fault in ("drop", "hide"):
-            if fault == "hide":
+        if fault in ("drop", "hide", "power_off"):
+            if fault in ("hide", "power_off"):
                 self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
+                # TimeSystemExplained.md: an H10 restarts at its default time after a shutdown.
+                self.clock_reset_pending = fault == "power_off" and self.model == "h10"
                 if self.device.is_advertising:
                     await self.device.stop_advertising()
                     self._background(self._on_disconnection())
