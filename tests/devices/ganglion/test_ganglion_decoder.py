@@ -21,7 +21,9 @@ import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.signal import lfilter
 
+from bench.matching import score_events
 from devices.base import DecodeError, Packet, Payload
 from devices.ganglion import (
     PROFILE,
@@ -48,7 +50,9 @@ from devices.ganglion.profile import (
     DeltaBits,
 )
 from monitor.collect.gaps import SequenceTracker
-from monitor.types import SensorKind
+from monitor.dsp.emg_detector import detect_spasms
+from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
+from monitor.types import SensorKind, SpasmEvent
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(GOLDEN_DIR.glob("*.json"))
@@ -386,3 +390,39 @@ def test_decoder_survives_30k_random_and_mutated_payloads() -> None:
     outcomes = [_decodes(decoder, payload) for payload in _seeded_payloads(30_000)]
     assert 0 < sum(o is None for o in outcomes) < len(outcomes)  # both paths were exercised
     assert any(o for o in outcomes)  # and some payloads gave samples
+
+
+# -- what the codec does to spasm detection ---------------------------------------------------
+
+
+def _f1(events: list[SpasmEvent], rec: SyntheticEmg) -> tuple[int, float]:
+    tp = fp = fn = 0
+    for channel in range(4):
+        scores = score_events(
+            [(s.onset_s, s.offset_s) for s in rec.spasms if s.channel == channel],
+            [(e.onset_ns / 1e9, e.offset_ns / 1e9) for e in events if e.channel == channel],
+        )
+        tp, fp, fn = tp + scores.tp, fp + scores.fp, fn + scores.fn
+    return tp, 2 * tp / (2 * tp + fp + fn)
+
+
+def test_spasms_survive_the_ganglion_codec_as_at_200_hz() -> None:
+    """Same spasms found after the firmware's delta coding and our decoding as before it.
+
+    The signal is 2 min of synthetic EMG through the ADC model of the emulator (sinc³ to
+    200 Hz); this seed has 14 delta overflows (motion spikes), which the codec wraps.
+    """
+    rec = generate_emg(EmgScenario(sample_rate_hz=1000.0, channels=4, duration_s=120.0, seed=2))
+    emg_mv = rec.emg_mv
+    for _ in range(3):  # the emulator's ADC model
+        emg_mv = lfilter(np.full(5, 0.2), [1.0], emg_mv, axis=0)
+    at_200_hz_mv = emg_mv[4::5]
+    firmware = GanglionFirmware()
+    counts = np.round(at_200_hz_mv / MV_PER_COUNT).astype(np.int64)
+    packets = [p for p in (firmware.process([int(v) for v in s]) for s in counts) if p is not None]
+    decoded_mv = np.vstack([p.samples for p in _decode_all(GanglionStreamDecoder(), packets)])
+    assert firmware.delta_overflows > 0
+    tp_200, f1_200 = _f1(detect_spasms(at_200_hz_mv, 200.0), rec)
+    tp_codec, f1_codec = _f1(detect_spasms(decoded_mv, 200.0), rec)
+    assert tp_codec == tp_200 == len(rec.spasms)
+    assert f1_codec >= f1_200 - 0.05
