@@ -55,8 +55,10 @@ HEADINGS = (
 )
 
 
-# Chromium's own start-up calls (sign-in, connectivity, time, component updates): by host suffix.
-CHROMIUM_SERVICE_HOSTS = (".google.com", ".gvt1.com")
+# Chromium's own start-up calls (sign-in, connectivity, time, updates, safe browsing), by host;
+# Google's font hosts are not among them: a report using web fonts must be caught.
+CHROMIUM_SERVICE_HOSTS = re.compile(r"(^|\.)(google\.com|gvt1\.com|googleapis\.com|gstatic\.com)$")
+FONT_HOSTS = ("fonts.googleapis.com", "fonts.gstatic.com")
 
 
 class RecordingProxy:
@@ -94,7 +96,7 @@ class RecordingProxy:
         while count != len(self.hosts):
             count = len(self.hosts)
             time.sleep(settle_s)
-        return [h for h in self.hosts if not h.endswith(CHROMIUM_SERVICE_HOSTS)]
+        return [h for h in self.hosts if h in FONT_HOSTS or not CHROMIUM_SERVICE_HOSTS.search(h)]
 
     def close(self) -> None:
         self._stop.set()
