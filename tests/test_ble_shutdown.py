@@ -1,9 +1,8 @@
-"""SIGTERM mid-stream: the collector process stops its sessions and flushes every item."""
+"""SIGTERM mid-stream: the recording process stops its sessions and flushes every item."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
@@ -16,7 +15,6 @@ import pytest
 from devices.emulation.process import (
     Child,
     Emulated,
-    read_line,
     spawn,
     start_emulated,
     start_hub,
@@ -24,6 +22,8 @@ from devices.emulation.process import (
 )
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
 from monitor.collect.queue import Item
+from monitor.errors import SpasmMonitorError
+from monitor.recording import RecordingReader
 from monitor.types import Record
 
 
@@ -42,41 +42,59 @@ def collector_factory() -> Iterator[list[Child]]:
         child.stop(signal.SIGKILL)
 
 
-def test_sigterm_mid_stream_flushes_the_queue(
+def test_sigterm_mid_record_flushes_the_queue(
     emulated: Emulated, collector_factory: list[Child], tmp_path: Path
 ) -> None:
-    config = tmp_path / "collect.toml"
-    out = tmp_path / "items.jsonl"
-    devices = "\n".join(f'[[collect.devices]]\naddress = "{wearable_address(i + 1)}"' for i in range(2))
+    """``spasm-monitor record`` stopped by SIGTERM: every queued frame reaches the file."""
+    config = tmp_path / "config.toml"
+    path = tmp_path / "rec.sqlite"
+    devices = "".join(
+        f'[[device]]\naddress = "{wearable_address(i + 1)}"\nplacement = "calf"\n' for i in range(2)
+    )
     config.write_text(
-        f'[collect]\nbackend = "bumble"\nbumble_transport = "{emulated.collector_transport}"\n'
-        f"backoff_scale = 0.2\n{devices}\n"
+        f'[patient]\nid = "p01"\n{devices}'
+        f'[ble]\nbackend = "bumble"\ntransport = "{emulated.collector_transport}"\n'
     )
     collector = spawn(
-        "collector", [sys.executable, "-m", "monitor.collect", "--config", str(config), "--out", str(out)]
+        "record", [sys.executable, "-m", "monitor.cli", "record", str(path), "--config", str(config)]
     )
     collector_factory.append(collector)
-    read_line(collector, 30.0, expect="collecting")
-    time.sleep(5.0)  # streaming from both wearables
+    _wait_for_frames(path, devices=2, timeout_s=30.0)
+    time.sleep(4.0)  # streaming from both wearables
     assert collector.process.poll() is None
     collector.process.send_signal(signal.SIGTERM)
     assert collector.process.wait(15.0) == 0
 
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
-    records = [line for line in lines if line["type"] == "record"]
-    assert records[-1]["measurement"] == "collector_stopped"
-    frames_written = Counter(line["device"] for line in lines if line["type"] == "frame")
+    with RecordingReader(path) as reader:
+        items = list(reader)
+    records = [item for item in items if isinstance(item, Record)]
+    assert records[-1].measurement == "collector_stopped"
+    frames_written = Counter(item.stream.device for item in items if not isinstance(item, Record))
     for i in range(2):
         device = wearable_address(i + 1)
-        session = [r for r in records if r["measurement"] == "ble_session" and r["tags"]["device"] == device]
+        session = [r for r in records if r.measurement == "ble_session" and r.tags["device"] == device]
         assert len(session) == 1
-        assert session[0]["fields"]["frames"] == frames_written[device] > 100  # every queued frame written
+        assert session[0].fields["frames"] == frames_written[device] > 100  # every queued frame written
         states = [
-            r["fields"]["state"]
-            for r in records
-            if r["measurement"] == "ble_status" and r["tags"]["device"] == device
+            r.fields["state"] for r in records if r.measurement == "ble_status" and r.tags["device"] == device
         ]
         assert states[-1] == "stopped"  # the session ended cleanly, not killed
+
+
+def _wait_for_frames(path: Path, devices: int, timeout_s: float) -> None:
+    """Until frames of ``devices`` wearables are committed to the recording."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                with RecordingReader(path) as reader:
+                    seen = {item.stream.device for item in reader if not isinstance(item, Record)}
+            except SpasmMonitorError:  # created but not yet initialised
+                seen = set()
+            if len(seen) >= devices:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"no frames of {devices} wearables within {timeout_s} s")
 
 
 async def test_stop_does_not_wait_for_a_scan_to_time_out(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from monitor.collect.backoff import (
     NOT_FOUND_BACKOFF,
     backoff_for,
 )
-from monitor.errors import ConfigError
+from monitor.config import parse_config
 from monitor.types import Frame, SensorKind, StreamId
 
 
@@ -91,25 +91,9 @@ async def test_full_queue_counts_overflow_and_reports_it_as_a_record() -> None:
     assert overflow[0].fields["dropped_items"] == 2
 
 
-@pytest.mark.parametrize(
-    ("table", "key"),
-    [
-        ({"devices": [{"address": "F1:00:00:00:00:01"}], "bakend": "bleak"}, "bakend"),
-        ({"devices": [{"adress": "x"}]}, "adress"),
-        ({"devices": [{"address": "F1:00:00:00:00:01"}], "backend": "bumble"}, "bumble_transport"),
-        ({"devices": []}, "devices"),
-        ({"devices": [{"service_uuid": "x"}]}, "neither"),
-        ({"devices": [{"name": "SMREF-01"}], "mtu_bytes": 10}, "mtu_bytes"),
-        ({"devices": [{"name": "SMREF-01", "profile": "polar-h10"}]}, "profile"),
-    ],
-)
-def test_bad_config_names_the_key(table: dict[str, object], key: str) -> None:
-    with pytest.raises(ConfigError, match=key):
-        CollectorConfig.from_dict(table)
-
-
 def test_config_selects_the_radio_without_code_changes() -> None:
-    real = CollectorConfig.from_dict({"devices": [{"name": "SMREF-01"}]})
+    app = parse_config({"patient": {"id": "p1"}, "device": [{"name": "SMREF-01", "placement": "calf"}]})
+    real = app.collector_config()
     assert real.scanner_kwargs() == {}
     assert real.client_kwargs() == {}
     dongle = CollectorConfig((DeviceConfig(name="SMREF-01"),), backend="bumble", bumble_transport="usb:0")

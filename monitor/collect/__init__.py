@@ -1,7 +1,7 @@
 """BLE collection: sessions per allow-listed wearable through bleak, Frames and Records out.
 
-``Collector(config, sink).run()`` is the entry point; ``python -m monitor.collect`` runs it
-from a TOML file and writes JSON lines.
+``Collector(config, sink).run()`` is the entry point; ``spasm-monitor run`` and
+``spasm-monitor record`` run it from config.toml.
 """
 
 from monitor.collect.clock import DeviceClock

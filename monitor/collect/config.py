@@ -1,12 +1,13 @@
 """Collector configuration: which wearables to trust and which radio to use.
 
-The ``[collect]`` table of ``config.toml`` maps onto :class:`CollectorConfig`. A bad key
-or value raises :class:`~monitor.errors.ConfigError` naming it.
+Built from ``config.toml``'s ``[[device]]`` and ``[ble]`` by
+:meth:`monitor.config.AppConfig.collector_config`; a bad value raises
+:class:`~monitor.errors.ConfigError` naming it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bleak.backends.device import BLEDevice
@@ -36,9 +37,9 @@ class DeviceConfig:
 
     def __post_init__(self) -> None:
         if not self.address and not self.name:
-            raise ConfigError("collect.devices entry has neither 'address' nor 'name'")
+            raise ConfigError("a device has neither 'address' nor 'name'")
         if self.profile not in PROFILES:
-            raise ConfigError(f"collect.devices.profile {self.profile!r} is not one of {sorted(PROFILES)}")
+            raise ConfigError(f"device profile {self.profile!r} is not one of {sorted(PROFILES)}")
 
     @property
     def device_id(self) -> str:
@@ -90,31 +91,16 @@ class CollectorConfig:
 
     def __post_init__(self) -> None:
         if not self.devices:
-            raise ConfigError("collect.devices is empty: list the wearables to collect")
+            raise ConfigError("no device to collect: list the wearables as [[device]] tables")
         if self.backend not in ("bleak", "bumble"):
-            raise ConfigError(f"collect.backend must be 'bleak' or 'bumble', got {self.backend!r}")
+            raise ConfigError(f"ble.backend must be 'bleak' or 'bumble', got {self.backend!r}")
         if self.backend == "bumble" and not self.bumble_transport:
-            raise ConfigError("collect.bumble_transport is required with backend = 'bumble' (e.g. 'usb:0')")
+            raise ConfigError("ble.transport is required with backend = 'bumble' (e.g. 'usb:0')")
         if not 23 <= self.mtu_bytes <= 517:
-            raise ConfigError(f"collect.mtu_bytes must be in 23..517, got {self.mtu_bytes}")
+            raise ConfigError(f"ble.mtu_bytes must be in 23..517, got {self.mtu_bytes}")
         for name in ("scan_timeout_s", "connect_timeout_s", "backoff_scale"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"collect.{name} must be > 0, got {getattr(self, name)}")
-
-    @classmethod
-    def from_dict(cls, table: dict[str, Any]) -> CollectorConfig:
-        """Build from the ``[collect]`` table; unknown keys are errors."""
-        known = {f.name for f in fields(cls)} - {"extra"}
-        unknown = set(table) - known
-        if unknown:
-            raise ConfigError(f"unknown key collect.{sorted(unknown)[0]}")
-        devices = []
-        for entry in table.get("devices", []):
-            bad = set(entry) - {"address", "name", "service_uuid", "label", "profile"}
-            if bad:
-                raise ConfigError(f"unknown key collect.devices.{sorted(bad)[0]}")
-            devices.append(DeviceConfig(**entry))
-        return cls(**{**table, "devices": tuple(devices)})
+                raise ConfigError(f"ble.{name} must be > 0, got {getattr(self, name)}")
 
     def scanner_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``BleakScanner`` (bleak's public API): the backend, if not default."""

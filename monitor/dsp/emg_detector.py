@@ -142,6 +142,8 @@ class SpasmDetector:
     not follow the previous one (a gap) ends the stream and starts a new one.
     """
 
+    _flat_carry: npt.NDArray[np.int64]  # flat run at the end of the last block, per channel
+
     def __init__(
         self,
         sample_rate_hz: float,
@@ -239,8 +241,9 @@ class SpasmDetector:
         index = np.arange(m)
         last_moving = np.maximum.accumulate(np.where(flat, -1, index), axis=1)
         run = index - last_moving  # flat samples ending at each sample, within this block
-        run += np.where(last_moving < 0, self._flat_carry[:, None], 0)
-        self._flat_carry = np.where(flat[:, -1], run[:, -1], 0)
+        carry: npt.NDArray[np.int64] = self._flat_carry
+        run += np.where(last_moving < 0, carry[:, None], 0)
+        self._flat_carry = np.where(flat[:, -1], run[:, -1], 0).astype(np.int64)
         return flat & (run >= self._flat_run_samples)
 
     def _reset_stream(self) -> None:
@@ -257,7 +260,7 @@ class SpasmDetector:
         max_event = max(1, round(p.max_event_s * rate))
         self._max_event_samples = max_event
         self._flat_run_samples = max(1, round(MIN_FLAT_RUN_S * rate))
-        self._flat_carry = np.zeros(self.channels, np.int64)  # flat run at the end of the last block
+        self._flat_carry = np.zeros(self.channels, np.int64)
         self._state = [
             _Channel(
                 RunTracker(max_event),
