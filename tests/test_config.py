@@ -122,3 +122,21 @@ def test_missing_secret_source_fails_the_check(tmp_path: Path, capsys: pytest.Ca
 def test_missing_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "no such config file" in capsys.readouterr().err
+
+
+def test_report_takes_spool_patient_and_timezone_from_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.store import Spool
+    from monitor.types import Record
+
+    spool_path = tmp_path / "spool.sqlite"
+    tags = {"patient": "p01", "kind": "tonic"}
+    event = Record("spasm_event", 1_764_000_000 * 10**9, {"duration_s": 2.0}, tags)
+    Spool(spool_path).append([event])
+    path = tmp_path / "config.toml"
+    path.write_text(MINIMAL + f'\n[store]\nspool_path = "{spool_path}"\n')
+    out = tmp_path / "r.html"
+    assert main(["report", "--config", str(path), "--out", str(out)]) == 0
+    assert "patient p01, 1 spasms" in capsys.readouterr().out
+    assert "Europe/Berlin" in out.read_text()

@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from monitor.commands.config import DEFAULT_CONFIG
+from monitor.config import load_config
 from monitor.report import ReportError, build_report, write_report
 from monitor.report.gather import DEFAULT_MAX_EVENTS
 
@@ -14,13 +16,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report = commands.add_parser(
         "report", help="write the patient report (one HTML file that opens offline) from the spool"
     )
-    report.add_argument("--spool", type=Path, required=True, help="the spool file the pipeline writes")
+    report.add_argument(
+        "--config", type=Path, default=None, help="take spool, patient and timezone from this config.toml"
+    )
+    report.add_argument(
+        "--spool",
+        type=Path,
+        default=None,
+        help="the spool file (default: [store] spool_path)",
+    )
     report.add_argument("--out", type=Path, default=Path("report.html"), help="the HTML file to write")
     report.add_argument(
         "--patient", default=None, help="patient pseudonym (needed when the spool holds several patients)"
     )
     report.add_argument(
-        "--timezone", default="UTC", help="the patient's IANA timezone, e.g. Europe/London (dates, night)"
+        "--timezone", default=None, help="the patient's IANA timezone, e.g. Europe/London (default UTC)"
     )
     report.add_argument(
         "--from", dest="start", default="", help="first local date, YYYY-MM-DD (default: first data)"
@@ -40,6 +50,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_report(args: argparse.Namespace) -> int:
     if args.events < 0:
         raise ReportError(f"--events must be >= 0, got {args.events}", "")
+    _apply_config(args)
     data = build_report(
         args.spool,
         patient=args.patient,
@@ -56,6 +67,19 @@ def run_report(args: argparse.Namespace) -> int:
         f" {data.coverage.observed_hours} observed hours -> {path}"
     )
     return 0
+
+
+def _apply_config(args: argparse.Namespace) -> None:
+    """Unset options from config.toml (``--config``, or ./config.toml when --spool is not given)."""
+    path = args.config
+    if path is None and args.spool is None:
+        path = DEFAULT_CONFIG
+    if path is not None:
+        config = load_config(path)
+        args.spool = args.spool or config.store.spool_path
+        args.patient = args.patient or config.patient.id
+        args.timezone = args.timezone or config.patient.timezone
+    args.timezone = args.timezone or "UTC"
 
 
 def _date(text: str, option: str) -> dt.date | None:
