@@ -1,6 +1,7 @@
 """The reference open wearable: GATT profile, pure decoder and emulator (``docs/protocol.md``)."""
 
 from devices.reference.decoder import (
+    BadClockValueError,
     BadHeaderError,
     DecodeError,
     LengthMismatchError,
@@ -9,9 +10,11 @@ from devices.reference.decoder import (
     UnknownStreamError,
     UnsupportedVersionError,
     decode,
+    decode_device_clock_ns,
 )
 from devices.reference.profile import (
     BATTERY_UUID,
+    CLOCK_UUID,
     CONTROL_UUID,
     EMG_UUID,
     IMU_UUID,
@@ -19,16 +22,19 @@ from devices.reference.profile import (
     SERVICE_UUID,
     DeviceInfo,
     StreamType,
+    encode_device_clock,
     encode_packet,
 )
 
 __all__ = [
     "BATTERY_UUID",
+    "CLOCK_UUID",
     "CONTROL_UUID",
     "EMG_UUID",
     "IMU_UUID",
     "INFO_UUID",
     "SERVICE_UUID",
+    "BadClockValueError",
     "BadHeaderError",
     "DecodeError",
     "DeviceInfo",
@@ -39,5 +45,7 @@ __all__ = [
     "UnknownStreamError",
     "UnsupportedVersionError",
     "decode",
+    "decode_device_clock_ns",
+    "encode_device_clock",
     "encode_packet",
 ]

@@ -122,6 +122,8 @@ class DeviceClock:
         self._slope = 0.0  # UTC ns per device ns, minus 1 (hull and bursts combined)
         self._hull_slope = 0.0
         self._slope_sigma = 1e-3  # standard error of _slope; a cheap crystal's tolerance before any fit
+        self._burst_slope = 0.0  # least-squares slope of the bursts' midpoints
+        self._burst_weight = 0.0  # its inverse variance (0: fewer than two bursts)
         self._pending: list[tuple[int, float]] = []  # heap of (x, y) waiting for the reorder horizon
         self._max_x = 0
         # Per burst of exchanges: (x, UTC - device time) of its latest send and of its earliest receive.
@@ -141,25 +143,31 @@ class DeviceClock:
         span_ns = vertices[-1][0] - self._active.first_x if self._active is not None and vertices else 0
         return 1e-3 if span_ns <= 0 else HULL_FLOOR_WANDER_NS / span_ns
 
-    def _fit_slope(self) -> None:
-        """Combine the hull's slope and the bursts' least-squares slope by inverse variance."""
-        hull_var = self._hull_slope_sigma() ** 2
-        weight_sum = slope_sum = 1.0 / hull_var
-        slope_sum *= self._hull_slope
+    def _fit_burst_slope(self) -> None:
+        """Weighted least-squares slope through the bursts' midpoints, and its inverse variance.
+
+        Runs once per burst; per packet, :meth:`_fit_slope` only combines it with the hull's.
+        """
         points = [
             ((xs + xr) / 2, (ys + yr) / 2, 1.0 / (((yr - ys) / 2) ** 2 + BURST_FLOOR_NS**2))
             for (xs, ys), (xr, yr) in zip(self._send_bounds, self._receive_bounds, strict=True)
         ]
+        self._burst_slope, self._burst_weight = 0.0, 0.0
+        if len(points) < 2:
+            return
         total_w = sum(w for _, _, w in points)
-        if len(points) >= 2:
-            mean_x = sum(x * w for x, _, w in points) / total_w
-            mean_y = sum(y * w for _, y, w in points) / total_w
-            sxx = sum(w * (x - mean_x) ** 2 for x, _, w in points)
-            if sxx > 0:
-                burst_slope = sum(w * (x - mean_x) * (y - mean_y) for x, y, w in points) / sxx
-                weight_sum += sxx  # 1 / variance of the burst slope
-                slope_sum += sxx * burst_slope
-        self._slope = slope_sum / weight_sum
+        mean_x = sum(x * w for x, _, w in points) / total_w
+        mean_y = sum(y * w for _, y, w in points) / total_w
+        sxx = sum(w * (x - mean_x) ** 2 for x, _, w in points)
+        if sxx > 0:
+            self._burst_slope = sum(w * (x - mean_x) * (y - mean_y) for x, y, w in points) / sxx
+            self._burst_weight = sxx  # 1 / variance of the burst slope
+
+    def _fit_slope(self) -> None:
+        """Combine the hull's slope and the bursts' slope by inverse variance."""
+        hull_weight = self._hull_slope_sigma() ** -2
+        weight_sum = hull_weight + self._burst_weight
+        self._slope = (hull_weight * self._hull_slope + self._burst_weight * self._burst_slope) / weight_sum
         self._slope_sigma = weight_sum**-0.5
 
     def sync_due_s(self, target_ns: float) -> float:
@@ -250,6 +258,7 @@ class DeviceClock:
         ]
         self._send_bounds = [send for send, _ in kept]
         self._receive_bounds = [receive for _, receive in kept]
+        self._fit_burst_slope()
         self._fit_slope()
         self._update_offset()
 
