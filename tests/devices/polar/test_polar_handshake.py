@@ -213,7 +213,7 @@ def test_advertisements_of_polar_sensors_are_recognised(
 ) -> None:
     assert PROFILE.recognises(name, services) is (expected == "polar")
     if expected:
-        assert recognise(name, services) in (expected, "reference")  # earlier profiles may claim by service
+        assert recognise(name, services) == expected  # no other registered profile claims it
 
 
 async def test_stream_stopped_by_the_device_is_started_again() -> None:
