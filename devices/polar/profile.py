@@ -6,8 +6,9 @@ Bytes only: no I/O. Everything below is read from Polar's published SDK
 api/ble/model/gatt/client/pmd/``), cited per constant as ``SDK <file>``:
 
 - UUIDs: ``BlePMDClient.kt`` (``PMD_SERVICE``, ``PMD_CP``, ``PMD_DATA``).
-- Reading the control point gives the feature bitmap: byte 0 is 0x0F, byte 1 bit ``t`` set
-  when measurement type ``t`` (0..7) is offered (``PmdMeasurementType.fromByteArray``).
+- Reading the control point gives the feature bitmap: byte 1 bit ``t`` set when
+  measurement type ``t`` (0..7) is offered (``PmdMeasurementType.fromByteArray``, which
+  reads bytes 1 and 2 and ignores byte 0; devices put 0x0F there, and so does the emulator).
 - Measurement types: ECG 0, PPG 1, ACC 2, PPI 3, GYRO 5, MAGNETOMETER 6
   (``PmdMeasurementType.kt``); the type byte's low 6 bits, the top 2 bits select online
   or offline recording (``PmdRecordingType``: online is 0).
@@ -25,11 +26,16 @@ api/ble/model/gatt/client/pmd/``), cited per constant as ``SDK <file>``:
   0x01 ``ONLINE_MEASUREMENT_STOPPED`` followed by the stopped types
   (``PmdControlPointCommandServiceToClient``).
 
+Products (``documentation/products/PolarH10.md``, ``PolarVeritySense.md``): H10 ECG at
+130 Hz in µV, ACC at 25/50/100/200 Hz and 2/4/8 g in mG; Verity Sense ACC at 52 Hz and 8 g,
+GYRO at 52 Hz and 2000 deg/s.
+
 Advertising: the SDK takes a device as Polar when its local name starts with ``"Polar"`` and
 has at least three space-separated words, the last being the device id
 (``PolarAdvDataUtility.isPolarDevice``): ``"Polar H10 1A2B3C4D"``, ``"Polar Sense B5C2AE21"``
-(Verity Sense). The devices list the Heart Rate service 0x180D and Polar's 16-bit service
-0xFEEE in their advertisements, not the 128-bit PMD service, so a scan cannot filter on PMD.
+(Verity Sense). Projects working with the sensors report the Heart Rate service 0x180D
+and Polar's 16-bit service 0xFEEE in the advertisements, not the 128-bit PMD service (not
+in Polar's own documentation), so the name is what identifies them.
 
 Device time (``documentation/TimeSystemExplained.md``): ns since 2000-01-01T00:00:00Z; an
 H10 whose time was never set restarts from its default 2019-01-01T00:00:00Z after each
@@ -58,7 +64,7 @@ HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
 POLAR_SERVICE_UUID = "0000feee-0000-1000-8000-00805f9b34fb"
 
 LOCAL_NAME_PREFIX = "Polar"  # SDK BleAdvertisementContent.BLE_ADV_POLAR_PREFIX_IN_LOCAL_NAME
-FEATURES_FIRST_BYTE = 0x0F  # first byte of a control point read
+FEATURES_FIRST_BYTE = 0x0F  # first byte of a control point read on the devices (the SDK ignores it)
 RESPONSE_CODE = 0xF0  # SDK PmdControlPointResponse.CONTROL_POINT_RESPONSE_CODE
 RESPONSE_HEADER_BYTES = 5  # 0xF0, opcode, type, status, more
 DEVICE_STOPPED_CODE = 0x01  # SDK PmdControlPointCommandServiceToClient.ONLINE_MEASUREMENT_STOPPED
@@ -227,10 +233,10 @@ def parse_features(payload: bytes | bytearray) -> frozenset[MeasurementType]:
     Raises
     ------
     PolarResponseError
-        Shorter than 2 bytes or not starting with 0x0F.
+        Shorter than 2 bytes.
     """
-    if len(payload) < 2 or payload[0] != FEATURES_FIRST_BYTE:
-        raise PolarResponseError(f"PMD feature read is not 0x0F + bitmap: {bytes(payload).hex()}")
+    if len(payload) < 2:
+        raise PolarResponseError(f"PMD feature read too short for its bitmap: {bytes(payload).hex()}")
     return frozenset(t for t in MeasurementType if payload[1] >> t & 1)
 
 

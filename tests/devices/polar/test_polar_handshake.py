@@ -180,7 +180,7 @@ async def test_stop_writes_stop_for_every_stream() -> None:
 def test_control_point_parsers() -> None:
     assert parse_features(bytes([0x0F, 0b101, 0])) == {MeasurementType.ECG, MeasurementType.ACC}
     with pytest.raises(PolarResponseError):
-        parse_features(b"\x0e\x05")
+        parse_features(b"\x0f")
     response = parse_response(bytes([0xF0, 1, 2, 0, 0]) + H10_ACC_SETTINGS)
     assert response.ok
     assert not response.more
