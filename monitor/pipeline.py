@@ -13,7 +13,9 @@ recording and a test feed it the same way. What it runs for each wearable of
   only spasm evidence of an IMU-only set);
 - acc + gyr frames of the two IMUs either side of a ``joint`` →
   :class:`~monitor.dsp.JointAngleProcessor` (angle, ROM, repetitions);
-- the collector's own records (gaps, status, battery) pass through;
+- the collector's own records become the schema's (``docs/schema.md``): ``ble_gap`` →
+  ``gap``, ``battery`` and ``ble_status`` → ``device_status``; its bookkeeping
+  (``ble_session``, ``ble_clock``, ``ble_malformed``, ``collector_*``) passes through;
 - ``observation`` records state when the patient was monitored (any wearable streaming),
   so clinical rates divide by observed time, not by the clock.
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from monitor.clinical.scores import OBSERVATION
 from monitor.config import AppConfig, DeviceEntry
 from monitor.dsp import JointAngleProcessor, MovementSpasmProcessor, SegmentStreams, SpasmDetector
-from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class Pipeline:
     def process(self, item: Frame | Record) -> list[Record]:
         """Take one Frame or collector Record; return the records now final."""
         if isinstance(item, Record):
-            return [self._tagged(item, self._devices.get(str(item.tags.get("device", ""))))]
+            return [self._tagged(schema_record(item), self._devices.get(str(item.tags.get("device", ""))))]
         device = self._devices.get(item.stream.device)
         if device is None:  # the collector only admits configured devices; a replay may not
             if item.stream.device not in self.stats.unknown_devices:
@@ -205,6 +207,27 @@ class Pipeline:
         tags |= record.tags  # the processor's own tags (kind, channel, joint) win
         self.stats.records[record.measurement] += 1
         return Record(record.measurement, record.time_ns, record.fields, tags)
+
+
+def schema_record(record: Record) -> Record:
+    """A collector record in the storage schema's vocabulary (``docs/schema.md``)."""
+    fields, tags = record.fields, dict(record.tags)
+    if record.measurement == "ble_gap":
+        gap: dict[str, FieldValue] = {
+            "duration_s": float(fields["duration_s"]),
+            "missing_samples": int(fields["samples"]),
+            "first_counter": int(fields["first_counter"]),
+        }
+        if "packets" in fields:
+            gap["missing_packets"] = int(fields["packets"])
+        tags["sensor"] = str(tags.pop("stream", ""))
+        return Record("gap", record.time_ns, gap, tags)
+    if record.measurement == "battery":
+        return Record("device_status", record.time_ns, {"battery_pct": int(fields["percent"])}, tags)
+    if record.measurement == "ble_status":
+        status: dict[str, FieldValue] = {"connected": fields["state"] == "connected", **fields}
+        return Record("device_status", record.time_ns, status, tags)
+    return record
 
 
 def _observation(start_ns: int, end_ns: int) -> Record:

@@ -38,6 +38,11 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("treatment", False, "per treatment entry"),
         Measurement("clinical_score", False, "per patient, local hour and local day"),
         Measurement("observation", False, "per monitoring interval"),
+        Measurement("ble_session", False, "per session end"),
+        Measurement("ble_clock", False, "per clock-sync burst"),
+        Measurement("ble_malformed", False, "per malformed notification"),
+        Measurement("collector_stopped", False, "per collector stop"),
+        Measurement("collector_overflow", False, "per queue overflow"),
         Measurement("spool_drop", False, "per size-cap enforcement that dropped rows"),
     )
 }
