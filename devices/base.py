@@ -175,6 +175,11 @@ class ClockReader(Protocol):
 class DeviceProfile(Protocol):
     """One kind of wearable, as the collector needs it.
 
+    A profile may also set ``counts_restart_on_connect = True`` when its sample counts (or
+    the session's own, for a device that sends none) start anew at each connection: the
+    session then restarts its trackers and clock fit on reconnect instead of reading the
+    new count as a continuation.
+
     Attributes
     ----------
     name : str

@@ -73,6 +73,18 @@ def test_with_neither_samples_are_counted_as_they_arrive() -> None:
     assert tracker.gap_samples == 0
 
 
+def test_restart_begins_a_new_count_and_keeps_the_totals() -> None:
+    tracker = SequenceTracker(seq_modulus=4)  # a Myo reconnects: its count starts again at zero
+    for seq in (0, 1, 3):
+        tracker.step(seq=seq, counter=None, n_samples=2)
+    tracker.restart()
+    step = tracker.step(seq=1, counter=None, n_samples=2)  # first packet of the new connection
+    assert (step.counter, step.gap_samples) == (0, 0)
+    tracker.step(seq=2, counter=None, n_samples=2)
+    assert (tracker.received_samples, tracker.gap_samples) == (10, 2)
+    assert tracker.span_samples == tracker.received_samples + tracker.gap_samples
+
+
 def _frame(i: int) -> Frame:
     return Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, i, i, i, np.zeros((1, 1)))
 

@@ -90,6 +90,8 @@ class MyoProfile:
     service_uuid = CONTROL_SERVICE_UUID
     stream_uuids = (*EMG_DATA_UUIDS, IMU_DATA_UUID)
     battery_uuid: str | None = BATTERY_LEVEL_UUID
+    # No counter on the wire: the session counts samples, and a reconnect starts a new count.
+    counts_restart_on_connect = True
 
     def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
         """The advertised control service UUID; the default name if the UUID was not seen."""

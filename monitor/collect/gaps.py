@@ -68,6 +68,21 @@ class SequenceTracker:
         self.received_samples = 0
         self.gap_samples = 0
         self.first_counter: int | None = None
+        self.closed_span_samples = 0  # samples spanned by earlier connections' counts
+
+    @property
+    def span_samples(self) -> int:
+        """Samples spanned by every count so far: received + gap samples."""
+        if self.expected_counter is None or self.first_counter is None:
+            return self.closed_span_samples
+        return self.closed_span_samples + self.expected_counter - self.first_counter
+
+    def restart(self) -> None:
+        """A new count starts (a device that counts from zero at each connection); totals stay."""
+        self.closed_span_samples = self.span_samples
+        self.expected_counter = None
+        self.first_counter = None
+        self.expected_seq = 0
 
     def step(self, seq: int | None, counter: int | None, n_samples: int) -> Step:
         """Account for a packet with wire ``seq`` and ``counter`` (None if absent) and ``n_samples``."""

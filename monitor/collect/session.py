@@ -205,6 +205,12 @@ class DeviceSession:
             self.stats.battery_percent = level[0] if level else None
             self._put_battery()
             await client.start_notify(profile.battery_uuid, self._on_battery)
+        if getattr(profile, "counts_restart_on_connect", False):
+            # Its counts (or the session's, for a device with none) begin anew: the samples
+            # missed while disconnected cannot be known, and the old time line no longer fits.
+            for books in self.books.values():
+                books.tracker.restart()
+            self.clock.reset()
         # A wearable may notify before its start command's response arrives: those packets
         # wait until the handshake has returned the decoder for the negotiated settings.
         self._decoder = None
@@ -362,6 +368,7 @@ class DeviceSession:
             fields[f"{name}_gap_samples"] = books.tracker.gap_samples
             fields[f"{name}_first_counter"] = books.tracker.first_counter or 0
             fields[f"{name}_end_counter"] = books.tracker.expected_counter or 0
+            fields[f"{name}_span_samples"] = books.tracker.span_samples
         fields["drift_ppm"] = self.clock.drift_ppm
         fields["clock_reads"] = self.stats.clock_reads
         bound_ns = self.clock.sync_bound_ns
