@@ -12,14 +12,22 @@ from devices.emulation.process import Emulated, start_emulated, start_extra_wear
 from monitor.cli import main
 
 MYO_ADDRESS = "F3:00:00:00:00:01"
+# Every other registered profile, advertising as the real device does (see each emulator).
+OTHERS = {
+    "F3:00:00:00:00:02": ("devices.polar.emulator", ["--model", "sense"], "polar"),
+    "F3:00:00:00:00:03": ("devices.polar.emulator", ["--model", "h10"], "polar"),
+    "F3:00:00:00:00:04": ("devices.ganglion.emulator", [], "ganglion"),
+}
 
 
 @pytest.fixture(scope="module")
 def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
-    """Two reference wearables and a Myo armband: another profile, from the same registry."""
-    started = start_emulated(2, tmp_path_factory.mktemp("scan"), extra_hosts=1)
+    """Two reference wearables, a Myo, two Polar sensors and a Ganglion: every profile."""
+    started = start_emulated(2, tmp_path_factory.mktemp("scan"), extra_hosts=1 + len(OTHERS))
     try:
         start_extra_wearable(started, 3, ["--address", MYO_ADDRESS], module="devices.myo.emulator")
+        for port, (address, (module, argv, _)) in enumerate(OTHERS.items(), start=4):
+            start_extra_wearable(started, port, ["--address", address, *argv], module=module)
         yield started
     finally:
         started.stop()
@@ -29,7 +37,7 @@ def _lines(out: str) -> dict[str, str]:
     return {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
 
 
-def test_scan_lists_emulated_wearables_as_reference(
+def test_scan_recognises_every_profile_from_its_advertisement(
     emulated: Emulated, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no config.toml: the radio comes from the options
@@ -44,6 +52,8 @@ def test_scan_lists_emulated_wearables_as_reference(
         assert "reference" in line
         assert "dBm" in line
     assert "myo" in lines[MYO_ADDRESS]
+    for address, (_, _, profile) in OTHERS.items():
+        assert profile in lines[address], lines.get(address)
 
 
 def test_scan_marks_the_configured_wearables(
