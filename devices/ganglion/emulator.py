@@ -36,11 +36,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import random
-import signal
-import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
@@ -52,10 +49,9 @@ import numpy.typing as npt
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
-from bumble.hci import Address
-from bumble.transport import open_transport
 from scipy.signal import lfilter
 
+from devices.emulation.harness import add_common_arguments, read_orders, serve
 from devices.ganglion.profile import (
     CHANNELS,
     DISABLE_ACCELEROMETER,
@@ -303,7 +299,7 @@ class GanglionEmulator:
         """Advertise, then serve commands and notify until cancelled."""
         await self.device.power_on()
         await self._advertise()
-        tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._read_commands())]
+        tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(read_orders(self.apply))]
         if drop_every_s:
             self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))
         print("ready", flush=True)
@@ -534,49 +530,14 @@ class GanglionEmulator:
         elif cmd == "stats":
             self.write_stats()
 
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while line := await reader.readline():
-            if line.strip():
-                await self.apply(json.loads(line))
-            print("ok", flush=True)
-        await asyncio.Event().wait()  # stdin closed: keep serving
-
-
-async def _main(args: argparse.Namespace) -> None:
-    transport = await open_transport(args.hci)
-    device = Device.with_hci(args.name, Address(args.address), transport.source, transport.sink)
-    emulator = GanglionEmulator(device, args)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        await emulator.run(args.drop_every_s)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        emulator.write_stats()
-        with contextlib.suppress(Exception):
-            await transport.close()
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Emulated OpenBCI Ganglion, firmware 2.x (bumble GATT server)"
     )
-    parser.add_argument("--hci", required=True, help="bumble transport, e.g. tcp-client:127.0.0.1:PORT")
-    parser.add_argument("--address", required=True, help="static random address, e.g. F1:00:00:00:00:01")
-    parser.add_argument("--name", default="Ganglion-1a2b", help="advertised local name ([FW]: Ganglion-XXXX)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--drift-ppm", type=float, default=0.0, help="board clock error, ppm (fast if > 0)")
-    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
-    parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
-    parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
-    asyncio.run(_main(parser.parse_args(argv)))
+    add_common_arguments(parser, "Ganglion-1a2b")  # [FW]: Ganglion-XXXX
+    args = parser.parse_args(argv)
+    serve(args, args.name, GanglionEmulator)
 
 
 if __name__ == "__main__":

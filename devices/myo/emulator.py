@@ -39,9 +39,7 @@ import argparse
 import asyncio
 import json
 import random
-import signal
 import struct
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field
@@ -59,9 +57,8 @@ from bumble.gatt import (
     CharacteristicValue,
     Service,
 )
-from bumble.hci import Address
-from bumble.transport import open_transport
 
+from devices.emulation.harness import add_common_arguments, read_orders, serve
 from devices.myo.profile import (
     CLASSIFIER_EVENT_UUID,
     CLASSIFIER_SERVICE_UUID,
@@ -236,7 +233,7 @@ class MyoArmband:
         await self._advertise()
         tasks = [asyncio.create_task(self._produce(s)) for s in (self.emg, self.imu)]
         tasks += [asyncio.create_task(self._send(s)) for s in (self.emg, self.imu)]
-        tasks.append(asyncio.create_task(self._read_commands()))
+        tasks.append(asyncio.create_task(read_orders(self.apply)))
         if drop_every_s:
             self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))
         print("ready", flush=True)
@@ -449,16 +446,6 @@ class MyoArmband:
         elif cmd == "stats":
             self.write_stats()
 
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while line := await reader.readline():
-            if line.strip():
-                await self.apply(json.loads(line))
-            print("ok", flush=True)
-        await asyncio.Event().wait()  # stdin closed: keep streaming
-
 
 def _pack_emg(counts: npt.NDArray[Any]) -> bytes:
     """``myohw_emg_data_t``: sample 1's 8 channels, then sample 2's."""
@@ -502,35 +489,12 @@ def synthetic_signals(seed: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.i
     return emg, imu_counts, spasms
 
 
-async def _main(args: argparse.Namespace) -> None:
-    transport = await open_transport(args.hci)
-    device = Device.with_hci(args.name, Address(args.address), transport.source, transport.sink)
-    armband = MyoArmband(device, args)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        await armband.run(args.drop_every_s)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        armband.write_stats()
-        await transport.close()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Emulated Myo armband (bumble GATT server)")
-    parser.add_argument("--hci", required=True, help="bumble transport, e.g. tcp-client:127.0.0.1:PORT")
-    parser.add_argument("--address", required=True, help="static random address, e.g. F1:00:00:00:00:01")
-    parser.add_argument("--name", default="Myo", help="advertised local name (the armband's default: Myo)")
-    parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--drift-ppm", type=float, default=0.0, help="crystal error, ppm (fast if > 0)")
-    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
-    parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
-    parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
-    asyncio.run(_main(parser.parse_args(argv)))
+    add_common_arguments(parser, "Myo")  # the armband's default name
+    parser.set_defaults(seed=19)
+    args = parser.parse_args(argv)
+    serve(args, args.name, MyoArmband)
 
 
 if __name__ == "__main__":

@@ -45,9 +45,7 @@ import contextlib
 import json
 import math
 import random
-import signal
 import struct
-import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
@@ -59,9 +57,8 @@ import numpy.typing as npt
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
-from bumble.hci import Address
-from bumble.transport import open_transport
 
+from devices.emulation.harness import add_common_arguments, read_orders, serve
 from devices.polar.profile import (
     BATTERY_LEVEL_UUID,
     BATTERY_SERVICE_UUID,
@@ -284,7 +281,7 @@ class PolarSensor:
         )
         tasks = [asyncio.create_task(self._produce(s)) for s in self.streams.values()]
         tasks += [asyncio.create_task(self._send(s)) for s in self.streams.values()]
-        tasks.append(asyncio.create_task(self._read_commands()))
+        tasks.append(asyncio.create_task(read_orders(self.apply)))
         if drop_every_s:
             self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))
         print("ready", flush=True)
@@ -607,52 +604,17 @@ class PolarSensor:
         elif cmd == "stats":
             self.write_stats()
 
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while line := await reader.readline():
-            if line.strip():
-                await self.apply(json.loads(line))
-            print("ok", flush=True)
-        await asyncio.Event().wait()  # stdin closed: keep streaming
-
-
-async def _main(args: argparse.Namespace) -> None:
-    transport = await open_transport(args.hci)
-    name = args.name or DEFAULT_NAMES[args.model]
-    device = Device.with_hci(name, Address(args.address), transport.source, transport.sink)
-    sensor = PolarSensor(device, args)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        await sensor.run(args.drop_every_s)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        sensor.write_stats()
-        await transport.close()
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Emulated Polar H10 / Verity Sense (bumble GATT server, PMD)"
     )
-    parser.add_argument("--hci", required=True, help="bumble transport, e.g. tcp-client:127.0.0.1:PORT")
-    parser.add_argument("--address", required=True, help="static random address, e.g. F1:00:00:00:00:01")
+    add_common_arguments(parser, None)  # None: the model's name, e.g. 'Polar H10 1A2B3C4D'
     parser.add_argument("--model", choices=("h10", "sense"), default="h10")
-    parser.add_argument("--name", default=None, help="advertised name (default 'Polar H10 1A2B3C4D' etc.)")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--delta", action="store_true", help="H10: delta-compressed ACC frames (0x81)")
     parser.add_argument("--clock", choices=("set", "default"), default="set", help="device time at start")
-    parser.add_argument("--drift-ppm", type=float, default=0.0, help="device clock error, ppm (fast if > 0)")
-    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
-    parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
-    parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
-    asyncio.run(_main(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    serve(args, args.name or DEFAULT_NAMES[args.model], PolarSensor)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,6 @@ import argparse
 import asyncio
 import json
 import random
-import signal
-import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
@@ -55,9 +53,8 @@ import numpy.typing as npt
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
-from bumble.hci import Address
-from bumble.transport import open_transport
 
+from devices.emulation.harness import add_common_arguments, read_orders, serve
 from devices.reference.profile import (
     BATTERY_UUID,
     CLOCK_UUID,
@@ -249,7 +246,7 @@ class ReferenceWearable:
         self.t0_ns = time.time_ns()
         tasks = [asyncio.create_task(self._produce(s)) for s in self.streams]
         tasks += [asyncio.create_task(self._send(s)) for s in self.streams]
-        tasks.append(asyncio.create_task(self._read_commands()))
+        tasks.append(asyncio.create_task(read_orders(self.apply)))
         if drop_every_s:
             self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))  # cancellable: "calm"
         print("ready", flush=True)
@@ -466,53 +463,19 @@ class ReferenceWearable:
         elif cmd == "stats":
             self.write_stats()
 
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while line := await reader.readline():
-            if line.strip():
-                await self.apply(json.loads(line))
-            print("ok", flush=True)
-        await asyncio.Event().wait()  # stdin closed: keep streaming
-
-
-async def _main(args: argparse.Namespace) -> None:
-    transport = await open_transport(args.hci)
-    device = Device.with_hci(args.name, Address(args.address), transport.source, transport.sink)
-    wearable = ReferenceWearable(device, args)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        await wearable.run(args.drop_every_s)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        wearable.write_stats()
-        await transport.close()
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Emulated reference wearable (bumble GATT server)")
-    parser.add_argument("--hci", required=True, help="bumble transport, e.g. tcp-client:127.0.0.1:PORT")
-    parser.add_argument("--address", required=True, help="static random address, e.g. F1:00:00:00:00:01")
-    parser.add_argument("--name", default="SMREF-01", help="advertised local name (≤ 8 characters)")
-    parser.add_argument("--seed", type=int, default=0)
+    add_common_arguments(parser, "SMREF-01")
     parser.add_argument("--emg-channels", type=int, default=4)
     parser.add_argument(
         "--segment", choices=("proximal", "distal"), default="distal", help="limb segment of the IMU"
     )
     parser.add_argument("--motion-seed", type=int, default=None, help="shared by the IMUs of one joint")
-    parser.add_argument("--drift-ppm", type=float, default=0.0, help="device clock error, ppm (fast if > 0)")
-    parser.add_argument("--jitter-ms", type=float, default=0.0, help="notification delay spread, ±ms")
-    parser.add_argument("--drop-every-s", type=float, default=None, help="drop the connection every N s")
     parser.add_argument("--read-jitter-ms", type=float, default=0.0, help="clock read response delay, ±ms")
     parser.add_argument("--no-clock", action="store_true", help="no clock characteristic (older firmware)")
-    parser.add_argument("--stats", default=None, help="JSON file for the ground truth and counters")
-    asyncio.run(_main(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    serve(args, args.name, ReferenceWearable)
 
 
 if __name__ == "__main__":
