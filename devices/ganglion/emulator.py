@@ -39,7 +39,6 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from scipy.signal import lfilter
 
-from devices.emulation.harness import add_common_arguments, read_orders, serve
+from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.ganglion.profile import (
     CHANNELS,
     DISABLE_ACCELEROMETER,
@@ -248,7 +247,7 @@ class Stats:
         )
 
 
-class GanglionEmulator:
+class GanglionEmulator(LinkOrders):
     """One emulated Ganglion on a bumble host; see the module docstring for faults."""
 
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
@@ -494,41 +493,17 @@ class GanglionEmulator:
                 advertising_data=bytes(data), advertising_interval_min=50, advertising_interval_max=50
             )
 
-    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     # -- faults ----------------------------------------------------------------------------
-
-    async def _drop_schedule(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await self.apply({"fault": "drop"})
 
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
-        fault, cmd = order.get("fault"), order.get("cmd")
-        if fault in ("drop", "hide"):
-            if fault == "hide":
-                self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
-                if self.device.is_advertising:
-                    await self.device.stop_advertising()
-                    self._background(self._on_disconnection())
-            if self.connection is not None:
-                await self.connection.disconnect()
-        elif fault in ("short", "corrupt"):
+        fault = order.get("fault")
+        if fault in ("short", "corrupt"):
             self.pending[fault] += int(order.get("count", 1))
         elif fault == "seq_jump":
             self.pending["seq_jump"] += int(order.get("packets", 1))
-        elif cmd == "calm" and self._schedule is not None:
-            self._schedule.cancel()
-        elif cmd == "pause":
-            self.paused = True
-            await asyncio.sleep(0.05)  # let packets already in the air arrive before the books close
-            self.write_stats()
-        elif cmd == "stats":
-            self.write_stats()
+        else:
+            await self.apply_link_order(order)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,7 +41,7 @@ import json
 import random
 import struct
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ from bumble.gatt import (
     Service,
 )
 
-from devices.emulation.harness import add_common_arguments, read_orders, serve
+from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.myo.profile import (
     CLASSIFIER_EVENT_UUID,
     CLASSIFIER_SERVICE_UUID,
@@ -148,7 +148,7 @@ class _Stream:
     )
 
 
-class MyoArmband:
+class MyoArmband(LinkOrders):
     """One emulated armband on a bumble host; see the module docstring for faults."""
 
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
@@ -388,11 +388,6 @@ class MyoArmband:
         await asyncio.sleep(max(0.0, (self.hidden_until_ns - time.time_ns()) / NS_PER_S))
         await self._advertise()
 
-    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def _advertise(self) -> None:
         if self.connection is None and not self.device.is_advertising:
             data = AdvertisingData(
@@ -412,39 +407,16 @@ class MyoArmband:
 
     # -- faults ----------------------------------------------------------------------------
 
-    async def _drop_schedule(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await self.apply({"fault": "drop"})
-
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
-        fault, cmd = order.get("fault"), order.get("cmd")
+        fault = order.get("fault")
         pending = self.pending["IMU" if order.get("stream") == "imu" else "EMG"]
-        if fault in ("drop", "hide"):
-            if fault == "hide":
-                self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
-                if self.device.is_advertising:
-                    await self.device.stop_advertising()
-                    self._background(self._on_disconnection())
-            if self.connection is not None:
-                await self.connection.disconnect()
-        elif fault in ("short", "corrupt"):
+        if fault in ("short", "corrupt"):
             pending[fault] += int(order.get("count", 1))
         elif fault == "skip":
             pending["skip"] += int(order.get("notifications", 1))
-        elif fault == "battery":
-            self.battery_percent = int(order["percent"])
-            if self.connection is not None:
-                await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
-        elif cmd == "calm" and self._schedule is not None:
-            self._schedule.cancel()
-        elif cmd == "pause":
-            self.paused = True
-            await asyncio.sleep(0.05)  # let notifications already in the air arrive before the books close
-            self.write_stats()
-        elif cmd == "stats":
-            self.write_stats()
+        else:
+            await self.apply_link_order(order)
 
 
 def _pack_emg(counts: npt.NDArray[Any]) -> bytes:

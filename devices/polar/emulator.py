@@ -47,7 +47,6 @@ import math
 import random
 import struct
 import time
-from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from devices.emulation.harness import add_common_arguments, read_orders, serve
+from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.polar.profile import (
     BATTERY_LEVEL_UUID,
     BATTERY_SERVICE_UUID,
@@ -217,7 +216,7 @@ class _Stream:
     outbox: asyncio.Queue[tuple[int, bytes, bool, int, int]] = field(default_factory=asyncio.Queue)
 
 
-class PolarSensor:
+class PolarSensor(LinkOrders):
     """One emulated Polar sensor on a bumble host; see the module docstring."""
 
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
@@ -519,11 +518,6 @@ class PolarSensor:
                 return selected, errors.get(kind, ResponseStatus.ERROR_INVALID_PARAMETER)
         return selected, ResponseStatus.SUCCESS
 
-    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _on_connection(self, connection: Connection) -> None:
         self.connection = connection
         connection.on("disconnection", lambda _reason: self._background(self._on_disconnection()))
@@ -561,22 +555,13 @@ class PolarSensor:
 
     # -- faults ----------------------------------------------------------------------------
 
-    async def _drop_schedule(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await self.apply({"fault": "drop"})
-
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
-        fault, cmd = order.get("fault"), order.get("cmd")
-        if fault in ("drop", "hide", "power_off"):
-            if fault in ("hide", "power_off"):
-                self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
-                # TimeSystemExplained.md: an H10 restarts at its default time after a shutdown.
-                self.clock_reset_pending = fault == "power_off" and self.model == "h10"
-                if self.device.is_advertising:
-                    await self.device.stop_advertising()
-                    self._background(self._on_disconnection())
+        fault = order.get("fault")
+        if fault == "power_off":
+            # TimeSystemExplained.md: an H10 restarts at its default time after a shutdown.
+            self.clock_reset_pending = self.model == "h10"
+            await self.hide(float(order["seconds"]))
             if self.connection is not None:
                 await self.connection.disconnect()
         elif fault in ("short", "corrupt"):
@@ -591,18 +576,10 @@ class PolarSensor:
                 if self.connection is not None:
                     with contextlib.suppress(Exception):
                         await self.device.indicate_subscribers(self.control, bytes([0x01, kind]))
-        elif fault == "battery":
-            self.battery_percent = int(order["percent"])
-            if self.connection is not None:
-                await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
-        elif cmd == "calm" and self._schedule is not None:
-            self._schedule.cancel()
-        elif cmd == "pause":
-            self.paused = True
-            await asyncio.sleep(0.05)  # let frames already in the air arrive before the books close
-            self.write_stats()
-        elif cmd == "stats":
-            self.write_stats()
+        else:
+            if fault == "hide":
+                self.clock_reset_pending = False
+            await self.apply_link_order(order)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,7 +43,6 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from devices.emulation.harness import add_common_arguments, read_orders, serve
+from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.reference.profile import (
     BATTERY_UUID,
     CLOCK_UUID,
@@ -152,7 +151,7 @@ class _Stream:
             self.epoch += 1
 
 
-class ReferenceWearable:
+class ReferenceWearable(LinkOrders):
     """One emulated wearable on a bumble host; see the module docstring for faults."""
 
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
@@ -322,11 +321,6 @@ class ReferenceWearable:
             return b"\x7f" + payload[1:], False
         return payload, True
 
-    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _can_send(self, stream: _Stream) -> bool:
         return (
             self.connection is not None
@@ -430,38 +424,15 @@ class ReferenceWearable:
 
     # -- faults ----------------------------------------------------------------------------
 
-    async def _drop_schedule(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await self.apply({"fault": "drop"})
-
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
-        fault, cmd = order.get("fault"), order.get("cmd")
-        if fault in ("drop", "hide"):
-            if fault == "hide":
-                self.hidden_until_ns = time.time_ns() + round(float(order["seconds"]) * NS_PER_S)
-                if self.device.is_advertising:
-                    await self.device.stop_advertising()
-                    self._background(self._on_disconnection())
-            if self.connection is not None:
-                await self.connection.disconnect()
-        elif fault in ("short", "corrupt"):
+        fault = order.get("fault")
+        if fault in ("short", "corrupt"):
             self.pending[fault] += int(order.get("count", 1))
         elif fault == "seq_jump":
             self.pending["seq_jump"] += int(order.get("packets", 1))
-        elif fault == "battery":
-            self.battery_percent = int(order["percent"])
-            if self.connection is not None:
-                await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
-        elif cmd == "calm" and self._schedule is not None:
-            self._schedule.cancel()
-        elif cmd == "pause":
-            self.paused = True
-            await asyncio.sleep(0.05)  # let packets already in the air arrive before the books close
-            self.write_stats()
-        elif cmd == "stats":
-            self.write_stats()
+        else:
+            await self.apply_link_order(order)
 
 
 def main(argv: list[str] | None = None) -> None:
