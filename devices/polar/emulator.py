@@ -20,6 +20,11 @@ power-off) and runs ``--drift-ppm`` fast. Samples sit on that clock's grid: samp
 stream at rate ``r`` has device time ``device_t0 + k / r`` and true UTC ``t0 + k / (r (1 +
 drift))``. Streams start on START and stop on STOP or a disconnection, as the devices do.
 
+The 0xFEEE service carries PS-FTP's MTU characteristic, which answers one query only:
+``GET_LOCAL_TIME`` (RFC76 frame ``02 04 80``), with that device clock latched as the query
+arrives, as local date and time truncated to the ms (``PbPFtpSetLocalTimeParams``, time
+zone offset 0); any other query gets error 201 (not implemented).
+
 Faults, as for the reference emulator (command line schedules or JSON lines on stdin)::
 
     {"fault": "drop"}                          drop the connection
@@ -48,6 +53,7 @@ import random
 import struct
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +72,8 @@ from devices.polar.profile import (
     H10_DEFAULT_TIME_NS,
     HEART_RATE_SERVICE_UUID,
     POLAR_EPOCH_UNIX_NS,
+    POLAR_SERVICE_UUID,
+    PSFTP_MTU_UUID,
     SERVICE_UUID,
     MeasurementType,
     Opcode,
@@ -83,6 +91,8 @@ FRAME_SAMPLES = 36  # samples per frame at MTU 247: 10 + 36 × 6 = 226 bytes raw
 ECG_FRAME_SAMPLES = 73
 ECG_AMPLITUDE_UV = 1200.0
 ECG_HEART_RATE_BPM = 72.0
+GET_LOCAL_TIME_QUERY = bytes([0x02, 0x04, 0x80])  # RFC76 LAST, seq 0; RFC60 query 4 (GET_LOCAL_TIME)
+PFTP_NOT_IMPLEMENTED = 201
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,43 @@ def delta_frame(
             n_bits += width
         body += bytes([width, block.shape[0]]) + packed.to_bytes((n_bits + 7) // 8, "little")
     return frame_header(measurement, last_sample_ns, frame_type) + bytes(body)
+
+
+def _protobuf_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _protobuf_field(number: int, value: int | bytes) -> bytes:
+    """One proto2 field: varint (wire type 0) or length-delimited (wire type 2)."""
+    if isinstance(value, bytes):
+        return _protobuf_varint(number << 3 | 2) + _protobuf_varint(len(value)) + value
+    return _protobuf_varint(number << 3) + _protobuf_varint(value)
+
+
+def local_time_message(device_ns: int) -> bytes:
+    """``PbPFtpSetLocalTimeParams`` of a device time (ns since 2000-01-01), truncated to the ms."""
+    local = datetime(2000, 1, 1) + timedelta(microseconds=device_ns // 1000)
+    date = b"".join(_protobuf_field(n, v) for n, v in ((1, local.year), (2, local.month), (3, local.day)))
+    clock = b"".join(
+        _protobuf_field(n, v)
+        for n, v in ((1, local.hour), (2, local.minute), (3, local.second), (4, local.microsecond // 1000))
+    )
+    return _protobuf_field(1, date) + _protobuf_field(2, clock) + _protobuf_field(3, 0)
+
+
+def rfc76_frames(message: bytes, max_frame_bytes: int) -> list[bytes]:
+    """RFC76 frames of an answer: header ``next | status << 1 | seq << 4`` (LAST 1, MORE 3)."""
+    room = max_frame_bytes - 1
+    chunks = [message[i : i + room] for i in range(0, len(message), room)] or [b""]
+    return [
+        bytes([(i > 0) | (1 if i == len(chunks) - 1 else 3) << 1 | (i % 16) << 4]) + chunk
+        for i, chunk in enumerate(chunks)
+    ]
 
 
 def _signed_width(value: int) -> int:
@@ -264,7 +311,14 @@ class PolarSensor(LinkOrders):
         heart_rate: Characteristic[bytes] = Characteristic(
             HEART_RATE_MEASUREMENT_UUID, props.NOTIFY, Characteristic.READABLE, b""
         )
+        self.psftp_mtu: Characteristic[bytes] = Characteristic(
+            PSFTP_MTU_UUID,
+            props.WRITE | props.WRITE_WITHOUT_RESPONSE | props.NOTIFY,
+            Characteristic.WRITEABLE,
+            CharacteristicValue(write=self._on_psftp),
+        )
         device.add_service(Service(SERVICE_UUID, [self.control, self.data]))
+        device.add_service(Service(POLAR_SERVICE_UUID, [self.psftp_mtu]))
         device.add_service(Service(BATTERY_SERVICE_UUID, [self.battery]))
         device.add_service(Service(HEART_RATE_SERVICE_UUID, [heart_rate]))
         device.on("connection", self._on_connection)
@@ -310,6 +364,10 @@ class PolarSensor(LinkOrders):
 
     def _device_time_ns(self, stream: _Stream, k: int) -> int:
         return self.device_t0_ns + round(k * NS_PER_S / stream.rate_hz)
+
+    def _device_now_ns(self) -> int:
+        """The device clock now: ``drift_ppm`` fast since ``device_t0_ns`` at true ``t0_ns``."""
+        return self.device_t0_ns + round((time.time_ns() - self.t0_ns) * (1 + self.drift_ppm * 1e-6))
 
     def _true_time_ns(self, stream: _Stream, k: int) -> int:
         """True UTC of sample ``k``: the device crystal runs ``drift_ppm`` fast."""
@@ -435,6 +493,26 @@ class PolarSensor(LinkOrders):
 
     def _on_data_subscription(self, _connection: object, notify_enabled: bool, _indicate: bool) -> None:
         self.data_subscribed = notify_enabled
+
+    def _on_psftp(self, _connection: Connection, value: bytes) -> None:
+        """A PS-FTP query: latch the device clock as it arrives, then answer (notified)."""
+        if value == GET_LOCAL_TIME_QUERY:
+            message = local_time_message(self._device_now_ns())
+            frames = rfc76_frames(message, self._max_notify_bytes())
+        else:
+            frames = [bytes([0x00]) + PFTP_NOT_IMPLEMENTED.to_bytes(2, "little")]
+        self._background(self._notify_psftp(frames))
+
+    def _max_notify_bytes(self) -> int:
+        mtu = self.connection.att_mtu if self.connection is not None else 23
+        return mtu - ATT_NOTIFY_OVERHEAD_BYTES
+
+    async def _notify_psftp(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            if self.connection is None:
+                return
+            with contextlib.suppress(Exception):  # link gone under the notification
+                await self.device.notify_subscribers(self.psftp_mtu, frame)
 
     def _on_control(self, _connection: Connection, value: bytes) -> None:
         if value:

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,23 +47,33 @@ from devices.polar.profile import (
     HEART_RATE_SERVICE_UUID,
     LOCAL_NAME_PREFIX,
     MEASUREMENT_TYPE_MASK,
+    NS_PER_MS,
+    PFTP_QUERY_GET_LOCAL_TIME,
     POLAR_SERVICE_UUID,
+    PSFTP_MTU_UUID,
     RESPONSE_CODE,
+    RFC76_STATUS_ERROR_OR_RESPONSE,
+    RFC76_STATUS_LAST,
     SERVICE_UUID,
+    ClockDecodeError,
     DecodeError,
     MeasurementType,
     Opcode,
     PolarCommandError,
     PolarDeviceError,
     PolarResponseError,
+    PsFtpError,
     Response,
     ResponseStatus,
     Settings,
     SettingType,
+    decode_local_time_ns,
     get_settings_command,
     parse_features,
     parse_response,
+    parse_rfc76_frame,
     parse_settings,
+    rfc76_query_frames,
     start_command,
     stop_command,
 )
@@ -77,6 +89,15 @@ COUNTER_MODULUS = 1 << 40
 PERIOD_SMOOTHING = 0.05  # weight of one frame in the running estimate of the true sample period
 MAX_RESTARTS = 20  # per connection: a device that keeps stopping a stream is left alone
 PERIOD_TOLERANCE = 0.05  # frames further than 5 % off the nominal period never update it
+# A clock read (PS-FTP GET_LOCAL_TIME) answers within a connection interval or two; one that
+# does not means the link is going, and the session then stops reading the clock.
+CLOCK_READ_TIMEOUT_S = 2.0
+ATT_WRITE_OVERHEAD_BYTES = 3  # ATT opcode + handle
+# The device truncates its time to the ms: the time it latched lies up to 1 ms (of device
+# time) after the value it returns. A read waits this long after the session's send stamp
+# before it writes the query, so the value's own instant still falls within the session's
+# window (1 ms, plus 10 µs for a device clock up to 0.9 % slow; see read_device_clock_ns).
+CLOCK_QUANTUM_WAIT_NS = NS_PER_MS + 10_000
 
 # What to start, in order, and the preferred value of each setting (see the module docstring).
 WANTED: dict[MeasurementType, dict[SettingType, int]] = {
@@ -212,12 +233,20 @@ _KINDS = {int(k) for k in MeasurementType}
 
 
 class PolarProfile:
-    """Polar sensors speaking PMD: H10 chest strap (ACC + ECG), Verity Sense (ACC + GYRO)."""
+    """Polar sensors speaking PMD: H10 chest strap (ACC + ECG), Verity Sense (ACC + GYRO).
+
+    Also a :class:`devices.base.ClockReader`: :meth:`read_device_clock_ns` asks the device
+    its time over PS-FTP (``GET_LOCAL_TIME``), the clock that stamps PMD frames.
+    """
 
     name = "polar"
     service_uuid = SERVICE_UUID
     stream_uuids = (DATA_UUID,)
     battery_uuid: str | None = BATTERY_LEVEL_UUID
+
+    def __init__(self) -> None:
+        # One PS-FTP answer channel per connected client (a new client on each connection).
+        self._psftp: weakref.WeakKeyDictionary[GattClient, _PsFtpAnswers] = weakref.WeakKeyDictionary()
 
     def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
         """The SDK's name rule (``"Polar <model> <id>"``); without a name, the PMD service, or
@@ -253,10 +282,84 @@ class PolarProfile:
             control.start_commands[kind] = start_command(kind, selected)
         return PolarStreamDecoder(started)
 
+    async def read_device_clock_ns(self, client: GattClient) -> int:
+        """One PS-FTP ``GET_LOCAL_TIME`` query: device time, ns on the PMD time base (since
+        2000-01-01 of the device's local time), as the device truncated it to the ms.
+
+        The query is written to the PS-FTP MTU characteristic (without response, as the
+        SDK does) and the answer awaited as its notifications, so the session's timing of
+        this call spans both. The device latches its time ``t`` between the query's arrival
+        and its answer, but returns ``floor(t)`` to the ms: ``floor(t)`` itself happened up
+        to 1 ms before ``t``, possibly before the query was sent. So the query is written
+        only :data:`CLOCK_QUANTUM_WAIT_NS` after this call began: ``floor(t)`` then still
+        falls after the session's send stamp and (being at most ``t``) before its receive
+        stamp, and the round-trip bounds hold as they are. The wait widens each exchange by
+        1 ms, but the bursts' intersected bounds recover most of it: reads that land just
+        before a ms tick bound the offset tightly from below, reads just after one from above.
+
+        Raises
+        ------
+        ClockDecodeError
+            A malformed answer (the session skips the read).
+        PsFtpError, CoarseClockError, PolarResponseError
+            The device has no such query, gives whole seconds only, or did not answer
+            within :data:`CLOCK_READ_TIMEOUT_S`: the session keeps the fit of arrivals.
+        """
+        entered_ns = time.time_ns()
+        answers = self._psftp.get(client)
+        if answers is None:
+            answers = _PsFtpAnswers()
+            await client.start_notify(PSFTP_MTU_UUID, answers.on_notification)
+            self._psftp[client] = answers
+        answers.clear()
+        while (remaining_ns := entered_ns + CLOCK_QUANTUM_WAIT_NS - time.time_ns()) > 0:
+            await asyncio.sleep(remaining_ns / NS_PER_S)
+        max_frame = max(ATT_WRITE_OVERHEAD_BYTES + 1, client.mtu_size - ATT_WRITE_OVERHEAD_BYTES)
+        for frame in rfc76_query_frames(PFTP_QUERY_GET_LOCAL_TIME, max_frame_bytes=max_frame):
+            await client.write_gatt_char(PSFTP_MTU_UUID, frame, response=False)
+        return decode_local_time_ns(await answers.message(CLOCK_READ_TIMEOUT_S))
+
     async def stop(self, client: GattClient) -> None:
         """STOP every stream this profile starts (best effort; no response awaited)."""
         for kind in WANTED:
             await client.write_gatt_char(CONTROL_POINT_UUID, stop_command(kind), response=True)
+
+
+class _PsFtpAnswers:
+    """RFC76 frames notified on the PS-FTP MTU characteristic, joined into messages."""
+
+    def __init__(self) -> None:
+        self._frames: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def on_notification(self, _characteristic: object, data: bytearray) -> None:
+        # Called from the stack's event handling: never block.
+        self._frames.put_nowait(bytes(data))
+
+    def clear(self) -> None:
+        """Forget frames of an earlier answer (one that came after its read gave up)."""
+        while not self._frames.empty():
+            self._frames.get_nowait()
+
+    async def message(self, timeout_s: float) -> bytes:
+        """The next answer's payload (SDK ``suspendReadResponse``); raises on an error code."""
+        payload = bytearray()
+        index = 0
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    frame = parse_rfc76_frame(await self._frames.get())
+                    if frame.sequence != index % 16 or frame.next != (index > 0):
+                        raise ClockDecodeError(f"PS-FTP frame {frame.sequence} out of sequence at {index}")
+                    index += 1
+                    if frame.status == RFC76_STATUS_ERROR_OR_RESPONSE:
+                        if frame.error:
+                            raise PsFtpError(frame.error)
+                        return bytes(payload)
+                    payload += frame.payload
+                    if frame.status == RFC76_STATUS_LAST:
+                        return bytes(payload)
+        except TimeoutError:
+            raise PolarResponseError(f"no answer to PS-FTP GET_LOCAL_TIME within {timeout_s} s") from None
 
 
 class _ControlPoint:

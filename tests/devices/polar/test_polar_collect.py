@@ -34,12 +34,12 @@ RUN_TIMEOUT_S = 60.0
 H10_ADDRESS = "F1:00:00:00:0A:10"
 SENSE_ADDRESS = "F1:00:00:00:0A:51"
 STREAMS = {"h10": {"ACC": "acc", "ECG": "ecg"}, "sense": {"ACC": "acc", "GYRO": "gyr"}}
-# Latency floor of the emulated link (emulator timers, two TCP HCI hops through the hub, a
-# loaded 2-core box): the fit of arrival times cannot remove it, and PMD has no device clock
-# read to pin the offset (see devices/polar/README.md). Measured: median 1.7-2.0 ms, worst
-# frame 2.4-4.2 ms on a busy box; the bounds leave room for a busier one.
-STAMP_MEDIAN_BOUND_MS = 4.0
-STAMP_LATE_BOUND_MS = 8.0
+# The fit of arrival times alone carried the emulated link's latency floor (median 1.7-2.9
+# ms); the profile's PS-FTP clock reads (GET_LOCAL_TIME, see devices/polar/README.md) pin the
+# offset by round trips instead. Measured over 21 runs: every settled frame within -0.84 to
+# +0.33 ms, medians -0.17 to +0.08 ms; the bounds leave room for a busier box.
+STAMP_MEDIAN_BOUND_MS = 2.0
+STAMP_LATE_BOUND_MS = 2.0
 # After a reboot the fit starts again from a few arrivals, its slope young (measured: -3.5 to
 # +14 ms at first); a broken reboot path is off by the power-off (a second) or by years.
 STAMP_AFTER_REBOOT_BOUND_MS = 50.0
