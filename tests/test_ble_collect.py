@@ -264,9 +264,12 @@ async def test_malformed_packets_are_counted_and_the_session_survives(
             {"fault": "short", "count": 3},
             {"fault": "corrupt", "count": 2},
             {"fault": "seq_jump", "packets": 4},
+            {"fault": "seq_jump", "packets": 2, "stream": "imu"},
         ):
             await asyncio.to_thread(wearable.send, order)
             await asyncio.sleep(0.5)
+        with pytest.raises(ValueError, match="refused"):  # a bad order is refused, the emulation goes on
+            await asyncio.to_thread(wearable.send, {"fault": "seq_jump", "stream": "ecg"})
         await asyncio.to_thread(wearable.send, {"fault": "battery", "percent": 8})
         await asyncio.sleep(1.5)
         await asyncio.to_thread(wearable.send, {"cmd": "pause"})
@@ -278,6 +281,8 @@ async def test_malformed_packets_are_counted_and_the_session_survives(
     truth = emulated.stats(0)["streams"]
     malformed = _records(items, "ble_malformed", device)
     assert len(malformed) == truth["EMG"]["malformed_sent"] + truth["IMU"]["malformed_sent"] == 5
+    assert truth["EMG"]["skipped_packets"] + truth["IMU"]["skipped_packets"] == 6
+    assert truth["IMU"]["skipped_packets"] >= 2
     assert {r.fields["error"] for r in malformed} == {"LengthMismatchError", "UnsupportedVersionError"}
     assert [r.fields["percent"] for r in _records(items, "battery", device)][-1] == 8
     states = [r.fields["state"] for r in _records(items, "ble_status", device)]

@@ -180,7 +180,8 @@ def test_record_an_emulated_wearable_until_sigterm_then_replay_into_a_spool(
         )  # fmt: skip
         try:
             _wait_for_frames(path, process, 100, timeout_s=40)  # ~1 s of 1 kHz EMG
-            emulated.wearables[0].send({"fault": "seq_jump", "packets": 5})  # a gap the collector records
+            # An EMG gap the collector records (without "stream" the skip may land on the IMU's packets)
+            emulated.wearables[0].send({"fault": "seq_jump", "packets": 5, "stream": "emg"})
             _wait_for_frames(path, process, 300, timeout_s=20)
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=20)

@@ -122,14 +122,18 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_name: str | No
 
 
 async def read_orders(apply: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-    """Apply each JSON line of stdin, answering ``ok``; keep serving once stdin closes."""
+    """Apply each JSON line of stdin, answering ``ok`` (or ``error: why``); serve on once stdin closes."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
-        if line.strip():
-            await apply(json.loads(line))
-        print("ok", flush=True)
+        try:
+            if line.strip():
+                await apply(json.loads(line))
+        except (ValueError, KeyError, TypeError) as error:  # a bad order must not end the emulation
+            print(f"error: {error!r}", flush=True)
+        else:
+            print("ok", flush=True)
     await asyncio.Event().wait()
 
 

@@ -30,7 +30,7 @@ class Child:
     process: subprocess.Popen[str]
 
     def send(self, order: dict[str, Any], timeout_s: float = 10.0) -> None:
-        """Send one JSON command line and wait for its ``ok``."""
+        """Send one JSON command line and wait for its ``ok``; ValueError if the child refuses it."""
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(order) + "\n")
         self.process.stdin.flush()
@@ -168,5 +168,7 @@ def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
             if not line:
                 raise RuntimeError(f"{child.name} exited with code {child.process.poll()}")
             line = line.strip()
+            if expect is not None and line.startswith("error:"):
+                raise ValueError(f"{child.name} refused the order: {line}")
             if expect is None or line == expect:
                 return line

@@ -26,6 +26,7 @@ Faults come from the command line (schedules) or as JSON lines on stdin::
     {"fault": "short", "count": 2}             next N packets truncated (sample bytes cut)
     {"fault": "corrupt", "count": 2}           next N packets with a bad version byte
     {"fault": "seq_jump", "packets": 5}        skip N packets (produced, never sent)
+    {"fault": "seq_jump", "packets": 5, "stream": "emg"}   ... of one sensor only (emg, imu)
     {"fault": "battery", "percent": 8}         battery low (notified)
     {"cmd": "calm"}                            cancel the fault schedules
     {"cmd": "pause"}                           stop notifying, write the stats file
@@ -168,7 +169,9 @@ class ReferenceWearable(LinkOrders):
         self.subscribed: set[StreamType] = set()
         self.hidden_until_ns = 0
         self.paused = False
-        self.pending: dict[str, int] = {"short": 0, "corrupt": 0, "seq_jump": 0}
+        self.pending: dict[str, int] = {"short": 0, "corrupt": 0}
+        # Packets to skip, by sensor ("emg", "imu") or "any": whichever sensor produces next.
+        self.seq_jumps: dict[str, int] = {"any": 0, "emg": 0, "imu": 0}
         self.battery_percent = 90
         self._tasks: set[asyncio.Future[None]] = set()
         self._schedule: asyncio.Task[None] | None = None
@@ -299,8 +302,7 @@ class ReferenceWearable(LinkOrders):
                 stats.rate_hz = stream.rate_hz
                 stats.produced_packets += 1
                 if self._can_send(stream):
-                    if self.pending["seq_jump"] > 0:
-                        self.pending["seq_jump"] -= 1
+                    if self._take_seq_jump(stream.kind):
                         stats.skipped_packets += 1
                     else:
                         jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
@@ -310,6 +312,14 @@ class ReferenceWearable(LinkOrders):
                         )
                 stream.seqs[wire] = seq + 1
             stream.counter += n
+
+    def _take_seq_jump(self, kind: StreamType) -> bool:
+        """Whether to skip this packet of sensor ``kind``, using up one pending skip."""
+        for key in (kind.name.lower(), "any"):
+            if self.seq_jumps.get(key, 0) > 0:
+                self.seq_jumps[key] -= 1
+                return True
+        return False
 
     def _maybe_malform(self, payload: bytes) -> tuple[bytes, bool]:
         """The payload, or its injected malformation; and whether it is still valid."""
@@ -430,7 +440,10 @@ class ReferenceWearable(LinkOrders):
         if fault in ("short", "corrupt"):
             self.pending[fault] += int(order.get("count", 1))
         elif fault == "seq_jump":
-            self.pending["seq_jump"] += int(order.get("packets", 1))
+            sensor = str(order.get("stream", "any"))
+            if sensor not in self.seq_jumps:
+                raise ValueError(f"seq_jump stream must be one of {sorted(self.seq_jumps)}, not {sensor!r}")
+            self.seq_jumps[sensor] += int(order.get("packets", 1))
         else:
             await self.apply_link_order(order)
 
