@@ -162,8 +162,10 @@ class ClockReader(Protocol):
     """
 
     async def read_device_clock_ns(self, client: GattClient) -> int:
-        """One read of the device clock: device time in ns since boot, on the time base of
-        its sample counters (sample ``k`` of a stream at rate ``r`` Hz is at ``k / r`` s).
+        """One read of the device clock, in ns, on the time base the session stamps the
+        profile's packets with: ``Packet.device_time_ns`` where the protocol stamps its
+        packets (Polar PMD: ns since 2000-01-01), else the sample counters' (sample ``k`` of a
+        stream at rate ``r`` Hz is at ``k / r`` s; the reference wearable: since boot).
 
         Raises :class:`DecodeError` on a malformed value, and the client's error when the
         wearable has no clock to read (older firmware): the session then falls back to

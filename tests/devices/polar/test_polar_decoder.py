@@ -27,7 +27,7 @@ from monitor.collect.gaps import SequenceTracker
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(p for p in GOLDEN_DIR.glob("*.json") if p.name != "errors.json")
 ERROR_CASES: list[dict[str, Any]] = json.loads((GOLDEN_DIR / "errors.json").read_text())["cases"]
-TS_NS = 724_060_800_000_000_000  # 2022-11-12T08:00:00 in Polar device time (TimeSystemExplained.md)
+TS_NS = 724_060_800_000_000_000  # 2022-12-11T08:00:00 in Polar device time (TimeSystemExplained.md)
 
 
 def _bytes(hex_text: str) -> bytes:
