@@ -28,8 +28,15 @@ loosens with its distance in device time from now at the tolerated error of the 
 so fresh exchanges outweigh old ones. The slope combines the hull's with a weighted
 least-squares line through the bursts' midpoints, each by its inverse variance: a young
 hull's slope wanders by hundreds of ppm with the latency floor, and sub-millisecond bursts
-a few seconds apart do better; over minutes the hull takes over. Without a clock to read,
-the hull alone gives slope and offset.
+a few seconds apart do better; over minutes the hull takes over.
+
+Without a clock to read, the hull alone gives slope and offset, and a young hull's slope is
+its weak part: the hull always ends on the latest point, so when the link is slow for a
+second (a busy gateway, another wearable reconnecting) the edge spanning the mean tilts up
+towards it, by hundreds of ppm over a few seconds of data. Crystals are far better than
+that, so the hull's slope is combined with a prior of no drift, ±``CRYSTAL_PRIOR_SIGMA``, by
+inverse variance, the line pivoting on the hull at the mean device time. After half a
+minute the prior moves the slope by under 5 %.
 """
 
 from __future__ import annotations
@@ -52,6 +59,11 @@ REORDER_NS = 250_000_000
 HULL_FLOOR_WANDER_NS = 2_000_000
 # A burst's midpoint is never trusted below this error, ns (the gateway's own timestamping).
 BURST_FLOOR_NS = 100_000.0
+# Without clock reads, the hull's slope is pulled towards no drift by this standard error
+# (UTC ns per device ns). BLE Core 5.4 Vol 6 Part B §4.2.1 holds the radio's active clock to
+# ±50 ppm; a wearable's sampling oscillator may be worse (an ADC's own crystal, an RC
+# oscillator), so the prior is wide: it only tames a hull younger than a few seconds.
+CRYSTAL_PRIOR_SIGMA = 300e-6
 MIN_SLOPE_TOLERANCE = 2e-6  # a watch crystal's drift changes by ~1 ppm per °C (IEC 60122-1 tuning forks)
 
 
@@ -164,9 +176,12 @@ class DeviceClock:
             self._burst_weight = sxx  # 1 / variance of the burst slope
 
     def _fit_slope(self) -> None:
-        """Combine the hull's slope and the bursts' slope by inverse variance."""
+        """Combine the hull's slope and the bursts' slope (else the crystal prior) by inverse variance."""
         hull_weight = self._hull_slope_sigma() ** -2
-        weight_sum = hull_weight + self._burst_weight
+        # The prior (slope 0) only stands in for bursts: where round trips exist they pin the
+        # slope better than any crystal tolerance, and a prior would bias them.
+        prior_weight = 0.0 if self._send_bounds else CRYSTAL_PRIOR_SIGMA**-2
+        weight_sum = hull_weight + self._burst_weight + prior_weight
         self._slope = (hull_weight * self._hull_slope + self._burst_weight * self._burst_slope) / weight_sum
         self._slope_sigma = weight_sum**-0.5
 
@@ -272,7 +287,10 @@ class DeviceClock:
     def _update_offset(self) -> None:
         """Height of the line: from the intersected round-trip bounds, else from the hull."""
         if not self._send_bounds:
-            self._offset_ns = self._hull_offset_ns
+            # Pivot on the hull at the mean device time: the LP optimum's anchor (Moon et al.).
+            hull = self._active
+            pivot_x = hull.sum_x / hull.count if hull is not None and hull.count else 0.0
+            self._offset_ns = self._hull_offset_ns + (self._hull_slope - self._slope) * pivot_x
             return
         # Residuals about the hull's slope, each bound loosened by the slope's tolerance times
         # its distance from now: the line at now lies between the tightest of them.

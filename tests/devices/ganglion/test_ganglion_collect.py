@@ -49,11 +49,14 @@ RUN_TIMEOUT_S = 60.0
 STREAM_S = 10.0
 WARM_UP_S = 4.0  # the clock fit needs a few seconds of arrivals before its line settles
 DRIFT_PPM = 80.0
-JITTER_MS = 10.0
+# Arrivals spread over one 7.5 ms connection interval, as on a real link. (The reference
+# wearable's test takes the harsher ±20 ms; there clock reads pin the line, and the hull alone,
+# with fast packets that rare, would sit 1-2 ms late.)
+JITTER_MS = 3.75
 # The fit follows the least-delayed packets; what it cannot remove is the delay of the fastest
-# ones, the emulated link's floor (two TCP HCI hops through the hub, asyncio timers, a busy
-# 2-core box). tests/test_ble_collect.py measures 2-5 ms for it with the reference wearable.
-TIMESTAMP_BOUND_MS = 8.0
+# ones, the emulated link's floor: two TCP HCI hops through the hub on a busy 2-core box,
+# 0.5-1 ms (the emulators' timers fire within µs, devices.emulation.harness).
+TIMESTAMP_BOUND_MS = 2.0
 CLEAN, FAULTY, COMMANDS = 0, 1, 2
 
 
@@ -185,11 +188,10 @@ async def test_collector_streams_two_ganglions_with_exact_accounting_and_fitted_
         file=sys.stderr,
     )
     assert len(late) > 300
-    # Within 10 s the fit's slope is still settling (a few hundred ppm: a 1 ms change of the
-    # link floor over a few seconds), so a stamp can also fall a little before the truth; the
-    # reference test's "never early" holds after a 10 s warm-up of a 16 s run.
+    # Within 10 s the fit's slope is still settling, so a stamp could also fall a little
+    # before the truth: the bound is on both sides.
     assert np.abs(error_ms).max() < TIMESTAMP_BOUND_MS
-    # Arrival-time stamps would spread over the 0-20 ms jitter.
+    # Arrival-time stamps would spread over the 0-7.5 ms jitter.
     assert float(np.ptp(error_ms)) < TIMESTAMP_BOUND_MS
     (session,) = _records(items, "ble_session", clean)
     print(f"fitted drift {session.fields['drift_ppm']:.0f} ppm (true {DRIFT_PPM:.0f})", file=sys.stderr)
