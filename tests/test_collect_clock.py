@@ -82,3 +82,86 @@ def test_a_busy_second_at_the_end_of_a_young_fit_tilts_it_little() -> None:
     reconnecting) drag the edge spanning the mean up. The crystal prior holds the slope:
     over these 12 seeds the hull alone errs by up to 1.49 ms, with the prior by 1.23 ms."""
     assert max(_worst_error_with_a_busy_last_second_ms(seed) for seed in range(12)) < 1.3
+
+
+def test_reset_forgets_the_previous_boot() -> None:
+    clock = DeviceClock()
+    clock.add(NS_PER_S, T0_NS)
+    clock.reset()
+    with pytest.raises(RuntimeError):
+        clock.to_utc_ns(0)
+
+
+def _run_with_sync(
+    drift_ppm: float, seed: int, floor_ms: float = 3.0, duration_s: float = 30.0, burst_every_s: float = 2.0
+) -> tuple[DeviceClock, list[float], list[float]]:
+    """Arrivals with a latency floor plus 0..40 ms jitter, and bursts of timed clock reads.
+
+    Each read's request and response take 0.2-1.5 ms each way (uniform, independent), as on
+    the emulated link. Returns the clock, the errors of frames stamped after 10 s with the
+    round trips, and the errors the hull alone gives on the same arrivals.
+    """
+    rng = np.random.default_rng(seed)
+    scale = 1.0 / (1.0 + drift_ppm * 1e-6)
+    events: list[tuple[float, str, int]] = []  # (true UTC ns of the event, kind, device ns)
+    for k in range(0, int(duration_s * 1000), 25):
+        device_ns = device_time_ns(k + 24, 1000.0)
+        delay_ns = 1e6 * (floor_ms + rng.uniform(0.0, 40.0))
+        events.append((T0_NS + device_ns * scale + delay_ns, "packet", device_ns))
+    for burst_s in np.arange(0.5, duration_s, burst_every_s):
+        events.append((T0_NS + burst_s * NS_PER_S, "burst", 0))
+    events.sort()
+    synced, hull_only = DeviceClock(), DeviceClock()
+    errors_ms: list[float] = []
+    hull_errors_ms: list[float] = []
+    for utc_ns, kind, device_ns in events:
+        if kind == "burst":
+            exchanges = []
+            send_ns = utc_ns
+            for _ in range(16):
+                latch_ns = send_ns + rng.uniform(0.2e6, 1.5e6)
+                receive_ns = latch_ns + rng.uniform(0.2e6, 1.5e6)
+                exchanges.append((round((latch_ns - T0_NS) / scale), round(send_ns), round(receive_ns)))
+                send_ns = receive_ns
+            synced.add_sync(exchanges)
+            continue
+        synced.add(device_ns, round(utc_ns))
+        hull_only.add(device_ns, round(utc_ns))
+        if device_ns > 10 * NS_PER_S:
+            truth_ns = T0_NS + device_ns * scale
+            errors_ms.append((synced.to_utc_ns(device_ns) - truth_ns) / 1e6)
+            hull_errors_ms.append((hull_only.to_utc_ns(device_ns) - truth_ns) / 1e6)
+    return synced, errors_ms, hull_errors_ms
+
+
+@pytest.mark.parametrize("drift_ppm", [100.0, -100.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_round_trips_remove_the_latency_floor_the_hull_keeps(drift_ppm: float, seed: int) -> None:
+    clock, errors_ms, hull_errors_ms = _run_with_sync(drift_ppm, seed, floor_ms=3.0)
+    assert min(hull_errors_ms) > 2.0  # the hull's offset carries the 3 ms floor
+    assert max(abs(e) for e in errors_ms) < 0.5
+    assert clock.sync_bound_ns is not None
+    assert clock.sync_bound_ns < 1e6
+    assert clock.drift_ppm == pytest.approx(drift_ppm, abs=10)
+
+
+def test_bursts_a_few_seconds_apart_fix_the_slope_of_a_young_hull() -> None:
+    """20 s in, the hull's slope can be hundreds of ppm off; the bursts' line is not."""
+    clock, errors_ms, _ = _run_with_sync(100.0, seed=7, floor_ms=3.0, duration_s=20.0, burst_every_s=1.0)
+    assert clock.drift_ppm == pytest.approx(100.0, abs=10)
+    assert max(abs(e) for e in errors_ms) < 0.5
+
+
+def test_exchange_with_response_before_request_is_refused() -> None:
+    with pytest.raises(ValueError, match="before its request"):
+        DeviceClock().add_sync([(0, T0_NS + 1, T0_NS)])
+
+
+def test_reset_forgets_the_round_trips() -> None:
+    clock = DeviceClock()
+    clock.add_sync([(0, T0_NS, T0_NS + 1_000_000)])
+    bound_before_ns = clock.sync_bound_ns
+    clock.reset()
+    assert bound_before_ns is not None
+    assert clock.sync_bound_ns is None
+    assert clock.sync_count == 0
