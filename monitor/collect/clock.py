@@ -90,12 +90,17 @@ class _Hull:
                 break
         hull.append((x, y))
 
+    @property
+    def mean_x(self) -> float:
+        """Mean x of every point added (0 before any)."""
+        return self.sum_x / self.count if self.count else 0.0
+
     def line(self) -> tuple[float, float]:
         """(offset, slope) of the hull edge spanning the mean x."""
         hull = self.vertices
         if len(hull) == 1:
             return hull[0][1], 0.0
-        mean_x = self.sum_x / self.count
+        mean_x = self.mean_x
         index = next((i for i in range(1, len(hull)) if hull[i][0] >= mean_x), len(hull) - 1)
         (x0, y0), (x1, y1) = hull[index - 1], hull[index]
         slope = (y1 - y0) / (x1 - x0)
@@ -288,8 +293,7 @@ class DeviceClock:
         """Height of the line: from the intersected round-trip bounds, else from the hull."""
         if not self._send_bounds:
             # Pivot on the hull at the mean device time: the LP optimum's anchor (Moon et al.).
-            hull = self._active
-            pivot_x = hull.sum_x / hull.count if hull is not None and hull.count else 0.0
+            pivot_x = self._active.mean_x if self._active is not None else 0.0
             self._offset_ns = self._hull_offset_ns + (self._hull_slope - self._slope) * pivot_x
             return
         # Residuals about the hull's slope, each bound loosened by the slope's tolerance times
