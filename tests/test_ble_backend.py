@@ -67,3 +67,29 @@ async def test_scan_connect_read_write_and_notify_through_bleak(emulated: Emulat
         assert not client.is_connected
     finally:
         await close_hosts()
+
+
+async def test_a_request_its_caller_abandons_still_completes_in_the_stack(
+    emulated: Emulated, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A shutdown that stops waiting for a read must not leave the ATT bearer out of step.
+
+    The request is on the air once sent: its response must end that transaction, not arrive
+    for a cancelled wait (an error inside bumble's packet handler) or for the next request.
+    """
+    spec = emulated.collector_transport
+    client = BleakClient(wearable_address(1), backend=BumbleClient, bumble_transport=spec, timeout=10.0)
+    try:
+        await asyncio.wait_for(client.connect(), 15.0)
+        for attempt in range(40):
+            abandoned = asyncio.create_task(client.read_gatt_char(INFO_UUID))
+            await asyncio.sleep(attempt * 50e-6)  # cancel before, as and after the response arrives
+            abandoned.cancel()
+            await asyncio.gather(abandoned, return_exceptions=True)
+            info = DeviceInfo.from_bytes(bytes(await asyncio.wait_for(client.read_gatt_char(INFO_UUID), 5.0)))
+            assert info.emg_channels == 4
+        await asyncio.wait_for(client.disconnect(), 5.0)
+    finally:
+        await close_hosts()
+    bumble_complaints = [r for r in caplog.records if r.name.startswith("bumble") and r.levelname != "DEBUG"]
+    assert not bumble_complaints, [r.getMessage() for r in bumble_complaints]

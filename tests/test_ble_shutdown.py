@@ -75,10 +75,8 @@ def test_sigterm_mid_record_flushes_the_queue(
         session = [r for r in records if r.measurement == "ble_session" and r.tags["device"] == device]
         assert len(session) == 1
         assert session[0].fields["frames"] == frames_written[device] > 100  # every queued frame written
-        states = [
-            r.fields["state"] for r in records if r.measurement == "ble_status" and r.tags["device"] == device
-        ]
-        assert states[-1] == "stopped"  # the session ended cleanly, not killed
+        statuses = [r.fields for r in records if r.measurement == "ble_status" and r.tags["device"] == device]
+        assert statuses[-1] == {"state": "stopped"}  # the session ended cleanly, not cancelled
 
 
 def _wait_for_frames(path: Path, devices: int, timeout_s: float) -> None:
@@ -121,3 +119,33 @@ async def test_stop_does_not_wait_for_a_scan_to_time_out(tmp_path: Path) -> None
         ]
     finally:
         hub.stop()
+
+
+async def test_a_session_cancelled_at_shutdown_still_closes_its_books(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wearable that hangs the shutdown past its bound is cancelled; its counts are still written."""
+    monkeypatch.setattr("monitor.collect.collector.SESSION_STOP_TIMEOUT_S", 0.0)
+    config = CollectorConfig(
+        tuple(DeviceConfig(address=wearable_address(i + 1)) for i in range(2)),
+        backend="bumble",
+        bumble_transport=emulated.collector_transport,
+    )
+    items: list[Item] = []
+    collector = Collector(config, sink=items.append)
+    task = asyncio.create_task(collector.run())
+    try:
+        await asyncio.sleep(4.0)
+    finally:
+        collector.stop()
+        await asyncio.wait_for(task, 10.0)
+    records = [item for item in items if isinstance(item, Record)]
+    assert records[-1].measurement == "collector_stopped"
+    for i in range(2):
+        device = wearable_address(i + 1)
+        frames = sum(1 for item in items if not isinstance(item, Record) and item.stream.device == device)
+        session = [r for r in records if r.measurement == "ble_session" and r.tags["device"] == device]
+        assert len(session) == 1
+        assert session[0].fields["frames"] == frames > 50
+        statuses = [r.fields for r in records if r.measurement == "ble_status" and r.tags["device"] == device]
+        assert statuses[-1] == {"state": "stopped", "reason": "cancelled before a clean stop"}

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 from bleak.args import SizedBuffer
 from bleak.assigned_numbers import CHARACTERISTIC_PROPERTIES, CharacteristicPropertyName
@@ -34,6 +34,22 @@ from bumble.transport.common import Transport
 
 DEFAULT_MTU_BYTES = 247  # the reference profile's assumed ATT MTU (docs/protocol.md §7)
 GATEWAY_ADDRESS = "C0:FF:EE:00:00:01"  # static random address of the gateway host
+
+_T = TypeVar("_T")
+
+
+async def _att_transaction(request: Awaitable[_T]) -> _T:
+    """Await one ATT request; a caller that stops waiting does not cancel it in the stack.
+
+    A request once sent gets its response (ATT allows one outstanding request per bearer), as
+    in an OS stack behind bleak. Cancelling bumble's wait instead races the response: it
+    arrives for a cancelled future (``InvalidStateError`` inside bumble's packet handler) or
+    is taken for the next request's.
+    """
+    transaction = asyncio.ensure_future(request)
+    # Retrieved here, so a failure after the caller left is not reported as never retrieved.
+    transaction.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return await asyncio.shield(transaction)
 
 
 class BumbleHost:
@@ -218,20 +234,20 @@ class BumbleClient(BaseBleakClient):
     async def read_gatt_char(
         self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
-        return bytearray(await characteristic.obj.read_value())
+        return bytearray(await _att_transaction(characteristic.obj.read_value()))
 
     async def read_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
-        return bytearray(await descriptor.obj.read_value())
+        return bytearray(await _att_transaction(descriptor.obj.read_value()))
 
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
     ) -> None:
-        await characteristic.obj.write_value(bytes(data), with_response=response)
+        await _att_transaction(characteristic.obj.write_value(bytes(data), with_response=response))
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
-        await descriptor.obj.write_value(bytes(data), with_response=True)
+        await _att_transaction(descriptor.obj.write_value(bytes(data), with_response=True))
 
     async def start_notify(
         self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,8 @@ from monitor.collect.config import CollectorConfig
 from monitor.collect.queue import FrameQueue, Item
 from monitor.collect.session import DeviceSession
 from monitor.types import Record
+
+logger = logging.getLogger(__name__)
 
 SESSION_STOP_TIMEOUT_S = 5.0  # STOP command + disconnect per wearable, in parallel
 
@@ -69,6 +72,7 @@ class Collector:
             session.stop()
         _, pending = await asyncio.wait(tasks, timeout=SESSION_STOP_TIMEOUT_S)
         for task in pending:
+            logger.warning("%s: no clean stop in %.0f s", task.get_name(), SESSION_STOP_TIMEOUT_S)
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         drain.cancel()

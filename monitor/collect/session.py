@@ -19,6 +19,7 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,25 +114,31 @@ class DeviceSession:
         """Discover, connect and stream until :meth:`stop`, retrying with per-error backoff."""
         attempt = 0
         backoff: Backoff | None = None
-        while not self._stop.is_set():
-            if backoff is not None:
-                delay_s = backoff.delay_s(attempt, self._rng, self.config.backoff_scale)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay_s)
-                if self._stop.is_set():
-                    break
-            try:
-                await self._connect_and_stream()
-                attempt, backoff = 0, DROPPED_BACKOFF
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # every failure is retried; its kind sets the pace
-                backoff = backoff_for(error)
-                attempt += 1
-                self._status("retrying", reason=f"{type(error).__name__}: {error}", attempt=attempt)
-                logger.info("%s: %s, retry %d", self.device_id, error, attempt)
-        self._status("stopped")
-        self._put_session_record()
+        stopped_fields: dict[str, float | int | str] = {}
+        try:
+            while not self._stop.is_set():
+                if backoff is not None:
+                    delay_s = backoff.delay_s(attempt, self._rng, self.config.backoff_scale)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), delay_s)
+                    if self._stop.is_set():
+                        break
+                try:
+                    await self._connect_and_stream()
+                    attempt, backoff = 0, DROPPED_BACKOFF
+                except asyncio.CancelledError:
+                    stopped_fields["reason"] = "cancelled before a clean stop"
+                    raise
+                except Exception as error:  # every failure is retried; its kind sets the pace
+                    backoff = backoff_for(error)
+                    attempt += 1
+                    self._status("retrying", reason=f"{type(error).__name__}: {error}", attempt=attempt)
+                    logger.info("%s: %s, retry %d", self.device_id, error, attempt)
+        finally:
+            # Even a cancelled session (its wearable hung the shutdown) closes its books: the
+            # counts it received are in the queue and must be accounted for.
+            self._status("stopped", **stopped_fields)
+            self._put_session_record()
 
     async def _discover(self) -> BLEDevice:
         """Scan until an allow-listed advertisement is seen; anything else is ignored."""
@@ -192,10 +199,19 @@ class DeviceSession:
                 sync.cancel()
                 await asyncio.gather(sync, return_exceptions=True)
             if client.is_connected:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.profile.stop(client), STOP_COMMAND_TIMEOUT_S)
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.disconnect(), STOP_COMMAND_TIMEOUT_S)
+                await self._best_effort("stop command", self.profile.stop(client))
+                await self._best_effort("disconnect", client.disconnect())
+
+    async def _best_effort(self, step: str, action: Awaitable[object]) -> None:
+        """Run one shutdown step within :data:`STOP_COMMAND_TIMEOUT_S`; log, never raise, a failure."""
+        start_s = time.monotonic()
+        try:
+            await asyncio.wait_for(action, STOP_COMMAND_TIMEOUT_S)
+        except Exception as error:  # the wearable may already be gone
+            logger.info("%s: %s failed: %s: %s", self.device_id, step, type(error).__name__, error)
+        elapsed_s = time.monotonic() - start_s
+        if elapsed_s > STOP_COMMAND_TIMEOUT_S + 0.5:  # cancellation itself hung
+            logger.warning("%s: %s took %.1f s", self.device_id, step, elapsed_s)
 
     async def _start_streams(self, client: BleakClient) -> None:
         """Read the battery, subscribe to every stream, then run the profile's handshake."""
