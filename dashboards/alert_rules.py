@@ -71,10 +71,11 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
         # A device that stops sending leaves no series in a query over the last M minutes (and
         # Grafana resolves a vanished series instead of alerting), so look back a day, count
         # per minute with fill(0), and take the moving average over the last M minutes: it is
-        # 0 exactly when a device seen today has been silent that long.
+        # 0 exactly when a device seen today has been silent that long. ``coverage`` is written
+        # per stream and minute by every wearable, whether it measures EMG, motion or both.
         _rule(
             "spasm-device-offline", "Device offline", ds,
-            {"A": (f'SELECT moving_average(count("rms_mv"), {offline_min}) FROM "emg_envelope" '
+            {"A": (f'SELECT moving_average(count("covered_s"), {offline_min}) FROM "coverage" '
                    'WHERE $timeFilter GROUP BY time(1m), "patient", "device" fill(0)', OFFLINE_LOOKBACK_S)},
             reducers={"a": ("A", "last")},
             condition="$a <= 0",

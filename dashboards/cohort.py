@@ -19,13 +19,11 @@ from dashboards.provisioning import FOLDER_UID
 UID = "spasm-cohort"
 TITLE = "Spasms: cohort"
 
-# The completeness reference: emg_envelope is written at 1 Hz per channel (docs/schema.md).
-ENVELOPE_RATE_HZ = 1.0
-
 QUERIES: dict[str, str] = {
-    # The time column of this one is the last envelope point: when the patient was last seen.
+    # The time column of this one is the start of the last minute with samples from any of the
+    # patient's wearables (``coverage``, written per stream and minute): when they were last seen.
     "last_seen": (
-        'SELECT last("rms_mv") AS "last_rms_mv" FROM "emg_envelope" WHERE $timeFilter GROUP BY "patient"'
+        'SELECT last("covered_s") AS "last_covered_s" FROM "coverage" WHERE $timeFilter GROUP BY "patient"'
     ),
     # Daily scores are written once a local day is over: look back three days for the latest.
     "latest_scores": (
@@ -46,11 +44,12 @@ QUERIES: dict[str, str] = {
         'WHERE $timeFilter GROUP BY "patient"'
     ),
     "alerts": 'SELECT count("value") AS "alerts" FROM "alert" WHERE $timeFilter GROUP BY "patient"',
-    # Mean over channels of the share of expected 1 Hz envelope points that arrived.
+    # Mean over the patient's streams (each sensor of each wearable) of the share of the range
+    # they delivered samples in.
     "completeness_pct": (
-        'SELECT mean("pct") AS "completeness_pct" FROM (SELECT count("rms_mv") * '
-        f'{100.0 / ENVELOPE_RATE_HZ} / $__range_s AS "pct" FROM "emg_envelope" WHERE $timeFilter '
-        'GROUP BY "patient", "channel") GROUP BY "patient"'
+        'SELECT mean("pct") AS "completeness_pct" FROM (SELECT sum("covered_s") * 100.0 / $__range_s '
+        'AS "pct" FROM "coverage" WHERE $timeFilter GROUP BY "patient", "device", "sensor") '
+        'GROUP BY "patient"'
     ),
 }
 
@@ -100,7 +99,7 @@ def _patients_table() -> table.Panel:
                 # After the join each query's time column shows as "Time <n>", in query order:
                 # the first one (last_seen's) is the last-seen time, the others say nothing.
                 {
-                    "excludeByName": {"last_rms_mv": True}
+                    "excludeByName": {"last_covered_s": True}
                     | {f"Time {n}": True for n in range(2, len(QUERIES) + 1)},
                     "renameByName": {"Time 1": "last seen"},
                 },

@@ -10,14 +10,17 @@ recording and a test feed it the same way. What it runs for each wearable of
   placement and side; a change of rate or channel count (an MTU-23 fallback after a
   reconnect) ends one detector and starts another;
 - gyroscope frames → :class:`~monitor.dsp.MovementSpasmProcessor` (movement spasms; the
-  only spasm evidence of an IMU-only set);
+  only spasm evidence of an IMU-only set) and
+  :class:`~monitor.dsp.imu.activity.MovementActivity` (``movement``: time in motion per
+  minute, also the IMU's heartbeat for the offline alert);
 - acc + gyr frames of the two IMUs either side of a ``joint`` →
   :class:`~monitor.dsp.JointAngleProcessor` (angle, ROM, repetitions);
 - the collector's own records become the schema's (``docs/schema.md``): ``ble_gap`` →
   ``gap``, ``battery`` and ``ble_status`` → ``device_status``; its bookkeeping
   (``ble_session``, ``ble_clock``, ``ble_malformed``, ``collector_*``) passes through;
 - ``observation`` records state when the patient was monitored (any wearable streaming),
-  so clinical rates divide by observed time, not by the clock.
+  so clinical rates divide by observed time, not by the clock; ``coverage`` records
+  (:mod:`monitor.dsp.coverage`) state it per stream and minute, whatever the wearable measures.
 
 Every record leaves with the ``patient`` tag and the device's tags.
 """
@@ -31,6 +34,8 @@ from dataclasses import dataclass, field
 from monitor.clinical.scores import OBSERVATION
 from monitor.config import AppConfig, DeviceEntry
 from monitor.dsp import JointAngleProcessor, MovementSpasmProcessor, SegmentStreams, SpasmDetector
+from monitor.dsp.coverage import StreamCoverage
+from monitor.dsp.imu.activity import MovementActivity
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 logger = logging.getLogger(__name__)
@@ -83,6 +88,8 @@ class Pipeline:
         self._devices = {d.device_id: d for d in config.devices}
         self._emg: dict[str, SpasmDetector] = {}
         self._movement: dict[str, MovementSpasmProcessor] = {}
+        self._activity: dict[str, MovementActivity] = {}
+        self._coverage: dict[StreamId, StreamCoverage] = {}
         self._joints: dict[tuple[str, str], JointAngleProcessor] = {}
         self._joint_of: dict[str, tuple[str, str]] = {
             d.device_id: (d.side, d.joint) for d in config.devices if d.joint is not None
@@ -101,13 +108,12 @@ class Pipeline:
             return []
         self.stats.frames += 1
         self.stats.samples[f"{item.stream.device}/{item.stream.sensor}"] += item.n_samples
-        records = self._observe(item)
+        records = self._observe(item) + self._cover(item)  # the device did send it
         try:
             records += self._route(item, device)
         except ValueError as error:  # a frame the processors cannot take: counted, never fatal
             self.stats.rejected_frames += 1
             logger.warning("frame of %s rejected: %s", item.stream, error)
-            return []
         return [self._tagged(r, device if r.measurement != OBSERVATION else None) for r in records]
 
     def flush(self) -> list[Record]:
@@ -117,13 +123,19 @@ class Pipeline:
             records += [self._tagged(r, self._devices[device_id]) for r in detector.flush()]
         for device_id, movement in self._movement.items():
             records += [self._tagged(r, self._devices[device_id]) for r in movement.flush()]
+        for device_id, activity in self._activity.items():
+            records += [self._tagged(r, self._devices[device_id]) for r in activity.flush()]
         for joint in self._joints.values():
             records += [self._tagged(r, None) for r in joint.flush()]
+        for stream, coverage in self._coverage.items():
+            records += [self._tagged(r, self._devices[stream.device]) for r in coverage.flush()]
         if self._observed is not None:
             records.append(self._tagged(_observation(*self._observed), None))
             self._observed = None
         self._emg.clear()
         self._movement.clear()
+        self._activity.clear()
+        self._coverage.clear()
         self._joints.clear()
         return records
 
@@ -144,6 +156,12 @@ class Pipeline:
             return [_observation(first, last)]
         self._observed = (first, last)
         return []
+
+    def _cover(self, frame: Frame) -> list[Record]:
+        coverage = self._coverage.get(frame.stream)
+        if coverage is None:
+            coverage = self._coverage[frame.stream] = StreamCoverage(frame.stream)
+        return coverage.process(frame)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -175,11 +193,17 @@ class Pipeline:
         return records + detector.process(frame)
 
     def _movement_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
+        records: list[Record] = []
         processor = self._movement.get(device.device_id)
-        if processor is None or processor.stream != frame.stream:
+        activity = self._activity.get(device.device_id)
+        if processor is None or activity is None or processor.stream != frame.stream:
+            # A wearable that now sends another gyroscope stream: close the old one's books.
+            records += processor.flush() if processor is not None else []
+            records += activity.flush() if activity is not None else []
             processor = MovementSpasmProcessor(frame.stream, device.placement)
-            self._movement[device.device_id] = processor
-        return processor.process(frame)
+            activity = MovementActivity(frame.stream)
+            self._movement[device.device_id], self._activity[device.device_id] = processor, activity
+        return records + processor.process(frame) + activity.process(frame)
 
     def _joint_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         key = self._joint_of[device.device_id]

@@ -102,7 +102,7 @@ def test_alert_rules_use_the_alert_thresholds(tmp_path: Path) -> None:
     assert conditions["spasm-tonic-prolonged"] == f"$a > {t.tonic_max_s:g}"
     assert conditions["spasm-poor-signal"] == f"$a > {t.poor_signal_max_min * 60:g}"
     offline = next(q for q in by_uid["spasm-device-offline"]["data"] if q["refId"] == "A")
-    assert f'moving_average(count("rms_mv"), {t.offline_max_min:g})' in offline["model"]["query"]
+    assert f'moving_average(count("covered_s"), {t.offline_max_min:g})' in offline["model"]["query"]
     assert by_uid["spasm-device-offline"]["noDataState"] == "Alerting"
     assert {r["notification_settings"]["repeat_interval"] for r in rules} == {f"{t.cooldown_min:g}m"}
     spike_limits = [

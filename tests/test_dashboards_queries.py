@@ -32,6 +32,7 @@ from monitor.alerts.thresholds import AlertThresholds
 from monitor.clinical import clinical_scores
 from monitor.clinical.rom_weekly import weekly_rom
 from monitor.dsp import SpasmDetector, range_of_motion
+from monitor.dsp.coverage import StreamCoverage
 from monitor.store import InfluxV1Writer
 from monitor.store.line_protocol import render_records
 from monitor.synth import EmgScenario, generate_emg
@@ -63,7 +64,12 @@ def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[R
         1000.0, 1, tags={"patient": patient_id, "device": f"{patient_id}-emg", "location": location}
     )
     frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
-    return detector.process(frame) + detector.flush()
+    coverage = StreamCoverage(frame.stream)
+    covered = [
+        Record(r.measurement, r.time_ns, r.fields, r.tags | detector.tags)
+        for r in coverage.process(frame) + coverage.flush()
+    ]
+    return detector.process(frame) + detector.flush() + covered
 
 
 def rom_records() -> list[Record]:
@@ -199,9 +205,13 @@ def test_device_offline_rule_fires_for_the_silent_device_only(influxdb_url: str)
     now_ns = time.time_ns()
     lines = []
     for minute in range(120):
-        silent_ns, live_ns = now_ns - (40 + minute) * 60 * NS_PER_S, now_ns - (minute * 60 + 5) * NS_PER_S
-        lines.append(f"emg_envelope,patient=p01,device=silent,channel=0 rms_mv=1 {silent_ns}")
-        lines.append(f"emg_envelope,patient=p02,device=live,channel=0 rms_mv=1 {live_ns}")
+        # Minute starts, as the pipeline stamps coverage: one device has sent nothing for 40
+        # minutes, two are live (one of them motion-only, with two streams).
+        silent_ns, live_ns = now_ns - (40 + minute) * 60 * NS_PER_S, now_ns - (minute * 60 + 65) * NS_PER_S
+        lines.append(f"coverage,patient=p01,device=silent,sensor=emg covered_s=60 {silent_ns}")
+        lines.append(f"coverage,patient=p02,device=live,sensor=emg covered_s=60 {live_ns}")
+        lines.append(f"coverage,patient=p03,device=imu,sensor=acc covered_s=60 {live_ns}")
+        lines.append(f"coverage,patient=p03,device=imu,sensor=gyr covered_s=60 {live_ns}")
     post_lines(influxdb_url, db.name, "\n".join(lines).encode())
     rule = next(
         r
@@ -216,6 +226,7 @@ def test_device_offline_rule_fires_for_the_silent_device_only(influxdb_url: str)
     }
     assert last["silent"] == 0  # fires: $a <= 0
     assert last["live"] > 0
+    assert last["imu"] > 0  # a motion-only wearable is seen as well
 
 
 def test_alert_rules_see_the_seeded_data(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -393,14 +404,15 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
     assert sorted(rows) == ["p01", "p02"]
     for pid in ("p01", "p02"):
         in_day = [r for r in events(records, pid) if day[0] <= r.time_ns <= day[1]]
-        envelope = [r for r in records if r.measurement == "emg_envelope" and r.tags["patient"] == pid]
+        coverage = [r for r in records if r.measurement == "coverage" and r.tags["patient"] == pid]
         assert rows[pid]["spasms_per_day"][1] == pytest.approx(
             len(in_day) * 86400 / ((day[1] - day[0]) // NS_PER_S)
         )
         assert rows[pid]["mean_per_hour"][1] == pytest.approx(rows[pid]["spasms_per_day"][1] / 24)
-        assert rows[pid]["last_seen"][0] == max(r.time_ns for r in envelope if r.time_ns <= day[1])
-        in_range = sum(1 for r in envelope if day[0] <= r.time_ns <= day[1])
-        assert rows[pid]["completeness_pct"][1] == pytest.approx(100 * in_range / 86400)
+        assert rows[pid]["last_seen"][0] == max(r.time_ns for r in coverage if r.time_ns <= day[1])
+        covered_s = sum(float(r.fields["covered_s"]) for r in coverage if day[0] <= r.time_ns <= day[1])
+        assert covered_s > 0
+        assert rows[pid]["completeness_pct"][1] == pytest.approx(100 * covered_s / 86400)
     for pid in ("p01", "p02"):
         day0 = next(r for r in scores(records, "day", pid) if r.time_ns == DAY0_NS)
         assert rows[pid]["latest_scores"][1:] == [

@@ -77,7 +77,8 @@ def clinical_scores(
     --------
     >>> from monitor.types import NS_PER_S
     >>> t = 1_764_000_000 * NS_PER_S
-    >>> rs = [Record("spasm_event", t + i, {"duration_s": 2.0}, {"patient": "p1"}) for i in range(12)]
+    >>> rs = [Record("spasm_event", t + i * 300 * NS_PER_S, {"duration_s": 2.0}, {"patient": "p1"})
+    ...       for i in range(12)]  # 12 spasms in one hour
     >>> [(r.tags["period"], r.fields["penn_frequency"]) for r in clinical_scores(rs)]
     [('day', 4), ('hour', 4)]
     """

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from monitor.dsp import JointAngleProcessor, SegmentStreams, SpasmDetector
+from monitor.dsp.coverage import StreamCoverage
 from monitor.synth import EmgScenario, generate_emg
 from monitor.synth.motion import generate_motion
 from monitor.types import Frame, Record, SensorKind, StreamId
@@ -114,7 +115,7 @@ def run_emg_window(
     frame = Frame(
         StreamId(EMG_DEVICE, "emg"), SensorKind.EMG, rate_hz, t0_ns, 0, rec.emg_mv.shape[0] - 1, rec.emg_mv
     )
-    records = detector.process(frame) + detector.flush()
+    records = detector.process(frame) + detector.flush() + _coverage(frame, all_tags)
     if not keep_envelope:
         records = [r for r in records if r.measurement != "emg_envelope"]
     patient = {"patient": tags["patient"]} if "patient" in tags else {}
@@ -182,7 +183,9 @@ def run_exercise_window(
         (_SHANK.acc, SensorKind.ACC, motion.acc_dist_g),
         (_SHANK.gyr, SensorKind.GYR, motion.gyr_dist_dps),
     ):
-        records += processor.process(Frame(stream, kind, IMU_RATE_HZ, t0_ns, 0, n - 1, samples))
+        frame = Frame(stream, kind, IMU_RATE_HZ, t0_ns, 0, n - 1, samples)
+        device_tags = {**tags, "device": stream.device, "side": SIDE}
+        records += processor.process(frame) + _coverage(frame, device_tags)
     records += processor.flush()
     if not keep_angle:
         records = [r for r in records if r.measurement != "joint_angle"]
@@ -194,3 +197,12 @@ def run_exercise_window(
         true_range_deg=max((s.max_deg - s.min_deg for s in motion.sets), default=math.nan),
         detected_range_deg=max((float(r.fields["range_deg"]) for r in sets), default=math.nan),
     )
+
+
+def _coverage(frame: Frame, tags: dict[str, str]) -> list[Record]:
+    """The window's ``coverage`` records, as the live pipeline writes them per stream."""
+    coverage = StreamCoverage(frame.stream)
+    return [
+        Record(r.measurement, r.time_ns, r.fields, {**tags, **r.tags})
+        for r in coverage.process(frame) + coverage.flush()
+    ]
