@@ -226,6 +226,12 @@ def test_record_an_emulated_wearable_until_sigterm_then_replay_into_a_spool(
     assert by_measurement["spasm_event"] >= len(emg_events)
     spool_emg = [r for r in stored if r.measurement == "spasm_event" and "peak_mv" in r.fields]
     assert len(spool_emg) == len(emg_events)
+    # Replayed again into the same spool (a carer re-running it): nothing is counted twice.
+    assert main(["replay", str(path), "--spool", str(spool_path)]) == 0
+    again = Counter(r.measurement for r in Spool(spool_path).query(0, 2**62))
+    for kept in ("gap", "observation", "coverage", "device_status"):
+        assert again[kept] == by_measurement[kept] > 0, kept
+    assert again["spasm_event"] == by_measurement["spasm_event"]
 
 
 def test_record_refuses_a_config_without_wearables_and_an_existing_file(

@@ -173,3 +173,46 @@ def test_cap_deletes_acknowledged_rows_before_any_unsent_one(tmp_path: Path) -> 
         spool.append_series(_envelope(5000, t0_ns=T0_NS + 2 * 10**12))  # now unsent must go
         assert spool.query(0, 2**62, measurement="spool_drop")
         assert [p.point_id for p in spool.set_aside_points()] == [refused.first_id]  # still kept
+
+
+def test_a_point_written_again_replaces_the_first_and_is_sent_again(tmp_path: Path) -> None:
+    """Same series and time is the same point, as in InfluxDB: a replay never counts twice."""
+    score = Record("clinical_score", T0_NS, {"spasms": 3}, {"patient": "p01", "period": "hour"})
+    other_hour = Record("clinical_score", T0_NS + HOUR_NS, {"spasms": 1}, score.tags)
+    with Spool(tmp_path / "s.sqlite") as spool:
+        spool.append([score, other_hour])
+        batch = spool.next_batch(10)
+        assert batch is not None
+        spool.mark_sent(batch.first_id, batch.last_id)
+        assert spool.count(PENDING) == 0
+        spool.append([Record(score.measurement, T0_NS, {"spasms": 5}, score.tags)])  # re-scored
+        stored = spool.query(0, 2**62, measurement="clinical_score")
+        assert [(r.time_ns, r.fields["spasms"]) for r in stored] == [(T0_NS, 5), (T0_NS + HOUR_NS, 1)]
+        assert spool.count(PENDING) == 1  # the new value goes to the server
+        resend = spool.next_batch(10)
+        assert resend is not None
+        assert resend.body.endswith(f"spasms=5i {T0_NS}".encode())
+
+
+def test_a_spool_from_before_the_key_keeps_the_latest_of_each_point(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    event = Record("spasm_event", T0_NS, {"duration_s": 2.0}, {"patient": "p01"})
+    with Spool(path) as spool:
+        spool.append([event])
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX points_key")  # as a spool written by a version without the key
+    db.execute(
+        "INSERT INTO points (measurement, patient, time_ns, droppable, series, fields) "
+        "SELECT measurement, patient, time_ns, droppable, series, 'duration_s=3' FROM points"
+    )
+    db.commit()
+    db.close()
+    with Spool(path) as spool:
+        assert [r.fields for r in spool.query(0, 2**62)] == [{"duration_s": 3.0}]
+
+
+def test_high_rate_series_are_not_keyed(tmp_path: Path) -> None:
+    with Spool(tmp_path / "s.sqlite") as spool:
+        spool.append_series(_envelope(10))
+        spool.append_series(_envelope(10))
+        assert spool.count() == 20  # droppable rows: the index would cost more than duplicates

@@ -18,6 +18,14 @@ fsync per append call, which is why callers append in batches (a DSP block, not 
 (the WAL is in the OS page cache), but a power loss may roll back the last commits since
 the previous checkpoint. The database file is never corrupted in either mode.
 
+Same series and time
+--------------------
+As in InfluxDB, a point is identified by its series (measurement and tags) and time: appending
+a kept point again (a recording replayed twice, an hour scored again with more data) replaces
+the earlier one, under a new id, so the forwarder sends the new value and the embedded store
+never counts it twice. The high-rate droppable series are exempt (their duplicates cost less
+than keying every row would).
+
 Size cap
 --------
 When the rows in use exceed ``cap_bytes``, rows are deleted oldest-first in this order
@@ -82,8 +90,18 @@ CREATE TABLE IF NOT EXISTS set_aside (
     at_ns INTEGER NOT NULL
 );
 """
+# A kept point is keyed by series and time, as InfluxDB keys it: writing it again (a replay, a
+# re-scored hour) replaces it, under a new id, so the forwarder sends the new value. The
+# high-rate droppable series are not keyed: the index would cost more than their duplicates.
+_KEY_INDEX = "points_key"
+_CREATE_KEY_INDEX = (
+    f"CREATE UNIQUE INDEX IF NOT EXISTS {_KEY_INDEX} ON points(series, time_ns) WHERE droppable = 0"
+)
 _WATERMARK = "SELECT value FROM progress WHERE key = 'sent_upto_id'"
-_INSERT = "INSERT INTO points (measurement, patient, time_ns, droppable, series, fields) VALUES (?,?,?,?,?,?)"
+_INSERT = (
+    "INSERT OR REPLACE INTO points (measurement, patient, time_ns, droppable, series, fields) "
+    "VALUES (?,?,?,?,?,?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +171,7 @@ class Spool:
             if max_file_bytes is not None:
                 self._db.execute(f"PRAGMA max_page_count={max(1, max_file_bytes // self._page_size_bytes)}")
             self._db.executescript(_SCHEMA)
+            self._key_points()
 
     # -- appending -------------------------------------------------------------------------
 
@@ -192,6 +211,8 @@ class Spool:
             return 0
         with self._errors("append to"), self._transaction():
             self._db.executemany(_INSERT, params)
+            # A replaced point that the server had refused takes its refusal with it.
+            self._db.execute("DELETE FROM set_aside WHERE point_id NOT IN (SELECT id FROM points)")
         if self.used_bytes() > self.cap_bytes:
             self._enforce_cap()
         return len(params)
@@ -351,6 +372,19 @@ class Spool:
         return int(deleted)
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def _key_points(self) -> None:
+        """Key kept points by series and time; a spool written before the key keeps its latest."""
+        index = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+        if self._db.execute(index, (_KEY_INDEX,)).fetchone() is not None:
+            return
+        with self._transaction():
+            self._db.execute(
+                """DELETE FROM points WHERE droppable = 0 AND id NOT IN (
+                       SELECT max(id) FROM points WHERE droppable = 0 GROUP BY series, time_ns)"""
+            )
+            self._db.execute("DELETE FROM set_aside WHERE point_id NOT IN (SELECT id FROM points)")
+            self._db.execute(_CREATE_KEY_INDEX)
 
     def close(self) -> None:
         self._db.close()
