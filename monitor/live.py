@@ -21,6 +21,7 @@ from monitor.alerts import AlertEngine
 from monitor.alerts.alert import Alert
 from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
+from monitor.clinical.rescore import HourlyRescorer
 from monitor.collect import Collector
 from monitor.collect.queue import Item
 from monitor.collect.session import SessionStats
@@ -56,6 +57,7 @@ class LiveResult:
     sessions: dict[str, SessionStats]
     alerts: list[Alert] = field(default_factory=list)
     records: int = 0
+    scores: int = 0  # clinical_score records written (re-scored hours and days included)
     forwarded: ForwardStats | None = None
 
 
@@ -100,6 +102,8 @@ async def run_live(
     if handle_signals:
         collector.install_signal_handlers()
     result = LiveResult(0.0, pipeline.stats, {s.device_id: s.stats for s in collector.sessions})
+    rescorer = HourlyRescorer(spool.path, config.patient.timezone, time.time_ns())
+    rescoring: asyncio.Task[int] | None = None
     forward_stop = asyncio.Event()
     forwarder = forward_task = None
     if config.store.influx is not None:
@@ -107,12 +111,16 @@ async def run_live(
         forward_task = asyncio.create_task(forwarder.run(forward_stop))
 
     async def commit() -> None:
+        nonlocal rescoring
         batch, pending[:] = list(pending), []
         if batch:
             spool.append(batch)
             result.records += len(batch)
             result.alerts += await alerts.consume(batch)
         result.alerts += await alerts.tick(time.time_ns())
+        span = rescorer.due(time.time_ns())
+        if span is not None and (rescoring is None or rescoring.done()):
+            rescoring = asyncio.create_task(rescorer.score(*span))
 
     started = time.monotonic()
     collecting = asyncio.create_task(collector.run())
@@ -135,6 +143,11 @@ async def run_live(
                 await collecting
         pending.extend(pipeline.flush())
         await commit()
+        if rescoring is not None:
+            await rescoring
+        # The hour in progress too: the run's last data is scored before it returns.
+        await rescorer.score(rescorer.first_unscored_ns, time.time_ns() + 1)
+        result.scores = rescorer.written
         if forwarder is not None and forward_task is not None:
             forward_stop.set()
             result.forwarded = await forward_task

@@ -97,6 +97,19 @@ def test_run_collects_the_configured_home_and_stops_cleanly_on_ctrl_c(tmp_path: 
     batteries = [r for r in records if r.measurement == "device_status" and "battery_pct" in r.fields]
     assert {r.tags["device"] for r in batteries} == {wearable_address(i + 1) for i in range(3)}
     assert by_measurement["gap"] == 0  # a steady link: nothing lost
+    # Every wearable's streams are covered minute by minute; the motion-only ones move.
+    covered = {(r.tags["device"], r.tags["sensor"]) for r in records if r.measurement == "coverage"}
+    assert covered == {(wearable_address(i + 1), s) for i in range(3) for s in ("emg", "acc", "gyr")}
+    assert {r.tags["device"] for r in records if r.measurement == "movement"} == {
+        wearable_address(i + 1) for i in range(3)
+    }
+    # The run scored its hour and day as it stopped, as the dashboards read them.
+    scores = [r for r in records if r.measurement == "clinical_score"]
+    assert {r.tags["period"] for r in scores} == {"hour", "day"}
+    days = [r for r in scores if r.tags["period"] == "day"]  # two if the run spans midnight
+    hourly_spasms = sum(int(r.fields["spasms"]) for r in scores if r.tags["period"] == "hour")
+    assert sum(int(r.fields["spasms"]) for r in days) == hourly_spasms
+    assert 0 < sum(float(r.fields["observed_s"]) for r in days) <= observed_s + 1e-6
 
 
 def test_demo_produces_the_report_and_summary_and_forwards_to_influxdb(

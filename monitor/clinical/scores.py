@@ -175,11 +175,14 @@ def score_spool(spool: Spool, start_ns: int, end_ns: int, tz: ZoneInfo | str = "
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     first_ns = local_midnight_ns(to_local(start_ns, zone).date(), zone)
     last_day = to_local(end_ns - 1, zone).date() + dt.timedelta(days=1)
-    records = spool.query(first_ns, local_midnight_ns(last_day, zone))
+    # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
+    records = spool.query(first_ns, local_midnight_ns(last_day, zone), kept_only=True)
     scores = clinical_scores(records, zone)
     # Injections in the range need their 14 days before and 6 weeks after.
     context = spool.query(
-        first_ns - PRE_DAYS * NS_PER_DAY, local_midnight_ns(last_day, zone) + POST_END_DAY * NS_PER_DAY
+        first_ns - PRE_DAYS * NS_PER_DAY,
+        local_midnight_ns(last_day, zone) + POST_END_DAY * NS_PER_DAY,
+        kept_only=True,
     )
     injections = [
         s

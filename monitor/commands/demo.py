@@ -30,7 +30,6 @@ from monitor.errors import DeviceError, StoreError
 from monitor.live import LiveResult, run_live
 from monitor.store import Spool
 from monitor.store.schema import SIMULATED_SOURCE
-from monitor.types import NS_PER_S
 
 PATIENT = "demo"
 FORWARD_TIMEOUT_S = 120.0
@@ -88,8 +87,7 @@ def run_demo(args: argparse.Namespace) -> int:
         live = _run_emulated_home(args, spool_path)
         print("live part done; waiting for the simulated history...", file=sys.stderr, flush=True)
         summary = history.result()
-    spool = Spool(spool_path)
-    spool.append(_score_today(spool, zone, today))
+    spool = Spool(spool_path)  # today's clinical scores were written by the live run as it ended
     report_path = _write_report(spool_path, args.out / "report.html", args.timezone)
     forwarded = _forward(spool_path, args.influx_url, args.influx_database) if args.influx_url else None
     _print_summary(live, summary, spool, report_path, forwarded, time.monotonic() - started)
@@ -167,13 +165,6 @@ def build_history(
 def _history_progress(done: int, total: int) -> None:
     if done % 7 == 0 or done == total:
         print(f"simulated history: day {done}/{total}", file=sys.stderr, flush=True)
-
-
-def _score_today(spool: Spool, zone: ZoneInfo, today: dt.date) -> list[Any]:
-    from monitor.clinical.scores import score_spool
-
-    start_ns = int(dt.datetime.combine(today, dt.time(0), zone).timestamp()) * NS_PER_S
-    return score_spool(spool, start_ns, start_ns + 86_400 * NS_PER_S, zone)
 
 
 def _write_report(spool_path: Path, out_path: Path, timezone: str) -> Path:

@@ -226,10 +226,14 @@ class Spool:
         *,
         measurement: str | None = None,
         patient: str | None = None,
+        kept_only: bool = False,
     ) -> list[Record]:
         """Records with ``start_ns <= time_ns < end_ns``, optionally of one measurement and
-        patient, in time order. Set-aside rows are left out."""
+        patient, in time order. Set-aside rows are left out, and with ``kept_only`` the rows
+        of the high-rate droppable series (a day of them is millions of rows)."""
         where = ["time_ns >= ?", "time_ns < ?", "id NOT IN (SELECT point_id FROM set_aside)"]
+        if kept_only:
+            where.append("droppable = 0")
         args: list[object] = [start_ns, end_ns]
         if measurement is not None:
             where.append("measurement = ?")

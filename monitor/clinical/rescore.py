@@ -1,0 +1,73 @@
+"""Clinical scores kept current during a live run: the local day is scored again each hour.
+
+A live run (``spasm-monitor run``, the demo's live part) writes events as they happen, but
+the dashboards' daily panels, the cohort's latest scores and the Grafana spike rule's
+baseline read ``clinical_score`` records. So once each UTC hour is over, the local day(s) it
+belongs to are scored again from the spool (:func:`~monitor.clinical.scores.score_spool`)
+and appended; the spool and InfluxDB key a point by series and time, so a re-scored hour or
+day replaces the earlier one. Scoring reads the spool in a worker thread (with its own
+SQLite connection), never on the event loop that takes the wearables' notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from monitor.clinical.scores import NS_PER_HOUR, score_spool
+from monitor.store import Spool
+
+logger = logging.getLogger(__name__)
+
+
+class HourlyRescorer:
+    """Score the hours a live run has finished, once per UTC hour.
+
+    Parameters
+    ----------
+    spool_path : str or Path
+        The run's spool.
+    timezone : str
+        The patient's IANA timezone (local hours and days).
+    start_ns : int
+        UTC start of the run, ns: the first hour to score is the one it falls in.
+
+    Examples
+    --------
+    >>> rescorer = HourlyRescorer(":memory:", "UTC", start_ns=10 * NS_PER_HOUR + 5)
+    >>> rescorer.due(10 * NS_PER_HOUR + 60), rescorer.due(11 * NS_PER_HOUR + 1)
+    (None, (36000000000000, 39600000000000))
+    """
+
+    def __init__(self, spool_path: str | Path, timezone: str, start_ns: int) -> None:
+        self.spool_path = str(spool_path)
+        self.timezone = timezone
+        self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
+        self.written = 0
+
+    def due(self, now_ns: int) -> tuple[int, int] | None:
+        """The UTC range of hours finished since the last call, or None within the same hour."""
+        hour_ns = now_ns - now_ns % NS_PER_HOUR
+        if hour_ns <= self.first_unscored_ns:
+            return None
+        span = (self.first_unscored_ns, hour_ns)
+        self.first_unscored_ns = hour_ns
+        return span
+
+    async def score(self, start_ns: int, end_ns: int) -> int:
+        """Score the local days of ``[start_ns, end_ns)`` again and append them; records written."""
+        try:
+            written = await asyncio.to_thread(self._score, start_ns, end_ns)
+        except Exception as error:  # a failed scoring must not end the collection: next hour retries
+            logger.warning("clinical scores not updated: %s", error)
+            return 0
+        self.written += written
+        return written
+
+    def _score(self, start_ns: int, end_ns: int) -> int:
+        with Spool(self.spool_path) as spool:
+            return spool.append(score_spool(spool, start_ns, end_ns, self.timezone))
+
+
+__all__ = ["HourlyRescorer"]
