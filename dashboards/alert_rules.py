@@ -37,23 +37,32 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
     t = thresholds
     baseline_s = round(t.spike_baseline_days * 86400)
     offline_min = max(1, math.ceil(t.offline_max_min))  # whole 1-minute buckets
-    hourly = (
-        'FROM (SELECT count("duration_s") AS "n" FROM "spasm_event" WHERE $timeFilter '
-        'GROUP BY time(1h), "patient" fill(0)) GROUP BY "patient"'
+    # The baseline is the patient's observed hours, as the home engine's: the hourly
+    # clinical_score points (one per observed local hour, with its spasm count), ending an hour
+    # before the last hour began, so that the spike does not raise its own bar. From their
+    # count o, sum s and sum of squares q: mean = s/o and variance = q/o - mean².
+    hours = 'FROM "clinical_score" WHERE "period" = \'hour\' AND $timeFilter'
+    squares = f'FROM (SELECT "spasms" * "spasms" AS "sq" {hours})'
+    mean = "($s / $o)"
+    excess = f"($a - {mean})"
+    spike = (
+        f"$o >= {t.spike_min_baseline_h:g} && {excess} >= {t.spike_min_count} && "
+        f"{excess} * {excess} >= {t.spike_sigma**2:g} * ($q / $o - {mean} * {mean})"
     )
     rules = [
         _rule(
             "spasm-rate-spike", "Spasm-rate spike", ds,
             {
                 "A": (f'SELECT count("duration_s") FROM "spasm_event" WHERE {BY_PATIENT}', 3600),
-                "S": (f'SELECT mean("n") + {t.spike_sigma:g} * stddev("n") AS "limit" {hourly}', baseline_s),
-                "M": (f'SELECT mean("n") + {t.spike_min_count} AS "limit" {hourly}', baseline_s),
+                "O": (f'SELECT count("spasms") {hours} GROUP BY "patient"', (baseline_s, 7200)),
+                "S": (f'SELECT sum("spasms") {hours} GROUP BY "patient"', (baseline_s, 7200)),
+                "Q": (f'SELECT sum("sq") {squares} GROUP BY "patient"', (baseline_s, 7200)),
             },
-            reducers={"a": ("A", "sum"), "s": ("S", "last"), "m": ("M", "last")},
-            condition="$a > $s && $a >= $m",
+            reducers={"a": ("A", "sum"), "o": ("O", "last"), "s": ("S", "last"), "q": ("Q", "last")},
+            condition=spike,
             summary=(
-                f"Spasms in the last hour exceed the patient's {t.spike_baseline_days:g}-day hourly baseline "
-                f"by {t.spike_sigma:g}σ and by at least {t.spike_min_count}"
+                f"Spasms in the last hour reach the patient's {t.spike_baseline_days:g}-day hourly baseline "
+                f"plus {t.spike_sigma:g}σ and plus at least {t.spike_min_count}"
             ),
             no_data="OK",
             cooldown_min=t.cooldown_min,
@@ -114,7 +123,7 @@ def _rule(
     uid: str,
     title: str,
     datasource_uid: str,
-    queries: dict[str, tuple[str, int]],
+    queries: dict[str, tuple[str, int | tuple[int, int]]],
     reducers: dict[str, tuple[str, str]],
     condition: str,
     summary: str,
@@ -142,11 +151,13 @@ def _rule(
             .repeat_interval(f"{cooldown_min:g}m")
         )
     )
-    for ref_id, (query, range_s) in queries.items():
+    for ref_id, (query, time_range_s) in queries.items():
+        # Seconds back from now: one number is "from then to now", a pair is (from, to).
+        from_s, to_s = time_range_s if isinstance(time_range_s, tuple) else (time_range_s, 0)
         rule = rule.with_query(
             alerting.Query(ref_id)
             .datasource_uid(datasource_uid)
-            .relative_time_range(alerting_models.RelativeTimeRange(from_val=range_s, to=0))
+            .relative_time_range(alerting_models.RelativeTimeRange(from_val=from_s, to=to_s))
             .model(InfluxQL(query).ref_id(ref_id).result_format("time_series"))
         )
     expr_ref = dashboard.DataSourceRef(type_val=_EXPR, uid=_EXPR)

@@ -25,7 +25,7 @@ QUERIES: dict[str, str] = {
     "last_seen": (
         'SELECT last("covered_s") AS "last_covered_s" FROM "coverage" WHERE $timeFilter GROUP BY "patient"'
     ),
-    # Daily scores are written once a local day is over: look back three days for the latest.
+    # A live run re-scores the day each hour; look back three days for a gateway that was off.
     "latest_scores": (
         'SELECT last("penn_frequency") AS "penn_frequency", last("snow_frequency") AS "snow_frequency" '
         'FROM "clinical_score" WHERE "period" = \'day\' AND time >= ${__to}ms - 3d AND time <= ${__to}ms '

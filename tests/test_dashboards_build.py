@@ -105,8 +105,14 @@ def test_alert_rules_use_the_alert_thresholds(tmp_path: Path) -> None:
     assert f'moving_average(count("covered_s"), {t.offline_max_min:g})' in offline["model"]["query"]
     assert by_uid["spasm-device-offline"]["noDataState"] == "Alerting"
     assert {r["notification_settings"]["repeat_interval"] for r in rules} == {f"{t.cooldown_min:g}m"}
-    spike_limits = [
-        q["model"]["query"] for q in by_uid["spasm-rate-spike"]["data"] if q["refId"] in ("S", "M")
-    ]
-    assert f"{t.spike_sigma:g} * stddev" in spike_limits[0]
-    assert f'mean("n") + {t.spike_min_count}' in spike_limits[1]
+    spike = conditions["spasm-rate-spike"]
+    assert spike.startswith(f"$o >= {t.spike_min_baseline_h:g} && ")
+    assert f">= {t.spike_min_count} && " in spike
+    assert f">= {t.spike_sigma**2:g} * " in spike
+    spike_ranges = {
+        q["refId"]: q["relativeTimeRange"]
+        for q in by_uid["spasm-rate-spike"]["data"]
+        if "relativeTimeRange" in q
+    }
+    baseline_s = round(t.spike_baseline_days * 86400)
+    assert spike_ranges["O"] == {"from": baseline_s, "to": 7200}  # ends before the last hour began
