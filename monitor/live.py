@@ -118,9 +118,10 @@ async def run_live(
             result.records += len(batch)
             result.alerts += await alerts.consume(batch)
         result.alerts += await alerts.tick(time.time_ns())
-        span = rescorer.due(time.time_ns())
-        if span is not None and (rescoring is None or rescoring.done()):
-            rescoring = asyncio.create_task(rescorer.score(*span))
+        if rescoring is None or rescoring.done():  # hours that end meanwhile wait for the next
+            span = rescorer.due(time.time_ns())
+            if span is not None:
+                rescoring = asyncio.create_task(rescorer.score(*span))
 
     started = time.monotonic()
     collecting = asyncio.create_task(collector.run())

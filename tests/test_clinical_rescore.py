@@ -48,5 +48,10 @@ def test_each_finished_hour_rescoring_replaces_the_day(tmp_path: Path) -> None:
 def test_a_scoring_failure_is_logged_and_the_run_goes_on(tmp_path: Path) -> None:
     unreadable = tmp_path / "missing-dir" / "spool.sqlite"
     rescorer = HourlyRescorer(unreadable, "UTC", start_ns=DAY0_NS)
-    assert asyncio.run(rescorer.score(DAY0_NS, DAY0_NS + NS_PER_HOUR)) == 0
+    span = rescorer.due(DAY0_NS + NS_PER_HOUR + 1)
+    assert span == (DAY0_NS, DAY0_NS + NS_PER_HOUR)
+    assert asyncio.run(rescorer.score(*span)) == 0
     assert rescorer.written == 0
+    # The failed hour is due again with the next one, not at every commit before it.
+    assert rescorer.due(DAY0_NS + NS_PER_HOUR + 2 * NS_PER_S) is None
+    assert rescorer.due(DAY0_NS + 2 * NS_PER_HOUR + 1) == (DAY0_NS, DAY0_NS + 2 * NS_PER_HOUR)

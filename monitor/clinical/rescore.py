@@ -45,11 +45,12 @@ class HourlyRescorer:
         self.timezone = timezone
         self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
         self.written = 0
+        self._not_before_ns = 0  # after a failure: the next hour, not every second
 
     def due(self, now_ns: int) -> tuple[int, int] | None:
         """The UTC range of hours finished since the last call, or None within the same hour."""
         hour_ns = now_ns - now_ns % NS_PER_HOUR
-        if hour_ns <= self.first_unscored_ns:
+        if hour_ns <= self.first_unscored_ns or now_ns < self._not_before_ns:
             return None
         span = (self.first_unscored_ns, hour_ns)
         self.first_unscored_ns = hour_ns
@@ -59,8 +60,11 @@ class HourlyRescorer:
         """Score the local days of ``[start_ns, end_ns)`` again and append them; records written."""
         try:
             written = await asyncio.to_thread(self._score, start_ns, end_ns)
-        except Exception as error:  # a failed scoring must not end the collection: next hour retries
+        except Exception as error:  # a failed scoring must not end the collection
             logger.warning("clinical scores not updated: %s", error)
+            # Its hours are due again with the next hour's (a full disk may have room by then).
+            self.first_unscored_ns = min(self.first_unscored_ns, start_ns)
+            self._not_before_ns = end_ns + NS_PER_HOUR
             return 0
         self.written += written
         return written
