@@ -216,3 +216,18 @@ def test_high_rate_series_are_not_keyed(tmp_path: Path) -> None:
         spool.append_series(_envelope(10))
         spool.append_series(_envelope(10))
         assert spool.count() == 20  # droppable rows: the index would cost more than duplicates
+
+
+def test_a_refused_point_written_again_is_queued_again_without_its_refusal(tmp_path: Path) -> None:
+    bad = Record("alert", T0_NS, {"value": 9.0}, {"patient": "p01", "rule": "spike"})
+    with Spool(tmp_path / "s.sqlite") as spool:
+        spool.append([bad])
+        batch = spool.next_batch(10)
+        assert batch is not None
+        spool.set_aside([batch.first_id], 400, "field type conflict")
+        spool.mark_sent(batch.first_id, batch.last_id)
+        assert [p.error for p in spool.set_aside_points()] == ["field type conflict"]
+        spool.append([Record(bad.measurement, T0_NS, {"value": 10.0}, bad.tags)])  # corrected
+        assert spool.set_aside_points() == []
+        assert spool.count(PENDING) == 1
+        assert [r.fields for r in spool.query(0, 2**62)] == [{"value": 10.0}]
