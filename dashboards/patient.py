@@ -68,7 +68,9 @@ def build() -> dash.Dashboard:
         .with_row(dash.Row("Range of motion"))
         .with_panel(_rom())
         .with_panel(_repetitions())
+        .with_panel(_time_in_motion())
         .with_row(dash.Row("Signal quality and connectivity"))
+        .with_panel(_wear_time())
         .with_panel(_gaps())
         .with_panel(_signal_quality())
         .with_panel(_battery())
@@ -80,7 +82,8 @@ def _patient_variable() -> dash.QueryVariable:
         dash.QueryVariable("patient")
         .label("Patient")
         .datasource(DATASOURCE)
-        .query('SHOW TAG VALUES FROM "spasm_event" WITH KEY = "patient"')
+        # Every wearable writes coverage, so a patient shows before a first spasm, IMU-only too.
+        .query('SHOW TAG VALUES FROM "coverage" WITH KEY = "patient"')
         .refresh(dashboard.VariableRefresh.ON_DASHBOARD_LOAD)
         .sort(dashboard.VariableSort.ALPHABETICAL_ASC)
     )
@@ -91,7 +94,7 @@ def _location_variable() -> dash.QueryVariable:
         dash.QueryVariable("location")
         .label("Location")
         .datasource(DATASOURCE)
-        .query(f'SHOW TAG VALUES FROM "spasm_event" WITH KEY = "location" WHERE {PATIENT}')
+        .query(f'SHOW TAG VALUES FROM "coverage" WITH KEY = "location" WHERE {PATIENT}')
         .refresh(dashboard.VariableRefresh.ON_DASHBOARD_LOAD)
         .multi(True)
         .include_all(True)
@@ -247,3 +250,26 @@ def _battery() -> PanelBuilder:
     )
     panel = lines("Battery", "Battery level of each wearable.", "percent").min(0).max(100)
     return panel.with_target(target(q, alias="$tag_device")).span(8)
+
+
+def _time_in_motion() -> PanelBuilder:
+    q = f'SELECT sum("active_s") / 60 FROM "movement" WHERE {F} GROUP BY time(1d), "location" fill(0)'
+    panel = bars(
+        "Time in motion per day",
+        "Minutes each IMU turned faster than 20 deg/s: the activity the spasm counts sit in.",
+        unit="m",
+    )
+    return panel.with_target(target(q, alias="$tag_location")).span(12)
+
+
+def _wear_time() -> PanelBuilder:
+    q = (
+        f'SELECT sum("covered_s") / 36 FROM "coverage" WHERE {PATIENT_RANGE} '
+        'GROUP BY time(1h), "device", "sensor" fill(0)'
+    )
+    panel = lines(
+        "Wear time per wearable",
+        "Share of each hour every stream of every wearable delivered samples (100 % = the whole hour).",
+        "percent",
+    )
+    return panel.with_target(target(q, alias="$tag_device $tag_sensor")).min(0).max(100).span(24)

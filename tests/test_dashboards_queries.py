@@ -33,6 +33,7 @@ from monitor.clinical import clinical_scores
 from monitor.clinical.rom_weekly import weekly_rom
 from monitor.dsp import SpasmDetector, range_of_motion
 from monitor.dsp.coverage import StreamCoverage
+from monitor.dsp.imu.activity import MovementActivity
 from monitor.store import InfluxV1Writer
 from monitor.store.line_protocol import render_records
 from monitor.synth import EmgScenario, generate_emg
@@ -79,6 +80,20 @@ def rom_records() -> list[Record]:
     return range_of_motion(angle, 10.0, DAY0_NS + 15 * HOUR_NS, joint="knee", tags={"patient": "p01"})
 
 
+def movement_records() -> list[Record]:
+    # 20 min of one shank IMU at 100 Hz from 15:00: turning at 50 deg/s for 5 min, then still.
+    gyr = np.zeros((120_000, 3))
+    gyr[:30_000, 0] = 50.0
+    stream = StreamId("p01-imu", "gyr")
+    frame = Frame(stream, SensorKind.GYR, 100.0, DAY0_NS + 15 * HOUR_NS, 0, 0, gyr)
+    tags = {"patient": "p01", "device": "p01-imu", "location": "shank"}
+    out = []
+    for processor in (MovementActivity(stream), StreamCoverage(stream)):
+        out += [Record(r.measurement, r.time_ns, r.fields, r.tags | tags) for r in processor.process(frame)]
+        out += [Record(r.measurement, r.time_ns, r.fields, r.tags | tags) for r in processor.flush()]
+    return out
+
+
 def other_records() -> list[Record]:
     p01 = {"patient": "p01", "device": "p01-emg"}
     emg = p01 | {"sensor": "emg"}
@@ -100,7 +115,7 @@ def other_records() -> list[Record]:
 @pytest.fixture(scope="module")
 def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
     records = [r for i, seg in enumerate(SEGMENTS) for r in emg_records(*seg, seed=i + 1)]
-    records += rom_records() + other_records()
+    records += rom_records() + movement_records() + other_records()
     records += clinical_scores(records, tz="UTC")
     db = create_database(influxdb_url, "dashboards_queries")
     db.query("DROP SERIES FROM /.*/")
@@ -355,6 +370,10 @@ def test_rom_and_repetitions_per_joint(loaded: tuple[InfluxDatabase, list[Record
     assert max(row[1] for row in series["values"]) == pytest.approx(max(windows))
     [reps_q] = panel_queries(PATIENT)["Repetitions per joint per day"]
     assert by_time(run(db, reps_q))[DAY0_NS] == sum(int(r.fields["reps"]) for r in days) > 80
+    [motion_q] = panel_queries(PATIENT)["Time in motion per day"]
+    [motion] = run(db, motion_q)
+    assert motion["tags"]["location"] == "shank"
+    assert by_time([motion])[DAY0_NS] == pytest.approx(5.0)  # minutes turning at 50 deg/s
     [weekly_q] = panel_queries(PATIENT)["Weekly best ROM per joint (PT weeks)"]
     weekly_panel = max(row[1] for s in run(db, weekly_q) for row in s["values"])
     assert weekly_panel == pytest.approx(55, abs=6)
@@ -374,6 +393,11 @@ def test_signal_quality_and_connectivity(loaded: tuple[InfluxDatabase, list[Reco
         if r.measurement == "signal_quality" and r.tags["patient"] == "p01" and r.time_ns >= RANGE[0]:
             expected[r.tags["issue"]] += float(r.fields["duration_s"])
     assert got == pytest.approx(dict(expected))
+    [wear_q] = panel_queries(PATIENT)["Wear time per wearable"]
+    wear = {(s["tags"]["device"], s["tags"]["sensor"]): by_time([s]) for s in run(db, wear_q)}
+    assert wear[("p01-imu", "gyr")][DAY0_NS + 15 * HOUR_NS] == pytest.approx(100 * 20 / 60)
+    assert wear[("p01-emg", "emg")][DAY0_NS + 9 * HOUR_NS] == pytest.approx(100 * 10 / 60)
+    assert sum(wear[("p01-imu", "gyr")].values()) == pytest.approx(100 * 20 / 60)  # that hour only
     [battery_q] = panel_queries(PATIENT)["Battery"]
     levels = [v for v in by_time(run(db, battery_q)).values() if v is not None]
     assert (levels[0], levels[-1]) == (80, 64)
@@ -413,9 +437,13 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
         )
         assert rows[pid]["mean_per_hour"][1] == pytest.approx(rows[pid]["spasms_per_day"][1] / 24)
         assert rows[pid]["last_seen"][0] == max(r.time_ns for r in coverage if r.time_ns <= day[1])
-        covered_s = sum(float(r.fields["covered_s"]) for r in coverage if day[0] <= r.time_ns <= day[1])
-        assert covered_s > 0
-        assert rows[pid]["completeness_pct"][1] == pytest.approx(100 * covered_s / 86400)
+        covered_s: Counter[tuple[str, str]] = Counter()  # per stream: the mean is over streams
+        for r in coverage:
+            if day[0] <= r.time_ns <= day[1]:
+                covered_s[(r.tags["device"], r.tags["sensor"])] += float(r.fields["covered_s"])
+        assert covered_s
+        expected_pct = np.mean([100 * c / 86400 for c in covered_s.values()])
+        assert rows[pid]["completeness_pct"][1] == pytest.approx(expected_pct)
     for pid in ("p01", "p02"):
         day0 = next(r for r in scores(records, "day", pid) if r.time_ns == DAY0_NS)
         assert rows[pid]["latest_scores"][1:] == [

@@ -184,7 +184,8 @@ def run_exercise_window(
         (_SHANK.gyr, SensorKind.GYR, motion.gyr_dist_dps),
     ):
         frame = Frame(stream, kind, IMU_RATE_HZ, t0_ns, 0, n - 1, samples)
-        device_tags = {**tags, "device": stream.device, "side": SIDE}
+        location = "thigh" if stream.device == THIGH_IMU else "shank"
+        device_tags = {**tags, "device": stream.device, "location": location, "side": SIDE}
         records += processor.process(frame) + _coverage(frame, device_tags)
     records += processor.flush()
     if not keep_angle:
