@@ -178,6 +178,8 @@ def score_spool(spool: Spool, start_ns: int, end_ns: int, tz: ZoneInfo | str = "
     # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
     records = spool.query(first_ns, local_midnight_ns(last_day, zone), kept_only=True)
     scores = clinical_scores(records, zone)
+    if not any(r.measurement == "treatment" and r.tags.get("kind") == "botox" for r in records):
+        return scores  # no injection to compare around (the live run's hourly case: one day read)
     # Injections in the range need their 14 days before and 6 weeks after.
     context = spool.query(
         first_ns - PRE_DAYS * NS_PER_DAY,
