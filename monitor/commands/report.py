@@ -1,4 +1,5 @@
-"""``spasm-monitor report``: the patient report, one self-contained HTML file from the spool."""
+"""``spasm-monitor report``: the patient report, one self-contained HTML file from the spool
+(or, with ``--from-influx``, from the InfluxDB of config.toml's ``[store.influx]``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from monitor.commands.config import DEFAULT_CONFIG
 from monitor.config import load_config
 from monitor.report import ReportError, build_report, write_report
 from monitor.report.gather import DEFAULT_MAX_EVENTS
+from monitor.store.influx_reader import InfluxQLReader
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +26,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         default=None,
         help="the spool file (default: [store] spool_path)",
+    )
+    report.add_argument(
+        "--from-influx",
+        action="store_true",
+        help="read the InfluxDB of config.toml's [store.influx] instead of the spool (InfluxQL)",
     )
     report.add_argument("--out", type=Path, default=Path("report.html"), help="the HTML file to write")
     report.add_argument(
@@ -50,9 +57,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_report(args: argparse.Namespace) -> int:
     if args.events < 0:
         raise ReportError(f"--events must be >= 0, got {args.events}", "")
-    _apply_config(args)
+    source = _apply_config(args)
     data = build_report(
-        args.spool,
+        source,
         patient=args.patient,
         timezone=args.timezone,
         simulated=args.simulated,
@@ -69,17 +76,30 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _apply_config(args: argparse.Namespace) -> None:
-    """Unset options from config.toml (``--config``, or ./config.toml when --spool is not given)."""
+def _apply_config(args: argparse.Namespace) -> Path | InfluxQLReader:
+    """Unset options from config.toml (``--config``, or ./config.toml when --spool is not given);
+    where to read: the spool, or the configured InfluxDB with ``--from-influx``."""
+    if args.from_influx and args.spool is not None:
+        raise ReportError("--from-influx and --spool name two sources", "give one of them")
     path = args.config
-    if path is None and args.spool is None:
+    if path is None and (args.spool is None or args.from_influx):
         path = DEFAULT_CONFIG
+    source: Path | InfluxQLReader | None = args.spool
     if path is not None:
         config = load_config(path)
-        args.spool = args.spool or config.store.spool_path
         args.patient = args.patient or config.patient.id
         args.timezone = args.timezone or config.patient.timezone
+        influx = config.store.influx
+        if not args.from_influx:
+            source = source or config.store.spool_path
+        elif influx is None:
+            raise ReportError(f"{path} has no [store.influx]", "add it, or drop --from-influx")
+        else:
+            source = influx.reader()
     args.timezone = args.timezone or "UTC"
+    if source is None:  # unreachable: without a config file, --spool was given
+        raise ReportError("no spool to read", "give --spool or --config")
+    return source
 
 
 def _date(text: str, option: str) -> dt.date | None:

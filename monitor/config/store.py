@@ -15,6 +15,7 @@ from typing import Any
 from monitor.config.reader import TableReader
 from monitor.errors import ConfigError
 from monitor.store import InfluxV1Writer, InfluxV2Writer
+from monitor.store.influx_reader import InfluxQLReader
 from monitor.store.writer import Writer, read_secret
 
 DEFAULT_SPOOL = "data/spool.sqlite"
@@ -61,6 +62,19 @@ class InfluxConfig:
             )
         token = read_secret(self.token_env, self.token_file)
         return InfluxV2Writer(self.url, self.org, self.bucket or self.database, token=token)
+
+    def reader(self) -> InfluxQLReader:
+        """An InfluxQL reader of the same data (the report built from the server).
+
+        1.x: the database, with the user's password or the token. 2.x and 3.x: the bucket's
+        database name over the v1 ``/query`` API, with the token (2.x needs a DBRP mapping).
+        """
+        if self.version == "1" and self.username:
+            password = read_secret(self.password_env, self.password_file)
+            return InfluxQLReader(self.url, self.database, username=self.username, password=password)
+        token = read_secret(self.token_env, self.token_file) if (self.token_env or self.token_file) else None
+        database = self.database if self.version == "1" else (self.bucket or self.database)
+        return InfluxQLReader(self.url, database, token=token)
 
 
 @dataclass(frozen=True, slots=True)

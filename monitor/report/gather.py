@@ -19,6 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.clinical import (
@@ -75,8 +76,16 @@ NS_PER_H = 3600 * NS_PER_S
 _ALL_TIME = (0, 2**63 - 1)
 
 
+class RecordSource(Protocol):
+    """Where the report reads records: a :class:`~monitor.store.Spool` or an InfluxDB."""
+
+    def query(
+        self, start_ns: int, end_ns: int, *, measurement: str, patient: str | None = None
+    ) -> list[Record]: ...
+
+
 def build_report(
-    spool_path: str | Path,
+    source: str | Path | RecordSource,
     *,
     patient: str | None = None,
     timezone: str = "UTC",
@@ -86,14 +95,15 @@ def build_report(
     max_events: int = DEFAULT_MAX_EVENTS,
     night: NightWindow | None = None,
 ) -> ReportData:
-    """Gather the report of one patient from a spool file.
+    """Gather the report of one patient from a spool file or an InfluxDB.
 
     Parameters
     ----------
-    spool_path : str or Path
-        An existing spool (``monitor.store.Spool`` SQLite file).
+    source : str, Path or RecordSource
+        An existing spool (``monitor.store.Spool`` SQLite file), or a reader of the InfluxDB
+        the spool forwards to (:class:`~monitor.store.influx_reader.InfluxQLReader`).
     patient : str, optional
-        Patient pseudonym. When omitted, the spool must hold exactly one patient (or none).
+        Patient pseudonym. When omitted, the source must hold exactly one patient (or none).
     timezone : str
         The patient's IANA timezone (``Europe/London``); local days, hours and night use it.
     simulated : bool
@@ -128,10 +138,9 @@ def build_report(
     >>> data.patient, data.spasms, data.coverage.observed_hours, data.penn_frequency
     ('p01', 1, 1, 3)
     """
-    path = Path(spool_path)
-    if not path.is_file():
+    if isinstance(source, str | Path) and not Path(source).is_file():
         raise ReportError(
-            f"spool file {str(path)!r} not found", "give the spool the pipeline writes with --spool"
+            f"spool file {str(source)!r} not found", "give the spool the pipeline writes with --spool"
         )
     try:
         zone = parse_zone(timezone)
@@ -139,9 +148,14 @@ def build_report(
         raise ReportError(str(error), "give an IANA timezone name with --timezone") from None
     if start_date and end_date and end_date < start_date:
         raise ReportError(f"end date {end_date} is before start date {start_date}", "")
-    with Spool(path) as spool:
-        read = [r for m in READ_MEASUREMENTS for r in spool.query(*_ALL_TIME, measurement=m)]
-    who = _choose_patient(read, patient)
+    if isinstance(source, str | Path):
+        with Spool(source) as spool:
+            read = _read(spool, patient)
+            others = _patients_present(spool) if patient is not None and not read else []
+    else:
+        read = _read(source, patient)
+        others = _patients_present(source) if patient is not None and not read else []
+    who = _choose_patient(read or others, patient)
     mine = sorted((r for r in read if r.tags.get("patient", "") == who), key=lambda r: r.time_ns)
     return gather(
         mine,
@@ -153,6 +167,15 @@ def build_report(
         max_events=max_events,
         night=night,
     )
+
+
+def _read(source: RecordSource, patient: str | None) -> list[Record]:
+    return [r for m in READ_MEASUREMENTS for r in source.query(*_ALL_TIME, measurement=m, patient=patient)]
+
+
+def _patients_present(source: RecordSource) -> list[Record]:
+    """Records naming the patients a source holds (for the error when the one asked for is not)."""
+    return [r for m in (SPASM_EVENT, OBSERVATION) for r in source.query(*_ALL_TIME, measurement=m)]
 
 
 def gather(
