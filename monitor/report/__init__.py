@@ -1,7 +1,8 @@
 """The patient report: one self-contained HTML file from the spool.
 
 - :mod:`~monitor.report.model`: what the report shows, as typed data (:class:`ReportData`).
-- :mod:`~monitor.report.gather`: reading a spool and computing it (:func:`build_report`).
+- :mod:`~monitor.report.source`: reading a spool or an InfluxDB (:func:`build_report`).
+- :mod:`~monitor.report.gather`: computing it from the records read (:func:`gather`).
 - :mod:`~monitor.report.svg`: inline SVG charts.
 - :mod:`~monitor.report.html`: the HTML document (:func:`render_html`).
 
@@ -23,9 +24,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.report.gather import build_report, gather
+from monitor.report.gather import gather
 from monitor.report.html import render_html
 from monitor.report.model import ReportData, ReportError
+from monitor.report.source import build_report
 
 __all__ = ["ReportData", "ReportError", "build_report", "gather", "render_html", "write_report"]
 

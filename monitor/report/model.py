@@ -1,6 +1,6 @@
 """What the patient report shows, as plain typed data (no HTML here).
 
-:func:`monitor.report.gather.build_report` fills a :class:`ReportData` from a spool;
+:func:`monitor.report.source.build_report` fills a :class:`ReportData` from a spool;
 :func:`monitor.report.html.render_html` turns it into one self-contained HTML file. Keeping
 the numbers in a typed value lets the tests check them without parsing HTML.
 
