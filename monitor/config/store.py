@@ -47,11 +47,7 @@ class InfluxConfig:
     def writer(self) -> Writer:
         """A writer for this server; reads the secret now (ConfigError if it is missing)."""
         if self.version == "1":
-            token = password = None
-            if self.username:
-                password = read_secret(self.password_env, self.password_file)
-            elif self.token_env or self.token_file:
-                token = read_secret(self.token_env, self.token_file)
+            password, token = self._v1_secrets()
             return InfluxV1Writer(
                 self.url,
                 self.database,
@@ -69,12 +65,21 @@ class InfluxConfig:
         1.x: the database, with the user's password or the token. 2.x and 3.x: the bucket's
         database name over the v1 ``/query`` API, with the token (2.x needs a DBRP mapping).
         """
-        if self.version == "1" and self.username:
-            password = read_secret(self.password_env, self.password_file)
-            return InfluxQLReader(self.url, self.database, username=self.username, password=password)
-        token = read_secret(self.token_env, self.token_file) if (self.token_env or self.token_file) else None
-        database = self.database if self.version == "1" else (self.bucket or self.database)
-        return InfluxQLReader(self.url, database, token=token)
+        if self.version == "1":
+            password, token = self._v1_secrets()
+            return InfluxQLReader(
+                self.url, self.database, username=self.username, password=password, token=token
+            )
+        token = read_secret(self.token_env, self.token_file)
+        return InfluxQLReader(self.url, self.bucket or self.database, token=token)
+
+    def _v1_secrets(self) -> tuple[str | None, str | None]:
+        """(password, token) of the v1 API: the user's password, else the token, else neither."""
+        if self.username:
+            return read_secret(self.password_env, self.password_file), None
+        if self.token_env or self.token_file:
+            return None, read_secret(self.token_env, self.token_file)
+        return None, None
 
 
 @dataclass(frozen=True, slots=True)

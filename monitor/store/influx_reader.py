@@ -15,7 +15,6 @@ Field types: InfluxDB's JSON writes a float field with an integral value as an i
 
 from __future__ import annotations
 
-import base64
 import json
 import urllib.error
 import urllib.parse
@@ -23,6 +22,7 @@ import urllib.request
 from typing import Any
 
 from monitor.errors import StoreError
+from monitor.store.influx_v1 import v1_authorization
 from monitor.types import FieldValue, Record
 
 CHUNK_ROWS = 10_000  # rows per chunk of a chunked response: a year of events is many chunks
@@ -60,20 +60,10 @@ class InfluxQLReader:
         token: str | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        if token and username:
-            raise ValueError("give a token or a username and password, not both")
         self.url = url.rstrip("/")
         self.database = database
         self.timeout_s = timeout_s
-        self._headers: dict[str, str] = {}
-        self._auth_kind: str | None = None
-        if token:
-            self._headers["Authorization"] = f"Token {token}"
-            self._auth_kind = "token"
-        elif username:
-            basic = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {basic}"
-            self._auth_kind = "basic"
+        self._headers, self._auth_kind = v1_authorization(username, password, token)
 
     def __repr__(self) -> str:  # never shows the secret
         return f"InfluxQLReader(url={self.url!r}, database={self.database!r}, auth={self._auth_kind!r})"

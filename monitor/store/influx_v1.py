@@ -12,6 +12,24 @@ from monitor.store.writer import RetryableWriteError, classify
 REQUEST_TIMEOUT_S = 60.0  # a 10k-point body takes ~0.05 s on a local 1.6.7; a slow link far longer
 
 
+def v1_authorization(
+    username: str | None, password: str | None, token: str | None
+) -> tuple[dict[str, str], str | None]:
+    """The ``Authorization`` header of the v1 API (``/write``, ``/query``) and its kind.
+
+    A token (2.x/3.x compatibility API, Cloud) or HTTP basic auth (1.x with a user); neither
+    gives no header. The kind (``"token"``, ``"basic"`` or None) is for ``repr``, never the secret.
+    """
+    if token and username:
+        raise ValueError("give a token or a username and password, not both")
+    if token:
+        return {"Authorization": f"Token {token}"}, "token"
+    if username:
+        basic = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
+        return {"Authorization": f"Basic {basic}"}, "basic"
+    return {}, None
+
+
 class InfluxV1Writer:
     """POSTs line protocol to ``{url}/write?db=&rp=&precision=ns``.
 
@@ -48,22 +66,13 @@ class InfluxV1Writer:
         token: str | None = None,
         gzip_body: bool = False,
     ) -> None:
-        if token and username:
-            raise ValueError("give a token or a username and password, not both")
         self.url = url.rstrip("/")
         self.database = database
         self._params = {"db": database, "precision": "ns"}
         if retention_policy:
             self._params["rp"] = retention_policy
-        self._headers = {"Content-Type": "text/plain; charset=utf-8"}
-        self._auth_kind: str | None = None
-        if token:
-            self._headers["Authorization"] = f"Token {token}"
-            self._auth_kind = "token"
-        elif username:
-            basic = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {basic}"
-            self._auth_kind = "basic"
+        auth, self._auth_kind = v1_authorization(username, password, token)
+        self._headers = {"Content-Type": "text/plain; charset=utf-8", **auth}
         if gzip_body:
             self._headers["Content-Encoding"] = "gzip"
         self._gzip = gzip_body
