@@ -87,8 +87,8 @@ class Pipeline:
         self._base_tags = {"patient": config.patient.id} | (extra_tags or {})
         self._devices = {d.device_id: d for d in config.devices}
         self._emg: dict[str, SpasmDetector] = {}
-        self._movement: dict[str, MovementSpasmProcessor] = {}
-        self._activity: dict[str, MovementActivity] = {}
+        # Per device, the two processors of its gyroscope stream: spasms and activity.
+        self._movement: dict[str, tuple[MovementSpasmProcessor, MovementActivity]] = {}
         self._coverage: dict[StreamId, StreamCoverage] = {}
         self._joints: dict[tuple[str, str], JointAngleProcessor] = {}
         self._joint_of: dict[str, tuple[str, str]] = {
@@ -121,10 +121,9 @@ class Pipeline:
         records: list[Record] = []
         for device_id, detector in self._emg.items():
             records += [self._tagged(r, self._devices[device_id]) for r in detector.flush()]
-        for device_id, movement in self._movement.items():
-            records += [self._tagged(r, self._devices[device_id]) for r in movement.flush()]
-        for device_id, activity in self._activity.items():
-            records += [self._tagged(r, self._devices[device_id]) for r in activity.flush()]
+        for device_id, (movement, activity) in self._movement.items():
+            done = movement.flush() + activity.flush()
+            records += [self._tagged(r, self._devices[device_id]) for r in done]
         for joint in self._joints.values():
             records += [self._tagged(r, None) for r in joint.flush()]
         for stream, coverage in self._coverage.items():
@@ -134,7 +133,6 @@ class Pipeline:
             self._observed = None
         self._emg.clear()
         self._movement.clear()
-        self._activity.clear()
         self._coverage.clear()
         self._joints.clear()
         return records
@@ -194,16 +192,14 @@ class Pipeline:
 
     def _movement_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         records: list[Record] = []
-        processor = self._movement.get(device.device_id)
-        activity = self._activity.get(device.device_id)
-        if processor is None or activity is None or processor.stream != frame.stream:
+        pair = self._movement.get(device.device_id)
+        if pair is None or pair[0].stream != frame.stream:
             # A wearable that now sends another gyroscope stream: close the old one's books.
-            records += processor.flush() if processor is not None else []
-            records += activity.flush() if activity is not None else []
-            processor = MovementSpasmProcessor(frame.stream, device.placement)
-            activity = MovementActivity(frame.stream)
-            self._movement[device.device_id], self._activity[device.device_id] = processor, activity
-        return records + processor.process(frame) + activity.process(frame)
+            records += pair[0].flush() + pair[1].flush() if pair is not None else []
+            pair = (MovementSpasmProcessor(frame.stream, device.placement), MovementActivity(frame.stream))
+            self._movement[device.device_id] = pair
+        movement, activity = pair
+        return records + movement.process(frame) + activity.process(frame)
 
     def _joint_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         key = self._joint_of[device.device_id]

@@ -65,12 +65,8 @@ def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[R
         1000.0, 1, tags={"patient": patient_id, "device": f"{patient_id}-emg", "location": location}
     )
     frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
-    coverage = StreamCoverage(frame.stream)
-    covered = [
-        Record(r.measurement, r.time_ns, r.fields, r.tags | detector.tags)
-        for r in coverage.process(frame) + coverage.flush()
-    ]
-    return detector.process(frame) + detector.flush() + covered
+    coverage = StreamCoverage(frame.stream, tags=detector.tags)
+    return detector.process(frame) + detector.flush() + coverage.process(frame) + coverage.flush()
 
 
 def rom_records() -> list[Record]:
@@ -88,9 +84,8 @@ def movement_records() -> list[Record]:
     frame = Frame(stream, SensorKind.GYR, 100.0, DAY0_NS + 15 * HOUR_NS, 0, 0, gyr)
     tags = {"patient": "p01", "device": "p01-imu", "location": "shank"}
     out = []
-    for processor in (MovementActivity(stream), StreamCoverage(stream)):
-        out += [Record(r.measurement, r.time_ns, r.fields, r.tags | tags) for r in processor.process(frame)]
-        out += [Record(r.measurement, r.time_ns, r.fields, r.tags | tags) for r in processor.flush()]
+    for processor in (MovementActivity(stream, tags=tags), StreamCoverage(stream, tags=tags)):
+        out += processor.process(frame) + processor.flush()
     return out
 
 

@@ -202,8 +202,5 @@ def run_exercise_window(
 
 def _coverage(frame: Frame, tags: dict[str, str]) -> list[Record]:
     """The window's ``coverage`` records, as the live pipeline writes them per stream."""
-    coverage = StreamCoverage(frame.stream)
-    return [
-        Record(r.measurement, r.time_ns, r.fields, {**tags, **r.tags})
-        for r in coverage.process(frame) + coverage.flush()
-    ]
+    coverage = StreamCoverage(frame.stream, tags=tags)
+    return coverage.process(frame) + coverage.flush()

@@ -26,6 +26,8 @@ class StreamCoverage:
         The stream whose frames it takes.
     window_s : float
         Window length, s (UTC-aligned).
+    tags : dict, optional
+        Further low-cardinality tags (the pipeline adds the device's own).
 
     Examples
     --------
@@ -37,8 +39,11 @@ class StreamCoverage:
     [(0, 60.0, {'sensor': 'emg'}), (60000000000, 30.0, {'sensor': 'emg'})]
     """
 
-    def __init__(self, stream: StreamId, *, window_s: float = WINDOW_S) -> None:
+    def __init__(
+        self, stream: StreamId, *, window_s: float = WINDOW_S, tags: dict[str, str] | None = None
+    ) -> None:
         self.stream = stream
+        self._tags = {**(tags or {}), "sensor": stream.sensor}
         self._windows = UtcWindows(window_s)
 
     def process(self, frame: Frame) -> list[Record]:
@@ -52,10 +57,9 @@ class StreamCoverage:
         return self._records(self._windows.flush())
 
     def _records(self, windows: list[ClosedWindow]) -> list[Record]:
-        tags = {"sensor": self.stream.sensor}
         return [
             # To the µs: a sum of sample periods carries float dust (59.99999999 for a full minute).
-            Record(COVERAGE_MEASUREMENT, w.start_ns, {"covered_s": round(w.covered_s, 6)}, dict(tags))
+            Record(COVERAGE_MEASUREMENT, w.start_ns, {"covered_s": round(w.covered_s, 6)}, dict(self._tags))
             for w in windows
         ]
 
