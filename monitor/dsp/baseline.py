@@ -1,17 +1,29 @@
-"""A resting-level baseline that follows the electrode over hours but not a spasm.
+"""The resting floor of the EMG envelope: where a channel sits when the muscle is quiet.
 
-Every ``baseline_block_s`` the resting level of the block is measured as a low quantile
-of the envelope (bursts shorter than most of the block barely move it). The baseline
-then moves toward it in the log domain: fast when the level falls (a recording that
-starts during a spasm recovers within seconds), slowly when it rises (electrode
-impedance drifts over hours). A block whose level is already above the spasm threshold
-is a spasm, not a new resting level, and does not move the baseline. Neither does a block
-that is mostly artefact.
+A spasm and an electrode drift both raise the envelope; what separates them is time.
+A spasm rises within tens to hundreds of milliseconds; an electrode's floor (impedance,
+sweat, cable motion, background tone) drifts over tens of seconds to hours. The floor is
+therefore a *local* statistic over the last ``floor_window_s`` (a few seconds): long
+enough to hold the rest that precedes any spasm's rise, short enough that even a
+threefold drift within a minute moves it by under 10 % inside the window.
 
-Beside the level, the *spread* of rest is tracked: the ratio of a high quantile (95 %) to
-the resting quantile in quiet blocks. It is how far the envelope wanders above its
-resting level by chance (about 1.2 at 1 kHz, 1.4 at 200 Hz where the band is narrow), and
-spasm edges are placed where the envelope returns within it.
+Two order statistics make it robust without any notion of "a block with artefacts":
+
+1. each ``floor_block_s`` block is reduced to the median of its *valid* envelope
+   samples (flat line and non-finite samples are excluded one by one, never the whole
+   block), so a heartbeat, a heel strike or a clonic beat that covers less than half
+   a block does not move it;
+2. the floor in force during a block is the same low quantile of the previous
+   ``floor_window_s`` of block values, so bursts covering up to three quarters of the
+   window do not move it either.
+
+It is causal and vectorized: the floor of block j depends on blocks before j only, and
+any chunking of the envelope gives the same floor.
+
+The *spread* of rest is tracked beside it: the ratio of a block's high quantile (95 %)
+to the floor, averaged (in the log domain, over ``SPREAD_TAU_S``) over quiet blocks. It is
+how far the envelope wanders above the floor by chance (larger at 200 Hz, where the band
+is narrow) and spasm edges are placed where the envelope returns within it.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import signal
 
 from monitor.dsp.params import EmgParams
 
@@ -27,15 +40,144 @@ Float32Array = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-# A block with any artefact says nothing reliable about the resting level: a block that
-# is half flat line would drag the baseline down.
-MAX_INVALID_SHARE = 0.0
-# Tonic spasms last at most about a minute (Thomas et al. 2014). A "spasm" that holds the
-# resting level up for longer is a new resting level (the electrode changed), and the
-# baseline adopts it rather than lock out detection for good.
-MAX_SPASM_HOLD_S = 90.0
+# Each block is read by its median: the floor is where rest *sits*, so the thresholds
+# above it measure a burst against typical rest, not against rest's quietest moments.
+BLOCK_QUANTILE = 0.5
 SPREAD_QUANTILE = 0.95
+# The spread is a property of the band and the smoothing, steady over minutes.
 SPREAD_TAU_S = 60.0
+# A block needs this share of valid samples for its quantiles to mean anything.
+MIN_VALID_SHARE = 0.25
+
+
+def order_statistic(values: Float64Array, q: float) -> Float64Array:
+    """The ``q`` quantile (lower order statistic) along the last axis, ignoring NaN.
+
+    NaN where a row has no finite value. Vectorized: one sort, no Python loop.
+    """
+    ordered = np.sort(values, axis=-1)  # NaN sort last
+    valid = np.sum(np.isfinite(values), axis=-1)
+    index = np.floor(q * np.maximum(valid - 1, 0)).astype(np.int64)
+    picked = np.take_along_axis(ordered, index[..., None], axis=-1)[..., 0]
+    result: Float64Array = np.where(valid > 0, picked, np.nan)
+    return result
+
+
+@dataclass(frozen=True)
+class FloorEstimate:
+    """Per envelope sample of one chunk; arrays have shape (channels, m).
+
+    Attributes
+    ----------
+    floor_mv : the resting floor in force at each sample, mV (NaN until known).
+    spread : the spread of rest in force at each sample, a ratio >= 1 (NaN until known).
+    """
+
+    floor_mv: Float64Array
+    spread: Float64Array
+
+
+class RestingFloor:
+    """Streaming resting floor; ``process`` returns the floor in force at each sample."""
+
+    def __init__(self, channels: int, rate_hz: float, params: EmgParams) -> None:
+        self.block_samples = max(1, round(params.floor_block_s * rate_hz))
+        block_s = self.block_samples / rate_hz
+        self.window_blocks = max(1, round(params.floor_window_s / block_s))
+        self._quantile = params.floor_quantile
+        self._spasm_x = params.on_x_baseline
+        self._spread_alpha = 1.0 - np.exp(-block_s / SPREAD_TAU_S)
+        self._min_valid = max(1, int(np.ceil(MIN_VALID_SHARE * self.block_samples)))
+        # Block values of the window before the next block, oldest first.
+        self._recent = np.full((channels, self.window_blocks), np.nan)
+        self._floor = np.full(channels, np.nan)  # in force during the open block
+        self._spread_log = np.full(channels, np.nan)
+        self._pending = np.zeros((channels, 0), dtype=np.float64)
+
+    def process(self, envelope: Float32Array, invalid: BoolArray) -> FloorEstimate:
+        """Advance over a chunk of envelope samples.
+
+        Parameters
+        ----------
+        envelope : ndarray, shape (channels, m)
+            Smoothed RMS envelope, mV.
+        invalid : ndarray of bool, shape (channels, m)
+            Samples that say nothing about rest (flat line, non-finite).
+
+        Returns
+        -------
+        FloorEstimate
+        """
+        channels, m = envelope.shape
+        before = self._pending.shape[1]
+        masked = np.where(invalid, np.nan, envelope.astype(np.float64))
+        values = np.concatenate([self._pending, masked], axis=1)
+        bs = self.block_samples
+        n_blocks = values.shape[1] // bs
+        blocks = values[:, : n_blocks * bs].reshape(channels, n_blocks, bs)
+        self._pending = values[:, n_blocks * bs :]
+
+        valid = np.sum(np.isfinite(blocks), axis=2)
+        resting = order_statistic(blocks, BLOCK_QUANTILE)
+        high = order_statistic(blocks, SPREAD_QUANTILE)
+        resting = np.where((valid >= self._min_valid) & (resting > 0), resting, np.nan)
+
+        # Floor in force during block j: the quantile of the window of blocks before it.
+        history = np.concatenate([self._recent, resting], axis=1)
+        windows = np.lib.stride_tricks.sliding_window_view(history, self.window_blocks, axis=1)
+        floors = np.concatenate(
+            [self._floor[:, None], order_statistic(windows[:, 1:], self._quantile)], axis=1
+        )
+        self._recent = history[:, history.shape[1] - self.window_blocks :]
+        in_force = floors[:, :-1]  # during each completed block
+        self._floor = floors[:, -1]
+
+        spreads = self._spreads(high, in_force)
+        per_block_floor = np.concatenate([in_force, floors[:, -1:]], axis=1)
+        span = slice(before, before + m)
+        floor_mv = np.repeat(per_block_floor, bs, axis=1)[:, span]
+        spread = np.repeat(spreads, bs, axis=1)[:, span]
+        return FloorEstimate(floor_mv, spread)
+
+    def _spreads(self, high: Float64Array, floor: Float64Array) -> Float64Array:
+        """Spread in force during each completed block and after the last, (channels, k + 1).
+
+        An exponential average in the log domain over the quiet blocks only (those whose
+        high quantile stays below the spasm threshold): ``lfilter`` over each channel's
+        quiet blocks, carried between chunks, then held over the blocks between them.
+        """
+        channels, k = high.shape
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.log(np.maximum(high / floor, 1.0))
+            quiet = np.isfinite(ratio) & (high < self._spasm_x * floor)
+        a = self._spread_alpha
+        out = np.empty((channels, k + 1))
+        for ch in range(channels):
+            index = np.flatnonzero(quiet[ch])
+            state = self._spread_log[ch]
+            out[ch, 0] = state
+            if index.size == 0:
+                out[ch, 1:] = state
+                continue
+            x = ratio[ch, index]
+            start = x[0] if np.isnan(state) else state
+            updated, _ = signal.lfilter([a], [1.0, a - 1.0], x, zi=[(1.0 - a) * start])
+            # After quiet block index[i] the state is updated[i]; it holds until the next.
+            held = np.full(k, np.nan)
+            held[index] = updated
+            held = _forward_fill(held, state)
+            out[ch, 1:] = held
+            self._spread_log[ch] = held[-1]
+        result: Float64Array = np.exp(out)
+        return result
+
+
+def _forward_fill(values: Float64Array, initial: float) -> Float64Array:
+    """Replace each NaN by the last non-NaN before it (``initial`` before the first)."""
+    index = np.where(np.isnan(values), -1, np.arange(values.size))
+    last = np.maximum.accumulate(index)
+    filled: Float64Array = np.where(last >= 0, values[np.maximum(last, 0)], initial)
+    return filled
 
 
 @dataclass(frozen=True)
@@ -49,7 +191,8 @@ class BlockSummary:
     rms_mv : ndarray, shape (channels, k)
         RMS of the envelope over each block, mV.
     baseline_mv : ndarray, shape (channels, k)
-        Baseline in force during each block, mV (NaN before the first one).
+        Resting level in force at the start of each block, mV (NaN before it is known):
+        the floor, or during a spasm the floor its onset was measured against.
     """
 
     first_block: int
@@ -57,113 +200,25 @@ class BlockSummary:
     baseline_mv: Float64Array
 
 
-class AdaptiveBaseline:
-    """Streaming baseline: ``process`` returns the baseline in force at each sample."""
+class BlockSummarizer:
+    """Cuts the envelope and the baseline in force into ``summary_block_s`` blocks."""
 
-    def __init__(self, channels: int, rate_hz: float, params: EmgParams) -> None:
-        self.block_samples = max(1, round(params.baseline_block_s * rate_hz))
-        block_s = self.block_samples / rate_hz
-        self._rise_alpha = 1.0 - np.exp(-block_s / params.baseline_rise_tau_s)
-        self._fall_alpha = 1.0 - np.exp(-block_s / params.baseline_fall_tau_s)
-        self._spasm_x = params.on_x_baseline
-        self._max_hold_blocks = max(1, round(MAX_SPASM_HOLD_S / block_s))
-        self._held_blocks = np.zeros(channels, dtype=np.int64)
-        self._quantile_index = int(params.baseline_quantile * (self.block_samples - 1))
-        self._spread_index = int(SPREAD_QUANTILE * (self.block_samples - 1))
-        self._spread_alpha = 1.0 - np.exp(-block_s / SPREAD_TAU_S)
-        self.level_mv = np.full(channels, np.nan)
-        self.spread = np.full(channels, np.nan)
+    def __init__(self, channels: int, rate_hz: float, summary_block_s: float) -> None:
+        self.block_samples = max(1, round(summary_block_s * rate_hz))
         self.blocks_done = 0
-        self._pending = np.zeros((channels, 0), dtype=np.float32)
-        self._pending_invalid = np.zeros((channels, 0), dtype=bool)
+        self._pending_envelope = np.zeros((channels, 0), np.float64)
+        self._pending_baseline = np.zeros((channels, 0), np.float64)
 
-    def process(
-        self, envelope: Float32Array, invalid: BoolArray
-    ) -> tuple[Float64Array, Float64Array, BlockSummary]:
-        """Advance over a chunk of envelope samples.
-
-        Parameters
-        ----------
-        envelope : ndarray, shape (channels, m)
-            RMS envelope, mV.
-        invalid : ndarray of bool, shape (channels, m)
-            Samples that are artefact (flat line, non-finite, motion).
-
-        Returns
-        -------
-        baseline_mv : ndarray, shape (channels, m)
-            Baseline in force at each sample: the level after the previous whole block.
-            NaN until the first block is complete.
-        spread : ndarray, shape (channels, m)
-            Spread of rest in force at each sample (a ratio >= 1; NaN until known).
-        summary : BlockSummary
-            The blocks completed in this chunk.
-        """
-        channels, m = envelope.shape
-        pending_before = self._pending.shape[1]
-        env = np.concatenate([self._pending, envelope], axis=1)
-        inv = np.concatenate([self._pending_invalid, invalid], axis=1)
+    def process(self, envelope: Float32Array, baseline_mv: Float64Array) -> BlockSummary:
+        env = np.concatenate([self._pending_envelope, envelope.astype(np.float64)], axis=1)
+        base = np.concatenate([self._pending_baseline, baseline_mv], axis=1)
+        channels = env.shape[0]
         bs = self.block_samples
-        n_blocks = env.shape[1] // bs
-        whole = n_blocks * bs
-        blocks = env[:, :whole].reshape(channels, n_blocks, bs)
-        ordered = np.partition(blocks, (self._quantile_index, self._spread_index), axis=2)
-        resting = ordered[:, :, self._quantile_index]
-        high = ordered[:, :, self._spread_index].astype(np.float64)
-        invalid_share = inv[:, :whole].reshape(channels, n_blocks, bs).mean(axis=2)
-        rms = np.sqrt(np.mean(np.square(blocks, dtype=np.float64), axis=2))
-
-        # Level in force during block j of this chunk is levels[:, j]; levels[:, -1] after all.
-        levels = np.empty((channels, n_blocks + 1))
-        spreads = np.empty((channels, n_blocks + 1))
-        levels[:, 0] = self.level_mv
-        spreads[:, 0] = self.spread
-        for j in range(n_blocks):
-            level = levels[:, j]
-            levels[:, j + 1] = self._update(level, resting[:, j], invalid_share[:, j])
-            spreads[:, j + 1] = self._update_spread(
-                spreads[:, j], level, resting[:, j], high[:, j], invalid_share[:, j]
-            )
-        self.level_mv = levels[:, -1].copy()
-        self.spread = spreads[:, -1].copy()
-        self.blocks_done += n_blocks
-        self._pending = env[:, whole:]
-        self._pending_invalid = inv[:, whole:]
-
-        span = slice(pending_before, pending_before + m)
-        per_sample = np.repeat(levels, bs, axis=1)[:, span]
-        spread_per_sample = np.repeat(spreads, bs, axis=1)[:, span]
-        summary = BlockSummary(self.blocks_done - n_blocks, rms, levels[:, :-1])
-        return per_sample, spread_per_sample, summary
-
-    def _update_spread(
-        self,
-        spread: Float64Array,
-        level: Float64Array,
-        resting: Float32Array,
-        high: Float64Array,
-        invalid_share: Float64Array,
-    ) -> Float64Array:
-        # q95 >= q25, so a ratio below 1 only comes from a flat (zero) block.
-        ratio = np.maximum(high / np.maximum(resting.astype(np.float64), 1e-9), 1.0)
-        with np.errstate(invalid="ignore"):
-            quiet = (invalid_share <= MAX_INVALID_SHARE) & (high < self._spasm_x * level)
-        updated = np.exp(np.log(spread) + self._spread_alpha * (np.log(ratio) - np.log(spread)))
-        result: Float64Array = np.where(quiet, np.where(np.isnan(spread), ratio, updated), spread)
-        return result
-
-    def _update(
-        self, level: Float64Array, resting: Float32Array, invalid_share: Float64Array
-    ) -> Float64Array:
-        resting64 = np.maximum(resting.astype(np.float64), 1e-9)
-        usable = invalid_share <= MAX_INVALID_SHARE
-        first = np.isnan(level) & usable
-        falling = resting64 < level
-        in_spasm = resting64 > self._spasm_x * level
-        self._held_blocks = np.where(in_spasm & usable, self._held_blocks + 1, 0)
-        stuck = self._held_blocks > self._max_hold_blocks
-        alpha = np.where(falling, self._fall_alpha, np.where(in_spasm, 0.0, self._rise_alpha))
-        alpha = np.where(usable, np.where(stuck, 1.0, alpha), 0.0)
-        updated = np.exp(np.log(level) + alpha * (np.log(resting64) - np.log(level)))
-        result: Float64Array = np.where(first, resting64, np.where(np.isnan(level), level, updated))
-        return result
+        k = env.shape[1] // bs
+        blocks = env[:, : k * bs].reshape(channels, k, bs)
+        rms = np.sqrt(np.mean(np.square(blocks), axis=2))
+        first = base[:, : k * bs : bs]
+        self._pending_envelope = env[:, k * bs :]
+        self._pending_baseline = base[:, k * bs :]
+        self.blocks_done += k
+        return BlockSummary(self.blocks_done - k, rms, first)

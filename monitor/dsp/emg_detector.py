@@ -3,7 +3,8 @@
 Pipeline, per channel::
 
     raw ─► repair NaN/inf ─► mains notch ─► band-pass ─► RMS envelope (≈100 Hz)
-        ─► moving average ─► hysteresis against an adaptive baseline ─► bursts
+        ─► moving average ─► hysteresis against the local resting floor, frozen from
+           each onset to its end ─► bursts
         ─► artefact rejection ─► merge (gap < merge_gap_s) ─► onset/offset refinement
         ─► morphology + features ─► SpasmEvent
 
@@ -23,12 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.dsp.artefacts import is_motion, lost_signal
-from monitor.dsp.baseline import AdaptiveBaseline, BlockSummary
+from monitor.dsp.baseline import BlockSummarizer, BlockSummary, RestingFloor
 from monitor.dsp.classify import classify_envelope
 from monitor.dsp.conditioning import Conditioner, design_conditioning
 from monitor.dsp.envelope import EnvelopeBlock, EnvelopeStage
+from monitor.dsp.heartbeat import HeartbeatGate
 from monitor.dsp.history import EnvelopeHistory
-from monitor.dsp.hysteresis import RunTracker
+from monitor.dsp.hysteresis import ReferenceHysteresis, RunTracker
 from monitor.dsp.params import EmgParams
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
@@ -111,9 +113,10 @@ def validate_emg(emg_mv: npt.ArrayLike) -> Float32Array:
 
 @dataclass
 class _Channel:
-    detection: RunTracker
+    detection: ReferenceHysteresis
     quality: dict[str, RunTracker]
     bursts: deque[tuple[int, int, bool]]  # start, stop, reached the on threshold
+    heartbeats: HeartbeatGate
     event: tuple[int, int] | None = None
     last_offset: int = -(10**12)
 
@@ -250,8 +253,9 @@ class SpasmDetector:
         p = self.params
         self._conditioner = Conditioner(self._design, self.channels)
         self._envelope = EnvelopeStage(self.sample_rate_hz, self.channels, p, self._design.band_hz)
-        self._baseline = AdaptiveBaseline(self.channels, self._envelope.rate_hz, p)
         rate = self._envelope.rate_hz
+        self._floor = RestingFloor(self.channels, rate, p)
+        self._summary = BlockSummarizer(self.channels, rate, p.summary_block_s)
         self._edge_samples = max(1, round(p.edge_search_s * rate))
         self._guard_samples = round(p.artefact_guard_s * rate)
         self._merge_samples = round(p.merge_gap_s * rate)
@@ -261,11 +265,13 @@ class SpasmDetector:
         self._max_event_samples = max_event
         self._flat_run_samples = max(1, round(MIN_FLAT_RUN_S * rate))
         self._flat_carry = np.zeros(self.channels, np.int64)
+        envelope_spread_s = self._envelope.smoothing_samples / rate + self._envelope.delay_s
         self._state = [
             _Channel(
-                RunTracker(max_event),
+                ReferenceHysteresis(p.on_x_baseline, p.off_x_baseline, self._merge_samples, max_event),
                 {issue: RunTracker() for issue in SAMPLE_ISSUES},
                 deque(),
+                HeartbeatGate(rate, envelope_spread_s),
             )
             for _ in range(self.channels)
         ]
@@ -302,10 +308,15 @@ class SpasmDetector:
         if m == 0:
             return
         flat = self._sustained_flat(block.flat)
-        baseline, spread, summary = self._baseline.process(block.smooth_mv, flat | block.nonfinite)
-        with np.errstate(invalid="ignore"):
-            on = block.smooth_mv > p.on_x_baseline * baseline
-            off = block.smooth_mv > p.off_x_baseline * baseline
+        estimate = self._floor.process(block.smooth_mv, flat | block.nonfinite)
+        offset = self._position
+        baseline = np.empty_like(estimate.floor_mv)
+        runs = []
+        for ch, state in enumerate(self._state):
+            closed, baseline[ch] = state.detection.process(block.smooth_mv[ch], estimate.floor_mv[ch], offset)
+            runs.append(closed)
+        summary = self._summary.process(block.envelope_mv, baseline)
+        spread = estimate.spread
         # Reported with its exact edges; runs under MIN_ELECTRODE_OFF_S are never reported.
         issues = {"electrode_off": block.flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
         edge = baseline * np.fmax(p.edge_x_baseline, spread)
@@ -320,11 +331,10 @@ class SpasmDetector:
             lost=flat | block.nonfinite,
         )
         self._position += m
-        offset = self._position - m
         active = {issue: np.asarray(mask.any(axis=1)) for issue, mask in issues.items()}
         for ch, state in enumerate(self._state):
-            runs = state.detection.process(off[ch], offset, on[ch])
-            for a, b, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
+            closed = runs[ch]
+            for a, b, hit in zip(closed.start, closed.stop, closed.hit, strict=True):
                 self._add_burst(state, int(a), int(b), bool(hit))
             for issue, mask in issues.items():
                 tracker = state.quality[issue]
@@ -348,12 +358,17 @@ class SpasmDetector:
         while state.bursts and (final or state.bursts[0][1] + self._lookahead <= horizon):
             start, stop, strong = state.bursts.popleft()
             continues = state.event is not None and start - state.event[1] <= self._merge_samples
+            if state.heartbeats.is_blip(start, stop):
+                peak = start + int(np.argmax(self._history.window("smooth", ch, start, stop)))
+                if state.heartbeats.judge(peak) and not continues:
+                    self._quality_runs(ch, "ecg_artifact", np.array([start]), np.array([stop]))
+                    continue
             if not strong and not continues:
                 continue
             if lost_signal(self._history, ch, start, stop, self._guard_samples):
                 continue
             rate = self._envelope.rate_hz
-            if is_motion(self._history, ch, start, stop, continues, self.sample_rate_hz, rate, self.params):
+            if is_motion(self._history, ch, start, stop, False, self.sample_rate_hz, rate, self.params):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
@@ -382,6 +397,7 @@ class SpasmDetector:
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params
         h = self._history
+        base = float(h.window("baseline", ch, start, start + 1)[0])
         lo = max(start - self._edge_samples, h.start, self._state[ch].last_offset)
         before = h.window("smooth", ch, lo, start) <= h.window("edge", ch, lo, start)
         onset = lo + int(np.flatnonzero(before)[-1]) + 1 if before.any() else lo
@@ -390,7 +406,6 @@ class SpasmDetector:
         offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
         self._state[ch].last_offset = offset
         envelope = h.window("envelope", ch, onset, offset).astype(np.float64)
-        base = float(h.window("baseline", ch, start, start + 1)[0])
         rate = self._envelope.rate_hz
         morphology = classify_envelope(envelope, rate, p)
         peak, mean = float(envelope.max()), float(envelope.mean())
@@ -426,7 +441,7 @@ class SpasmDetector:
             self._records.append(Record("signal_quality", self._time_of_envelope(a), fields, tags))
 
     def _envelope_records(self, summary: BlockSummary) -> None:
-        block = self._baseline.block_samples
+        block = self._summary.block_samples
         for j in range(summary.rms_mv.shape[1]):
             time_ns = self._time_of_envelope((summary.first_block + j) * block)
             for ch in range(self.channels):

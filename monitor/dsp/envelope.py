@@ -54,7 +54,7 @@ class EnvelopeBlock:
     diff_power_mv2 : mean square of its first difference within each block, mV².
     lowband_power_mv2 : mean square of the raw signal's 1.5–10 Hz band, mV² (only below
         ``MOTION_RMS_FREQUENCY_MIN_RATE_HZ``; zeros above).
-    flat : the raw signal did not move (summed steps below ``flat_ptp_mv``): electrode off.
+    flat : the raw signal did not move (summed steps at most ``flat_ptp_mv``): electrode off.
     clipped : a raw sample reached ``full_scale_mv``.
     nonfinite : a raw sample was NaN or inf.
     """
@@ -162,7 +162,7 @@ class EnvelopeStage:
             means["power"],
             means["diff_power"],
             means.get("lowband_power", zeros),
-            means["raw_step"] * self.decimation < self._flat_ptp_mv,
+            means["raw_step"] * self.decimation <= self._flat_ptp_mv,
             means.get("clipped", zeros) > 0,
             means.get("nonfinite", zeros) > 0,
         )

@@ -122,3 +122,116 @@ class RunTracker:
 
 
 NO_RUNS = Runs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
+
+
+class ReferenceHysteresis:
+    """Hysteresis whose reference level is frozen from a spasm's onset to its end.
+
+    A run starts where the envelope exceeds ``on_x`` times the resting floor in force.
+    From that sample the floor measured just before the rise becomes the run's
+    *reference*, and the run lasts while the envelope stays above ``off_x`` times it, so
+    a plateau held for a minute is one run however the floor estimate would have moved.
+    After a run the reference stays frozen for ``hold`` samples: a weaker beat above
+    ``off_x`` in that time is a run that does not reach ``on_x`` (``hit`` False), which
+    may continue a spasm but never start one. A slow drift of the floor starts nothing:
+    the floor follows it, and the envelope never stands ``on_x`` above it.
+
+    Parameters
+    ----------
+    on_x, off_x : float
+        Thresholds as multiples of the floor (``on_x >= off_x > 1``).
+    hold : int
+        Samples the reference stays frozen after a run ends.
+    max_length : int
+        A reference stays frozen at most this long after the onset that froze it (runs
+        are cut there); it is then measured afresh, so a level held longer than any spasm
+        (an electrode that changed) becomes the new rest.
+    """
+
+    def __init__(self, on_x: float, off_x: float, hold: int, max_length: int) -> None:
+        self.on_x = on_x
+        self.off_x = off_x
+        self.hold = hold
+        self.max_length = max_length
+        self.reference = np.nan
+        self.open_start: int | None = None
+        self.open_hit = False
+        self._release_at = -1  # absolute index from which the reference is free again
+        self._frozen_at = -1  # onset that froze the reference
+
+    def process(
+        self, envelope: npt.NDArray[np.floating], floor: npt.NDArray[np.floating], offset: int
+    ) -> tuple[Runs, npt.NDArray[np.float64]]:
+        """Consume one chunk of one channel (both shape (m,)), whose first sample has
+        absolute index ``offset``.
+
+        Returns the runs closed in it and the level in force at each of its samples (the
+        frozen reference during and just after a run, the floor elsewhere).
+        """
+        m = envelope.size
+        level = floor.astype(np.float64, copy=True)
+        starts: list[int] = []
+        stops: list[int] = []
+        hits: list[bool] = []
+        i = 0
+        while i < m:
+            if self.open_start is not None:
+                ref = self.reference
+                limit = min(m, self._frozen_at + self.max_length - offset)
+                below = np.flatnonzero(~(envelope[i:limit] > self.off_x * ref))
+                stop = i + int(below[0]) if below.size else limit
+                level[i:stop] = ref
+                self.open_hit |= bool(np.any(envelope[i:stop] > self.on_x * ref))
+                if not below.size and limit == m:
+                    return self._runs(starts, stops, hits), level
+                starts.append(self.open_start)
+                stops.append(offset + stop)
+                hits.append(self.open_hit)
+                cut = not below.size
+                self.open_start = None
+                self.open_hit = False
+                self._release_at = offset + stop if cut else offset + stop + self.hold
+                if cut:
+                    self.reference = np.nan
+                i = stop
+                continue
+            if offset + i < self._release_at:
+                ref = self.reference
+                release_at = min(self._release_at, self._frozen_at + self.max_length)
+                until = min(m, release_at - offset)
+                level[i:until] = ref
+                above = np.flatnonzero(envelope[i:until] > self.off_x * ref)
+                if above.size:
+                    self.open_start = offset + i + int(above[0])
+                    i += int(above[0])
+                    continue
+                i = until
+                if offset + i >= release_at:
+                    self.reference = np.nan
+                    self._release_at = -1
+                continue
+            above = np.flatnonzero(envelope[i:] > self.on_x * floor[i:])
+            if not above.size:
+                break
+            i += int(above[0])
+            self.reference = float(floor[i])
+            self.open_start = self._frozen_at = offset + i
+            self.open_hit = True
+        return self._runs(starts, stops, hits), level
+
+    def close(self, position: int) -> Runs:
+        """End of stream: close the open run at absolute index ``position``."""
+        if self.open_start is None:
+            return NO_RUNS
+        runs = self._runs([self.open_start], [position], [self.open_hit])
+        self.open_start = None
+        self.open_hit = False
+        self.reference = np.nan
+        self._release_at = -1
+        return runs
+
+    @staticmethod
+    def _runs(starts: list[int], stops: list[int], hits: list[bool]) -> Runs:
+        if not starts:
+            return NO_RUNS
+        return Runs(np.array(starts, np.int64), np.array(stops, np.int64), np.array(hits, bool))
