@@ -78,7 +78,7 @@ EMG_NOTIFICATIONS_PER_S = EMG_SAMPLE_RATE_HZ / EMG_SAMPLES_PER_NOTIFICATION  # 1
 # so no mV scale is documented. ASSUMPTION: 1 count = 10 µV, so full scale is ±1.28 mV, the
 # range of forearm surface EMG up to a strong contraction (the armband is known to saturate
 # on strong contractions). The detector's thresholds are multiples of each channel's own
-# adaptive baseline, so a constant scale error changes no detection; only the mV values of
+# resting floor, so a constant scale error changes no detection; only the mV values of
 # envelopes and event amplitudes are nominal for this device.
 EMG_MV_PER_COUNT = 0.01
 

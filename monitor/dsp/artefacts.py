@@ -27,15 +27,15 @@ def is_motion(
     channel: int,
     start: int,
     stop: int,
-    continues: bool,
     sample_rate_hz: float,
     envelope_rate_hz: float,
     params: EmgParams,
 ) -> bool:
     """Whether the burst ``[start, stop)`` is an electrode knock rather than muscle.
 
-    Below 500 Hz the low-band test is unsure enough that a short burst continuing a spasm
-    (``continues``) is taken as one of its beats, not judged alone.
+    A burst that would continue a spasm is judged like any other: heartbeat blips and
+    heel strikes within a second of each other would otherwise chain into one endless
+    "spasm".
     """
     power = float(np.sum(history.window("power", channel, start, stop), dtype=np.float64))
     if power <= 0:
@@ -46,7 +46,7 @@ def is_motion(
         rms_frequency_hz = sample_rate_hz / (2 * np.pi) * np.sqrt(diff_power / power)
         return bool(rms_frequency_hz < params.motion_max_hz)
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
-    if continues or (stop - start) / envelope_rate_hz >= params.myoclonic_max_s:
+    if (stop - start) / envelope_rate_hz >= params.myoclonic_max_s:
         return False
     # Only what the burst adds to the low band counts: slow baseline wander was there
     # before it and would otherwise make every weak burst look like a knock.

@@ -368,7 +368,7 @@ class SpasmDetector:
             if lost_signal(self._history, ch, start, stop, self._guard_samples):
                 continue
             rate = self._envelope.rate_hz
-            if is_motion(self._history, ch, start, stop, False, self.sample_rate_hz, rate, self.params):
+            if is_motion(self._history, ch, start, stop, self.sample_rate_hz, rate, self.params):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
@@ -397,7 +397,6 @@ class SpasmDetector:
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params
         h = self._history
-        base = float(h.window("baseline", ch, start, start + 1)[0])
         lo = max(start - self._edge_samples, h.start, self._state[ch].last_offset)
         before = h.window("smooth", ch, lo, start) <= h.window("edge", ch, lo, start)
         onset = lo + int(np.flatnonzero(before)[-1]) + 1 if before.any() else lo
@@ -406,6 +405,7 @@ class SpasmDetector:
         offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
         self._state[ch].last_offset = offset
         envelope = h.window("envelope", ch, onset, offset).astype(np.float64)
+        base = float(h.window("baseline", ch, start, start + 1)[0])
         rate = self._envelope.rate_hz
         morphology = classify_envelope(envelope, rate, p)
         peak, mean = float(envelope.max()), float(envelope.mean())

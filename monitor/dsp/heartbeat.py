@@ -4,15 +4,15 @@ On the trunk, proximal muscles and, as real recordings show, even the shank, eac
 complex leaves a brief blip in the EMG envelope (a few times the resting floor) once or
 twice a second. After the 20 Hz high-pass its spectrum overlaps muscle's at low sample
 rates, so no band tells it apart; its *rhythm* does. A blip is a burst no longer than a
-QRS complex seen through the envelope; a blip that lands one, two or three beat intervals
-after a pair of earlier blips that were themselves one interval apart, the interval a
-heart rate (40–140 bpm) and the beats regular within ``RR_TOLERANCE``, is a heartbeat.
-Beats hidden inside a spasm or below threshold leave whole multiples of the interval, so
-the rhythm survives them.
+QRS complex seen through the envelope; a blip that lands a whole number of intervals
+after a pair of earlier blips one interval apart, the interval a heart rate (40–140 bpm)
+and the beats regular within ``RR_TOLERANCE``, is a heartbeat. Beats hidden inside a
+spasm or below threshold leave whole multiples of the interval, so the rhythm survives
+them.
 
-Myoclonic spasms come at irregular times; three in a row at a steady heart-rate
-interval is the ECG's signature. The first two beats of a rhythm cannot be known as
-such and are judged as any burst is.
+Myoclonic spasms come at irregular times; three at a steady heart-rate interval is the
+ECG's signature. The first two beats of a rhythm cannot be known as such and are judged
+as any burst is.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ class HeartbeatGate:
     A blip is a beat when two earlier blips were a heart-rate interval apart and it lands
     a whole number of those intervals after the later one: beats hidden inside a spasm or
     below threshold leave whole multiples of the interval, so the rhythm survives them.
-    Only a blip that would start a spasm is judged (the detector's rule): within a spasm,
-    clonic beats at whole multiples of a heart-rate interval would otherwise pass for one.
+    Every blip is remembered, but the detector drops as a heartbeat only a blip that would
+    start a spasm: one that continues a spasm is kept, since clonic beats at whole
+    multiples of a heart-rate interval would otherwise pass for heartbeats.
 
     Parameters
     ----------

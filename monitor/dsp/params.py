@@ -2,7 +2,7 @@
 
 Every number has its unit in its name, and its reason (physiology, the signal chain, or
 statistics) next to it. None is fitted to a recording: the real recordings in
-``tests/data`` and the drifting-floor conditions of ``bench/validate_real.py`` were held
+``tests/data`` and the drifting-floor properties of ``tests/test_emg_floor.py`` were held
 out, and ``bench/accuracy.py`` checks the defaults on the generator. Every threshold on
 the signal is a multiple of the channel's own resting floor, so results do not depend on
 the input's scale; only ``full_scale_mv`` and ``flat_ptp_mv`` are in the device's units.
@@ -47,11 +47,11 @@ class EmgParams:
     smoothing_s : float
         Moving average applied to the envelope before thresholding.
     floor_block_s : float
-        Block over which one value of the resting floor is read: a low quantile of the
+        Block over which one value of the resting floor is read: the median of the
         block's valid envelope samples. A quarter second holds about five independent
-        envelope values (20 Hz envelope band) and is long enough that a heartbeat's QRS
-        (~0.1 s) or a heel strike's transient (~0.1-0.2 s) covers under three quarters of
-        it, so neither moves the quantile.
+        envelope values (20 Hz envelope band); a heartbeat's QRS (~0.1 s) covers under
+        half of it and leaves the median alone, and a wider blip that fills a block is
+        outvoted across the window (``floor_quantile``).
     floor_window_s : float
         The floor in force is the ``floor_quantile`` of the block values over this long
         before the current block. It must hold the rest before a spasm's rise (spasms
@@ -60,10 +60,10 @@ class EmgParams:
         a minute moves the floor by 3^(4/60) = 1.08x inside 4 s, far below ``on_x_baseline``.
         It is also how fast the floor follows a recording that starts mid-contraction.
     floor_quantile : float
-        Quantile taken within each block and across the window's blocks. The lower
-        quartile ignores bursts and artefacts covering up to three quarters of a block,
-        then of the window, without the downward bias of a minimum (a minimum of 16 noisy
-        values would make the thresholds ~15 % more trigger-happy).
+        Quantile of the window's block medians taken as the floor. The lower quartile
+        ignores bursts and artefacts filling up to three quarters of the window's blocks,
+        without the downward bias of a minimum (a minimum of 16 noisy values would make
+        the thresholds ~15 % more trigger-happy).
     summary_block_s : float
         Period of the ``emg_envelope`` records (RMS and baseline per channel).
     on_x_baseline, off_x_baseline : float
