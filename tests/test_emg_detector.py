@@ -338,3 +338,12 @@ def test_ecg_suppression_keeps_heartbeats_out_of_the_spasm_count() -> None:
     # About 1,000 heartbeats went by; at most a few may pass for a spasm.
     assert tp >= 0.9 * (tp + fn)
     assert fp <= 3
+
+
+@pytest.mark.parametrize("n", [3, 2000 * 3 + 7, 150_008])
+def test_a_stream_ending_inside_an_envelope_block_is_finished_cleanly(n: int) -> None:
+    # The samples after the last whole envelope block (here 3 or 7 or 8 of 10) used to
+    # reach the envelope's low-pass as an empty chunk: "cannot reshape array of size 0".
+    rng = np.random.default_rng(0)
+    emg = 0.01 * rng.standard_normal(n)
+    assert detect_spasms(emg, 1000.0) == []

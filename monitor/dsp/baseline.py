@@ -46,8 +46,12 @@ BLOCK_QUANTILE = 0.5
 SPREAD_QUANTILE = 0.95
 # The spread is a property of the band and the smoothing, steady over minutes.
 SPREAD_TAU_S = 60.0
-# A block needs this share of valid samples for its quantiles to mean anything.
+# A block needs this share of valid samples for its quantiles to mean anything, and the
+# window this share of valid blocks (1 s of the 4 s window): at a stream's start a floor
+# read from the first block or two, while the envelope still settles, would freeze a
+# reference far below rest, and the first burst would latch on it.
 MIN_VALID_SHARE = 0.25
+MIN_VALID_WINDOW_SHARE = 0.25
 
 
 def order_statistic(values: Float64Array, q: float) -> Float64Array:
@@ -73,10 +77,13 @@ class FloorEstimate:
     ----------
     floor_mv : the resting floor in force at each sample, mV (NaN until known).
     spread : the spread of rest in force at each sample, a ratio >= 1 (NaN until known).
+    provisional : the floor was read from a window not yet full of valid blocks (a
+        stream's first seconds, or just after a flat line).
     """
 
     floor_mv: Float64Array
     spread: Float64Array
+    provisional: BoolArray
 
 
 class RestingFloor:
@@ -90,6 +97,7 @@ class RestingFloor:
         self._spasm_x = params.on_x_baseline
         self._spread_alpha = 1.0 - np.exp(-block_s / SPREAD_TAU_S)
         self._min_valid = max(1, int(np.ceil(MIN_VALID_SHARE * self.block_samples)))
+        self._min_valid_blocks = max(1, int(np.ceil(MIN_VALID_WINDOW_SHARE * self.window_blocks)))
         # Block values of the window before the open block, oldest first.
         self._recent = np.full((channels, self.window_blocks), np.nan)
         self._spread_log = np.full(channels, np.nan)
@@ -124,6 +132,8 @@ class RestingFloor:
         history = np.concatenate([self._recent, resting], axis=1)
         windows = np.lib.stride_tricks.sliding_window_view(history, self.window_blocks, axis=1)
         floors = order_statistic(windows, self._quantile)
+        valid_blocks = np.sum(np.isfinite(windows), axis=2)
+        floors[valid_blocks < self._min_valid_blocks] = np.nan
         self._recent = history[:, history.shape[1] - self.window_blocks :]
 
         spreads = self._spreads(high, floors[:, :-1])
@@ -131,7 +141,8 @@ class RestingFloor:
         span = slice(before, before + m)
         floor_mv = np.repeat(floors, bs, axis=1)[:, span]
         spread = np.repeat(spreads, bs, axis=1)[:, span]
-        return FloorEstimate(floor_mv, spread)
+        provisional = np.repeat(valid_blocks < self.window_blocks, bs, axis=1)[:, span]
+        return FloorEstimate(floor_mv, spread, provisional)
 
     def _spreads(self, high: Float64Array, floor: Float64Array) -> Float64Array:
         """Spread in force during each completed block and after the last, (channels, k + 1).

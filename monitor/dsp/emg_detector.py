@@ -308,12 +308,15 @@ class SpasmDetector:
         if m == 0:
             return
         flat = self._sustained_flat(block.flat)
-        estimate = self._floor.process(block.smooth_mv, flat | block.nonfinite)
+        settling = np.arange(self._position, self._position + m) < self._envelope.startup_samples
+        estimate = self._floor.process(block.smooth_mv, flat | block.nonfinite | settling)
         offset = self._position
         baseline = np.empty_like(estimate.floor_mv)
         runs = []
         for ch, state in enumerate(self._state):
-            closed, baseline[ch] = state.detection.process(block.smooth_mv[ch], estimate.floor_mv[ch], offset)
+            closed, baseline[ch] = state.detection.process(
+                block.smooth_mv[ch], estimate.floor_mv[ch], estimate.provisional[ch], offset
+            )
             runs.append(closed)
         summary = self._summary.process(block.envelope_mv, baseline)
         spread = estimate.spread

@@ -111,6 +111,10 @@ class EnvelopeStage:
         # A falling edge, though, leaves the moving average only once the whole window has
         # passed it.
         self.offset_delay_s = self.delay_s + (self.smoothing_samples - 1) / self.rate_hz
+        # The low-pass and the moving average start from zero: until the window has filled
+        # and the low-pass has settled (about two periods of its cut-off) the envelope
+        # understates the signal, and says nothing about the resting floor.
+        self.startup_samples = self.smoothing_samples + round(2.0 / cutoff * self.rate_hz)
 
     def process(self, raw: Float32Array, emg: Float32Array, nonfinite: BoolArray | None) -> EnvelopeBlock:
         """Reduce one conditioned chunk to envelope rate; a partial block is carried.
@@ -125,10 +129,7 @@ class EnvelopeStage:
         """
         channels, n = raw.shape
         if n == 0:
-            empty = np.zeros((channels, 0), np.float32)
-            return EnvelopeBlock(
-                empty, empty, empty, empty, empty, empty.astype(bool), *(empty.astype(bool),) * 2
-            )
+            return _empty_block(channels)
         raw_step = _step(raw, raw[:, :1] if self._last_raw is None else self._last_raw)
         diff_power = _step(emg, emg[:, :1] if self._last_emg is None else self._last_emg)
         series: dict[str, Float32Array] = {
@@ -148,6 +149,8 @@ class EnvelopeStage:
             series["clipped"] = (np.abs(raw) >= self._clip_level_mv).astype(np.float32)
         means = self._block_means(series, channels, n)
         m = means["power"].shape[1]
+        if m == 0:  # fewer samples than one envelope block, all carried
+            return _empty_block(channels)
         zeros = np.zeros((channels, m), np.float32)
         smoothed_power, self._lowpass_zi = signal.sosfilt(
             self._lowpass_sos, means["power"], axis=-1, zi=self._lowpass_zi
@@ -206,6 +209,12 @@ class EnvelopeStage:
             name: (np.ascontiguousarray(a[:, :whole]).reshape(-1, d) @ weights).reshape(channels, m)
             for name, a in series.items()
         }
+
+
+def _empty_block(channels: int) -> EnvelopeBlock:
+    empty = np.zeros((channels, 0), np.float32)
+    no = empty.astype(bool)
+    return EnvelopeBlock(empty, empty, empty, empty, empty, no, no, no)
 
 
 def _step(x: Float32Array, previous: Float32Array) -> Float32Array:

@@ -146,6 +146,18 @@ class ReferenceHysteresis:
         A reference stays frozen at most this long after the onset that froze it (runs
         are cut there); it is then measured afresh, so a level held longer than any spasm
         (an electrode that changed) becomes the new rest.
+
+    A run starts only from rest: after the floor becomes known (a stream's start, after a
+    flat line) and after a run cut at ``max_length``, the envelope must first be back
+    below ``off_x`` times the floor. Activity already under way when the floor became
+    known is seen from its middle, neither timed nor judged right, and is not reported
+    (as a recording that starts inside a contraction).
+
+    A reference frozen from a *provisional* floor (read from a window not yet full) is
+    measured again at the first run that starts in the hold once the floor is whole,
+    unless the floor has meanwhile taken up the spasm (reached ``on_x`` times the
+    reference): otherwise a chain of blips from a stream's first second would keep a
+    reference from before the floor was known.
     """
 
     def __init__(self, on_x: float, off_x: float, hold: int, max_length: int) -> None:
@@ -158,12 +170,18 @@ class ReferenceHysteresis:
         self.open_hit = False
         self._release_at = -1  # absolute index from which the reference is free again
         self._frozen_at = -1  # onset that froze the reference
+        self._provisional = False  # the reference was read from a partial window
+        self._armed = False  # seen at rest since the floor became known
 
     def process(
-        self, envelope: npt.NDArray[np.floating], floor: npt.NDArray[np.floating], offset: int
+        self,
+        envelope: npt.NDArray[np.floating],
+        floor: npt.NDArray[np.floating],
+        provisional: npt.NDArray[np.bool_],
+        offset: int,
     ) -> tuple[Runs, npt.NDArray[np.float64]]:
-        """Consume one chunk of one channel (both shape (m,)), whose first sample has
-        absolute index ``offset``.
+        """Consume one chunk of one channel (all shape (m,)), whose first sample has
+        absolute index ``offset``; ``provisional`` marks floors read from a partial window.
 
         Returns the runs closed in it and the level in force at each of its samples (the
         frozen reference during and just after a run, the floor elsewhere).
@@ -193,6 +211,7 @@ class ReferenceHysteresis:
                 self._release_at = offset + stop if cut else offset + stop + self.hold
                 if cut:
                     self.reference = np.nan
+                    self._armed = False
                 i = stop
                 continue
             if offset + i < self._release_at:
@@ -202,19 +221,34 @@ class ReferenceHysteresis:
                 level[i:until] = ref
                 above = np.flatnonzero(envelope[i:until] > self.off_x * ref)
                 if above.size:
-                    self.open_start = offset + i + int(above[0])
                     i += int(above[0])
+                    self.open_start = offset + i
+                    if self._provisional and not provisional[i] and floor[i] < self.on_x * ref:
+                        self.reference = float(floor[i])
+                        self._provisional = False
                     continue
                 i = until
                 if offset + i >= release_at:
                     self.reference = np.nan
                     self._release_at = -1
                 continue
-            above = np.flatnonzero(envelope[i:] > self.on_x * floor[i:])
+            known = np.isfinite(floor[i:])
+            if not self._armed:
+                at_rest = np.flatnonzero(known & (envelope[i:] <= self.off_x * floor[i:]))
+                if not at_rest.size:
+                    break
+                i += int(at_rest[0])
+                self._armed = True
+                continue
+            above = np.flatnonzero((envelope[i:] > self.on_x * floor[i:]) | ~known)
             if not above.size:
                 break
             i += int(above[0])
+            if not np.isfinite(floor[i]):
+                self._armed = False
+                continue
             self.reference = float(floor[i])
+            self._provisional = bool(provisional[i])
             self.open_start = self._frozen_at = offset + i
             self.open_hit = True
         return self._runs(starts, stops, hits), level
@@ -228,6 +262,7 @@ class ReferenceHysteresis:
         self.open_hit = False
         self.reference = np.nan
         self._release_at = -1
+        self._armed = False
         return runs
 
     @staticmethod
