@@ -36,10 +36,11 @@ def test_emggo_finds_its_56_bursts_without_latching() -> None:
     events = detect_spasms(emggo_mv(), 250.0)
     assert 54 <= len(events) <= 58  # emgGO's tutorial counts 56 activation bursts
     durations = [b - a for a, b in spans_s(events)]
-    # The old detector latched into 120 s events covering the whole file. The longest here
-    # (about 7.5 s) is a burst preceded by 5 s of real low-level activity at 4x the floor.
-    assert max(durations) < 10.0
-    assert np.median(durations) < 3.0
+    # The old detector latched into 120 s events covering the whole file; read against
+    # the floor alone, the tone around each burst stretched them up to 7.6 s. emgGO's own
+    # labels mark the bursts at about a second each.
+    assert max(durations) < 3.0
+    assert np.median(durations) < 2.0
 
 
 @pytest.mark.parametrize("exponent", [-3, 3])

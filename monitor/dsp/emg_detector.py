@@ -28,6 +28,7 @@ from monitor.dsp.baseline import BlockSummarizer, BlockSummary, RestingFloor
 from monitor.dsp.classify import classify_envelope
 from monitor.dsp.conditioning import Conditioner, design_conditioning
 from monitor.dsp.envelope import EnvelopeBlock, EnvelopeStage
+from monitor.dsp.extent import CoreRule, core_extent
 from monitor.dsp.heartbeat import HeartbeatGate
 from monitor.dsp.history import EnvelopeHistory
 from monitor.dsp.hysteresis import ReferenceHysteresis, RunTracker
@@ -259,6 +260,7 @@ class SpasmDetector:
         self._edge_samples = max(1, round(p.edge_search_s * rate))
         self._guard_samples = round(p.artefact_guard_s * rate)
         self._merge_samples = round(p.merge_gap_s * rate)
+        self._clonus_gap_samples = round(rate / p.clonus_band_hz[0])
         self._min_burst_samples = max(1, round(p.min_burst_s * rate))
         self._lookahead = self._edge_samples + 2 * self._guard_samples
         max_event = max(1, round(p.max_event_s * rate))
@@ -275,6 +277,15 @@ class SpasmDetector:
             )
             for _ in range(self.channels)
         ]
+        margin = round(p.core_margin_s * rate)
+        self._core_rule = CoreRule(
+            share_of_peak=p.core_share_of_peak,
+            clonic_gap=self._clonus_gap_samples,
+            merge_gap=self._merge_samples,
+            min_long=HeartbeatGate(rate, envelope_spread_s).max_blip_samples + 1,
+            lead=margin,
+            lag=margin,
+        )
         self._anchor_ns = None
         self._samples_fed = 0
         self._pending = []
@@ -363,7 +374,7 @@ class SpasmDetector:
             continues = state.event is not None and start - state.event[1] <= self._merge_samples
             if state.heartbeats.is_blip(start, stop):
                 peak = start + int(np.argmax(self._history.window("smooth", ch, start, stop)))
-                if state.heartbeats.judge(peak) and not continues:
+                if self._is_heartbeat(state, start, peak, continues):
                     self._quality_runs(ch, "ecg_artifact", np.array([start]), np.array([stop]))
                     continue
             if not strong and not continues:
@@ -397,6 +408,14 @@ class SpasmDetector:
             self._emit(ch, *state.event)
             state.event = None
 
+    def _is_heartbeat(self, state: _Channel, start: int, peak: int, continues: bool) -> bool:
+        if not continues or state.event is None:
+            return state.heartbeats.judge(peak)
+        # Within a spasm a blip is a clonic beat unless it comes later than the slowest
+        # clonus beats, and keeps a heart rhythm the spasm's own bursts did not make.
+        after_clonus = start - state.event[1] > self._clonus_gap_samples
+        return state.heartbeats.judge(peak, rhythm_before=state.event[0]) and after_clonus
+
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params
         h = self._history
@@ -406,6 +425,8 @@ class SpasmDetector:
         hi = min(stop + self._edge_samples, self._position)
         after = h.window("smooth", ch, stop, hi) <= h.window("edge", ch, stop, hi)
         offset = stop + int(np.flatnonzero(after)[0]) if after.any() else hi
+        core_start, core_stop = core_extent(h.window("smooth", ch, onset, offset), self._core_rule)
+        onset, offset = onset + core_start, onset + core_stop
         self._state[ch].last_offset = offset
         envelope = h.window("envelope", ch, onset, offset).astype(np.float64)
         base = float(h.window("baseline", ch, start, start + 1)[0])

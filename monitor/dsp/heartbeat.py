@@ -39,9 +39,10 @@ class HeartbeatGate:
     A blip is a beat when two earlier blips were a heart-rate interval apart and it lands
     a whole number of those intervals after the later one: beats hidden inside a spasm or
     below threshold leave whole multiples of the interval, so the rhythm survives them.
-    Every blip is remembered, but the detector drops as a heartbeat only a blip that would
-    start a spasm: one that continues a spasm is kept, since clonic beats at whole
-    multiples of a heart-rate interval would otherwise pass for heartbeats.
+    Every blip is remembered. A blip that would continue a spasm is a heartbeat only when
+    it comes later after the spasm's last burst than a clonic beat can (a period of the slowest clonus)
+    and keeps a rhythm seen before the spasm began: otherwise the heartbeats after a burst
+    would stretch it by seconds, one merge gap at a time.
 
     Parameters
     ----------
@@ -59,17 +60,23 @@ class HeartbeatGate:
     def is_blip(self, start: int, stop: int) -> bool:
         return stop - start <= self.max_blip_samples
 
-    def judge(self, peak: int) -> bool:
-        """Record a blip peaking at envelope index ``peak``; True if it is a heartbeat."""
+    def judge(self, peak: int, rhythm_before: int | None = None) -> bool:
+        """Record a blip peaking at envelope index ``peak``; True if it is a heartbeat.
+
+        ``rhythm_before``: only blips peaking before this index may establish the rhythm.
+        A blip after a spasm is judged by the rhythm seen before the spasm began, since
+        the spasm's own bursts (clonic beats at whole multiples of a heart-rate interval)
+        could otherwise pass for one.
+        """
         while self._blips and peak - self._blips[0] > MEMORY_S * self.rate_hz:
             self._blips.popleft()
-        heartbeat = self._keeps_rhythm(peak)
+        heartbeat = self._keeps_rhythm(peak, peak if rhythm_before is None else rhythm_before)
         self._blips.append(peak)
         return heartbeat
 
-    def _keeps_rhythm(self, peak: int) -> bool:
+    def _keeps_rhythm(self, peak: int, rhythm_before: int) -> bool:
         low, high = (s * self.rate_hz for s in RR_RANGE_S)
-        blips = list(self._blips)
+        blips = [b for b in self._blips if b < rhythm_before]
         for j in range(len(blips) - 1, 0, -1):
             later = blips[j]
             for earlier in reversed(blips[:j]):

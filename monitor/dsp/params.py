@@ -79,6 +79,18 @@ class EmgParams:
         multiple of the baseline, so a slow ramp is timed from its start.
     edge_search_s : float
         How far onset and offset may be moved out.
+    core_share_of_peak : float
+        A spasm's extent is cut to its core, where the smoothed envelope stands at or
+        above this share of its peak (see :mod:`monitor.dsp.extent`): -20 dB, activity
+        too weak to belong to the burst it surrounds, so that the tone before a strong
+        burst and its slow relaxation after it (at 2–10x a floor the burst exceeds
+        100-fold) are not counted as the spasm. It cuts nothing from a
+        spasm whose peak is under 1 / share x ``edge_x_baseline`` = 13x its floor.
+    core_margin_s : float
+        Kept before and after the core: a spasm rises from rest within about a second
+        and its amplitude is at a tenth of its peak within the first tenth of the rise;
+        0.3 s covers that for a one-second rise with the envelope's own lag, and the same
+        for the decay.
     min_burst_s : float
         Shorter supra-threshold bursts are noise.
     merge_gap_s : float
@@ -137,6 +149,8 @@ class EmgParams:
     off_x_baseline: float = 1.8
     edge_x_baseline: float = 1.3
     edge_search_s: float = 0.5
+    core_share_of_peak: float = 0.1
+    core_margin_s: float = 0.3
     min_burst_s: float = 0.04
     merge_gap_s: float = 1.0
     max_event_s: float = 120.0
@@ -158,7 +172,7 @@ class EmgParams:
         positive = (
             "highpass_hz", "lowpass_hz", "notch_q", "ecg_highpass_hz", "envelope_lowpass_hz",
             "envelope_rate_hz", "smoothing_s", "floor_block_s", "floor_window_s", "summary_block_s",
-            "edge_search_s", "min_burst_s", "max_event_s",
+            "edge_search_s", "core_margin_s", "min_burst_s", "max_event_s",
             "myoclonic_max_s", "clonus_window_s", "motion_max_hz", "motion_lowband_ratio",
         )  # fmt: skip
         for name in positive:
@@ -172,6 +186,8 @@ class EmgParams:
             raise ValueError(f"mains_hz must be 50, 60 (40..70) or None, got {self.mains_hz}")
         if self.mains_harmonics < 0:
             raise ValueError(f"mains_harmonics must be >= 0, got {self.mains_harmonics}")
+        if not 0 < self.core_share_of_peak < 1:
+            raise ValueError(f"core_share_of_peak must be in (0, 1), got {self.core_share_of_peak}")
         if not 0 < self.floor_quantile < 1:
             raise ValueError(f"floor_quantile must be in (0, 1), got {self.floor_quantile}")
         if self.floor_window_s < self.floor_block_s:
