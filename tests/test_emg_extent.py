@@ -64,3 +64,9 @@ def test_detector_times_a_strong_burst_without_its_surrounding_tone(seed: int) -
     onset_s, offset_s = events[0].onset_ns / NS_PER_S, events[0].offset_ns / NS_PER_S
     assert 7.6 <= onset_s <= 8.05
     assert 8.95 <= offset_s <= 9.45
+
+
+def test_a_short_strong_burst_within_the_merge_gap_stays_part_of_the_spasm() -> None:
+    """BioSPPy's third contraction: a 0.2 s burst at two thirds of the peak, 0.5 s before it."""
+    x = envelope((1.0, 1.2, 100.0), (1.7, 2.0, 150.0))
+    assert core_extent(x, RULE)[0] == 100 - 30

@@ -40,24 +40,42 @@ def is_motion(
     power = float(np.sum(history.window("power", channel, start, stop), dtype=np.float64))
     if power <= 0:
         return False
+    rate = envelope_rate_hz
+    # Only what the burst adds counts: the rest under it (broadband amplifier noise,
+    # slow wander in the low band) was there before, and would otherwise make a weak
+    # knock look like muscle at high rates, or a weak burst like a knock at low ones.
+    before = slice(start - round(REST_BEFORE_S * rate), start - round(0.1 * rate))
+    n = stop - start
     if sample_rate_hz >= MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
-        steps = history.window("diff_power", channel, start, stop)
-        diff_power = float(np.sum(steps, dtype=np.float64))
-        rms_frequency_hz = sample_rate_hz / (2 * np.pi) * np.sqrt(diff_power / power)
+        steps = float(np.sum(history.window("diff_power", channel, start, stop), dtype=np.float64))
+        added_power, added_steps = power, steps
+        rest_power = _rest_level(history, "power", channel, before)
+        # Only rest counts as rest: before a burst inside a spasm stands the spasm itself.
+        if _at_rest(history, channel, start, rest_power, params) and power > 2 * n * rest_power:
+            added_power = power - n * rest_power
+            added_steps = steps - n * _rest_level(history, "diff_power", channel, before)
+        # What it adds has no high-frequency content at all: a slow swing.
+        rms_frequency_hz = sample_rate_hz / (2 * np.pi) * np.sqrt(max(added_steps, 0.0) / added_power)
         return bool(rms_frequency_hz < params.motion_max_hz)
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
-    if (stop - start) / envelope_rate_hz >= params.myoclonic_max_s:
+    if n / rate >= params.myoclonic_max_s:
         return False
-    # Only what the burst adds to the low band counts: slow baseline wander was there
-    # before it and would otherwise make every weak burst look like a knock.
-    rate = envelope_rate_hz
-    before = history.window(
-        "lowband", channel, start - round(REST_BEFORE_S * rate), start - round(0.1 * rate)
-    )
-    rest = float(np.mean(before, dtype=np.float64)) if before.size else 0.0
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
-    added = max(lowband - rest * (stop - start), 0.0)
+    added = max(lowband - n * _rest_level(history, "lowband", channel, before), 0.0)
     return bool(np.sqrt(added / power) > params.motion_lowband_ratio)
+
+
+def _at_rest(
+    history: EnvelopeHistory, channel: int, start: int, rest_power: float, params: EmgParams
+) -> bool:
+    baseline = history.window("baseline", channel, start, start + 1)
+    return bool(baseline.size) and rest_power <= (params.edge_x_baseline * float(baseline[0])) ** 2
+
+
+def _rest_level(history: EnvelopeHistory, series: str, channel: int, before: slice) -> float:
+    """Median of ``series`` over ``before``: other knocks in a dense rest do not move it."""
+    values = history.window(series, channel, before.start, before.stop)
+    return float(np.median(values)) if values.size else 0.0
 
 
 def lost_signal(history: EnvelopeHistory, channel: int, start: int, stop: int, guard: int) -> bool:

@@ -16,8 +16,8 @@ batch call. Memory is bounded by ``max_event_s`` whatever the stream length.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,9 @@ from monitor.dsp.params import EmgParams
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
 Float32Array = npt.NDArray[np.float32]
+# Sees each processed chunk: (first envelope index, block, floor in force, level in force),
+# the last two shape (channels, m) in mV. See monitor.dsp.trace.
+EnvelopeObserver = Callable[[int, EnvelopeBlock, npt.NDArray[np.float64], npt.NDArray[np.float64]], None]
 
 MIN_SAMPLE_RATE_HZ = 100.0
 MAX_SAMPLE_RATE_HZ = 20_000.0
@@ -119,6 +122,12 @@ class _Channel:
     bursts: deque[tuple[int, int, bool]]  # start, stop, reached the on threshold
     heartbeats: HeartbeatGate
     event: tuple[int, int] | None = None
+    last_burst_mark: int = -(10**12)  # the peak of a blip, the end of a longer burst
+    # End of the open event's last burst that was not an isolated blip, and the isolated
+    # blips that continued it since: if they turn out to keep a heart rhythm, they go.
+    event_solid_stop: int = 0
+    event_trailing_blips: list[tuple[int, int, int]] = field(default_factory=list)  # start, stop, peak
+    event_only_blips: bool = False
     last_offset: int = -(10**12)
 
 
@@ -168,6 +177,7 @@ class SpasmDetector:
         self.sample_rate_hz = float(sample_rate_hz)
         self.channels = channels
         self.tags = dict(tags or {})
+        self.observer: EnvelopeObserver | None = None  # for inspection only; changes nothing
         self._design = design_conditioning(self.sample_rate_hz, self.params)
         self._anchor_ns: int | None = None
         self._samples_fed = 0
@@ -268,6 +278,7 @@ class SpasmDetector:
         self._flat_run_samples = max(1, round(MIN_FLAT_RUN_S * rate))
         self._flat_carry = np.zeros(self.channels, np.int64)
         envelope_spread_s = self._envelope.smoothing_samples / rate + self._envelope.delay_s
+        max_blip = HeartbeatGate(rate, envelope_spread_s).max_blip_samples
         self._state = [
             _Channel(
                 ReferenceHysteresis(p.on_x_baseline, p.off_x_baseline, self._merge_samples, max_event),
@@ -282,7 +293,7 @@ class SpasmDetector:
             share_of_peak=p.core_share_of_peak,
             clonic_gap=self._clonus_gap_samples,
             merge_gap=self._merge_samples,
-            min_long=HeartbeatGate(rate, envelope_spread_s).max_blip_samples + 1,
+            min_long=max_blip + 1,
             lead=margin,
             lag=margin,
         )
@@ -329,6 +340,8 @@ class SpasmDetector:
                 block.smooth_mv[ch], estimate.floor_mv[ch], estimate.provisional[ch], offset
             )
             runs.append(closed)
+        if self.observer is not None:
+            self.observer(offset, block, estimate.floor_mv, baseline)
         summary = self._summary.process(block.envelope_mv, baseline)
         spread = estimate.spread
         # Reported with its exact edges; runs under MIN_ELECTRODE_OFF_S are never reported.
@@ -372,11 +385,18 @@ class SpasmDetector:
         while state.bursts and (final or state.bursts[0][1] + self._lookahead <= horizon):
             start, stop, strong = state.bursts.popleft()
             continues = state.event is not None and start - state.event[1] <= self._merge_samples
-            if state.heartbeats.is_blip(start, stop):
-                peak = start + int(np.argmax(self._history.window("smooth", ch, start, stop)))
-                if self._is_heartbeat(state, start, peak, continues):
-                    self._quality_runs(ch, "ecg_artifact", np.array([start]), np.array([stop]))
-                    continue
+            # Clonic beats peak within a period of the slowest clonus of each other;
+            # heartbeats (at most 140 bpm) further apart than that. After a longer burst
+            # the interval counts from its end.
+            blip = state.heartbeats.is_blip(start, stop)
+            peak = start + int(np.argmax(self._history.window("smooth", ch, start, stop))) if blip else stop
+            isolated = peak - state.last_burst_mark > self._clonus_gap_samples
+            state.last_burst_mark = peak
+            if blip and self._is_heartbeat(state, peak, isolated, continues):
+                if continues:
+                    self._drop_trailing_heartbeats(ch)
+                self._quality_runs(ch, "ecg_artifact", np.array([start]), np.array([stop]))
+                continue
             if not strong and not continues:
                 continue
             if lost_signal(self._history, ch, start, stop, self._guard_samples):
@@ -387,12 +407,21 @@ class SpasmDetector:
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
                 state.event = (state.event[0], max(state.event[1], stop))
+                if blip and isolated:
+                    state.event_trailing_blips.append((start, stop, peak))
+                else:
+                    state.event_solid_stop = state.event[1]
+                    state.event_trailing_blips = []
+                    state.event_only_blips = False
                 continue
             if not strong:
                 continue
             if state.event is not None:
                 self._emit(ch, *state.event)
             state.event = (start, stop)
+            state.event_solid_stop = stop
+            state.event_trailing_blips = []
+            state.event_only_blips = blip and isolated
         if state.event is None:
             return
         if state.event[1] - state.event[0] >= self._max_event_samples:
@@ -408,13 +437,30 @@ class SpasmDetector:
             self._emit(ch, *state.event)
             state.event = None
 
-    def _is_heartbeat(self, state: _Channel, start: int, peak: int, continues: bool) -> bool:
+    def _is_heartbeat(self, state: _Channel, peak: int, isolated: bool, continues: bool) -> bool:
         if not continues or state.event is None:
-            return state.heartbeats.judge(peak)
-        # Within a spasm a blip is a clonic beat unless it comes later than the slowest
-        # clonus beats, and keeps a heart rhythm the spasm's own bursts did not make.
-        after_clonus = start - state.event[1] > self._clonus_gap_samples
-        return state.heartbeats.judge(peak, rhythm_before=state.event[0]) and after_clonus
+            return state.heartbeats.judge(peak, isolated)
+        if not isolated:  # a clonic beat of the spasm
+            state.heartbeats.judge(peak, isolated)
+            return False
+        trailing = [p for _, _, p in state.event_trailing_blips]
+        return state.heartbeats.judge_continuation(peak, state.event[0], trailing)
+
+    def _drop_trailing_heartbeats(self, ch: int) -> None:
+        """A heartbeat continued the open event: the isolated blips before it were beats too."""
+        state = self._state[ch]
+        if state.event is None:
+            return
+        beats = [(start, stop) for start, stop, _ in state.event_trailing_blips]
+        if state.event_only_blips:
+            beats = [(state.event[0], state.event_solid_stop), *beats]
+            state.event = None
+        else:
+            state.event = (state.event[0], state.event_solid_stop)
+        if beats:
+            starts, stops = zip(*beats, strict=True)
+            self._quality_runs(ch, "ecg_artifact", np.array(starts), np.array(stops))
+        state.event_trailing_blips = []
 
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params

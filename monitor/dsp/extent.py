@@ -8,8 +8,8 @@ floor alone, that activity stretches a one-second burst to three or more seconds
 
 So an event is cut to its *core*: the runs of the smoothed envelope at or above
 ``share_of_peak`` of its peak, chained from the peak's run outwards across gaps a spasm
-makes (clonic beats, up to one period of the slowest clonus apart; a longer burst up to
-the merge gap away), plus the time a spasm's rise and decay take to cross from rest to
+makes (clonic beats, up to one period of the slowest clonus apart; a longer or a strong
+burst up to the merge gap away), plus the time a spasm's rise and decay take to cross from rest to
 that share. Below ``1 / share_of_peak`` times the floor the core's level falls under the
 hysteresis' own edge and nothing is cut, so weak and moderate spasms keep the extent the
 floor gives them.
@@ -23,6 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
+
+# A short run within the merge gap that reaches a third of the peak (-10 dB) is a burst of
+# the spasm, not a heartbeat: ECG cross-talk on a limb muscle stays far below the
+# muscle's own spasms (on real recordings a tenth to a quarter of a voluntary burst).
+STRONG_RUN_SHARE = 1 / 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +43,8 @@ class CoreRule:
     merge_gap : int
         A run longer than ``min_long`` within this gap joins the core (a second burst).
     min_long : int
-        A run at least this long is a burst, not a blip (a heartbeat's QRS is shorter).
+        A run at least this long (or reaching ``STRONG_RUN_SHARE`` of the peak) is a burst,
+        not a blip (a heartbeat's QRS is shorter).
     lead, lag : int
         Samples kept before the core's first and after its last sample: the time a rise
         or a decay takes to cross from rest to ``share_of_peak``.
@@ -72,22 +78,17 @@ def core_extent(smooth: FloatArray, rule: CoreRule) -> tuple[int, int]:
     starts, stops = edges[::2], edges[1::2]
     peak_run = int(np.searchsorted(stops, int(np.argmax(smooth)), side="right"))
     first = last = peak_run
-    while first > 0 and _joins(starts, stops, first - 1, stops[first - 1], starts[first], rule):
+    peak = float(smooth.max())
+
+    def joins(run: int, gap: int) -> bool:
+        if gap <= rule.clonic_gap:
+            return True
+        long = int(stops[run] - starts[run]) >= rule.min_long
+        strong = float(smooth[starts[run] : stops[run]].max()) >= STRONG_RUN_SHARE * peak
+        return gap <= rule.merge_gap and (long or strong)
+
+    while first > 0 and joins(first - 1, int(starts[first] - stops[first - 1])):
         first -= 1
-    while last < len(starts) - 1 and _joins(starts, stops, last + 1, stops[last], starts[last + 1], rule):
+    while last < len(starts) - 1 and joins(last + 1, int(starts[last + 1] - stops[last])):
         last += 1
     return max(0, int(starts[first]) - rule.lead), min(n, int(stops[last]) + rule.lag)
-
-
-def _joins(
-    starts: npt.NDArray[np.intp],
-    stops: npt.NDArray[np.intp],
-    run: int,
-    gap_from: int,
-    gap_to: int,
-    rule: CoreRule,
-) -> bool:
-    gap = int(gap_to - gap_from)
-    if gap <= rule.clonic_gap:
-        return True
-    return gap <= rule.merge_gap and int(stops[run] - starts[run]) >= rule.min_long

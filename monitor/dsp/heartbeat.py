@@ -18,6 +18,7 @@ as any burst is.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 # A normal QRS complex lasts 0.06–0.10 s, a widened one up to about 0.12 s.
 QRS_MAX_S = 0.12
@@ -39,10 +40,13 @@ class HeartbeatGate:
     A blip is a beat when two earlier blips were a heart-rate interval apart and it lands
     a whole number of those intervals after the later one: beats hidden inside a spasm or
     below threshold leave whole multiples of the interval, so the rhythm survives them.
-    Every blip is remembered. A blip that would continue a spasm is a heartbeat only when
-    it comes later after the spasm's last burst than a clonic beat can (a period of the slowest clonus)
-    and keeps a rhythm seen before the spasm began: otherwise the heartbeats after a burst
-    would stretch it by seconds, one merge gap at a time.
+    Only *isolated* blips establish a rhythm: those further from the previous burst
+    than a clonic beat can be (a period of the slowest clonus). Clonic beats land at
+    whole multiples of a heart-rate interval too, but close together. A blip that would
+    continue a spasm is judged apart (:meth:`judge_continuation`): without that,
+    heartbeats after a burst would stretch it one merge gap at a time, and a stream
+    whose first blips opened an event before the rhythm was known would stay in it until
+    ``max_event_s``. Heartbeats above about 140 bpm are judged as any burst is.
 
     Parameters
     ----------
@@ -60,23 +64,47 @@ class HeartbeatGate:
     def is_blip(self, start: int, stop: int) -> bool:
         return stop - start <= self.max_blip_samples
 
-    def judge(self, peak: int, rhythm_before: int | None = None) -> bool:
+    def judge(self, peak: int, isolated: bool) -> bool:
         """Record a blip peaking at envelope index ``peak``; True if it is a heartbeat.
 
-        ``rhythm_before``: only blips peaking before this index may establish the rhythm.
-        A blip after a spasm is judged by the rhythm seen before the spasm began, since
-        the spasm's own bursts (clonic beats at whole multiples of a heart-rate interval)
-        could otherwise pass for one.
+        ``isolated``: the blip came later after the previous burst than a clonic beat can.
+        Only isolated blips establish a rhythm, so a clonus' own beats, which land at
+        whole multiples of a heart-rate interval too, never make one.
         """
-        while self._blips and peak - self._blips[0] > MEMORY_S * self.rate_hz:
-            self._blips.popleft()
-        heartbeat = self._keeps_rhythm(peak, peak if rhythm_before is None else rhythm_before)
+        self._forget(peak)
+        heartbeat = self._keeps_rhythm(peak, self._blips)
+        if isolated:
+            self._blips.append(peak)
+        return heartbeat
+
+    def judge_continuation(self, peak: int, spasm_start: int, trailing: list[int]) -> bool:
+        """Judge an isolated blip that would continue a spasm starting at ``spasm_start``.
+
+        A heartbeat if it keeps the rhythm seen before the spasm, or if it and the last
+        two isolated blips that continued the spasm (``trailing``, their peaks) are three
+        beats one heart interval apart. Whole multiples are not accepted there: a weak
+        clonus that loses beats leaves isolated beats at multiples of its own period.
+        """
+        self._forget(peak)
+        before = [b for b in self._blips if b < spasm_start]
+        heartbeat = self._keeps_rhythm(peak, before) or self._three_beats([*trailing[-2:], peak])
         self._blips.append(peak)
         return heartbeat
 
-    def _keeps_rhythm(self, peak: int, rhythm_before: int) -> bool:
+    def _forget(self, peak: int) -> None:
+        while self._blips and peak - self._blips[0] > MEMORY_S * self.rate_hz:
+            self._blips.popleft()
+
+    def _three_beats(self, peaks: list[int]) -> bool:
+        if len(peaks) < 3:
+            return False
         low, high = (s * self.rate_hz for s in RR_RANGE_S)
-        blips = [b for b in self._blips if b < rhythm_before]
+        first, second = peaks[1] - peaks[0], peaks[2] - peaks[1]
+        return low <= first <= high and abs(second - first) <= RR_TOLERANCE * first
+
+    def _keeps_rhythm(self, peak: int, remembered: Iterable[int]) -> bool:
+        low, high = (s * self.rate_hz for s in RR_RANGE_S)
+        blips = list(remembered)
         for j in range(len(blips) - 1, 0, -1):
             later = blips[j]
             for earlier in reversed(blips[:j]):

@@ -43,6 +43,14 @@ TONIC_DURATION_S = (1.0, 60.0)
 CLONUS_DURATION_S = (2.0, 30.0)
 CLONUS_RATE_HZ = (3.0, 8.0)
 MYOCLONIC_DURATION_S = (0.05, 0.5)
+# A clonus builds up and fades with slower beats; below about 2 Hz a rhythm is no longer
+# a clonic beat. The build-up and fade last a few seconds.
+CLONUS_EDGE_MIN_HZ = 2.0
+CLONUS_EDGE_S = 3.0
+# Movement artefacts carry their power below about 20 Hz (De Luca et al. 2010, J Biomech
+# 43:1573): a heel strike or a tremor knock moves the electrode in one smooth swing at
+# 3-15 Hz (67-333 ms).
+REST_ARTEFACT_HZ = (3.0, 15.0)
 
 ArtefactKind = Literal["motion_spike", "electrode_off", "clipping"]
 
@@ -126,6 +134,24 @@ class EmgScenario:
         Range of their durations, s.
     full_scale_mv : float or None
         ADC full scale: samples beyond ±full_scale_mv are clipped. None for no clipping.
+    floor_drift_ratio : float
+        The rest noise wanders on the minute scale (sweat, cable motion, background
+        tone) between ``noise_rms_mv / floor_drift_ratio`` and ``noise_rms_mv``, so
+        ``snr_db`` still holds at the floor's highest; 1 for no such drift.
+    floor_drift_s : tuple of float
+        Range of the time each move between two drift levels takes, s.
+    rest_artefacts_per_s : float
+        Rate of small transients in rest (heel strikes while walking, tremor knocks):
+        an artefact-dense rest. 0 for none.
+    rest_artefact_x_floor : tuple of float
+        Range of their peak amplitude (log-uniform), as multiples of the local rest
+        noise RMS. Each is one smooth swing at 3-15 Hz, below the EMG band.
+    tonic_duration_s, clonus_duration_s : tuple of float
+        Ranges of tonic and clonic spasm durations, s (log-uniform draws).
+    clonus_slowing_hz : float
+        A clonus' rhythm is slower by up to this much at its start and end (over the
+        first and last quarter of the episode, at most 3 s each), as a beating clonus
+        builds up and fades out; the true ``clonus_hz`` is the rate in between.
     """
 
     sample_rate_hz: float = 1000.0
@@ -149,6 +175,13 @@ class EmgScenario:
     electrode_off_per_hour: float = 2.0
     electrode_off_s: tuple[float, float] = (2.0, 20.0)
     full_scale_mv: float | None = 6.0
+    floor_drift_ratio: float = 1.0
+    floor_drift_s: tuple[float, float] = (60.0, 240.0)
+    rest_artefacts_per_s: float = 0.0
+    rest_artefact_x_floor: tuple[float, float] = (5.0, 50.0)
+    tonic_duration_s: tuple[float, float] = TONIC_DURATION_S
+    clonus_duration_s: tuple[float, float] = CLONUS_DURATION_S
+    clonus_slowing_hz: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.sample_rate_hz >= 100:
@@ -157,6 +190,14 @@ class EmgScenario:
             raise ValueError(f"channels must be >= 1, got {self.channels}")
         if not self.duration_s > 0:
             raise ValueError(f"duration_s must be > 0, got {self.duration_s}")
+        if not self.floor_drift_ratio >= 1:
+            raise ValueError(f"floor_drift_ratio must be >= 1, got {self.floor_drift_ratio}")
+        if self.rest_artefacts_per_s < 0 or self.clonus_slowing_hz < 0:
+            raise ValueError("rest_artefacts_per_s and clonus_slowing_hz must be >= 0")
+        for name in ("floor_drift_s", "rest_artefact_x_floor", "tonic_duration_s", "clonus_duration_s"):
+            low, high = getattr(self, name)
+            if not 0 < low <= high:
+                raise ValueError(f"{name} must be (low, high) with 0 < low <= high, got {(low, high)}")
         unknown = set(self.kinds) - set(SPASM_KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of {SPASM_KINDS}, got {self.kinds}")
@@ -171,6 +212,8 @@ class EmgScenario:
             impedance_drift=0.0,
             electrode_off_per_hour=0.0,
             full_scale_mv=None,
+            floor_drift_ratio=1.0,
+            rest_artefacts_per_s=0.0,
         )
 
 
@@ -239,14 +282,23 @@ def generate_emg(scenario: EmgScenario | None = None, t0_ns: int = 0) -> Synthet
         ch_spasms = _place_spasms(sc, rng, ch, off_intervals)
         activation = np.zeros(n)
         for spasm in ch_spasms:
-            _add_activation(activation, spasm, fs, rng)
+            _add_activation(activation, spasm, fs, rng, sc.clonus_slowing_hz)
         muscle = _semg_noise(n, fs, rng) * activation
-        rest = rng.standard_normal(n) * sc.noise_rms_mv * _impedance_gain(sc, t_s, rng)
+        rest_noise = rng.standard_normal(n)  # drawn first: the same seed gives the same signal as before
+        rest_gain = _impedance_gain(sc, t_s, rng) * _floor_drift(sc, t_s, rng)
+        rest = rest_noise * sc.noise_rms_mv * rest_gain
         signal = muscle + rest + _hum(sc, t_s, rng) + _wander(sc, t_s, rng) + _ecg(sc, t_s, rng)
         spikes = _motion_spikes(sc, rng, ch, ch_spasms)
         for spike in spikes:
             _add_motion_spike(signal, spike, fs, sc.motion_spike_mv, rng)
         artefacts.extend(spikes)
+        knocks = _rest_artefacts(sc, rng, ch, ch_spasms)
+        for knock in knocks:
+            local_mv = sc.noise_rms_mv * float(rest_gain[min(round(knock.onset_s * fs), n - 1)])
+            low, high = sc.rest_artefact_x_floor
+            amplitude_mv = local_mv * float(np.exp(rng.uniform(np.log(low), np.log(high))))
+            _add_electrode_swing(signal, knock, fs, amplitude_mv)
+        artefacts.extend(knocks)
         for start_s, stop_s in off_intervals:
             lo, hi = round(start_s * fs), round(stop_s * fs)
             signal[lo:hi] = signal[lo]  # a detached lead holds its last value
@@ -287,9 +339,9 @@ def _draw_spasm(sc: EmgScenario, rng: np.random.Generator) -> tuple[SpasmKind, f
     clonus_hz: float | None = None
     if kind == "tonic":
         # Log-uniform: most tonic spasms last seconds, a few approach a minute.
-        duration = float(np.exp(rng.uniform(*np.log(TONIC_DURATION_S))))
+        duration = float(np.exp(rng.uniform(*np.log(sc.tonic_duration_s))))
     elif kind == "clonus":
-        duration = float(np.exp(rng.uniform(*np.log(CLONUS_DURATION_S))))
+        duration = float(np.exp(rng.uniform(*np.log(sc.clonus_duration_s))))
         clonus_hz = float(rng.uniform(*CLONUS_RATE_HZ))
     elif kind == "myoclonic":
         duration = float(rng.uniform(*MYOCLONIC_DURATION_S))
@@ -323,7 +375,9 @@ def _place_spasms(
     return spasms
 
 
-def _add_activation(activation: FloatArray, spasm: TrueSpasm, fs: float, rng: np.random.Generator) -> None:
+def _add_activation(
+    activation: FloatArray, spasm: TrueSpasm, fs: float, rng: np.random.Generator, slowing_hz: float = 0.0
+) -> None:
     """Write the spasm's amplitude profile (RMS mV over time) into ``activation``."""
     lo = round(spasm.onset_s * fs)
     hi = round(spasm.offset_s * fs)
@@ -336,14 +390,14 @@ def _add_activation(activation: FloatArray, spasm: TrueSpasm, fs: float, rng: np
         profile = a * _ramped_plateau(t, spasm.duration_s, rng)
     elif spasm.kind == "clonus":
         assert spasm.clonus_hz is not None
-        profile = a * _clonic_bursts(t, spasm.clonus_hz, rng)
+        profile = a * _clonic_bursts(t, spasm.clonus_hz, rng, slowing_hz)
     else:
         assert spasm.clonus_hz is not None
         # Mixed: a tonic phase holding, then breaking into clonus (or the reverse).
         split_s = spasm.duration_s * rng.uniform(0.35, 0.65)
         tonic_first = rng.random() < 0.5
         tonic_part = _ramped_plateau(t, spasm.duration_s, rng)
-        clonic_part = _clonic_bursts(t, spasm.clonus_hz, rng)
+        clonic_part = _clonic_bursts(t, spasm.clonus_hz, rng, slowing_hz)
         in_tonic = (t < split_s) if tonic_first else (t >= split_s)
         profile = a * np.where(in_tonic, tonic_part, clonic_part * _edge_ramp(t, spasm.duration_s))
     activation[lo:hi] = np.maximum(activation[lo:hi], profile)
@@ -364,11 +418,31 @@ def _ramped_plateau(t: FloatArray, duration_s: float, rng: np.random.Generator) 
     return shape
 
 
-def _clonic_bursts(t: FloatArray, rate_hz: float, rng: np.random.Generator) -> FloatArray:
-    """Bursts at ``rate_hz`` (±2 % cycle jitter), each a half-sine over 35–55 % of a cycle."""
+def _clonic_bursts(
+    t: FloatArray, rate_hz: float, rng: np.random.Generator, slowing_hz: float = 0.0
+) -> FloatArray:
+    """Bursts at ``rate_hz`` (±2 % cycle jitter), each a half-sine over 35–55 % of a cycle.
+
+    With ``slowing_hz`` the rhythm is that much slower at the start and the end (never
+    below ``CLONUS_EDGE_MIN_HZ``), returning linearly to ``rate_hz`` over the first and
+    last quarter of the episode, at most ``CLONUS_EDGE_S`` each.
+    """
     duty = rng.uniform(0.35, 0.55)
     n_cycles = int(np.ceil(t[-1] * rate_hz)) + 2 if t.size else 0
-    periods = (1.0 / rate_hz) * (1.0 + 0.02 * rng.standard_normal(n_cycles))
+    jitter = 1.0 + 0.02 * rng.standard_normal(n_cycles)
+    if slowing_hz > 0 and t.size:
+        duration_s = float(t[-1])
+        edge_s = min(duration_s / 4, CLONUS_EDGE_S)
+        slowest_hz = max(rate_hz - slowing_hz, CLONUS_EDGE_MIN_HZ)
+        periods = np.empty(n_cycles)
+        start_s = 0.0
+        for k in range(n_cycles):
+            nearest_edge_s = min(start_s, max(duration_s - start_s, 0.0))
+            share = min(nearest_edge_s / edge_s, 1.0) if edge_s > 0 else 1.0
+            periods[k] = jitter[k] / (slowest_hz + share * (rate_hz - slowest_hz))
+            start_s += periods[k]
+    else:
+        periods = (1.0 / rate_hz) * jitter
     starts = np.concatenate([[0.0], np.cumsum(periods)[:-1]])
     cycle = np.searchsorted(starts, t, side="right") - 1
     phase = (t - starts[cycle]) / periods[cycle]
@@ -380,6 +454,45 @@ def _clonic_bursts(t: FloatArray, rate_hz: float, rng: np.random.Generator) -> F
 def _impedance_gain(sc: EmgScenario, t_s: FloatArray, rng: np.random.Generator) -> FloatArray:
     period_s = rng.uniform(2.0, 8.0) * 3600.0
     return 1.0 + sc.impedance_drift * np.sin(2 * np.pi * t_s / period_s + rng.uniform(0, 2 * np.pi))
+
+
+def _floor_drift(sc: EmgScenario, t_s: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """Gain of the rest noise wandering in [1 / ratio, 1]: smooth moves between random levels.
+
+    Each move is a raised-cosine step lasting ``floor_drift_s``; levels are log-uniform,
+    so the floor spends as long near its low as near its high end.
+    """
+    if sc.floor_drift_ratio == 1.0 or not t_s.size:
+        return np.ones_like(t_s)
+    log_low = -np.log(sc.floor_drift_ratio)
+    level = rng.uniform(log_low, 0.0)
+    log_gain = np.full_like(t_s, level)
+    start_s = 0.0
+    while start_s < t_s[-1]:
+        move_s = rng.uniform(*sc.floor_drift_s)
+        target = rng.uniform(log_low, 0.0)
+        x = np.clip((t_s - start_s) / move_s, 0.0, 1.0)
+        after = t_s >= start_s
+        log_gain[after] = level + (target - level) * (1 - np.cos(np.pi * x[after])) / 2
+        level, start_s = target, start_s + move_s
+    gain: FloatArray = np.exp(log_gain)
+    return gain
+
+
+def _rest_artefacts(
+    sc: EmgScenario, rng: np.random.Generator, channel: int, spasms: list[TrueSpasm]
+) -> list[TrueArtefact]:
+    """Dense small knocks in rest (heel strikes, tremor), never within 1 s of a spasm."""
+    if sc.rest_artefacts_per_s == 0:
+        return []
+    knocks = []
+    t = rng.exponential(1.0 / sc.rest_artefacts_per_s)
+    while t < sc.duration_s - 0.2:
+        stop = t + 1.0 / rng.uniform(*REST_ARTEFACT_HZ)
+        if not any(s.onset_s - 1.0 < stop and t < s.offset_s + 1.0 for s in spasms):
+            knocks.append(TrueArtefact(t, stop, "motion_spike", channel))
+        t = stop + rng.exponential(1.0 / sc.rest_artefacts_per_s)
+    return knocks
 
 
 def _hum(sc: EmgScenario, t_s: FloatArray, rng: np.random.Generator) -> FloatArray:
@@ -459,6 +572,16 @@ def _add_motion_spike(
     shape = np.sin(np.pi * x) * np.exp(-3.0 * x) * (1.0 - 1.6 * x)
     end = min(lo + n, signal.size)
     signal[lo:end] += sign * amplitude * shape[: end - lo] / np.max(np.abs(shape))
+
+
+def _add_electrode_swing(signal: FloatArray, knock: TrueArtefact, fs: float, amplitude_mv: float) -> None:
+    """One Hann-windowed sine cycle over the knock: a smooth swing of the electrode."""
+    lo = round(knock.onset_s * fs)
+    n = max(round(knock.duration_s * fs), 2)
+    x = np.arange(n) / n
+    shape = np.sin(2 * np.pi * x) * np.sin(np.pi * x) ** 2
+    end = min(lo + n, signal.size)
+    signal[lo:end] += amplitude_mv * shape[: end - lo] / np.max(np.abs(shape))
 
 
 def _clipped_runs(signal: FloatArray, full_scale_mv: float, fs: float, channel: int) -> list[TrueArtefact]:
