@@ -80,3 +80,35 @@ def test_bad_arguments_are_named(kwargs: dict[str, object], message: str) -> Non
             rec.gyr_dist_dps,
             **args,  # type: ignore[arg-type]
         )
+
+
+# The hard conditions of bench/imu_accuracy.py (HARD_CONDITIONS), with a seed of its own.
+_HARD = {
+    "mount_misalignment_deg": 15.0,
+    "gyro_bias_dps": 5.0,
+    "gyro_bias_wander_dps": 1.0,
+    "gyro_scale_error": 0.03,
+    "accel_scale_error": 0.03,
+    "sway_amplitude_deg": 3.0,
+    "n_twitches": 12,
+}
+
+
+@pytest.mark.parametrize(("joint", "rate_hz"), [("knee", 52.0), ("elbow", 100.0)])
+def test_joint_angle_meets_the_target_under_hard_conditions(joint: str, rate_hz: float) -> None:
+    # The target is a median RMSE <= 2 deg over a set and <= 3 deg for its worst
+    # recording; one recording is held to the worst-case bound. (Before the filter
+    # learnt the horizontal bias from gravity, the knee scenario measured 4.2 deg.)
+    rec = generate_motion(
+        joint,  # type: ignore[arg-type]
+        duration_s=300,
+        sample_rate_hz=rate_hz,
+        n_sets=4,
+        n_spasms=5,
+        seed=61,
+        **_HARD,  # type: ignore[arg-type]
+    )
+    angle = joint_angle_deg(
+        rec.acc_prox_g, rec.gyr_prox_dps, rec.acc_dist_g, rec.gyr_dist_dps, rate_hz, joint
+    )
+    assert np.sqrt(np.mean((angle - rec.angle_deg) ** 2)) <= 3.0

@@ -105,3 +105,28 @@ def test_chunked_stream_equals_batch(chunk_sizes: list[int]) -> None:
 def test_bad_input_is_named(acc: np.ndarray, gyr: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         orientation(acc, gyr, 100.0)
+
+
+def test_bias_is_learnt_while_the_body_sways() -> None:
+    # Standing still but swaying 3 degrees: the sway is real rotation, seen alike by the
+    # gyroscope and the accelerometer, so it must not be read as gyroscope bias.
+    rec = generate_motion(
+        "knee",
+        duration_s=40,
+        n_sets=0,
+        n_spasms=0,
+        walking=False,
+        seed=62,
+        gyro_bias_dps=5.0,
+        sway_amplitude_deg=3.0,
+    )
+    for acc, gyr, bias in (
+        (rec.acc_prox_g, rec.gyr_prox_dps, rec.gyr_bias_prox_dps),
+        (rec.acc_dist_g, rec.gyr_dist_dps, rec.gyr_bias_dist_dps),
+    ):
+        f = OrientationFilter(rec.sample_rate_hz)
+        errors = []
+        for start in range(int(20 * rec.sample_rate_hz), rec.n_samples, 100):
+            f.update(acc[start - 100 if errors else 0 : start], gyr[start - 100 if errors else 0 : start])
+            errors.append(np.abs(f.bias_dps - bias[start - 1]).max())
+        assert max(errors) < 0.5

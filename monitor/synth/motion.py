@@ -7,6 +7,14 @@ exercise sets, walking-like cycles, and sudden involuntary spasm jerks. One IMU 
 strapped on each segment with realistic errors: white noise, gyroscope bias and bias
 random walk, scale error, and a mounting misalignment of up to 15°.
 
+Harder conditions are explicit options of :func:`generate_motion` (all off, or at the
+noise level's values, by default, so a default recording is unchanged): the mounting
+misalignment, constant gyroscope bias, its random walk and a slow warm-up wander,
+per-axis scale errors of gyroscope and accelerometer set separately, whole-body sway
+in pitch and roll throughout the recording (standing and sitting), and brief spasm
+twitches besides the large jerks. Their random draws come from a second generator
+seeded from ``seed``, so switching one on changes nothing else in the recording.
+
 Conventions
 -----------
 - Earth frame: z up, x and y horizontal (heading is arbitrary; there is no magnetometer).
@@ -27,6 +35,7 @@ continuous motion and not integrals of it (as a real IMU delivers them).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -55,8 +64,22 @@ _SEGMENT_LENGTHS_M: dict[Joint, tuple[float, float]] = {
     "ankle": (0.43, 0.20),
 }
 
+# Height of the proximal joint (hip, shoulder, knee) above the ankles, the pivot of
+# postural sway in the ankle strategy (Winter 1995, Gait Posture 3:193), m: segment
+# lengths above, and the shoulder at 0.818 of body height (Winter 2009, Fig. 4.1).
+_SWAY_PIVOT_HEIGHT_M: dict[Joint, float] = {"knee": 0.86, "elbow": 1.43, "ankle": 0.43}
+
 # Internal simulation rate before sampling at the sensor rate, Hz.
 _INTERNAL_RATE_HZ = 1000.0
+
+# Key of the second random stream (``[seed, key]``) that the added conditions draw from.
+_EXTRA_STREAM = 0x5EED
+
+# The bias wander passes through a new random value this often, s: a strapped-on IMU
+# warms from room to skin temperature over minutes, and MEMS gyroscope offsets move
+# with temperature (the BMI160 datasheet that sets NOISE_LEVELS gives ±0.05 °/s/K; 10 K
+# of warm-up is then 0.5 °/s).
+_BIAS_WANDER_KNOT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +99,15 @@ class ImuErrorModel:
     scale_error : float
         Largest scale-factor error per axis, as a fraction (0.01 is 1 %).
     misalignment_deg : float
-        Largest mounting misalignment of the IMU on its segment, degrees.
+        Largest mounting misalignment of the IMU on its segment, degrees: a rotation by
+        an angle drawn uniformly in [0.5, 1] times this, about a uniformly random axis.
+    acc_scale_error : float or None
+        Largest accelerometer scale-factor error per axis, as a fraction; ``None`` is a
+        third of ``scale_error`` (accelerometers are trimmed more tightly).
+    gyr_bias_wander_dps : float
+        Largest slow wander of the gyroscope bias per axis, deg/s: a smooth curve from 0
+        at the start through random values every ``_BIAS_WANDER_KNOT_S``, as the sensor
+        warms from room to skin temperature after being strapped on.
     """
 
     gyr_noise_dps: float
@@ -85,6 +116,8 @@ class ImuErrorModel:
     gyr_bias_walk_dps_per_sqrt_s: float
     scale_error: float
     misalignment_deg: float
+    acc_scale_error: float | None = None
+    gyr_bias_wander_dps: float = 0.0
 
 
 # Noise levels bracket consumer MEMS IMUs (for example the BMI160 datasheet: gyro noise
@@ -150,6 +183,12 @@ class MotionRecording:
         Length of the opening neutral pose and calibration flexions, s.
     neutral_s : float
         Length of the opening neutral pose (joint angle 0), s.
+    mount_prox, mount_dist : ndarray, shape (4,)
+        True mounting of each IMU on its segment, (w, x, y, z), rotating sensor-frame
+        vectors into the segment frame (identity for a perfectly aligned strap).
+    gyr_bias_prox_dps, gyr_bias_dist_dps : ndarray, shape (n, 3)
+        True gyroscope bias of each IMU at every sample, deg/s (constant part, random
+        walk and wander; the scale error and noise are not included).
     """
 
     joint: Joint
@@ -166,6 +205,10 @@ class MotionRecording:
     spasms: tuple[SpasmEvent, ...]
     calibration_s: float
     neutral_s: float
+    mount_prox: npt.NDArray[np.float64]
+    mount_dist: npt.NDArray[np.float64]
+    gyr_bias_prox_dps: npt.NDArray[np.float64]
+    gyr_bias_dist_dps: npt.NDArray[np.float64]
 
     @property
     def n_samples(self) -> int:
@@ -191,6 +234,14 @@ def generate_motion(
     t0_ns: int = 1_764_000_000 * NS_PER_S,
     range_scale: float = 1.0,
     knee_posture: KneePosture = "either",
+    mount_misalignment_deg: float | None = None,
+    gyro_bias_dps: float | None = None,
+    gyro_bias_walk_dps_per_sqrt_s: float | None = None,
+    gyro_bias_wander_dps: float | None = None,
+    gyro_scale_error: float | None = None,
+    accel_scale_error: float | None = None,
+    sway_amplitude_deg: float = 0.0,
+    n_twitches: int = 0,
 ) -> MotionRecording:
     """Generate a two-IMU recording of one joint with ground truth.
 
@@ -222,6 +273,33 @@ def generate_motion(
     knee_posture : {"either", "standing", "seated"}
         Knee exercise sets as standing hamstring curls, seated knee extensions (sitting
         down flexes the knee to 90° between sets), or either at random.
+    mount_misalignment_deg : float, optional
+        Largest mounting misalignment of each IMU on its segment, degrees, in [0, 45]:
+        each IMU is turned by an angle drawn uniformly in [0.5, 1] times this about its
+        own uniformly random axis (the true mountings are ``mount_prox`` and
+        ``mount_dist``). Default: the noise level's.
+    gyro_bias_dps : float, optional
+        Largest constant gyroscope bias per axis, deg/s (drawn uniformly in ±). Default:
+        the noise level's.
+    gyro_bias_walk_dps_per_sqrt_s : float, optional
+        Random walk of the gyroscope bias, deg/s per √s. Default: the noise level's.
+    gyro_bias_wander_dps : float, optional
+        Largest slow wander of the gyroscope bias per axis, deg/s, on top of the constant
+        bias and the random walk: a smooth curve from 0 through a random value every
+        minute (warm-up on the skin). Default: the noise level's (0 for all three).
+    gyro_scale_error, accel_scale_error : float, optional
+        Largest per-axis scale-factor error of the gyroscope and the accelerometer, as a
+        fraction in [0, 0.2] (0.03 is ±3 %). Default: the noise level's, the
+        accelerometer's a third of the gyroscope's.
+    sway_amplitude_deg : float
+        Peak whole-body sway, degrees, in [0, 10]: both segments tilt together in pitch
+        (forward-back) and roll (side to side) throughout the recording, standing or
+        sitting, as a sum of slow sinusoids in the 0.1-0.5 Hz band of postural sway.
+        It adds to the small sagittal sway of rest periods that every recording has.
+    n_twitches : int
+        Brief spasm twitches (3-10°, rising within 15-30 ms) placed besides the
+        ``n_spasms`` jerks in rest and walking periods; they are spasms too and appear
+        in ``spasms``.
 
     Returns
     -------
@@ -247,19 +325,34 @@ def generate_motion(
         raise ValueError(f"range_scale must be in (0, 1.5], got {range_scale}")
     if knee_posture not in KNEE_POSTURES:
         raise ValueError(f"knee_posture must be one of {KNEE_POSTURES}, got {knee_posture!r}")
+    if not 0.0 <= sway_amplitude_deg <= 10.0:
+        raise ValueError(f"sway_amplitude_deg must be in [0, 10] degrees, got {sway_amplitude_deg}")
+    if n_twitches < 0:
+        raise ValueError(f"n_twitches must be >= 0, got {n_twitches}")
+    error_model = _error_model(
+        NOISE_LEVELS[noise],
+        mount_misalignment_deg=mount_misalignment_deg,
+        gyro_bias_dps=gyro_bias_dps,
+        gyro_bias_walk_dps_per_sqrt_s=gyro_bias_walk_dps_per_sqrt_s,
+        gyro_bias_wander_dps=gyro_bias_wander_dps,
+        gyro_scale_error=gyro_scale_error,
+        accel_scale_error=accel_scale_error,
+    )
 
     rng = np.random.default_rng(seed)
+    # The added conditions draw from their own stream, so that switching one on leaves
+    # every other draw (and the default recording) as it was.
+    extra_rng = np.random.default_rng([seed, _EXTRA_STREAM])
     decimation = max(1, math.ceil(_INTERNAL_RATE_HZ / sample_rate_hz))
     internal_rate_hz = sample_rate_hz * decimation
-    script = _Script(joint, internal_rate_hz, rng, range_scale, knee_posture)
-    script.write(duration_s, n_sets, n_spasms, walking)
+    script = _Script(joint, internal_rate_hz, rng, range_scale, knee_posture, extra_rng)
+    script.write(duration_s, n_sets, n_spasms, walking, n_twitches, sway_amplitude_deg)
 
     theta_deg = script.theta_deg()
     phi_deg = script.phi_deg()
     psi_deg = script.psi_deg()
-    kin = _kinematics(joint, theta_deg, phi_deg, psi_deg, internal_rate_hz)
+    kin = _kinematics(joint, theta_deg, phi_deg, psi_deg, internal_rate_hz, script.sway_deg())
 
-    error_model = NOISE_LEVELS[noise]
     n_out = len(theta_deg[::decimation])
     dt_s = 1.0 / sample_rate_hz
     imus = []
@@ -272,15 +365,21 @@ def generate_motion(
         gyr_true = mount.inv().apply(omega_seg_dps[::decimation])
         acc_true = mount.inv().apply(acc_seg_g[::decimation])
         gyr_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error
-        acc_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error / 3.0
+        acc_draw = rng.uniform(-1, 1, 3)
+        if error_model.acc_scale_error is None:
+            acc_scale = 1.0 + acc_draw * error_model.scale_error / 3.0
+        else:
+            acc_scale = 1.0 + acc_draw * error_model.acc_scale_error
         bias = rng.uniform(-1, 1, 3) * error_model.gyr_bias_dps + np.cumsum(
             rng.normal(0.0, error_model.gyr_bias_walk_dps_per_sqrt_s * math.sqrt(dt_s), (n_out, 3)),
             axis=0,
         )
+        if error_model.gyr_bias_wander_dps > 0:
+            bias = bias + _bias_wander(extra_rng, n_out, sample_rate_hz, error_model.gyr_bias_wander_dps)
         gyr = gyr_true * gyr_scale + bias + rng.normal(0, error_model.gyr_noise_dps, (n_out, 3))
         acc = acc_true * acc_scale + rng.normal(0, error_model.acc_noise_g, (n_out, 3))
         quat = rot_sensor.as_quat(scalar_first=True)
-        imus.append((acc, gyr, quat))
+        imus.append((acc, gyr, quat, mount.as_quat(scalar_first=True), bias))
 
     t_of = script.ns_of(t0_ns)
     omega_dist_speed = np.linalg.norm(kin.omega_dist_dps, axis=1)
@@ -307,7 +406,7 @@ def generate_motion(
         )
         for s in script.sets
     )
-    (acc_p, gyr_p, q_p), (acc_d, gyr_d, q_d) = imus
+    (acc_p, gyr_p, q_p, mount_p, bias_p), (acc_d, gyr_d, q_d, mount_d, bias_d) = imus
     return MotionRecording(
         joint=joint,
         sample_rate_hz=float(sample_rate_hz),
@@ -323,7 +422,49 @@ def generate_motion(
         spasms=spasms,
         calibration_s=_CALIBRATION_S,
         neutral_s=_NEUTRAL_S,
+        mount_prox=mount_p,
+        mount_dist=mount_d,
+        gyr_bias_prox_dps=bias_p,
+        gyr_bias_dist_dps=bias_d,
     )
+
+
+def _error_model(
+    level: ImuErrorModel,
+    *,
+    mount_misalignment_deg: float | None,
+    gyro_bias_dps: float | None,
+    gyro_bias_walk_dps_per_sqrt_s: float | None,
+    gyro_bias_wander_dps: float | None,
+    gyro_scale_error: float | None,
+    accel_scale_error: float | None,
+) -> ImuErrorModel:
+    """The noise level's error model with the explicitly given values in its place."""
+    checks = (
+        ("mount_misalignment_deg", mount_misalignment_deg, 45.0),
+        ("gyro_bias_dps", gyro_bias_dps, 50.0),
+        ("gyro_bias_walk_dps_per_sqrt_s", gyro_bias_walk_dps_per_sqrt_s, 1.0),
+        ("gyro_bias_wander_dps", gyro_bias_wander_dps, 50.0),
+        ("gyro_scale_error", gyro_scale_error, 0.2),
+        ("accel_scale_error", accel_scale_error, 0.2),
+    )
+    for name, value, largest in checks:
+        if value is not None and not 0.0 <= value <= largest:
+            raise ValueError(f"{name} must be in [0, {largest}], got {value}")
+    changes: dict[str, float] = {}
+    for field, value in (
+        ("misalignment_deg", mount_misalignment_deg),
+        ("gyr_bias_dps", gyro_bias_dps),
+        ("gyr_bias_walk_dps_per_sqrt_s", gyro_bias_walk_dps_per_sqrt_s),
+        ("gyr_bias_wander_dps", gyro_bias_wander_dps),
+        ("scale_error", gyro_scale_error),
+        ("acc_scale_error", accel_scale_error),
+    ):
+        if value is not None:
+            changes[field] = float(value)
+    if gyro_scale_error is not None and accel_scale_error is None and level.acc_scale_error is None:
+        changes["acc_scale_error"] = level.scale_error / 3.0  # only the gyroscope's changes
+    return dataclasses.replace(level, **changes)
 
 
 # The opening routine a patient is asked to do: stand (or hang the arm) still in the
@@ -373,8 +514,10 @@ class _Script:
         rng: np.random.Generator,
         range_scale: float = 1.0,
         knee_posture: KneePosture = "either",
+        extra_rng: np.random.Generator | None = None,
     ) -> None:
         self.joint = joint
+        self.extra_rng = extra_rng if extra_rng is not None else np.random.default_rng()
         self.range_scale = range_scale
         self.knee_posture = knee_posture
         self.rate_hz = rate_hz
@@ -400,7 +543,19 @@ class _Script:
     def psi_deg(self) -> npt.NDArray[np.float64]:
         return np.cumsum(np.concatenate(self._psi_rate_dps)) / self.rate_hz
 
-    def write(self, duration_s: float, n_sets: int, n_spasms: int, walking: bool) -> None:
+    def sway_deg(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        """Whole-body sway (pitch, already inside phi; roll), degrees, or None."""
+        return self._sway
+
+    def write(
+        self,
+        duration_s: float,
+        n_sets: int,
+        n_spasms: int,
+        walking: bool,
+        n_twitches: int = 0,
+        sway_amplitude_deg: float = 0.0,
+    ) -> None:
         total = round(duration_s * self.rate_hz)
         self._hold(_NEUTRAL_S, sway=False)
         calib_deg = {"knee": 40.0, "elbow": 45.0, "ankle": -25.0}[self.joint]
@@ -427,7 +582,13 @@ class _Script:
         phi = np.concatenate(self._phi)[:total]
         self._psi_rate_dps = [np.concatenate(self._psi_rate_dps)[:total]]
         self._free = [(a, min(b, total)) for a, b in self._free if min(b, total) - a > 0]
-        self._theta_full, self._phi_full = self._add_jerks(theta, phi, n_spasms)
+        self._theta_full, self._phi_full = self._add_jerks(theta, phi, n_spasms, n_twitches)
+        self._sway: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
+        if sway_amplitude_deg > 0:
+            pitch = _body_sway(self.extra_rng, total, self.rate_hz, sway_amplitude_deg)
+            roll = _body_sway(self.extra_rng, total, self.rate_hz, sway_amplitude_deg)
+            self._sway = (pitch, roll)
+            self._phi_full = self._phi_full + pitch
 
     # --- blocks -----------------------------------------------------------------------
 
@@ -560,45 +721,75 @@ class _Script:
         self._append(theta, phi, psi_rate_dps=psi_rate, free=True)
 
     def _add_jerks(
-        self, theta: npt.NDArray[np.float64], phi: npt.NDArray[np.float64], n_jerks: int
+        self,
+        theta: npt.NDArray[np.float64],
+        phi: npt.NDArray[np.float64],
+        n_jerks: int,
+        n_twitches: int = 0,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        rng = self.rng
         margin = self._samples(1.5)
-        spacing = self._samples(3.0)
         candidates = [(a + margin, b - margin) for a, b in self._free if b - a > 2 * margin + 1]
         if not candidates:
             return theta, phi
-        weights = np.array([b - a for a, b in candidates], dtype=float)
-        placed: list[int] = []
-        for _ in range(50 * n_jerks):
-            if len(placed) == n_jerks:
-                break
-            a, b = candidates[rng.choice(len(candidates), p=weights / weights.sum())]
-            at = int(rng.integers(a, b))
-            if all(abs(at - p) > spacing for p in placed):
-                placed.append(at)
+        jerks = self._place(self.rng, candidates, n_jerks, [])
         theta = theta.copy()
         phi = phi.copy()
-        for at in placed:
+        for at in jerks:
             # A sudden jerk: a gamma-shaped excursion (fast rise, slower return).
             # Involuntary jerks of spastic limbs peak within ~50-100 ms (Granat & Edmond
             # 1999, Med Eng Phys 21:103 report accelerations far above voluntary movement).
+            rng = self.rng
             rise_s = rng.uniform(0.04, 0.08)
             if self.joint == "ankle":
                 amplitude = rng.uniform(10.0, 25.0) * rng.choice([-1.0, 1.0])
             else:
                 amplitude = rng.uniform(15.0, 40.0) * rng.choice([-1.0, 1.0])
-                if theta[at] < 20.0:
-                    amplitude = abs(amplitude)  # a straight joint can only flex
-            n = self._samples(rise_s * 8)
-            u = np.arange(n) / (rise_s * self.rate_hz)
-            pulse = u * u * np.exp(2.0 * (1.0 - u))
-            end = min(at + n, len(theta))
-            theta[at:end] += amplitude * pulse[: end - at]
-            phi[at:end] += 0.4 * amplitude * pulse[: end - at]
-            above = np.flatnonzero(pulse[: end - at] >= 0.05)
-            self.jerks.append(_Jerk(at + int(above[0]), at + int(above[-1])))
+            self._add_pulse(theta, phi, at, rise_s, amplitude)
+        for at in self._place(self.extra_rng, candidates, n_twitches, jerks):
+            # A brief twitch: the same shape, smaller and faster. Myoclonic EMG bursts
+            # last 10-50 ms (Shibasaki & Hallett 2005, Mov Disord 20 Suppl 11:S5), so the
+            # limb's twitch peaks within tens of ms.
+            rng = self.extra_rng
+            rise_s = rng.uniform(0.015, 0.03)
+            amplitude = rng.uniform(3.0, 10.0) * rng.choice([-1.0, 1.0])
+            self._add_pulse(theta, phi, at, rise_s, amplitude)
         return theta, phi
+
+    def _place(
+        self, rng: np.random.Generator, candidates: list[tuple[int, int]], n: int, taken: list[int]
+    ) -> list[int]:
+        """Up to ``n`` random onsets in ``candidates``, 3 s from each other and ``taken``."""
+        spacing = self._samples(3.0)
+        weights = np.array([b - a for a, b in candidates], dtype=float)
+        placed: list[int] = []
+        for _ in range(50 * n):
+            if len(placed) == n:
+                break
+            a, b = candidates[rng.choice(len(candidates), p=weights / weights.sum())]
+            at = int(rng.integers(a, b))
+            if all(abs(at - p) > spacing for p in placed + taken):
+                placed.append(at)
+        return placed
+
+    def _add_pulse(
+        self,
+        theta: npt.NDArray[np.float64],
+        phi: npt.NDArray[np.float64],
+        at: int,
+        rise_s: float,
+        amplitude: float,
+    ) -> None:
+        """Add a gamma-shaped excursion at ``at`` in place, and its label."""
+        if self.joint != "ankle" and theta[at] < 20.0:
+            amplitude = abs(amplitude)  # a straight joint can only flex
+        n = self._samples(rise_s * 8)
+        u = np.arange(n) / (rise_s * self.rate_hz)
+        pulse = u * u * np.exp(2.0 * (1.0 - u))
+        end = min(at + n, len(theta))
+        theta[at:end] += amplitude * pulse[: end - at]
+        phi[at:end] += 0.4 * amplitude * pulse[: end - at]
+        above = np.flatnonzero(pulse[: end - at] >= 0.05)
+        self.jerks.append(_Jerk(at + int(above[0]), at + int(above[-1])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +824,41 @@ def _compose(a: Rotation, b: Rotation) -> Rotation:
     return Rotation.from_quat(product)
 
 
+def _body_sway(rng: np.random.Generator, n: int, rate_hz: float, peak_deg: float) -> npt.NDArray[np.float64]:
+    """One axis of postural sway, degrees, shape (n,), peaking at ``peak_deg``.
+
+    Four sinusoids with random frequencies in 0.1-0.5 Hz and random phases, their
+    amplitudes falling as 1/frequency: the centre of pressure of quiet standing has most
+    of its power below 0.5 Hz, with mean frequencies of 0.2-0.4 Hz and a spectrum that
+    falls steeply above (Prieto et al. 1996, IEEE Trans Biomed Eng 43:956).
+    """
+    t = np.arange(n) / rate_hz
+    freqs_hz = rng.uniform(0.1, 0.5, 4)
+    phases = rng.uniform(0.0, 2 * np.pi, 4)
+    weights = rng.uniform(0.5, 1.0, 4) * 0.1 / freqs_hz
+    sway: npt.NDArray[np.float64] = (
+        weights[:, None] * np.sin(2 * np.pi * freqs_hz[:, None] * t + phases[:, None])
+    ).sum(axis=0)
+    peak = float(np.abs(sway).max(initial=0.0))
+    return sway * (peak_deg / peak) if peak > 0 else sway
+
+
+def _bias_wander(
+    rng: np.random.Generator, n: int, rate_hz: float, largest_dps: float
+) -> npt.NDArray[np.float64]:
+    """Slow gyroscope bias wander, deg/s, shape (n, 3): 0 at the start, then a smooth
+    curve through a random value in ±``largest_dps`` every ``_BIAS_WANDER_KNOT_S``."""
+    duration_s = n / rate_hz
+    n_knots = max(2, math.ceil(duration_s / _BIAS_WANDER_KNOT_S) + 1)
+    knots_s = np.arange(n_knots) * _BIAS_WANDER_KNOT_S
+    values = rng.uniform(-1.0, 1.0, (n_knots, 3)) * largest_dps
+    values[0] = 0.0
+    # Clamped ends (zero slope at start): the warm-up starts smoothly.
+    curve = CubicSpline(knots_s, values, bc_type="clamped")(np.arange(n) / rate_hz)
+    wander: npt.NDArray[np.float64] = np.clip(curve, -largest_dps, largest_dps)
+    return wander
+
+
 def _random_rotation(rng: np.random.Generator, max_deg: float) -> Rotation:
     axis = rng.normal(size=3)
     axis /= np.linalg.norm(axis)
@@ -655,19 +881,26 @@ def _kinematics(
     phi_deg: npt.NDArray[np.float64],
     psi_deg: npt.NDArray[np.float64],
     rate_hz: float,
+    sway_deg: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> _Kinematics:
     """Segment orientations, body-frame angular velocities and specific forces.
 
-    R_prox = Rz(psi) · B · Ry(phi) and R_dist = R_prox · Ry(theta) · D, where B points
-    the proximal segment (its x axis) straight down and D is the neutral relative pose
-    (the foot sits at 90° to the shank).
+    R_prox = Rz(psi) · Rx(roll) · B · Ry(phi) and R_dist = R_prox · Ry(theta) · D, where
+    B points the proximal segment (its x axis) straight down and D is the neutral
+    relative pose (the foot sits at 90° to the shank). The proximal joint (hip,
+    shoulder, knee) stays put, except in whole-body sway (pitch, already inside phi, and
+    roll), where the body tilts as one inverted pendulum about the ankles and carries
+    the proximal joint with it.
     """
+    roll_deg = None if sway_deg is None else sway_deg[1]
     dt = 1.0 / rate_hz
     base = Rotation.from_euler("y", 90.0, degrees=True)  # segment x axis to earth -z
     neutral = Rotation.from_euler("y", -90.0 if joint == "ankle" else 0.0, degrees=True)
     r_psi = Rotation.from_euler("z", psi_deg[:, None], degrees=True)
     r_phi = Rotation.from_euler("y", -phi_deg[:, None], degrees=True)  # hip/shoulder flexion forward
     r_theta = Rotation.from_euler("y", theta_deg[:, None], degrees=True)
+    if roll_deg is not None:
+        r_psi = _compose(r_psi, Rotation.from_euler("x", roll_deg[:, None], degrees=True))
     rot_prox = _compose(_compose(r_psi, base), r_phi)
     rot_dist = _compose(_compose(rot_prox, r_theta), neutral)
 
@@ -675,12 +908,22 @@ def _kinematics(
     dpsi = np.stack([z, z, np.gradient(psi_deg, dt)], axis=1)
     dphi = np.stack([z, -np.gradient(phi_deg, dt), z], axis=1)
     dtheta = np.stack([z, np.gradient(theta_deg, dt), z], axis=1)
+    if roll_deg is not None:
+        # Body rate of Rz(psi) · Rx(roll): Rx(roll)ᵀ (0, 0, psi') + (roll', 0, 0).
+        r_roll = Rotation.from_euler("x", roll_deg[:, None], degrees=True)
+        droll = np.stack([np.gradient(roll_deg, dt), z, z], axis=1)
+        dpsi = r_roll.inv().apply(dpsi) + droll
     omega_prox = _compose(base, r_phi).inv().apply(dpsi) + dphi
     omega_dist = neutral.inv().apply(r_theta.inv().apply(omega_prox) + dtheta)
 
     len_prox, len_dist = _SEGMENT_LENGTHS_M[joint]
     # Sensors sit mid-segment, 5 cm off the bone axis on the skin.
     hip = np.zeros((len(theta_deg), 3))
+    if sway_deg is not None:
+        pitch_deg = sway_deg[0]
+        body = _compose(r_psi, Rotation.from_euler("y", -pitch_deg[:, None], degrees=True))
+        height_m = _SWAY_PIVOT_HEIGHT_M[joint]
+        hip = body.apply([0.0, 0.0, height_m]) - [0.0, 0.0, height_m]
     pos_prox = hip + rot_prox.apply([len_prox / 2, 0.0, 0.05])
     joint_pos = hip + rot_prox.apply([len_prox, 0.0, 0.0])
     pos_dist = joint_pos + rot_dist.apply([len_dist / 2, 0.0, 0.05])

@@ -5,7 +5,9 @@ Control 53:1203): the gyroscope is integrated, and the accelerometer pulls the e
 of "up" back towards gravity with a proportional gain. Two additions, as in Fusion
 (xioTechnologies): the accelerometer is ignored while its magnitude departs from 1 g
 (the limb is accelerating, so it does not measure gravity), and the gyroscope bias is
-learnt whenever the sensor rests.
+learnt whenever the sensor rests: about the horizontal axes by Mahony's integral term
+(the tilt error against gravity), which postural sway does not disturb, and about the
+vertical from the gyroscope's slow average.
 
 Convention: quaternions are (w, x, y, z), Hamilton, and rotate vectors from the sensor
 frame into the earth frame. The earth frame has z up; an IMU lying flat at rest reads
@@ -41,10 +43,16 @@ class OrientationParams:
         The accelerometer is used only while | |acc| - 1 g | is below this, g.
     rest_threshold_dps : float
         Largest departure of each gyroscope axis from its slow average at rest, deg/s.
+        Rest includes a standing or sitting body's postural sway, which turns the limbs
+        by a few degrees at 0.1-0.5 Hz: up to about 10 °/s, of which 2-4 °/s depart from
+        a 0.25 s average. Above that, and above gyroscope noise (4σ of the noisiest
+        strap, 0.4 °/s RMS, is 1.6 °/s), lie voluntary movements, whose departures are
+        tens of °/s.
     rest_time_s : float
         How long the gyroscope must look at rest before its bias is learnt, s.
     bias_time_constant_s : float
-        Time constant of bias learning at rest, s.
+        Time constant of learning the bias about the vertical at rest, s (the horizontal
+        part settles in 2 / rest_gain s, the same 1 s by default).
     max_bias_dps : float
         A "rest" reading larger than this on any axis is slow motion, not bias, deg/s.
     initial_gain : float
@@ -59,7 +67,7 @@ class OrientationParams:
 
     gain: float = 0.5
     acc_rejection_g: float = 0.1
-    rest_threshold_dps: float = 2.0
+    rest_threshold_dps: float = 4.0
     rest_time_s: float = 0.5
     bias_time_constant_s: float = 1.0
     max_bias_dps: float = 10.0
@@ -237,8 +245,8 @@ def _filter_kernel(
                 state[_GYR_SLOW + k] = gyr[i, k]
             state[_INITIALIZED] = 1.0
 
-        # Bias learning: the gyroscope is at rest when every axis stays near its slow
-        # average; at rest it reads its bias.
+        # Rest: every gyroscope axis stays near its slow average (slow motion such as
+        # postural sway passes this test too, so the bias is not read off it directly).
         at_rest = True
         for k in range(3):
             state[_GYR_SLOW + k] += slow_alpha * (gyr[i, k] - state[_GYR_SLOW + k])
@@ -246,29 +254,43 @@ def _filter_kernel(
             if abs(gyr[i, k] - slow) > rest_threshold or abs(slow) > max_bias:
                 at_rest = False
         state[_REST_S] = state[_REST_S] + dt if at_rest else 0.0
-        if state[_REST_S] >= rest_time:
-            for k in range(3):
-                state[_BIAS + k] += bias_alpha * (state[_GYR_SLOW + k] - state[_BIAS + k])
+        resting = state[_REST_S] >= rest_time
 
-        gx = (gyr[i, 0] - state[_BIAS]) * deg
-        gy = (gyr[i, 1] - state[_BIAS + 1]) * deg
-        gz = (gyr[i, 2] - state[_BIAS + 2]) * deg
-
-        k_p = gain
+        # The gain ramps down from initial_gain to the one for the present state.
+        k_p = rest_gain if resting else gain
         if state[_ELAPSED_S] < initial_s:
-            k_p = initial_gain + (gain - initial_gain) * state[_ELAPSED_S] / initial_s
+            k_p = initial_gain + (k_p - initial_gain) * state[_ELAPSED_S] / initial_s
             state[_ELAPSED_S] += dt
-        elif state[_REST_S] >= rest_time:
-            k_p = rest_gain
+        # Estimated "up" in the sensor frame, and its error against the measured one.
+        vx = 2.0 * (qx * qz - qw * qy)
+        vy = 2.0 * (qw * qx + qy * qz)
+        vz = qw * qw - qx * qx - qy * qy + qz * qz
+        ex, ey, ez = 0.0, 0.0, 0.0
         if abs(norm - 1.0) < acc_rejection or k_p > gain:
-            # Error between measured and estimated "up", both in the sensor frame.
             ax, ay, az = ax / norm, ay / norm, az / norm
-            vx = 2.0 * (qx * qz - qw * qy)
-            vy = 2.0 * (qw * qx + qy * qz)
-            vz = qw * qw - qx * qx - qy * qy + qz * qz
-            gx += k_p * (ay * vz - az * vy)
-            gy += k_p * (az * vx - ax * vz)
-            gz += k_p * (ax * vy - ay * vx)
+            ex = ay * vz - az * vy
+            ey = az * vx - ax * vz
+            ez = ax * vy - ay * vx
+
+        if resting:
+            # Bias about the vertical: the gyroscope's slow average, since sway and
+            # other slow motion of a resting body turn it about horizontal axes.
+            along = 0.0
+            for k in range(3):
+                along += (state[_GYR_SLOW + k] - state[_BIAS + k]) * (vx, vy, vz)[k]
+            # Bias about the horizontal axes: the integral term of Mahony et al. (2008),
+            # driven by the tilt error against gravity. The gyroscope and accelerometer
+            # agree on any real rotation, so only the bias drives it, with or without
+            # sway. Its gain k_p²/4 makes the tilt-bias loop s² + k_p·s + k_i critically
+            # damped, settling with time constant 2/k_p (1 s at rest_gain).
+            k_i = 0.25 * k_p * k_p
+            state[_BIAS] += bias_alpha * along * vx - k_i * dt * ex / deg
+            state[_BIAS + 1] += bias_alpha * along * vy - k_i * dt * ey / deg
+            state[_BIAS + 2] += bias_alpha * along * vz - k_i * dt * ez / deg
+
+        gx = (gyr[i, 0] - state[_BIAS]) * deg + k_p * ex
+        gy = (gyr[i, 1] - state[_BIAS + 1]) * deg + k_p * ey
+        gz = (gyr[i, 2] - state[_BIAS + 2]) * deg + k_p * ez
 
         h = 0.5 * dt
         dw = -qx * gx - qy * gy - qz * gz

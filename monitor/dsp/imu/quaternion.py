@@ -47,8 +47,10 @@ def twist_angle_deg(q: FloatArray, axis: FloatArray) -> FloatArray:
     ndarray, shape (...)
         Signed twist angle in (-180, 180], right-hand positive about ``axis``.
     """
-    along = q[..., 1:] @ axis
-    angle = 2.0 * np.degrees(np.arctan2(along, q[..., 0]))
+    # Written out rather than ``q[..., 1:] @ axis``: a matrix product rounds differently
+    # for different numbers of rows, and a stream cut into chunks must equal the batch.
+    along: FloatArray = q[..., 1] * axis[0] + q[..., 2] * axis[1] + q[..., 3] * axis[2]
+    angle: FloatArray = 2.0 * np.degrees(np.arctan2(along, q[..., 0]))
     return (angle + 180.0) % 360.0 - 180.0
 
 
