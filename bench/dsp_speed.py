@@ -25,7 +25,7 @@ FRAME_S = 0.1
 REPEATS = 3
 TARGET_BATCH_X = 5000.0
 TARGET_STREAM_X = 2000.0
-TARGET_PEER_RATIO = 20.0
+TARGET_PEER_RATIO = 200.0  # issue 12: >= 200x NeuroKit2 emg_process on the same data
 
 
 def stream_all(emg: np.ndarray, fs: float) -> int:

@@ -70,3 +70,13 @@ def test_a_short_strong_burst_within_the_merge_gap_stays_part_of_the_spasm() -> 
     """BioSPPy's third contraction: a 0.2 s burst at two thirds of the peak, 0.5 s before it."""
     x = envelope((1.0, 1.2, 100.0), (1.7, 2.0, 150.0))
     assert core_extent(x, RULE)[0] == 100 - 30
+
+
+def test_every_event_ends_after_it_starts_even_a_burst_of_a_few_envelope_samples() -> None:
+    """Found by bench/accuracy.py: an ECG blip of 5 envelope samples ended 40 ms before it began."""
+    from monitor.synth import EmgScenario, generate_emg
+
+    scenario = EmgScenario(sample_rate_hz=200.0, duration_s=600.0, seed=31987, snr_db=30.0, ecg_mv=0.05)
+    events = detect_spasms(generate_emg(scenario).emg_mv, 200.0, full_scale_mv=6.0)
+    assert events
+    assert all(e.offset_ns > e.onset_ns for e in events)

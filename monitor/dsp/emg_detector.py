@@ -479,10 +479,14 @@ class SpasmDetector:
         rate = self._envelope.rate_hz
         morphology = classify_envelope(envelope, rate, p)
         peak, mean = float(envelope.max()), float(envelope.mean())
+        onset_ns = self._time_of_envelope(onset, edge="onset")
+        # The decay's delay in the envelope exceeds the rise's: a burst of a few envelope
+        # samples would otherwise end before it starts.
+        offset_ns = max(self._time_of_envelope(offset, edge="offset"), onset_ns + round(NS_PER_S / rate))
         self._events.append(
             SpasmEvent(
-                onset_ns=self._time_of_envelope(onset, edge="onset"),
-                offset_ns=self._time_of_envelope(offset, edge="offset"),
+                onset_ns=onset_ns,
+                offset_ns=offset_ns,
                 kind=morphology.kind,
                 channel=ch,
                 peak_mv=peak,
