@@ -130,3 +130,18 @@ def test_bias_is_learnt_while_the_body_sways() -> None:
             f.update(acc[start - 100 if errors else 0 : start], gyr[start - 100 if errors else 0 : start])
             errors.append(np.abs(f.bias_dps - bias[start - 1]).max())
         assert max(errors) < 0.5
+
+
+def test_an_all_zero_accelerometer_frame_skips_the_correction_instead_of_dividing_by_zero() -> None:
+    """Issue 13: one all-zero sample (a glitching IMU) ended all processing."""
+    rec = generate_motion("knee", duration_s=40.0, sample_rate_hz=100.0, seed=4)
+    acc = rec.acc_prox_g.copy()
+    reference = orientation(acc, rec.gyr_prox_dps, 100.0)
+    for start in (5, 500):  # during the start-up ramp (high gain) and after it
+        glitched = acc.copy()
+        glitched[start : start + 3] = 0.0
+        q = orientation(glitched, rec.gyr_prox_dps, 100.0)
+        assert np.isfinite(q).all()
+        np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-9)
+        relative = quat.multiply(quat.conjugate(reference[-1:]), q[-1:])
+        assert np.degrees(2 * np.arccos(min(1.0, abs(float(relative[0, 0]))))) < 1.0

@@ -207,6 +207,8 @@ _STATE_SIZE = 13
 
 # Time constant of the slow gyroscope average that rest is judged against, s.
 _GYR_SLOW_TIME_CONSTANT_S = 0.25
+# An accelerometer reading under half a g holds no usable direction of gravity.
+_MIN_GRAVITY_G = 0.5
 
 
 @numba.njit(cache=True, nogil=True)
@@ -230,7 +232,7 @@ def _filter_kernel(
         ax, ay, az = acc[i, 0], acc[i, 1], acc[i, 2]
         norm = math.sqrt(ax * ax + ay * ay + az * az)
         if state[_INITIALIZED] == 0.0:
-            if norm < 0.5:
+            if norm < _MIN_GRAVITY_G:
                 out[i, 0], out[i, 1], out[i, 2], out[i, 3] = 1.0, 0.0, 0.0, 0.0
                 continue
             # Shortest rotation taking the measured "up" onto earth z, heading 0.
@@ -266,7 +268,9 @@ def _filter_kernel(
         vy = 2.0 * (qw * qx + qy * qz)
         vz = qw * qw - qx * qx - qy * qy + qz * qz
         ex, ey, ez = 0.0, 0.0, 0.0
-        if abs(norm - 1.0) < acc_rejection or k_p > gain:
+        # Below half a g the accelerometer is in free fall, saturated to zero or reads
+        # an all-zero frame: no direction of gravity to correct towards (Fusion skips it).
+        if norm >= _MIN_GRAVITY_G and (abs(norm - 1.0) < acc_rejection or k_p > gain):
             ax, ay, az = ax / norm, ay / norm, az / norm
             ex = ay * vz - az * vy
             ey = az * vx - ax * vz
