@@ -9,7 +9,11 @@ measure no longer separates them, and the share of the raw 1.5–10 Hz band is u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from monitor.dsp.envelope import MOTION_RMS_FREQUENCY_MIN_RATE_HZ
 from monitor.dsp.history import EnvelopeHistory
@@ -51,7 +55,7 @@ def is_motion(
         added_power, added_steps = power, steps
         rest_power = _rest_level(history, "power", channel, before)
         # Only rest counts as rest: before a burst inside a spasm stands the spasm itself.
-        if _at_rest(history, channel, start, rest_power, params) and power > 2 * n * rest_power:
+        if _at_rest(history, channel, start, rest_power) and power > 2 * n * rest_power:
             added_power = power - n * rest_power
             added_steps = steps - n * _rest_level(history, "diff_power", channel, before)
         # What it adds has no high-frequency content at all: a slow swing.
@@ -60,22 +64,33 @@ def is_motion(
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
     if n / rate >= params.myoclonic_max_s:
         return False
+    # Within a spasm (its bursts stand before this one) the low band holds the spasm's own
+    # movement: what a burst adds there cannot be told from a knock's.
+    if not _at_rest(history, channel, start, _rest_level(history, "power", channel, before)):
+        return False
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
     added = max(lowband - n * _rest_level(history, "lowband", channel, before), 0.0)
     return bool(np.sqrt(added / power) > params.motion_lowband_ratio)
 
 
-def _at_rest(
-    history: EnvelopeHistory, channel: int, start: int, rest_power: float, params: EmgParams
-) -> bool:
-    baseline = history.window("baseline", channel, start, start + 1)
-    return bool(baseline.size) and rest_power <= (params.edge_x_baseline * float(baseline[0])) ** 2
+def _at_rest(history: EnvelopeHistory, channel: int, start: int, rest_power: float) -> bool:
+    # At rest: within the resting envelope's own spread of the floor (the level to which
+    # the detector moves a spasm's edges), not inside a spasm.
+    edge = history.window("edge", channel, start, start + 1)
+    return bool(edge.size) and rest_power <= float(edge[0]) ** 2
 
 
-def _rest_level(history: EnvelopeHistory, series: str, channel: int, before: slice) -> float:
-    """Median of ``series`` over ``before``: other knocks in a dense rest do not move it."""
+def _rest_level(
+    history: EnvelopeHistory,
+    series: str,
+    channel: int,
+    before: slice,
+    statistic: Callable[[npt.NDArray[np.float32]], Any] = np.median,
+) -> float:
+    """``series`` over ``before``, by default its median: other knocks in a dense rest do not
+    move it."""
     values = history.window(series, channel, before.start, before.stop)
-    return float(np.median(values)) if values.size else 0.0
+    return float(statistic(values)) if values.size else 0.0
 
 
 def lost_signal(history: EnvelopeHistory, channel: int, start: int, stop: int, guard: int) -> bool:
