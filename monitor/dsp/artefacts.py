@@ -34,12 +34,15 @@ def is_motion(
     sample_rate_hz: float,
     envelope_rate_hz: float,
     params: EmgParams,
+    continues: bool = False,
 ) -> bool:
     """Whether the burst ``[start, stop)`` is an electrode knock rather than muscle.
 
-    A burst that would continue a spasm is judged like any other: heartbeat blips and
+    A burst that would continue a spasm (``continues``) is judged like any other, since
     heel strikes within a second of each other would otherwise chain into one endless
-    "spasm".
+    "spasm", except by its low band where the spasm itself stands before it: the low
+    band then holds the spasm's own movement, and what the burst adds cannot be told
+    from a knock's.
     """
     power = float(np.sum(history.window("power", channel, start, stop), dtype=np.float64))
     if power <= 0:
@@ -64,9 +67,7 @@ def is_motion(
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
     if n / rate >= params.myoclonic_max_s:
         return False
-    # Within a spasm (its bursts stand before this one) the low band holds the spasm's own
-    # movement: what a burst adds there cannot be told from a knock's.
-    if not _at_rest(history, channel, start, _rest_level(history, "power", channel, before)):
+    if continues and not _at_rest(history, channel, start, _rest_level(history, "power", channel, before)):
         return False
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
     added = max(lowband - n * _rest_level(history, "lowband", channel, before), 0.0)

@@ -402,7 +402,7 @@ class SpasmDetector:
             if lost_signal(self._history, ch, start, stop, self._guard_samples):
                 continue
             rate = self._envelope.rate_hz
-            if is_motion(self._history, ch, start, stop, self.sample_rate_hz, rate, self.params):
+            if is_motion(self._history, ch, start, stop, self.sample_rate_hz, rate, self.params, continues):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
