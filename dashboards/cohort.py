@@ -1,8 +1,9 @@
 """The cohort dashboard: one table row per patient, for the clinic's overview.
 
 Columns: last seen, latest daily Penn and Snow scores (from ``clinical_score``), spasms per
-day in the range and in the week before it (the trend), mean spasms per hour, alerts in the
-range and data completeness. A second panel lists the Grafana alert rules now firing.
+observed hour in the range and in the week before it (the trend; from the hourly
+``clinical_score`` records, so unobserved time is in neither numerator nor denominator),
+alerts in the range and data completeness. A second panel lists the Grafana alert rules now firing.
 Each column is its own InfluxQL query grouped by ``patient``; Grafana joins them on the
 ``patient`` column.
 """
@@ -31,17 +32,15 @@ QUERIES: dict[str, str] = {
         'FROM "clinical_score" WHERE "period" = \'day\' AND time >= ${__to}ms - 3d AND time <= ${__to}ms '
         'GROUP BY "patient"'
     ),
-    "spasms_per_day": (
-        'SELECT count("duration_s") * 86400.0 / $__range_s AS "spasms_per_day" FROM "spasm_event" '
-        'WHERE $timeFilter GROUP BY "patient"'
+    # Spasms over observed time, from the hourly scores (one point per observed hour).
+    "spasms_per_h": (
+        'SELECT sum("spasms") * 3600.0 / sum("observed_s") AS "spasms_per_h" FROM "clinical_score" '
+        'WHERE "period" = \'hour\' AND $timeFilter GROUP BY "patient"'
     ),
-    "spasms_per_day_week_before": (
-        'SELECT count("duration_s") / 7.0 AS "spasms_per_day_week_before" FROM "spasm_event" '
-        'WHERE time >= ${__from}ms - 7d AND time < ${__from}ms GROUP BY "patient"'
-    ),
-    "mean_per_hour": (
-        'SELECT count("duration_s") * 3600.0 / $__range_s AS "mean_per_hour" FROM "spasm_event" '
-        'WHERE $timeFilter GROUP BY "patient"'
+    "spasms_per_h_week_before": (
+        'SELECT sum("spasms") * 3600.0 / sum("observed_s") AS "spasms_per_h_week_before" '
+        'FROM "clinical_score" WHERE "period" = \'hour\' AND time >= ${__from}ms - 7d AND time < ${__from}ms '
+        'GROUP BY "patient"'
     ),
     "alerts": 'SELECT count("value") AS "alerts" FROM "alert" WHERE $timeFilter GROUP BY "patient"',
     # Mean over the patient's streams (each sensor of each wearable) of the share of the range
@@ -82,8 +81,8 @@ def _patients_table() -> table.Panel:
         panel = panel.with_target(target(query, chr(ord("A") + index), alias=name, result_format="table"))
     trend = {
         "mode": "binary",
-        "alias": "trend_per_day",
-        "binary": {"left": "spasms_per_day", "operator": "-", "right": "spasms_per_day_week_before"},
+        "alias": "trend_per_h",
+        "binary": {"left": "spasms_per_h", "operator": "-", "right": "spasms_per_h_week_before"},
         "replaceFields": False,
     }
     link = {

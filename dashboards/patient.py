@@ -1,16 +1,17 @@
 """The patient dashboard: one patient's spasms, scores, ROM, signal quality and treatments.
 
-Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym), ``$location``
-(sensor body location, multi, All) and ``$injection`` (the injection the pre/post panels compare
-around). The clinical scores (Penn, Snow, day/night) are read from the ``clinical_score``
-records that ``monitor.clinical`` computes, never re-derived here. Panel descriptions are in
-``dashboards/README.md``.
+Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym) and ``$location``
+(sensor body location, multi, All). The clinical numbers (spasms per observed hour, Penn, Snow,
+day/night, before/after each injection) are read from the ``clinical_score`` records that
+``monitor.clinical`` computes over observed time, never re-derived here: an hour or day without
+observed time has no point, so it shows as no data, never as 0 (no ``fill(0)`` on them). Panel
+descriptions are in ``dashboards/README.md``.
 """
 
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.builders import histogram, stat
+from grafana_foundation_sdk.builders import histogram, table
 from grafana_foundation_sdk.models import dashboard
 
 from dashboards.influxql import InfluxAnnotation
@@ -32,6 +33,8 @@ TITLE = "Spasms: patient"
 F = PATIENT_LOCATION_RANGE
 # clinical_score rows carry no location: they summarise all of a patient's spasms.
 DAILY_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'day\''
+HOURLY_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'hour\''
+INJECTION_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'injection\''
 
 
 def build() -> dash.Dashboard:
@@ -46,9 +49,6 @@ def build() -> dash.Dashboard:
         .with_variable(datasource_variable())
         .with_variable(_patient_variable())
         .with_variable(_location_variable())
-        .with_variable(
-            dash.TextBoxVariable("injection").label("Injection (UTC)").default_value("2026-01-05T09:00:00Z")
-        )
         .annotation(
             _treatment_annotation("Botox injections", "botox", "red", ("muscles", "product", "dose_u"))
         )
@@ -110,23 +110,34 @@ def _treatment_annotation(name: str, kind: str, color: str, fields: tuple[str, .
 
 
 def _spasms_per_hour() -> PanelBuilder:
-    q = f'SELECT count("duration_s") AS "spasms" FROM "spasm_event" WHERE {F} GROUP BY time(1h) fill(0)'
-    return bars("Spasms per hour", "Detected spasms in each clock hour.").with_target(target(q)).span(12)
+    # The hourly clinical scores: one point per observed local hour, none for an unobserved one.
+    q = f'SELECT "spasms_per_h" {HOURLY_SCORES}'
+    description = (
+        "Spasms per observed hour in each local clock hour (all of the patient's sensors, a spasm "
+        "seen on several channels once), from monitor.clinical; hours without observed time have no bar."
+    )
+    return bars("Spasms per observed hour", description).with_target(target(q)).span(12)
 
 
 def _daily_scores() -> PanelBuilder:
     q = f'SELECT "penn_frequency", "penn_severity", "snow_frequency" {DAILY_SCORES}'
     description = (
-        "Per local day: Penn frequency (0–4) of the mean hourly rate, Penn severity (1–3) and "
-        "Snow's 24-hour frequency (1–5), as computed by monitor.clinical."
+        "Per observed local day: Penn frequency (0–4) of the spasms per observed hour, Penn severity "
+        "(1–3) and Snow's 24-hour frequency (1–5, only on days worn at least [clinical] min_wear_h), "
+        "as computed by monitor.clinical."
     )
     panel = lines("Daily Penn and Snow scores", description, "none").min(0).max(5)
     return panel.with_target(target(q)).span(12)
 
 
 def _timeline_by_type() -> PanelBuilder:
-    q = f'SELECT count("duration_s") FROM "spasm_event" WHERE {F} GROUP BY time($__interval), "kind" fill(0)'
-    panel = bars("Spasm timeline by type", "Spasms per interval, stacked by type.", stacked=True)
+    # fill(none): an interval without a spasm may be one without data; it has no bar, not a 0.
+    q = (
+        f'SELECT count("duration_s") FROM "spasm_event" WHERE {F} '
+        'GROUP BY time($__interval), "kind" fill(none)'
+    )
+    description = "Detector events per interval, stacked by type (one per channel: counts, not rates)."
+    panel = bars("Spasm timeline by type", description, stacked=True)
     return panel.with_target(target(q, alias="$tag_kind")).span(12)
 
 
@@ -162,25 +173,22 @@ def _clonus_trend() -> PanelBuilder:
 
 
 def _pre_post() -> PanelBuilder:
-    # 14 days before the injection against weeks 2 to 6 after it (35 days), where the
-    # toxin's effect peaks: spasms per day in each window.
-    base = f'FROM "spasm_event" WHERE {PATIENT} AND "location" =~ /^$location$/'
-    before = (
-        f'SELECT count("duration_s") / 14.0 AS "before" {base} '
-        "AND time >= '$injection' - 14d AND time < '$injection'"
-    )
-    after = (
-        f'SELECT count("duration_s") / 35.0 AS "after" {base} '
-        "AND time >= '$injection' + 7d AND time < '$injection' + 42d"
+    # The stored comparison of every injection in range (monitor.clinical.pre_post_records,
+    # which the report shows too): spasms per observed hour before and after it.
+    q = (
+        'SELECT "pre_per_h" AS "before_per_h", "post_per_h" AS "after_per_h", "change_pct", '
+        f'"pre_observed_h", "post_observed_h" {INJECTION_SCORES}'
     )
     return (
-        stat.Panel()
-        .title("Spasms per day: 14 days before vs weeks 2–6 after injection")
-        .description("Mean spasms per day in the 14 days before $injection and in days 7–42 after it.")
+        table.Panel()
+        .title("Spasms per observed hour: 14 days before vs days 7–41 after each injection")
+        .description(
+            "One row per Botox injection in range (its local date): spasms per observed hour in the 14 "
+            "days before it and in days 7–41 after it, the change in percent and the observed hours "
+            "behind each rate, as monitor.clinical computes them for the report."
+        )
         .datasource(DATASOURCE)
-        .with_target(target(before, "A"))
-        .with_target(target(after, "B"))
-        .decimals(1)
+        .with_target(target(q, result_format="table"))
         .span(12)
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.clinical import penn_daily_frequency, snow_frequency, spasm_rows
+from monitor.clinical import penn_daily_frequency, snow_frequency, snow_scorable, spasm_rows
 from monitor.dsp import EmgParams, MovementSpasmDetector, SpasmDetector, detect_spasms
 from monitor.recording import RecordingReader
 from monitor.types import NS_PER_S, SPASM_KINDS, Frame, Record, SensorKind
@@ -98,8 +98,8 @@ class Analysis:
         spasms = len(spasm_rows(self.records))
         durations = [e.duration_s for e in self.events]
         by_kind = {kind: sum(e.kind == kind for e in self.events) for kind in SPASM_KINDS}
-        # Snow is a 24 h count: a shorter span is scored on what was seen, never extrapolated;
-        # a longer one on its mean count per 24 h.
+        # Snow is a 24 h count: scored only when at least min_wear_h (8 h) were observed
+        # (docs/clinical.md), never extrapolated; a span over 24 h on its mean count per 24 h.
         per_day = spasms if observed_h <= HOURS_PER_DAY else round(spasms * HOURS_PER_DAY / observed_h)
         return {
             "events": len(self.events),
@@ -115,7 +115,7 @@ class Analysis:
                 "total": round(sum(durations), 3),
             },
             "penn_frequency": penn_daily_frequency(spasms, observed_h),
-            "snow_frequency": snow_frequency(per_day) if observed_h > 0 else None,
+            "snow_frequency": snow_frequency(per_day) if snow_scorable(self.observed_s) else None,
         }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from devices.emulation.process import start_emulated, wearable_address
 from monitor.commands.demo import WEARABLES
+from monitor.report import build_report
 from monitor.store import Spool
 from tests.conftest import InfluxDatabase
 
@@ -145,3 +146,16 @@ def test_demo_produces_the_report_and_summary_and_forwards_to_influxdb(
     assert f"points forwarded to {influx_db.url}" in summary
     events = sum(1 for r in records if r.measurement == "spasm_event")
     assert influx_db.count("spasm_event", "duration_s") == events > 0
+    # One computation: the terminal prints the report's before/after rates and its daily Snow
+    # verdicts, and says why the sampled days have no 24-hour count.
+    data = build_report(out / "spool.sqlite", patient="demo", timezone="Europe/London")
+    (injection,) = data.injections
+    p = injection.pre_post
+    assert f"after the injection: {p.pre_per_h:.1f} -> {p.post_per_h:.1f}" in summary
+    assert f"{data.spasms_per_h:.2f} per observed hour" in summary
+    scored = [d for d in data.days if d.snow_frequency is not None]
+    assert len(scored) == 2  # the worn day of each simulated week
+    assert all(d.observed_s >= 8 * 3600 for d in scored)
+    assert f"Snow's 24-hour score on {len(scored)} of 14 days" in summary
+    assert "not scored (0.2 h worn)" in summary  # one sampled 10-minute window a day
+    assert f"Snow {data.days[-1].snow_note}" in summary  # today's seconds of live data

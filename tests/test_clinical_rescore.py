@@ -14,9 +14,13 @@ DAY0_NS = 1_768_867_200 * NS_PER_S  # 2026-01-20T00:00:00Z
 
 
 def _events(hour: int, n: int) -> list[Record]:
+    """``n`` spasms in an hour the wearable streamed through (its observation interval)."""
     t0 = DAY0_NS + hour * NS_PER_HOUR
     tags = {"patient": "p01"}
-    return [Record("spasm_event", t0 + i * 120 * NS_PER_S, {"duration_s": 3.0}, tags) for i in range(n)]
+    worn = Record("observation", t0, {"duration_s": 3600.0, "offset_ns": t0 + NS_PER_HOUR}, tags)
+    return [worn] + [
+        Record("spasm_event", t0 + i * 120 * NS_PER_S, {"duration_s": 3.0}, tags) for i in range(n)
+    ]
 
 
 def _scores(spool: Spool) -> dict[tuple[str, int], int]:
@@ -42,7 +46,7 @@ def test_each_finished_hour_rescoring_replaces_the_day(tmp_path: Path) -> None:
         asyncio.run(rescorer.score(*span))
         # One day point, re-scored with both hours, not a second one beside the first.
         assert _scores(spool) == {("day", 0): 6, ("hour", 9): 4, ("hour", 10): 2}
-        assert spool.count() == 6 + 3
+        assert spool.count() == 6 + 2 + 3
 
 
 def test_a_scoring_failure_is_logged_and_the_run_goes_on(tmp_path: Path) -> None:

@@ -41,8 +41,17 @@ def spasm(t_ns: int, duration_s: float = 2.0, peak: float = 3.0, patient: str = 
 
 
 def heartbeat(t_ns: int, patient: str = "p01") -> Record:
-    """A status record that marks the hour as observed (the sensor was worn and connected)."""
+    """A status record: it says nothing about whether a spasm would have been seen."""
     return Record("device_status", t_ns, {"battery_pct": 80}, {"patient": patient, "device": "cf12"})
+
+
+def worn(t_ns: int, duration_s: float = 3600.0, patient: str = "p01") -> Record:
+    """An observation interval, as the pipeline writes while a wearable streams."""
+    fields: dict[str, FieldValue] = {
+        "duration_s": duration_s,
+        "offset_ns": t_ns + round(duration_s * NS_PER_S),
+    }
+    return Record("observation", t_ns, fields, {"patient": patient})
 
 
 def local(day: dt.date, hour: int, minute: int = 0, tz: ZoneInfo = BERLIN) -> int:
@@ -97,34 +106,43 @@ def test_day_night_split_uses_local_time_and_crosses_midnight() -> None:
     assert day_night_counts(onsets, BERLIN, NightWindow(dt.time(1), dt.time(6)))[0].night == 0
 
 
-def test_pre_post_compares_14_days_before_with_weeks_2_to_6_after() -> None:
+def test_pre_post_compares_rates_per_observed_hour_14_days_before_with_days_7_to_41_after() -> None:
     injection = dt.date(2026, 3, 2)
     tz = ZoneInfo("America/New_York")  # DST starts 2026-03-08, inside the post window
 
     def at(days: int, n: int) -> list[int]:
         return [local_midnight_ns(injection + dt.timedelta(days=days), tz) + 12 * H_NS] * n
 
-    onsets = [t for d in range(-14, 0) for t in at(d, 6 if d % 2 else 4)]  # mean 5/day
+    onsets = [t for d in range(-14, 0) for t in at(d, 6 if d % 2 else 4)]  # 70 spasms
     onsets += at(-15, 100) + at(3, 100) + at(42, 100)  # outside both windows: ignored
-    onsets += [t for d in range(7, 42) for t in at(d, 2)]  # 2/day in weeks 2-6
-    result = pre_post(onsets, injection, tz)
+    onsets += [t for d in range(7, 42) for t in at(d, 2)]  # 70 spasms
+    # 10 h a day worn before, 5 h a day after: per day the counts would say 5 -> 2 (-60 %),
+    # per observed hour 0.5 -> 0.4 (-20 %).
+    observed = {injection + dt.timedelta(days=d): (10 if d < 0 else 5) * 3600.0 for d in range(-20, 50)}
+    result = pre_post(onsets, injection, tz, observed)
     assert (result.pre_days, result.post_days) == (14, 35)
+    assert (result.pre_observed_h, result.post_observed_h) == (140.0, 175.0)
     assert (result.pre_spasms, result.post_spasms) == (70, 70)
-    assert (result.pre_per_day, result.post_per_day) == (5.0, 2.0)
-    assert result.change_per_day == -3.0
-    assert result.change_pct == pytest.approx(-60.0)
-    # pooled SD: pre var 1.0769 (13 df), post var 0 (34 df) -> sqrt(14/47) = 0.5458
-    assert result.cohens_d == pytest.approx(-3.0 / math.sqrt(13 * (14 / 13) / 47), rel=1e-9)
+    assert (result.pre_per_h, result.post_per_h) == (0.5, 0.4)
+    assert result.change_per_h == pytest.approx(-0.1)
+    assert result.change_pct == pytest.approx(-20.0)
+    # Cohen's d of the days' rates weighted by their hours: pre 0.4/0.6 alternating (squared
+    # deviations 14 x 0.01, 10 h each: 1.4 over 140 - 10 = 130 h), post all 0.4 (5 h each: 175 - 5).
+    assert result.cohens_d == pytest.approx(-0.1 / math.sqrt(1.4 / (130 + 170)), rel=1e-9)
 
 
 def test_pre_post_leaves_out_days_without_data() -> None:
     injection = dt.date(2026, 3, 2)
     utc = ZoneInfo("UTC")
-    observed = {injection - dt.timedelta(days=1), injection + dt.timedelta(days=10)}
+    observed = {injection - dt.timedelta(days=1): 3600.0, injection + dt.timedelta(days=10): 7200.0}
     result = pre_post(
-        [local_midnight_ns(injection - dt.timedelta(days=1), utc)] * 3, injection, utc, observed
+        [local_midnight_ns(injection - dt.timedelta(days=1), utc)] * 3
+        + [local_midnight_ns(injection - dt.timedelta(days=2), utc)] * 9,  # a day without observed time
+        injection,
+        utc,
+        observed,
     )
-    assert (result.pre_days, result.post_days, result.pre_per_day, result.post_per_day) == (1, 1, 3.0, 0.0)
+    assert (result.pre_days, result.post_days, result.pre_per_h, result.post_per_h) == (1, 1, 3.0, 0.0)
     assert math.isnan(result.cohens_d)
 
 
@@ -147,41 +165,90 @@ def test_weekly_rom_is_the_best_range_per_joint_and_week() -> None:
 
 def test_clinical_score_records_for_a_constructed_day() -> None:
     day = dt.date(2026, 6, 10)
-    records = [heartbeat(local(day, h, 30)) for h in range(24)]  # worn all day
+    records = [worn(local(day, 0), 24 * 3600.0)]  # worn all day
     records += [spasm(local(day, 3, m)) for m in range(12)]  # 12 at 03:xx: a night hour scoring 4
     records += [spasm(local(day, 14, 0), duration_s=12.0), spasm(local(day, 15, 0))]
-    records += [heartbeat(local(day, 5, 0), patient="p02")]  # another patient, no spasms
+    records += [worn(local(day, 5, 0), 1800.0, patient="p02")]  # another patient, half an hour, no spasms
     scores = clinical_scores(records, "Europe/Berlin")
+    assert all(float(r.fields["observed_s"]) > 0 for r in scores)
     hours = {r.time_ns: r.fields for r in scores if r.tags == {"patient": "p01", "period": "hour"}}
     assert len(hours) == 24
-    assert hours[local(day, 3)] == {"spasms": 12, "penn_frequency": 4}
-    assert hours[local(day, 14)] == {"spasms": 1, "penn_frequency": 3}
-    assert hours[local(day, 4)] == {"spasms": 0, "penn_frequency": 0}
+    assert hours[local(day, 3)] == {
+        "spasms": 12,
+        "observed_s": 3600.0,
+        "spasms_per_h": 12.0,
+        "penn_frequency": 4,
+    }
+    assert hours[local(day, 14)] == {
+        "spasms": 1,
+        "observed_s": 3600.0,
+        "spasms_per_h": 1.0,
+        "penn_frequency": 3,
+    }
+    assert hours[local(day, 4)] == {
+        "spasms": 0,
+        "observed_s": 3600.0,
+        "spasms_per_h": 0.0,
+        "penn_frequency": 0,
+    }
     (daily,) = [r for r in scores if r.tags == {"patient": "p01", "period": "day"}]
     assert daily.time_ns == local_midnight_ns(day, BERLIN)
     assert daily.fields == {
-        "spasms": 14, "observed_hours": 24, "penn_frequency": 2, "snow_frequency": 5,
-        "day_spasms": 2, "night_spasms": 12, "penn_severity": 1,
+        "spasms": 14, "observed_s": 86_400.0, "spasms_per_h": 14 / 24, "penn_frequency": 2,
+        "snow_frequency": 5, "day_spasms": 2, "night_spasms": 12, "penn_severity": 1,
     }  # fmt: skip
     (other,) = [r for r in scores if r.tags == {"patient": "p02", "period": "day"}]
-    assert (other.fields["spasms"], other.fields["snow_frequency"], other.fields["penn_frequency"]) == (
+    assert (other.fields["spasms"], other.fields["observed_s"], other.fields["penn_frequency"]) == (
         0,
-        1,
+        1800.0,
         0,
     )
+    assert "snow_frequency" not in other.fields  # half an hour is no 24-hour count
     assert "penn_severity" not in other.fields
 
 
-def test_unworn_hours_are_not_scored_as_spasm_free() -> None:
+def test_unworn_hours_are_absent_not_scored_as_spasm_free() -> None:
     day = dt.date(2026, 6, 10)
-    records = [heartbeat(local(day, h)) for h in (9, 10)] + [
-        spasm(local(day, 9, 5)),
-        spasm(local(day, 10, 5)),
-    ]
+    records = [worn(local(day, 9), 2 * 3600.0), spasm(local(day, 9, 5)), spasm(local(day, 10, 5))]
+    records += [heartbeat(local(day, h)) for h in range(24)]  # status records: not observed time
     scores = clinical_scores(records, BERLIN)
-    assert [r.tags["period"] for r in scores].count("hour") == 2
+    hours = [r.time_ns for r in scores if r.tags["period"] == "hour"]
+    assert hours == [local(day, 9), local(day, 10)]  # the other 22 hours: no record, not 0
     daily = next(r for r in scores if r.tags["period"] == "day")
-    assert (daily.fields["observed_hours"], daily.fields["penn_frequency"]) == (2, 3)  # 1/h, not 2/24 h
+    assert (daily.fields["observed_s"], daily.fields["penn_frequency"]) == (7200.0, 3)  # 1/h, not 2/24 h
+
+
+def test_nothing_is_scored_without_observed_time() -> None:
+    day = dt.date(2026, 6, 10)
+    # What a run writes when no wearable ever connects: status and bookkeeping, no observation.
+    records = [heartbeat(local(day, h)) for h in range(24)]
+    records += [Record("device_status", local(day, 9), {"connected": False}, {"patient": "p01"})]
+    records += [spasm(local(day, 9, 5))]  # even a stray event without observed time
+    assert clinical_scores(records, BERLIN) == []
+
+
+@pytest.mark.parametrize(("worn_h", "snow"), [(3.0, None), (7.99, None), (8.0, 3), (24.0, 3)])
+def test_snow_needs_min_wear_h_observed_hours(worn_h: float, snow: int | None) -> None:
+    day = dt.date(2026, 6, 10)
+    records = [worn(local(day, 0), worn_h * 3600.0), spasm(local(day, 1)), spasm(local(day, 2))]
+    (daily,) = [r for r in clinical_scores(records, BERLIN) if r.tags["period"] == "day"]
+    assert daily.fields.get("snow_frequency") == snow
+    assert daily.fields["spasms_per_h"] == pytest.approx(2 / worn_h)
+    (lenient,) = [r for r in clinical_scores(records, BERLIN, min_wear_h=2.0) if r.tags["period"] == "day"]
+    assert lenient.fields["snow_frequency"] == 3
+
+
+def test_coverage_minutes_are_the_observed_time_of_a_day_without_observation_records() -> None:
+    day = dt.date(2026, 6, 10)
+    coverage = [
+        Record("coverage", local(day, 9, m), {"covered_s": 60.0}, {"patient": "p01", "sensor": s})
+        for m in range(30)
+        for s in ("emg", "acc")  # two streams of the same minutes count once
+    ]
+    (hour,) = [
+        r for r in clinical_scores([*coverage, spasm(local(day, 9, 1))], BERLIN) if r.tags["period"] == "hour"
+    ]
+    assert (hour.fields["observed_s"], hour.fields["spasms_per_h"]) == (1800.0, 2.0)
 
 
 def test_scores_end_to_end_from_generated_emg() -> None:
@@ -189,15 +256,16 @@ def test_scores_end_to_end_from_generated_emg() -> None:
     rec = generate_emg(EmgScenario(duration_s=1200, seed=7, spasms_per_min=0.3), t0_ns=t0_ns)
     events = detect_spasms(rec.emg_mv, 1000.0, t0_ns=t0_ns)
     records = [e.to_record({"patient": "p01"}) for e in events]
-    records += [heartbeat(t0_ns)]
+    records += [worn(t0_ns, 1200.0)]
     scores = clinical_scores(records, BERLIN)
     (hour,) = [r for r in scores if r.tags["period"] == "hour"]
     assert hour.fields["spasms"] == len(events)
     assert abs(len(events) - len(rec.spasms)) <= 1, (len(events), len(rec.spasms))
     assert 1 <= len(rec.spasms) <= 10
-    assert hour.fields["penn_frequency"] == penn_hourly_frequency(len(rec.spasms)) == 3
+    assert hour.fields["spasms_per_h"] == pytest.approx(len(events) * 3)  # 20 observed minutes
+    assert hour.fields["penn_frequency"] == penn_frequency_for_rate(len(events) * 3.0)
     (daily,) = [r for r in scores if r.tags["period"] == "day"]
-    assert daily.fields["snow_frequency"] == snow_frequency(len(rec.spasms))
+    assert "snow_frequency" not in daily.fields  # 20 minutes worn
 
 
 def test_pre_post_records_around_each_logged_injection() -> None:
@@ -210,18 +278,18 @@ def test_pre_post_records_around_each_logged_injection() -> None:
     def on(days: int, hour: int = 12) -> int:
         return local(injection + dt.timedelta(days=days), hour)
 
-    records = [heartbeat(on(d, 8)) for d in range(-20, 50) if d not in (22, 23)]  # not worn on days 22-23
+    records = [worn(on(d, 8), 4 * 3600.0) for d in range(-20, 50) if d not in (22, 23)]  # not on days 22-23
     records += [spasm(on(d, h)) for d in range(-14, 0) for h in (9, 12, 15, 23)]  # 4/day, one at night
     records += [spasm(on(d)) for d in range(7, 42) if d % 5 == 0]  # 7 spasms over weeks 2-6
     (score,) = pre_post_records([shot, *records], "Europe/Berlin")
     assert score.measurement == "clinical_score"
     assert score.tags == {"patient": "p01", "period": "injection"}
-    assert score.time_ns == shot.time_ns
+    assert score.time_ns == local_midnight_ns(injection, BERLIN)
     assert score.fields["pre_days"] == 14
     assert score.fields["post_days"] == 33  # 35 days less the two unworn
-    assert score.fields["pre_per_day"] == 4.0
-    assert score.fields["post_per_day"] == pytest.approx(7 / 33)
-    assert score.fields["change_pct"] == pytest.approx(100 * (7 / 33 - 4) / 4)
+    assert score.fields["pre_per_h"] == 4 / 4  # 4 a day in 4 observed hours a day
+    assert score.fields["post_per_h"] == pytest.approx(7 / (33 * 4))
+    assert score.fields["change_pct"] == pytest.approx(100 * (7 / 132 - 1))
     assert "cohens_d" in score.fields
 
 
@@ -240,6 +308,7 @@ def test_one_spasm_seen_on_two_channels_counts_once() -> None:
         on_channel(t + 60 * NS_PER_S, 2.0, "1", 3.0, "tonic"),  # a later, separate spasm
         Record("spasm_event", t + NS_PER_S, {"duration_s": 1.0}, {"patient": "p02", "kind": "tonic"}),
     ]
+    observed = [worn(t), worn(t, patient="p02")]
     rows = spasm_rows(records)
     assert [(r.patient, r.duration_s, r.peak_x_baseline, r.kind) for r in rows] == [
         ("p01", 6.0, 12.0, "mixed"),
@@ -247,7 +316,8 @@ def test_one_spasm_seen_on_two_channels_counts_once() -> None:
         ("p01", 2.0, 3.0, "tonic"),
     ]
     assert len(spasm_rows(records, merge_overlapping=False)) == 4
-    (hour,) = [r for r in clinical_scores(records, BERLIN) if r.tags == {"patient": "p01", "period": "hour"}]
+    scores = clinical_scores(records + observed, BERLIN)
+    (hour,) = [r for r in scores if r.tags == {"patient": "p01", "period": "hour"}]
     assert hour.fields["spasms"] == 2
 
 
@@ -258,7 +328,7 @@ def test_score_spool_widens_the_range_to_whole_local_days(tmp_path: Path) -> Non
 
     day = dt.date(2026, 6, 10)
     spool = Spool(tmp_path / "s.sqlite")
-    spool.append([heartbeat(local(day, h, 30)) for h in range(24)])
+    spool.append([worn(local(day, 0), 24 * 3600.0)])
     spool.append([spasm(local(day, 1)), spasm(local(day, 20))])
     spool.append([BotoxInjection(day, ("soleus",), "left", 100).to_record(BERLIN, "p01")])
     scores = score_spool(spool, local(day, 12), local(day, 13), "Europe/Berlin")  # one hour asked

@@ -14,9 +14,10 @@ from monitor.alerts.thresholds import AlertThresholds
 from monitor.cli import main
 
 PATIENT_PANELS = (
-    "Spasms per hour", "Daily Penn and Snow scores", "Spasm timeline by type", "Day / night split",
+    "Spasms per observed hour", "Daily Penn and Snow scores", "Spasm timeline by type", "Day / night split",
     "Spasm duration distribution", "Spasm intensity distribution", "Clonus frequency trend",
-    "Spasms per day: 14 days before vs weeks 2–6 after injection", "Weekly best ROM per joint (PT weeks)",
+    "Spasms per observed hour: 14 days before vs days 7–41 after each injection",
+    "Weekly best ROM per joint (PT weeks)",
     "ROM per joint", "Repetitions per joint per day", "Connectivity gaps", "Electrode off and poor signal",
     "Battery",
 )  # fmt: skip

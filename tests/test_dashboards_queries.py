@@ -19,6 +19,7 @@ import re
 import time
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ from dashboards.alert_rules import alert_rules
 from dashboards.build import dashboard_json
 from dashboards.provisioning import ProvisioningSettings
 from monitor.alerts.thresholds import AlertThresholds
-from monitor.clinical import clinical_scores
+from monitor.clinical import clinical_scores, pre_post_by_injection, pre_post_records
 from monitor.clinical.rom_weekly import weekly_rom
 from monitor.dsp import SpasmDetector, range_of_motion
 from monitor.dsp.coverage import StreamCoverage
@@ -66,7 +67,9 @@ def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[R
     )
     frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
     coverage = StreamCoverage(frame.stream, tags=detector.tags)
-    return detector.process(frame) + detector.flush() + coverage.process(frame) + coverage.flush()
+    worn = Record("observation", t0_ns, {"duration_s": 600.0, "offset_ns": t0_ns + 600 * NS_PER_S},
+                  {"patient": patient_id})  # fmt: skip
+    return detector.process(frame) + detector.flush() + coverage.process(frame) + coverage.flush() + [worn]
 
 
 def rom_records() -> list[Record]:
@@ -112,6 +115,7 @@ def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
     records = [r for i, seg in enumerate(SEGMENTS) for r in emg_records(*seg, seed=i + 1)]
     records += rom_records() + movement_records() + other_records()
     records += clinical_scores(records, tz="UTC")
+    records += pre_post_records(records, tz="UTC")
     db = create_database(influxdb_url, "dashboards_queries")
     db.query("DROP SERIES FROM /.*/")
     rows, _ = render_records(records)
@@ -145,7 +149,6 @@ def render(query: str, variables: dict[str, str], start_ns: int = RANGE[0], end_
         "__to": str(end_ms),
         "day_start": "7h",
         "tz": "UTC",
-        "injection": INJECTION,
         "patient": "p01",
         "location": ".*",
     } | variables
@@ -258,21 +261,41 @@ def test_alert_rules_see_the_seeded_data(loaded: tuple[InfluxDatabase, list[Reco
     assert observed["p01"] == len(hourly) > 0
 
 
-def test_spasms_per_hour_equals_events_in_each_hour(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
-    db, records = loaded
-    [query] = panel_queries(PATIENT)["Spasms per hour"]
-    counts = by_time(run(db, query))
-    expected = Counter(r.time_ns // HOUR_NS * HOUR_NS for r in events(records))
-    assert {t: n for t, n in counts.items() if n} == dict(expected)
-    assert sum(counts.values()) == len(events(records)) > 20
+RATE_PANEL_SOURCES = ('"spasm_event"', '"clinical_score"')
 
 
-def test_location_and_patient_variables_filter(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+def test_no_spasm_panel_draws_unobserved_time_as_zero() -> None:
+    # fill(0) turns an interval without data into "0 spasms": never on a spasm count or rate.
+    queries = [q for qs in panel_queries(PATIENT).values() for q in qs] + list(cohort.QUERIES.values())
+    spasm_queries = [q for q in queries if any(source in q for source in RATE_PANEL_SOURCES)]
+    assert len(spasm_queries) >= 8
+    assert [q for q in spasm_queries if "fill(0)" in q.replace(" ", "")] == []
+
+
+def test_spasms_per_observed_hour_is_the_hourly_score_and_unobserved_hours_are_absent(
+    loaded: tuple[InfluxDatabase, list[Record]],
+) -> None:
     db, records = loaded
-    [query] = panel_queries(PATIENT)["Spasms per hour"]
-    assert sum(by_time(run(db, query, patient="p02")).values()) == len(events(records, "p02")) > 0
-    assert sum(by_time(run(db, query, patient="p02", location="(calf)")).values()) == 0
-    assert sum(by_time(run(db, query, location="(calf|thigh)")).values()) == len(events(records))
+    [query] = panel_queries(PATIENT)["Spasms per observed hour"]
+    rates = by_time(run(db, query))
+    hourly = {r.time_ns: r.fields for r in scores(records, "hour")}
+    assert sorted(rates) == sorted(hourly)  # one bar per observed hour, no other
+    for t, fields in hourly.items():
+        assert rates[t] == pytest.approx(float(fields["spasms"]) * 3600 / float(fields["observed_s"]))
+    assert DAY0_NS + 12 * HOUR_NS not in rates  # an unobserved hour: no data, not 0
+    # A 10-minute recording at 09:05: its hour holds 10 observed minutes, so a rate, not a count.
+    nine = hourly[DAY0_NS + 9 * HOUR_NS]
+    assert nine["observed_s"] == pytest.approx(600.0)
+    merged = Counter(r.time_ns // HOUR_NS * HOUR_NS for r in events(records))
+    assert sum(int(f["spasms"]) for f in hourly.values()) <= sum(merged.values())
+
+
+def test_patient_variable_filters_the_rates(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+    db, records = loaded
+    [query] = panel_queries(PATIENT)["Spasms per observed hour"]
+    p02 = by_time(run(db, query, patient="p02"))
+    assert sorted(p02) == sorted(r.time_ns for r in scores(records, "hour", "p02"))
+    assert len(p02) > 0
 
 
 def test_timeline_counts_each_spasm_type(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -298,8 +321,11 @@ def test_daily_scores_are_the_clinical_scores_of_each_day(
     # The seeded day: its spasms over its observed hours give a rate of 1 to 10 an hour, Penn 3.
     day0 = days[DAY0_NS]
     assert day0.fields["spasms"] == sum(1 for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS)
-    assert 1 <= int(day0.fields["spasms"]) / int(day0.fields["observed_hours"]) <= 10
-    assert got[DAY0_NS]["penn_frequency"] == 3
+    assert day0.fields["observed_s"] == pytest.approx(3 * 600.0)  # three 10-minute recordings
+    rate = int(day0.fields["spasms"]) * 3600 / float(day0.fields["observed_s"])
+    assert day0.fields["spasms_per_h"] == pytest.approx(rate)
+    assert got[DAY0_NS]["penn_frequency"] == (3 if rate <= 10 else 4)
+    assert got[DAY0_NS]["snow_frequency"] is None  # 30 minutes observed: no 24-hour count
 
 
 def test_day_night_split_is_the_clinical_day_night_count(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -341,17 +367,25 @@ def test_clonus_trend_is_the_daily_mean_rhythm(loaded: tuple[InfluxDatabase, lis
     assert by_time(run(db, query))[DAY0_NS] == pytest.approx(sum(clonus) / len(clonus))
 
 
-def test_pre_post_spasms_per_day_around_the_injection(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
+def test_pre_post_panel_shows_the_reports_rates_per_observed_hour(
+    loaded: tuple[InfluxDatabase, list[Record]],
+) -> None:
     db, records = loaded
-    before_q, after_q = panel_queries(PATIENT)["Spasms per day: 14 days before vs weeks 2–6 after injection"]
-    before = sum(1 for r in events(records) if INJECTION_NS - 14 * DAY_NS <= r.time_ns < INJECTION_NS)
-    after = sum(
-        1 for r in events(records) if INJECTION_NS + 7 * DAY_NS <= r.time_ns < INJECTION_NS + 42 * DAY_NS
+    [query] = panel_queries(PATIENT)[
+        "Spasms per observed hour: 14 days before vs days 7–41 after each injection"
+    ]
+    [series] = run(db, query)
+    row = dict(zip(series["columns"], series["values"][0], strict=True))
+    # The same computation the report shows (monitor.clinical.pre_post_by_injection).
+    [(_, expected)] = pre_post_by_injection(records, ZoneInfo("UTC"))
+    assert row["time"] == expected.injection_ns
+    assert (row["before_per_h"], row["after_per_h"]) == pytest.approx(
+        (expected.pre_per_h, expected.post_per_h)
     )
-    assert run(db, before_q)[0]["values"][0][1] == pytest.approx(before / 14)
-    assert run(db, after_q)[0]["values"][0][1] == pytest.approx(after / 35)
+    assert (row["pre_observed_h"], row["post_observed_h"]) == pytest.approx((10 / 60, 3 * 10 / 60))
+    before = sum(1 for r in events(records) if INJECTION_NS - 14 * DAY_NS <= r.time_ns < INJECTION_NS)
     assert before > 0
-    assert after > 0
+    assert row["before_per_h"] == pytest.approx(before / (10 / 60))
 
 
 def test_rom_and_repetitions_per_joint(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -427,10 +461,12 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
     for pid in ("p01", "p02"):
         in_day = [r for r in events(records, pid) if day[0] <= r.time_ns <= day[1]]
         coverage = [r for r in records if r.measurement == "coverage" and r.tags["patient"] == pid]
-        assert rows[pid]["spasms_per_day"][1] == pytest.approx(
-            len(in_day) * 86400 / ((day[1] - day[0]) // NS_PER_S)
+        hourly = [r for r in scores(records, "hour", pid) if day[0] <= r.time_ns <= day[1]]
+        observed_s = sum(float(r.fields["observed_s"]) for r in hourly)
+        assert rows[pid]["spasms_per_h"][1] == pytest.approx(
+            sum(int(r.fields["spasms"]) for r in hourly) * 3600 / observed_s
         )
-        assert rows[pid]["mean_per_hour"][1] == pytest.approx(rows[pid]["spasms_per_day"][1] / 24)
+        assert len(in_day) > 0
         assert rows[pid]["last_seen"][0] == max(r.time_ns for r in coverage if r.time_ns <= day[1])
         covered_s: Counter[tuple[str, str]] = Counter()  # per stream: the mean is over streams
         for r in coverage:
@@ -441,12 +477,9 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
         assert rows[pid]["completeness_pct"][1] == pytest.approx(expected_pct)
     for pid in ("p01", "p02"):
         day0 = next(r for r in scores(records, "day", pid) if r.time_ns == DAY0_NS)
-        assert rows[pid]["latest_scores"][1:] == [
-            day0.fields["penn_frequency"],
-            day0.fields["snow_frequency"],
-        ]
+        assert rows[pid]["latest_scores"][1:] == [day0.fields["penn_frequency"], None]  # no day worn 8 h
     assert rows["p01"]["alerts"][1] == 1
     assert "alerts" not in rows["p02"]
-    week_before = db.query(render(cohort.QUERIES["spasms_per_day_week_before"], {}, *day))
-    assert week_before == []  # no spasms in the 7 days before 2026-01-20
+    week_before = db.query(render(cohort.QUERIES["spasms_per_h_week_before"], {}, *day))
+    assert week_before == []  # no observed hour in the 7 days before 2026-01-20: no data, not 0
     assert math.isfinite(rows["p01"]["completeness_pct"][1])

@@ -86,19 +86,49 @@ def test_observed_hours_are_the_hours_the_observation_windows_overlap(
     assert report.coverage.signal_loss_s == pytest.approx(loss_s)
 
 
-def test_without_observation_records_an_hour_with_any_device_record_is_observed(
+def test_device_records_without_observation_or_coverage_are_no_observed_time(
     built: BuiltSpool, tmp_path: Path
 ) -> None:
     kept = [r for r in built.records if r.measurement != "observation"]
     with Spool(tmp_path / "live.sqlite") as spool:
         spool.append(kept)
     data = build_report(tmp_path / "live.sqlite", timezone="Europe/London")
-    device = [r for r in kept if r.measurement not in ("treatment", "alert")]
-    hours = {local(r.time_ns).replace(minute=0, second=0, microsecond=0) for r in device}
-    assert data.coverage.observed_hours == len(hours) > N_DAYS
-    assert data.coverage.monitored_h is None
-    assert data.spasms_per_h == pytest.approx(data.spasms / len(hours))
-    assert data.coverage.completeness_pct == pytest.approx(100 * len(hours) / (N_DAYS * 24 - 1))
+    assert data.spasms == len(spasms(built))  # the events are listed...
+    # ...but nothing is rated or scored on time nobody can say was observed.
+    assert (data.days, data.spasms_per_h, data.penn_frequency, data.snow_median) == ((), None, None, None)
+    assert (data.coverage.observed_hours, data.coverage.monitored_h, data.coverage.completeness_pct) == (
+        0,
+        0,
+        0,
+    )
+
+
+def test_a_day_worn_3_h_says_not_scored_and_gets_no_snow(tmp_path: Path) -> None:
+    day0 = local_ns(START, dt.time(8))
+    worn = [
+        Record("observation", day0, {"duration_s": 3 * 3600.0, "offset_ns": day0 + 3 * 3600 * NS_PER_S},
+               {"patient": "p01"}),
+        # A second day worn 9 h: scored.
+        Record("observation", day0 + 86_400 * NS_PER_S, {"duration_s": 9 * 3600.0}, {"patient": "p01"}),
+    ]  # fmt: skip
+    events = [
+        Record("spasm_event", day0 + k * 600 * NS_PER_S + d * 86_400 * NS_PER_S, {"duration_s": 2.0},
+               {"patient": "p01", "kind": "tonic"})
+        for d in (0, 1) for k in range(6)
+    ]  # fmt: skip
+    with Spool(tmp_path / "s.sqlite") as spool:
+        spool.append(worn + events)
+    data = build_report(tmp_path / "s.sqlite", timezone="Europe/London")
+    first, second = data.days
+    assert (first.snow_frequency, first.snow_note, first.spasms_per_h) == (None, "not scored: 3 h worn", 2.0)
+    assert (second.snow_frequency, second.snow_note) == (4, "")  # 6 spasms in the day
+    assert (data.snow_median, data.snow_days) == (4, 1)
+    assert data.spasms_per_h == pytest.approx(12 / 12)  # 12 spasms in 12 observed hours
+    html = render_html(data)
+    assert "not scored: 3 h worn" in html
+    # Only the observed local days are rows; the 22 unobserved hours of each are no data, not 0.
+    table = html.split("Daily clinical scores")[1].split("</details>")[0]
+    assert table.count("<tr>") == 1 + 2
 
 
 def test_spasm_counts_rates_and_scores_equal_independent_counts(
@@ -108,15 +138,13 @@ def test_spasm_counts_rates_and_scores_equal_independent_counts(
     per_date = Counter(local(r.time_ns).date() for r in events)
     assert report.spasms == len(events)  # one channel: nothing to merge
     assert {d.date: d.spasms for d in report.days if d.spasms} == dict(per_date)
-    assert report.spasms_per_day == pytest.approx(len(events) / N_DAYS)
-    rate = len(events) / (N_DAYS * WINDOW_S / 3600)  # per monitored hour, as monitor.clinical
+    rate = len(events) / (N_DAYS * WINDOW_S / 3600)  # per observed hour
     assert report.spasms_per_h == pytest.approx(rate)
     assert report.penn_frequency == (0 if rate == 0 else 2 if rate < 1 else 3 if rate <= 10 else 4)
-    snow = sorted(
-        1 if n == 0 else 2 if n == 1 else 3 if n < 5 else 4 if n < 10 else 5
-        for n in (per_date.get(START + dt.timedelta(days=d), 0) for d in range(N_DAYS))
-    )
-    assert report.snow_median == snow[len(snow) // 2]
+    for day in report.days:  # 4 minutes a day: a 24-hour count would call them calm days
+        assert day.spasms_per_h == pytest.approx(day.spasms / (WINDOW_S / 3600))
+        assert (day.snow_frequency, day.snow_note) == (None, "not scored: 4 min worn")
+    assert (report.snow_median, report.snow_days) == (None, 0)
     grades = sorted(
         3 if r.fields["duration_s"] >= 10 or r.fields["peak_x_baseline"] >= 10
         else 2 if r.fields["duration_s"] >= 3 or r.fields["peak_x_baseline"] >= 5
@@ -142,19 +170,21 @@ def test_pre_post_per_injection_matches_a_direct_computation(built: BuiltSpool, 
     observed = {START + dt.timedelta(days=d) for d in range(N_DAYS)}
     pre_dates = [injection.date - dt.timedelta(days=k) for k in range(1, 15)]
     post_dates = [injection.date + dt.timedelta(days=k) for k in range(7, 42)]
-    pre = np.array([per_date[d] for d in pre_dates if d in observed], dtype=float)
-    post = np.array([per_date[d] for d in post_dates if d in observed], dtype=float)
+    window_h = WINDOW_S / 3600  # observed per day
+    pre = np.array([per_date[d] for d in pre_dates if d in observed], dtype=float) / window_h
+    post = np.array([per_date[d] for d in post_dates if d in observed], dtype=float) / window_h
     p = injection.pre_post
     assert (p.pre_days, p.post_days) == (14, N_DAYS - INJECTION_DAY - 7)
-    assert (p.pre_spasms, p.post_spasms) == (pre.sum(), post.sum())
-    assert p.pre_per_day == pytest.approx(pre.mean())
-    assert p.post_per_day == pytest.approx(post.mean())
+    assert (p.pre_observed_h, p.post_observed_h) == pytest.approx((14 * window_h, p.post_days * window_h))
+    assert (p.pre_spasms, p.post_spasms) == pytest.approx((pre.sum() * window_h, post.sum() * window_h))
+    assert p.pre_per_h == pytest.approx(pre.mean())  # equal observed time each day: mean of rates
+    assert p.post_per_h == pytest.approx(post.mean())
     assert p.change_pct == pytest.approx(100 * (post.mean() - pre.mean()) / pre.mean())
     pooled_sd = math.sqrt(
         ((pre.size - 1) * pre.var(ddof=1) + (post.size - 1) * post.var(ddof=1)) / (pre.size + post.size - 2)
     )
     assert p.cohens_d == pytest.approx((post.mean() - pre.mean()) / pooled_sd)
-    assert p.post_per_day < p.pre_per_day  # the scenario halves the rate from week 2
+    assert p.post_per_h < p.pre_per_h  # the scenario halves the rate from week 2
 
 
 def test_treatments_spasm_types_durations(built: BuiltSpool, report: ReportData) -> None:
@@ -204,7 +234,7 @@ def test_alerts_and_simulated_label(built: BuiltSpool, report: ReportData, tmp_p
 def test_empty_spool_reports_no_data_in_every_section(tmp_path: Path) -> None:
     Spool(tmp_path / "empty.sqlite").close()
     data = build_report(tmp_path / "empty.sqlite", timezone="Europe/London")
-    assert (data.spasms, data.spasms_per_day, data.penn_frequency, data.snow_median) == (0, None, None, None)
+    assert (data.spasms, data.spasms_per_h, data.penn_frequency, data.snow_median) == (0, None, None, None)
     html = render_html(data)
     for section in ("spasms-per-day", "types", "day-night", "rom", "events"):
         part = html.split(f'<section id="{section}">')[1].split("</section>")[0]
@@ -228,6 +258,7 @@ def test_overlapping_events_on_two_channels_count_once(tmp_path: Path) -> None:
                {"patient": "p01", "kind": "tonic", "channel": str(k)})
         for k in (0, 1)
     ]  # fmt: skip
+    rows.append(Record("observation", t - t % (3600 * NS_PER_S), {"duration_s": 3600.0}, {"patient": "p01"}))
     with Spool(tmp_path / "s.sqlite") as spool:
         spool.append(rows)
     data = build_report(tmp_path / "s.sqlite")
@@ -285,13 +316,15 @@ def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
     assert set(days) == {d.date for d in report.days}
     for d in report.days:
         f = days[d.date]
-        assert (d.spasms, d.observed_hours, d.day_spasms, d.night_spasms, d.snow_frequency) == (
-            f["spasms"], f["observed_hours"], f["day_spasms"], f["night_spasms"], f["snow_frequency"],
+        assert (d.spasms, d.observed_s, d.spasms_per_h, d.day_spasms, d.night_spasms) == (
+            f["spasms"], f["observed_s"], f["spasms_per_h"], f["day_spasms"], f["night_spasms"],
         )  # fmt: skip
+        assert d.snow_frequency == f.get("snow_frequency")
         assert (d.penn_frequency, d.penn_severity) == (f.get("penn_frequency"), f.get("penn_severity"))
     (injection,) = [r for r in stored if r.tags["period"] == "injection"]
     p = report.injections[0].pre_post
     assert (injection.fields["pre_spasms"], injection.fields["post_spasms"]) == (p.pre_spasms, p.post_spasms)
+    assert (injection.fields["pre_per_h"], injection.fields["post_per_h"]) == (p.pre_per_h, p.post_per_h)
     assert injection.fields["cohens_d"] == pytest.approx(p.cohens_d)
 
 

@@ -46,7 +46,7 @@ BANNER_RGB = (0xFF, 0xF3, 0xCD)
 HEADINGS = (
     "Summary",
     "Alerts",
-    "Spasms per day and treatment",
+    "Spasms per observed hour and treatment",
     "Before and after each injection",
     "Spasm types and durations",
     "Day and night",
@@ -175,16 +175,20 @@ def test_rendered_dom_holds_the_sections_and_key_numbers(
 
     assert cell("spasms") == str(data.spasms)
     assert data.spasms > 10
-    assert cell("spasms-per-day") == f"{data.spasms_per_day:.1f}"
+    assert cell("spasms-per-hour") == f"{data.spasms_per_h:.2f}"
     assert cell("completeness") == f"{data.coverage.completeness_pct:.1f} %"
     assert cell("penn-frequency").startswith(f"{data.penn_frequency} (")
-    assert cell("snow").startswith(f"{data.snow_median} (")
+    if data.snow_median is None:  # no day worn min_wear_h: said, not a score of 1
+        assert cell("snow").startswith("not scored")
+    else:
+        assert cell("snow").startswith(f"{data.snow_median} (")
     assert cell("alerts") == "2"
     assert re.search(rf'id="night-spasms">{data.night_spasms}<', dom)
     assert "SIMULATED DATA" in dom
     (injection,) = data.injections
     pre_post = dom.split('id="pre-post"')[1].split("</table>")[0]
-    assert f"{injection.pre_post.pre_spasms} in {injection.pre_post.pre_days} d" in pre_post
+    assert f"{injection.pre_post.pre_spasms} in " in pre_post
+    assert f"({injection.pre_post.pre_days} d)" in pre_post
     events = dom.split('id="events-table"')[1].split("</table>")[0]
     assert events.count("<tr>") == 1 + len(data.events)  # header + rows
     assert dom.count("<svg") >= 5  # spasms per day, durations, day/night, ROM, repetitions

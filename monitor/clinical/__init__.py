@@ -4,7 +4,8 @@
   a Penn-style severity grade (1–3) per spasm.
 - :mod:`~monitor.clinical.snow`: Snow's 24-hour spasm frequency score (1–5).
 - :mod:`~monitor.clinical.daynight`: day versus night counts in the patient's local time.
-- :mod:`~monitor.clinical.prepost`: spasms per day before and after each injection.
+- :mod:`~monitor.clinical.observed`: observed time, the one denominator of every rate.
+- :mod:`~monitor.clinical.prepost`: spasms per observed hour before and after each injection.
 - :mod:`~monitor.clinical.rom_weekly`: weekly best range of motion per joint.
 - :mod:`~monitor.clinical.scores`: all of the above as ``clinical_score`` records.
 
@@ -13,6 +14,7 @@ Everything here is pure: records in, numbers or records out, time from the recor
 
 from monitor.clinical.daynight import NightWindow, day_night_counts
 from monitor.clinical.events import SpasmRow, spasm_rows
+from monitor.clinical.observed import observed_intervals, observed_seconds_by_date, observed_seconds_by_hour
 from monitor.clinical.penn import (
     penn_daily_frequency,
     penn_daily_severity,
@@ -20,28 +22,35 @@ from monitor.clinical.penn import (
     penn_hourly_frequency,
     penn_severity,
 )
-from monitor.clinical.prepost import PrePost, pre_post, pre_post_records
+from monitor.clinical.prepost import PrePost, pre_post, pre_post_by_injection, pre_post_records
 from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
 from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores, score_spool
-from monitor.clinical.snow import snow_frequency
+from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, not_scored_text, snow_frequency, snow_scorable
 
 __all__ = [
     "CLINICAL_SCORE",
+    "DEFAULT_MIN_WEAR_H",
     "NightWindow",
     "PrePost",
     "SpasmRow",
     "WeeklyRom",
     "clinical_scores",
     "day_night_counts",
+    "not_scored_text",
+    "observed_intervals",
+    "observed_seconds_by_date",
+    "observed_seconds_by_hour",
     "penn_daily_frequency",
     "penn_daily_severity",
     "penn_frequency_for_rate",
     "penn_hourly_frequency",
     "penn_severity",
     "pre_post",
+    "pre_post_by_injection",
     "pre_post_records",
     "score_spool",
     "snow_frequency",
+    "snow_scorable",
     "spasm_rows",
     "weekly_rom",
 ]

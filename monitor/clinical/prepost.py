@@ -1,13 +1,15 @@
-"""Spasms per day before and after a botulinum toxin injection.
+"""Spasms per observed hour before and after a botulinum toxin injection.
 
-Botulinum toxin A takes days to act, has its peak effect in about weeks 2–6 and wears off
-towards the end of the 12-week injection cycle. So, as issue 6 specifies, the comparison is
-the 14 days before the injection against weeks 2–6 after it (days 7 to 41 after day 0,
-35 days), each as spasms per local day.
+The comparison is the 14 days before the injection against days 7 to 41 after it (day 0 is
+the injection's local date). Both windows are rates: spasms over the observed time
+(:mod:`monitor.clinical.observed`) of the window's days, so a day worn for ten minutes and a
+day worn for twenty hours weigh by what was seen, and an unworn day counts for nothing.
 
-Effect measures: the change in mean spasms per day (post − pre), the relative change in
-percent, and a standardized mean difference (Cohen's d with the pooled SD) so that
-patients with very different rates can be compared. A negative change is an improvement.
+Effect measures: the change in spasms per observed hour (post − pre), the relative change
+in percent (the ratio of the two rates, minus one), and a standardized mean difference
+(Cohen's d with the pooled SD) of the observed days' rates, each day weighted by its observed
+hours. A negative change is an improvement. Cohen's d treats the daily rates as independent,
+which autocorrelated and over-dispersed counts are not: read it as descriptive only.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
+from monitor.clinical.observed import observed_seconds_by_date
 from monitor.types import FieldValue, Record
 
 PRE_DAYS = 14
@@ -38,27 +41,31 @@ class PrePost:
     injection_ns : int
         UTC time of the injection (local midnight of its date), ns.
     pre_days, post_days : int
-        Days in each window that were observed (or all days when coverage is not given).
+        Days in each window with observed time.
+    pre_observed_h, post_observed_h : float
+        Observed time in each window, h.
     pre_spasms, post_spasms : int
-        Spasms in each window.
-    pre_per_day, post_per_day : float
-        Mean spasms per day; NaN for a window with no day.
-    change_per_day : float
-        ``post_per_day - pre_per_day``.
+        Spasms in each window's observed days.
+    pre_per_h, post_per_h : float
+        Spasms per observed hour; NaN for a window without observed time.
+    change_per_h : float
+        ``post_per_h - pre_per_h``.
     change_pct : float
         Relative change, percent; NaN when there were no spasms before.
     cohens_d : float
-        Standardized mean difference of the daily counts; NaN when undefined.
+        Standardized mean difference of the observed days' rates; NaN when undefined.
     """
 
     injection_ns: int
     pre_days: int
     post_days: int
+    pre_observed_h: float
+    post_observed_h: float
     pre_spasms: int
     post_spasms: int
-    pre_per_day: float
-    post_per_day: float
-    change_per_day: float
+    pre_per_h: float
+    post_per_h: float
+    change_per_h: float
     change_pct: float
     cohens_d: float
 
@@ -67,9 +74,9 @@ def pre_post(
     onsets_ns: Iterable[int],
     injection_date: dt.date,
     tz: ZoneInfo,
-    observed_dates: set[dt.date] | None = None,
+    observed_s: Mapping[dt.date, float],
 ) -> PrePost:
-    """Compare spasms per day in the 14 days before an injection with weeks 2–6 after it.
+    """Compare spasms per observed hour in the 14 days before an injection with days 7–41 after.
 
     Parameters
     ----------
@@ -79,9 +86,9 @@ def pre_post(
         Local date of the injection (day 0).
     tz : ZoneInfo
         The patient's timezone; days are local calendar days.
-    observed_dates : set of date, optional
-        Local dates with data. Days not in it are left out of both windows, so an
-        unworn sensor does not read as a spasm-free day. All days count when omitted.
+    observed_s : mapping of date to float
+        Observed seconds per local date (:func:`monitor.clinical.observed.observed_seconds_by_date`);
+        dates without observed time are left out of both windows.
 
     Returns
     -------
@@ -91,57 +98,73 @@ def pre_post(
     --------
     >>> day = dt.date(2026, 3, 1)
     >>> tz = ZoneInfo("UTC")
+    >>> worn = {day + dt.timedelta(days=d): 2 * 3600.0 for d in range(-14, 42)}  # 2 h a day
     >>> pre = [local_midnight_ns(day - dt.timedelta(days=d), tz) for d in range(1, 15) for _ in range(4)]
     >>> post = [local_midnight_ns(day + dt.timedelta(days=d), tz) for d in range(7, 42)]
-    >>> r = pre_post(pre + post, day, tz)
-    >>> r.pre_per_day, r.post_per_day, r.change_pct
-    (4.0, 1.0, -75.0)
+    >>> r = pre_post(pre + post, day, tz, worn)
+    >>> r.pre_per_h, r.post_per_h, r.change_pct
+    (2.0, 0.5, -75.0)
     """
     per_date = Counter(to_local(t, tz).date() for t in onsets_ns)
     pre_dates = [injection_date - dt.timedelta(days=d) for d in range(PRE_DAYS, 0, -1)]
     post_dates = [injection_date + dt.timedelta(days=d) for d in range(POST_FIRST_DAY, POST_END_DAY)]
-    if observed_dates is not None:
-        pre_dates = [d for d in pre_dates if d in observed_dates]
-        post_dates = [d for d in post_dates if d in observed_dates]
-    pre = np.array([per_date[d] for d in pre_dates], dtype=float)
-    post = np.array([per_date[d] for d in post_dates], dtype=float)
-    pre_mean = float(pre.mean()) if pre.size else math.nan
-    post_mean = float(post.mean()) if post.size else math.nan
-    change = post_mean - pre_mean
+    pre_dates = [d for d in pre_dates if observed_s.get(d, 0.0) > 0]
+    post_dates = [d for d in post_dates if observed_s.get(d, 0.0) > 0]
+    pre_n = np.array([per_date[d] for d in pre_dates], dtype=float)
+    post_n = np.array([per_date[d] for d in post_dates], dtype=float)
+    pre_h = np.array([observed_s[d] / 3600.0 for d in pre_dates])
+    post_h = np.array([observed_s[d] / 3600.0 for d in post_dates])
+    pre_rate = float(pre_n.sum() / pre_h.sum()) if pre_h.size else math.nan
+    post_rate = float(post_n.sum() / post_h.sum()) if post_h.size else math.nan
+    change = post_rate - pre_rate
     return PrePost(
         injection_ns=local_midnight_ns(injection_date, tz),
-        pre_days=int(pre.size),
-        post_days=int(post.size),
-        pre_spasms=int(pre.sum()),
-        post_spasms=int(post.sum()),
-        pre_per_day=pre_mean,
-        post_per_day=post_mean,
-        change_per_day=change,
-        change_pct=100.0 * change / pre_mean if pre_mean > 0 else math.nan,
-        cohens_d=_cohens_d(pre, post),
+        pre_days=int(pre_n.size),
+        post_days=int(post_n.size),
+        pre_observed_h=float(pre_h.sum()),
+        post_observed_h=float(post_h.sum()),
+        pre_spasms=int(pre_n.sum()),
+        post_spasms=int(post_n.sum()),
+        pre_per_h=pre_rate,
+        post_per_h=post_rate,
+        change_per_h=change,
+        change_pct=100.0 * change / pre_rate if pre_rate > 0 else math.nan,
+        cohens_d=_cohens_d(pre_n / pre_h, pre_h, post_n / post_h, post_h),
     )
 
 
-def _cohens_d(pre: np.ndarray, post: np.ndarray) -> float:
+def _cohens_d(pre: np.ndarray, pre_h: np.ndarray, post: np.ndarray, post_h: np.ndarray) -> float:
+    """Standardized difference of the daily rates, each day weighted by its observed hours.
+
+    Weighted, so that the means are the windows' rates (spasms over observed time) and a day
+    seen for one minute (a rate of 600/h from 10 spasms) does not outweigh a day seen for
+    nine hours. With equal hours on every day it is the usual pooled-SD Cohen's d.
+    """
     if pre.size < 2 or post.size < 2:
         return math.nan
-    pooled_var = ((pre.size - 1) * pre.var(ddof=1) + (post.size - 1) * post.var(ddof=1)) / (
-        pre.size + post.size - 2
-    )
-    if pooled_var == 0:
+    squares, dof = 0.0, 0.0
+    for rates, hours in ((pre, pre_h), (post, post_h)):
+        mean = np.average(rates, weights=hours)
+        squares += float(np.sum(hours * (rates - mean) ** 2))
+        dof += float(hours.sum() - np.sum(hours**2) / hours.sum())  # reliability weights
+    if squares == 0 or dof <= 0:
         return math.nan
-    return float((post.mean() - pre.mean()) / math.sqrt(pooled_var))
+    pre_rate, post_rate = np.average(pre, weights=pre_h), np.average(post, weights=post_h)
+    return float((post_rate - pre_rate) / math.sqrt(squares / dof))
 
 
 def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> list[Record]:
     """Pre/post comparisons around every botulinum toxin injection in ``records``.
+
+    The one computation of the comparison: the report and the demo's terminal summary read
+    it, and :func:`~monitor.clinical.scores.score_spool` stores it.
 
     Parameters
     ----------
     records : iterable of Record
         Spool records covering at least 14 days before and 42 days after the injections:
         ``treatment`` records of kind ``botox`` give the injections, ``spasm_event``
-        records the spasms, and any other device record marks its local date as observed.
+        records the spasms, ``observation`` and ``coverage`` records the observed time.
     tz : ZoneInfo or str
         The patients' timezone (IANA name).
 
@@ -149,36 +172,38 @@ def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> l
     -------
     list of Record
         One ``clinical_score`` record per injection, tagged ``patient`` and
-        ``period=injection``, stamped at the injection, with the :class:`PrePost` numbers as
-        fields (``pre_days``, ``post_days``, ``pre_spasms``, ``post_spasms``, ``pre_per_day``,
-        ``post_per_day``, ``change_per_day``, ``change_pct``, ``cohens_d``; undefined ones left out).
+        ``period=injection``, stamped at the injection's local midnight, with the
+        :class:`PrePost` numbers as fields (undefined ones left out).
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return [_injection_record(patient, result) for patient, result in pre_post_by_injection(records, zone)]
+
+
+def pre_post_by_injection(records: Iterable[Record], zone: ZoneInfo) -> list[tuple[str, PrePost]]:
+    """(patient, :class:`PrePost`) for every botulinum toxin injection in ``records``, in order."""
+    records = list(records)
     onsets: defaultdict[str, list[int]] = defaultdict(list)
-    observed: defaultdict[str, set[dt.date]] = defaultdict(set)
-    injections: list[tuple[str, dt.date]] = []
-    spasm_records: list[Record] = []
-    for r in records:
-        patient = r.tags.get("patient", "")
-        if r.measurement == "treatment":
-            if r.tags.get("kind") == "botox":
-                injections.append((patient, to_local(r.time_ns, zone).date()))
-            continue
-        if r.measurement in ("clinical_score", "alert"):
-            continue
-        observed[patient].add(to_local(r.time_ns, zone).date())
-        if r.measurement == "spasm_event":
-            spasm_records.append(r)
-    for row in spasm_rows(spasm_records):  # one spasm seen on several channels counts once
-        onsets[row.patient].append(row.onset_ns)
-    out = []
-    for patient, day in sorted(set(injections)):
-        result = pre_post(onsets[patient], day, zone, observed[patient])
-        fields: dict[str, FieldValue] = {
-            name: value
-            for name, value in asdict(result).items()
-            if name != "injection_ns" and not (isinstance(value, float) and math.isnan(value))
+    injections = sorted(
+        {
+            (r.tags.get("patient", ""), to_local(r.time_ns, zone).date())
+            for r in records
+            if r.measurement == "treatment" and r.tags.get("kind") == "botox"
         }
-        tags = {"patient": patient, "period": "injection"} if patient else {"period": "injection"}
-        out.append(Record("clinical_score", result.injection_ns, fields, tags))
-    return out
+    )
+    for row in spasm_rows(records):  # one spasm seen on several channels counts once
+        onsets[row.patient].append(row.onset_ns)
+    observed = observed_seconds_by_date(records, zone)
+    return [
+        (patient, pre_post(onsets[patient], day, zone, observed.get(patient, {})))
+        for patient, day in injections
+    ]
+
+
+def _injection_record(patient: str, result: PrePost) -> Record:
+    fields: dict[str, FieldValue] = {
+        name: value
+        for name, value in asdict(result).items()
+        if name != "injection_ns" and not (isinstance(value, float) and math.isnan(value))
+    }
+    tags = {"patient": patient, "period": "injection"} if patient else {"period": "injection"}
+    return Record("clinical_score", result.injection_ns, fields, tags)

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 from monitor.clinical.scores import NS_PER_HOUR, score_spool
+from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
 from monitor.store import Spool
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class HourlyRescorer:
         The patient's IANA timezone (local hours and days).
     start_ns : int
         UTC start of the run, ns: the first hour to score is the one it falls in.
+    min_wear_h : float
+        Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
 
     Examples
     --------
@@ -40,9 +43,12 @@ class HourlyRescorer:
     (None, (36000000000000, 39600000000000))
     """
 
-    def __init__(self, spool_path: str | Path, timezone: str, start_ns: int) -> None:
+    def __init__(
+        self, spool_path: str | Path, timezone: str, start_ns: int, min_wear_h: float = DEFAULT_MIN_WEAR_H
+    ) -> None:
         self.spool_path = str(spool_path)
         self.timezone = timezone
+        self.min_wear_h = min_wear_h
         self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
         self.written = 0
         self._not_before_ns = 0  # after a failure: the next hour, not every second
@@ -71,7 +77,7 @@ class HourlyRescorer:
 
     def _score(self, start_ns: int, end_ns: int) -> int:
         with Spool(self.spool_path) as spool:
-            return spool.append(score_spool(spool, start_ns, end_ns, self.timezone))
+            return spool.append(score_spool(spool, start_ns, end_ns, self.timezone, self.min_wear_h))
 
 
 __all__ = ["HourlyRescorer"]

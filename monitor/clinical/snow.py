@@ -14,9 +14,13 @@ With whole counts this reads 0 → 1, 1 → 2, 2–4 → 3, 5–9 → 4, >= 10 �
 five" excludes five, which starts "five to nine").
 
 Snow also defines a rapid series of spasms without a significant pause as one spasm; the
-detector already merges clonic bursts into one event, so its count is Snow's count. A day
-with only part of its 24 hours observed is scored on what was seen (never extrapolated);
-the daily ``clinical_score`` carries ``observed_hours`` so a partial day can be discounted.
+detector already merges clonic bursts into one event, so its count is Snow's count.
+
+The score is a count per 24 hours, so it is honest only for a day that was mostly observed:
+a local day gets it only when at least ``min_wear_h`` hours of it were observed
+(:data:`DEFAULT_MIN_WEAR_H`, ``[clinical] min_wear_h`` in config.toml). That threshold is our
+own choice, not Snow's (the scale assumes the whole day was seen); the count is never
+extrapolated to 24 h. Other days say "not scored: N h worn" (:func:`not_scored_text`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,37 @@ from __future__ import annotations
 SNOW_SCORE_3_FROM = 2
 SNOW_SCORE_4_FROM = 5
 SNOW_SCORE_5_FROM = 10
+# Observed hours a local day needs for a 24-hour count (our choice: a third of the day, so
+# that a night-and-morning or a working day of wear is scored; docs/clinical.md).
+DEFAULT_MIN_WEAR_H = 8.0
+
+
+def snow_scorable(observed_s: float, min_wear_h: float = DEFAULT_MIN_WEAR_H) -> bool:
+    """Whether a day with ``observed_s`` seconds observed gets Snow's 24-hour score.
+
+    Examples
+    --------
+    >>> snow_scorable(8 * 3600.0), snow_scorable(3 * 3600.0)
+    (True, False)
+    """
+    return observed_s > 0 and observed_s >= min_wear_h * 3600.0
+
+
+def not_scored_text(observed_s: float) -> str:
+    """What a day without Snow's score says instead, e.g. ``"not scored: 3 h worn"``.
+
+    Examples
+    --------
+    >>> not_scored_text(3 * 3600.0), not_scored_text(1800.0), not_scored_text(7.94 * 3600)
+    ('not scored: 3 h worn', 'not scored: 0.5 h worn', 'not scored: 7.9 h worn')
+    >>> not_scored_text(61.0)
+    'not scored: 1 min worn'
+    """
+    if observed_s < 360.0:  # under 0.1 h: "0 h worn" would read as not worn at all
+        return f"not scored: {max(1, round(observed_s / 60.0))} min worn"
+    # One decimal, so that 7.96 h does not read as the 8 h it fell short of.
+    hours = f"{observed_s / 3600.0:.1f}".removesuffix(".0")
+    return f"not scored: {hours} h worn"
 
 
 def snow_frequency(spasms_24h: int) -> int:

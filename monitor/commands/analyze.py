@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.analysis import Analysis, DetectedSpasm, analyze_emg, analyze_recording
+from monitor.clinical import not_scored_text
 from monitor.commands.config import DEFAULT_CONFIG
 from monitor.commands.progress import Progress
 from monitor.commands.recorded_config import config_from_snapshot, optional_config
@@ -143,7 +144,9 @@ def print_table(analysis: Analysis, file: str) -> None:
             f"duration: min {durations['min']:g} s, median {durations['median']:g} s,"
             f" max {durations['max']:g} s, total {durations['total']:g} s"
         )
-    print(f"Penn frequency: {_score(s['penn_frequency'])}   Snow frequency: {_score(s['snow_frequency'])}")
+    snow = s["snow_frequency"]  # None under [clinical] min_wear_h observed: a 24-hour count needs a day
+    snow_text = not_scored_text(s["observed_h"] * 3600) if snow is None else str(snow)
+    print(f"Penn frequency: {_score(s['penn_frequency'])}   Snow frequency: {snow_text}")
     if not analysis.events:
         return
     print()

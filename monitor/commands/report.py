@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from monitor.clinical import DEFAULT_MIN_WEAR_H
 from monitor.commands.config import DEFAULT_CONFIG
 from monitor.config import load_config
 from monitor.report import ReportError, build_report, write_report
@@ -66,6 +67,7 @@ def run_report(args: argparse.Namespace) -> int:
         start_date=_date(args.start, "--from"),
         end_date=_date(args.end, "--to"),
         max_events=args.events,
+        min_wear_h=args.min_wear_h,
     )
     path = write_report(data, args.out)
     label = " (SIMULATED)" if data.simulated else ""
@@ -85,8 +87,10 @@ def _apply_config(args: argparse.Namespace) -> Path | InfluxQLReader:
     if path is None and (args.spool is None or args.from_influx):
         path = DEFAULT_CONFIG
     source: Path | InfluxQLReader | None = args.spool
+    args.min_wear_h = DEFAULT_MIN_WEAR_H
     if path is not None:
         config = load_config(path)
+        args.min_wear_h = config.clinical.min_wear_h
         args.patient = args.patient or config.patient.id
         args.timezone = args.timezone or config.patient.timezone
         influx = config.store.influx

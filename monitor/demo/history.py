@@ -1,9 +1,12 @@
 """A simulated treatment history, built through the real DSP and stored in the spool.
 
 Weeks of home monitoring cannot be shown live, so the demo builds them: each day it
-samples a few EMG windows (calf; one channel by default) and, on PT days and every other
-day, a knee exercise window (thigh and shank IMUs). The physiology of every window comes from
-:mod:`monitor.synth` with its rate, strength and range set by a
+samples a few EMG windows (calf; one channel by default), once a week the patient wears the
+calf sensor for a whole working day (``wear_day_h`` hours from 08:00, enough for Snow's
+24-hour score, which needs ``[clinical] min_wear_h`` observed hours), and on PT days and
+every other day there is a knee exercise window (thigh and shank IMUs). Sampled days are
+rated per observed hour like the others, but say "not scored: 0.5 h worn" for Snow. The
+physiology of every window comes from :mod:`monitor.synth` with its rate, strength and range set by a
 :class:`~monitor.demo.course.TreatmentCourse` around one botulinum toxin injection and
 twice-weekly physiotherapy. The signals then go through the same detectors as live data
 (:class:`~monitor.dsp.SpasmDetector`, :class:`~monitor.dsp.JointAngleProcessor`), in
@@ -17,10 +20,10 @@ offline mode (one frame per window), and every resulting record enters the spool
 Every record carries the tag ``source=simulated`` (:data:`SIMULATED_TAGS`), so the
 report and the dashboards can label it and a query can leave it out.
 
-Speed: the EMG detector and the 1 kHz IMU kinematics share the cost about equally. The
-default 6 weeks (3 ten-minute EMG windows a day, 27 exercise windows) built in about 11 s on
-an idle 2-core machine and 18-31 s with the machine loaded to 5-8 (others' test runs).
-Fewer or shorter windows cut it in proportion.
+Speed: an hour of 200 Hz EMG through the detector costs about 0.3 s. Wearing the sensor
+8+ hours every day of 6 weeks would take minutes, more than a demo may; one worn day a week
+(6 × 9 h) beside the sampled windows (42 × 30 min) keeps the default history within about
+half a minute on an idle 2-core machine. Fewer or shorter windows cut it in proportion.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.clinical import NightWindow, pre_post, score_spool, spasm_rows
+from monitor.clinical import NightWindow, pre_post, pre_post_by_injection, score_spool, spasm_rows
 from monitor.clinical.events import to_local, to_ns
 from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
@@ -56,6 +59,9 @@ PT_KINDS = ("stretching", "strengthening")
 PT_EXERCISES = ("standing hamstring curl", "calf stretch")
 INJECTED_MUSCLES = ("gastrocnemius", "soleus")
 INJECTION_DOSE_U = 200.0  # onabotulinumtoxinA, within the usual lower-limb range (label max 400 U)
+WEAR_DAY_START = dt.time(8, 0)  # a worn day starts at 08:00 local (morning care)
+WEAR_DAY_OF_WEEK = 3  # the 4th day of each simulated week is a worn day
+PRE_POST_CONTEXT_DAYS = 42  # the comparison reads up to 6 weeks around an injection
 
 
 def simulate_history(
@@ -67,6 +73,8 @@ def simulate_history(
     pt_days: Sequence[int] | None = None,
     windows_per_day: int = 3,
     window_s: float = 600.0,
+    wear_days: Sequence[int] | None = None,
+    wear_day_h: float = 9.0,
     home_exercise_every_days: int = 2,
     emg_rate_hz: float = 200.0,
     channels: int = 1,
@@ -98,6 +106,11 @@ def simulate_history(
         of the day (night included).
     window_s : float
         Length of each EMG window, s.
+    wear_days : sequence of int, optional
+        Day indices on which the calf sensor is worn ``wear_day_h`` hours from 08:00 instead
+        of being sampled; by default one a week (the 4th day of each week).
+    wear_day_h : float
+        Hours worn on a worn day (at most 16); 9 by default, above ``min_wear_h``'s 8.
     home_exercise_every_days : int
         A home exercise window every this many days on days without PT; 0 for none.
     emg_rate_hz : float
@@ -147,11 +160,16 @@ def simulate_history(
             "need windows_per_day >= 1 and 60 <= window_s <= min(3600, 86400 / windows_per_day),"
             f" got {windows_per_day}, {window_s}"
         )
+    if not 0 < wear_day_h <= 16:
+        raise ValueError(f"wear_day_h must be in (0, 16], got {wear_day_h}")
     if home_exercise_every_days < 0:
         raise ValueError(f"home_exercise_every_days must be >= 0, got {home_exercise_every_days}")
     course = course or TreatmentCourse()
     injection_day = injection_week * 7
     pt_set = set(range(n_days)) & set(pt_days if pt_days is not None else _twice_weekly(n_days))
+    wear_set = set(range(n_days)) & set(
+        wear_days if wear_days is not None else [d for d in range(n_days) if d % 7 == WEAR_DAY_OF_WEEK]
+    )
     start_ns = _local_ns(start_date, dt.time(0), zone)
     end_ns = _local_ns(start_date + dt.timedelta(days=n_days), dt.time(0), zone)
     _refuse_second_build(spool, patient, start_ns, end_ns)
@@ -171,18 +189,16 @@ def simulate_history(
         since = None if day < injection_day else float(day - injection_day)
         records: list[Record] = []
         truth: list[Record] = []
-        for k in range(windows_per_day):
-            # Stratified sampling: one window at a random time in each of n equal slots of
-            # the day, so night and day are observed in proportion to their length and the
-            # day/night counts compare like with like over the weeks.
-            slot_h = 24.0 / windows_per_day
-            clock_h = slot_h * k + rng.uniform(0.0, slot_h - window_s / 3600.0)
-            t0_ns = _local_ns(date, _clock(clock_h), zone)
+        observed_s = 0.0
+        for t0_ns, length_s in _emg_windows(
+            date, day in wear_set, windows_per_day, window_s, wear_day_h, zone, rng
+        ):
             at_night = night.contains(to_local(t0_ns, zone).time())
+            clock_h = (t0_ns - _local_ns(date, dt.time(0), zone)) / 3600 / NS_PER_S
             offset_days = None if since is None else since + clock_h / 24.0
             window = run_emg_window(
                 t0_ns,
-                window_s=window_s,
+                window_s=length_s,
                 rate_hz=emg_rate_hz,
                 channels=channels,
                 spasms_per_h=course.spasms_per_h(offset_days, at_night),
@@ -193,9 +209,10 @@ def simulate_history(
             )
             records += window.records
             truth += window.truth
+            observed_s += length_s
             fields: dict[str, FieldValue] = {
-                "duration_s": float(window_s),
-                "offset_ns": t0_ns + round(window_s * NS_PER_S),
+                "duration_s": float(length_s),
+                "offset_ns": t0_ns + round(length_s * NS_PER_S),
             }
             records.append(Record(OBSERVATION, t0_ns, fields, {**tags, "device": window.device}))
         exercise: list[ExerciseResult] = []
@@ -219,7 +236,7 @@ def simulate_history(
         days.append(
             DaySummary(
                 date=date,
-                observed_s=windows_per_day * float(window_s),
+                observed_s=observed_s,
                 true_spasms=len(true_rows),
                 detected_spasms=len(spasm_rows(r for r in records if r.measurement == "spasm_event")),
                 toxin_effect=course.toxin_effect(since),
@@ -241,11 +258,12 @@ def simulate_history(
     ]
     written.update(_append(spool, scores))
     injection_date = start_date + dt.timedelta(days=injection_day)
-    observed = {d.date for d in days}
-    detected_onsets = [
-        row.onset_ns
-        for row in spasm_rows(spool.query(start_ns, end_ns, measurement="spasm_event", patient=patient))
-    ]
+    observed = {d.date: d.observed_s for d in days}
+    # What was found: the one computation the report and the stored scores use, on the spool.
+    context_ns = PRE_POST_CONTEXT_DAYS * 86_400 * NS_PER_S
+    found = pre_post_by_injection(
+        spool.query(start_ns - context_ns, end_ns + context_ns, patient=patient, kept_only=True), zone
+    )
     return HistorySummary(
         patient=patient,
         start_ns=start_ns,
@@ -254,7 +272,9 @@ def simulate_history(
         pt_dates=tuple(start_date + dt.timedelta(days=d) for d in sorted(pt_set)),
         days=tuple(days),
         true_pre_post=pre_post(true_onsets, injection_date, zone, observed),
-        detected_pre_post=pre_post(detected_onsets, injection_date, zone, observed),
+        detected_pre_post=next(
+            r for _, r in found if r.injection_ns == _local_ns(injection_date, dt.time(0), zone)
+        ),
         records=dict(written),
         wall_s=time.perf_counter() - t_start,
     )
@@ -269,6 +289,34 @@ def build_history_file(path: str | Path, **kwargs: Any) -> HistorySummary:
     """
     with Spool(path) as spool:
         return simulate_history(spool, **kwargs)
+
+
+def _emg_windows(
+    date: dt.date,
+    worn: bool,
+    windows_per_day: int,
+    window_s: float,
+    wear_day_h: float,
+    zone: ZoneInfo,
+    rng: np.random.Generator,
+) -> list[tuple[int, float]]:
+    """The EMG windows of one day: (UTC start, ns; length, s)."""
+    if worn:  # continuous wear from 08:00, in windows of at most an hour
+        start_ns, left_s, out = _local_ns(date, WEAR_DAY_START, zone), wear_day_h * 3600.0, []
+        while left_s > 0:
+            length_s = min(3600.0, left_s)
+            out.append((start_ns, length_s))
+            start_ns += round(length_s * NS_PER_S)
+            left_s -= length_s
+        return out
+    # Stratified sampling: one window at a random time in each of n equal slots of the day,
+    # so night and day are observed in proportion to their length and the day/night counts
+    # compare like with like over the weeks.
+    slot_h = 24.0 / windows_per_day
+    return [
+        (_local_ns(date, _clock(slot_h * k + rng.uniform(0.0, slot_h - window_s / 3600.0)), zone), window_s)
+        for k in range(windows_per_day)
+    ]
 
 
 def _twice_weekly(n_days: int) -> list[int]:

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from monitor.clinical import PrePost
+from monitor.clinical import DEFAULT_MIN_WEAR_H, PrePost, snow_scorable
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,9 @@ class HistorySummary:
     pt_dates : tuple of date
     days : tuple of DaySummary
     true_pre_post, detected_pre_post : PrePost
-        Spasms per day in the 14 days before the injection and in weeks 2–6 after it,
-        from the true spasms and from the detected ones.
+        Spasms per observed hour in the 14 days before the injection and in days 7–41 after
+        it, from the true spasms and from the detected ones
+        (:func:`monitor.clinical.pre_post_by_injection` on the spool, as the report).
     records : dict of str to int
         Records written to the spool, per measurement.
     wall_s : float
@@ -77,8 +78,19 @@ class HistorySummary:
     wall_s: float
 
 
-def summary_lines(summary: HistorySummary) -> list[str]:
+def summary_lines(
+    summary: HistorySummary, measured: PrePost | None = None, min_wear_h: float = DEFAULT_MIN_WEAR_H
+) -> list[str]:
     """A few lines for the demo's console: what was simulated, what the pipeline found.
+
+    Parameters
+    ----------
+    summary : HistorySummary
+    measured : PrePost, optional
+        The detected before/after comparison to print: the report's, so that the terminal and
+        the report show one number (by default the history's own, from the same function).
+    min_wear_h : float
+        Observed hours a day needs for Snow's score, to say why the other days have none.
 
     Examples
     --------
@@ -89,16 +101,27 @@ def summary_lines(summary: HistorySummary) -> list[str]:
     observed_h = sum(d.observed_s for d in days) / 3600.0
     true_n = sum(d.true_spasms for d in days)
     found_n = sum(d.detected_spasms for d in days)
-    t, f = summary.true_pre_post, summary.detected_pre_post
+    t, f = summary.true_pre_post, measured or summary.detected_pre_post
+    scored = [d for d in days if snow_scorable(d.observed_s, min_wear_h)]
+    unscored = sorted(
+        {f"{d.observed_s / 3600:.1f}".removesuffix(".0") for d in days}
+        - {f"{d.observed_s / 3600:.1f}".removesuffix(".0") for d in scored}
+    )
     n_records = sum(summary.records.values())
     lines = [
         f"SIMULATED history of patient {summary.patient}: {len(days)} days from {days[0].date},"
         f" {observed_h:.1f} monitored hours, Botox {summary.injection_date},"
         f" {len(summary.pt_dates)} PT sessions",
         f"  spasms detected {found_n} (simulated truth {true_n})",
-        f"  spasms/day, 14 d before vs weeks 2-6 after the injection:"
-        f" {_num(f.pre_per_day)} -> {_num(f.post_per_day)} ({_pct(f.change_pct)};"
-        f" truth {_num(t.pre_per_day)} -> {_num(t.post_per_day)}, {_pct(t.change_pct)})",
+        f"  spasms per observed hour, 14 d before vs days 7-41 after the injection:"
+        f" {_num(f.pre_per_h)} -> {_num(f.post_per_h)} ({_pct(f.change_pct)};"
+        f" truth {_num(t.pre_per_h)} -> {_num(t.post_per_h)}, {_pct(t.change_pct)})",
+        f"  Snow's 24-hour score on {len(scored)} of {len(days)} days (worn >= {min_wear_h:g} h);"
+        + (
+            f" the others were sampled, not worn all day: not scored ({' or '.join(unscored)} h worn)"
+            if unscored
+            else ""
+        ),
     ]
     weekly = _weekly_best_range(days)
     if weekly:

@@ -1,8 +1,10 @@
 """Compute what the report shows from one patient's records (:func:`gather`).
 
-Every count and score is computed here with :mod:`monitor.clinical` from the spasm events
-read, not copied from stored ``clinical_score`` records, so the numbers of one report always
-agree with each other. :mod:`monitor.report.source` reads the records.
+Every count and score is computed here with :mod:`monitor.clinical`'s own functions from the
+spasm events and the observed time read (``observation``, ``coverage``), the same functions
+that write the stored ``clinical_score`` records, so the report and the stored scores (and
+the dashboards and terminal summaries that read them) give the same numbers.
+:mod:`monitor.report.source` reads the records.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from monitor.clinical import (
-    CLINICAL_SCORE,
+    DEFAULT_MIN_WEAR_H,
     NightWindow,
     SpasmRow,
     WeeklyRom,
     clinical_scores,
+    not_scored_text,
+    observed_intervals,
     penn_daily_severity,
     penn_frequency_for_rate,
     penn_severity,
-    pre_post,
+    pre_post_by_injection,
     spasm_rows,
     weekly_rom,
 )
 from monitor.clinical.events import local_midnight_ns, to_local
+from monitor.clinical.observed import COVERAGE
 from monitor.report.model import (
     AlertRow,
     Coverage,
@@ -41,9 +46,9 @@ from monitor.report.model import (
 from monitor.types import NS_PER_S, Record
 
 SPASM_EVENT = "spasm_event"
-OBSERVATION = "observation"  # a spasm-monitoring window (``duration_s``, ``offset_ns``), from the demo
-# Not device data: they say nothing about whether the sensor was worn.
-NOT_COVERAGE = ("treatment", "alert", CLINICAL_SCORE)
+OBSERVATION = "observation"  # a spasm-monitoring interval (``duration_s``, ``offset_ns``)
+# What monitor.clinical.observed reads for observed time.
+OBSERVED_TIME = (OBSERVATION, COVERAGE)
 # Tags that mark simulated data: the demo history's ``source=simulated``, the short demo's device.
 SIMULATED_TAG_VALUES = {"source": ("simulated", "demo"), "device": ("simulated",), "simulated": ("true", "1")}
 ROM_PERIODS = ("set", "window")  # as monitor.clinical.weekly_rom: day ranges join unrelated movements
@@ -61,6 +66,7 @@ def gather(
     end_date: dt.date | None = None,
     max_events: int = DEFAULT_MAX_EVENTS,
     night: NightWindow | None = None,
+    min_wear_h: float = DEFAULT_MIN_WEAR_H,
 ) -> ReportData:
     """Compute the report of one patient's records (all of one patient, in time order).
 
@@ -69,19 +75,21 @@ def gather(
     """
     start_ns, end_ns = _period(records, zone, start_date, end_date)
     period = [r for r in records if start_ns <= r.time_ns < end_ns]
-    coverage_all = _coverage_markers(records)
-    coverage = [r for r in coverage_all if start_ns <= r.time_ns < end_ns]
+    observed_records = [r for r in period if r.measurement in OBSERVED_TIME]
     night = night or NightWindow()
-    scores = clinical_scores(coverage + [r for r in period if r.measurement == SPASM_EVENT], zone, night)
+    scores = clinical_scores(
+        observed_records + [r for r in period if r.measurement == SPASM_EVENT], zone, night, min_wear_h
+    )
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
     observed_hours = sum(r.tags["period"] == "hour" for r in scores)
     rows = spasm_rows(r for r in period if r.measurement == SPASM_EVENT)
     events = [r for r in period if r.measurement == SPASM_EVENT]
     is_simulated, reason = _simulated(records, simulated)
-    cover = _coverage(period, start_ns, end_ns, observed_hours, len(days))
-    # As monitor.clinical: with observation intervals, the rate is per monitored time, to the
-    # second (2 spasms in 10 monitored minutes is 12/h); without, per observed hour.
-    observed_h = cover.monitored_h if cover.monitored_h is not None else float(observed_hours)
+    cover = _coverage(period, observed_records, zone, start_ns, end_ns, observed_hours, len(days))
+    # The rate of the clinical scores: spasms in observed time over observed time, to the second.
+    observed_h = sum(d.observed_s for d in days) / 3600.0
+    observed_spasms = sum(d.spasms for d in days)
+    scored = [d.snow_frequency for d in days if d.snow_frequency is not None]
     return ReportData(
         patient=patient,
         timezone=zone.key,
@@ -92,17 +100,18 @@ def gather(
         simulated_reason=reason,
         coverage=cover,
         spasms=len(rows),
-        spasms_per_day=len(rows) / len(days) if days else None,
-        spasms_per_h=len(rows) / observed_h if observed_h > 0 else None,
-        penn_frequency=penn_frequency_for_rate(len(rows) / observed_h) if observed_h > 0 else None,
+        spasms_per_h=observed_spasms / observed_h if observed_h > 0 else None,
+        penn_frequency=penn_frequency_for_rate(observed_spasms / observed_h) if observed_h > 0 else None,
         penn_severity=penn_daily_severity([penn_severity(r.duration_s, r.peak_x_baseline) for r in rows]),
-        snow_median=sorted(d.snow_frequency for d in days)[len(days) // 2] if days else None,
+        snow_median=sorted(scored)[len(scored) // 2] if scored else None,
+        snow_days=len(scored),
+        min_wear_h=min_wear_h,
         night=night,
         day_spasms=sum(d.day_spasms for d in days),
         night_spasms=sum(d.night_spasms for d in days),
         days=days,
         treatments=tuple(_treatment(r) for r in period if r.measurement == "treatment"),
-        injections=_injections(records, coverage_all, period, zone),
+        injections=_injections(records, start_ns, end_ns, zone),
         kinds=_kind_summaries(rows),
         durations_s=tuple(r.duration_s for r in rows),
         rom=_rom_days(period, zone),
@@ -129,69 +138,54 @@ def _period(
     return local_midnight_ns(first, zone), local_midnight_ns(last + dt.timedelta(days=1), zone)
 
 
-def _coverage_markers(records: Iterable[Record]) -> list[Record]:
-    """The records that say when the patient was observed, as :mod:`monitor.clinical` reads them:
-    device records and ``observation`` intervals, plus a marker per stored hourly score (the
-    hours the pipeline scored from the high-rate series this module does not read)."""
-    out: list[Record] = []
-    for r in records:
-        if r.measurement == CLINICAL_SCORE and r.tags.get("period") == "hour":
-            out.append(Record("coverage", r.time_ns, {}, {"patient": r.tags.get("patient", "")}))
-        elif r.measurement not in NOT_COVERAGE and r.measurement != SPASM_EVENT:
-            out.append(r)
-    return out
-
-
-def _coverage(period: list[Record], start_ns: int, end_ns: int, observed_hours: int, days: int) -> Coverage:
+def _coverage(
+    period: list[Record],
+    observed_records: list[Record],
+    zone: ZoneInfo,
+    start_ns: int,
+    end_ns: int,
+    observed_hours: int,
+    days: int,
+) -> Coverage:
     period_h = (end_ns - start_ns) / NS_PER_H
-    windows = sorted(
-        (max(r.time_ns, start_ns), min(int(r.fields.get("offset_ns", r.time_ns)), end_ns))
-        for r in period
-        if r.measurement == OBSERVATION
+    intervals = [iv for ivs in observed_intervals(observed_records, zone).values() for iv in ivs]
+    covered_ns = sum(
+        min(hi, end_ns) - max(lo, start_ns) for lo, hi in intervals if hi > start_ns and lo < end_ns
     )
-    monitored_h: float | None = None
-    if windows:
-        covered_ns, reach_ns = 0, start_ns
-        for lo, hi in windows:  # union of intervals: overlapping windows count once
-            lo = max(lo, reach_ns)
-            if hi > lo:
-                covered_ns += hi - lo
-                reach_ns = hi
-        monitored_h = covered_ns / NS_PER_H
     gaps = [r for r in period if r.measurement == "gap"]
-    basis_h = monitored_h if monitored_h is not None else float(observed_hours)
-    basis = (
-        "monitored time (the observation intervals recorded in the spool) over the length of the period"
-        if monitored_h is not None
-        else "local clock hours holding any record of the patient over the hours of the period"
-    )
     return Coverage(
         period_h=period_h,
         observed_hours=observed_hours,
         days_with_data=days,
-        monitored_h=monitored_h,
+        monitored_h=covered_ns / NS_PER_H,
         gap_s=sum(float(r.fields.get("duration_s", 0.0)) for r in gaps),
         gap_count=len(gaps),
         signal_loss_s=sum(
             float(r.fields.get("duration_s", 0.0)) for r in period if r.measurement == "signal_quality"
         ),
-        completeness_pct=100.0 * basis_h / period_h if period_h > 0 else 0.0,
-        basis=basis,
+        completeness_pct=100.0 * covered_ns / NS_PER_H / period_h if period_h > 0 else 0.0,
+        basis=(
+            "observed time (the pipeline's observation intervals, else the wearables' per-minute"
+            " coverage) over the length of the period"
+        ),
     )
 
 
 def _day_scores(r: Record, zone: ZoneInfo) -> DayScores:
     f = r.fields
-    penn, severity = f.get("penn_frequency"), f.get("penn_severity")
+    severity, snow = f.get("penn_severity"), f.get("snow_frequency")
+    observed_s = float(f["observed_s"])
     return DayScores(
         date=to_local(r.time_ns, zone).date(),
         spasms=int(f["spasms"]),
-        observed_hours=int(f["observed_hours"]),
+        observed_s=observed_s,
+        spasms_per_h=float(f["spasms_per_h"]),
         day_spasms=int(f["day_spasms"]),
         night_spasms=int(f["night_spasms"]),
-        penn_frequency=None if penn is None else int(penn),
+        penn_frequency=int(f["penn_frequency"]),
         penn_severity=None if severity is None else int(severity),
-        snow_frequency=int(f["snow_frequency"]),
+        snow_frequency=None if snow is None else int(snow),
+        snow_note="" if snow is not None else not_scored_text(observed_s),
     )
 
 
@@ -209,17 +203,20 @@ def _treatment(r: Record) -> Treatment:
 
 
 def _injections(
-    records: Sequence[Record], coverage_all: list[Record], period: list[Record], zone: ZoneInfo
+    records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo
 ) -> tuple[Injection, ...]:
-    """Pre/post comparisons of the period's injections, on all of the patient's data around them."""
-    onsets = [row.onset_ns for row in spasm_rows(r for r in records if r.measurement == SPASM_EVENT)]
-    observed = {to_local(r.time_ns, zone).date() for r in coverage_all}
-    observed |= {to_local(t, zone).date() for t in onsets}
+    """Pre/post comparisons of the period's injections, on all of the patient's data around them
+    (:func:`monitor.clinical.pre_post_by_injection`, the one computation the stored scores use)."""
+    labels = {
+        to_local(r.time_ns, zone).date(): _treatment(r).label
+        for r in records
+        if r.measurement == "treatment" and r.tags.get("kind") == "botox" and start_ns <= r.time_ns < end_ns
+    }
     out = []
-    for r in period:
-        if r.measurement == "treatment" and r.tags.get("kind") == "botox":
-            date = to_local(r.time_ns, zone).date()
-            out.append(Injection(date, _treatment(r).label, pre_post(onsets, date, zone, observed)))
+    for _, result in pre_post_by_injection(records, zone):
+        date = to_local(result.injection_ns, zone).date()
+        if date in labels:
+            out.append(Injection(date, labels[date], result))
     return tuple(out)
 
 

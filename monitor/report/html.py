@@ -91,7 +91,7 @@ def render_html(data: ReportData) -> str:
         f"{escape(when(data.generated_ns, zone))}</p>",
         _banner(data),
         _summary(data, zone),
-        _spasms_per_day(data, axis),
+        _spasm_rate(data, axis),
         _kinds(data),
         _day_night(data, axis),
         _rom(data, axis),
@@ -119,16 +119,19 @@ def _banner(data: ReportData) -> str:
 
 def _summary(data: ReportData, zone: ZoneInfo) -> str:
     c = data.coverage
-    monitored = NO_DATA if c.monitored_h is None else f"{c.monitored_h:.1f} h"
+    monitored = f"{c.monitored_h:.1f} h" if c.monitored_h > 0 else NO_DATA
+    if data.snow_median is not None:
+        snow = f"{scored(data.snow_median, SNOW_WORDS)}, {data.snow_days} day(s) scored"
+    else:
+        snow = f"not scored: no day worn {data.min_wear_h:g} h" if data.days else NO_DATA
     rows = [
         ("period", "Period", f"{period_text(data, zone)} ({c.period_h:.0f} h)"),
         ("completeness", "Data completeness", f"{c.completeness_pct:.1f} %"),
         ("observed-hours", "Observed hours", f"{c.observed_hours} h on {c.days_with_data} day(s)"),
-        ("monitored", "Monitored time (observation intervals)", monitored),
+        ("monitored", "Observed time", monitored),
         ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
         ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
         ("spasms", "Spasms", str(data.spasms)),
-        ("spasms-per-day", "Spasms per day (observed days)", num(data.spasms_per_day, 1)),
         ("spasms-per-hour", "Spasms per observed hour", num(data.spasms_per_h, 2)),
         (
             "penn-frequency",
@@ -136,7 +139,11 @@ def _summary(data: ReportData, zone: ZoneInfo) -> str:
             scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
         ),
         ("penn-severity", "Penn severity (1–3)", scored(data.penn_severity, PENN_SEVERITY_WORDS)),
-        ("snow", "Snow's spasm frequency score (1–5), median day", scored(data.snow_median, SNOW_WORDS)),
+        (
+            "snow",
+            f"Snow's spasm frequency score (1–5), median of days worn ≥ {data.min_wear_h:g} h",
+            snow,
+        ),
         ("alerts", "Alerts", str(len(data.alerts))),
     ]
     summary = "".join(
@@ -150,8 +157,9 @@ def _summary(data: ReportData, zone: ZoneInfo) -> str:
     )
     return (
         f'<section id="summary"><h2>Summary</h2><table class="summary">{summary}</table>'
-        f'<p class="note">Data completeness: {escape(c.basis)}. Hours without any record are unknown, '
-        "not spasm-free, and are left out of every rate.</p>"
+        f'<p class="note">Data completeness: {escape(c.basis)}. Time without observation is '
+        "unknown, not spasm-free: it is left out of every rate, and hours and days without it show "
+        "no data, never 0.</p>"
         f"<h3>Alerts</h3>{alerts}{_daily_table(data.days)}</section>"
     )
 
@@ -160,17 +168,28 @@ def _daily_table(days: Sequence[DayScores]) -> str:
     rows = [
         (
             d.date.isoformat(),
-            str(d.observed_hours),
+            f"{d.observed_s / 3600:.1f}",
             str(d.spasms),
+            num(d.spasms_per_h, 2),
             str(d.day_spasms),
             str(d.night_spasms),
-            num(d.penn_frequency, 0),
+            str(d.penn_frequency),
             num(d.penn_severity, 0),
-            str(d.snow_frequency),
+            str(d.snow_frequency) if d.snow_frequency is not None else d.snow_note,
         )
         for d in days
     ]
-    header = ("Date", "Observed hours", "Spasms", "Day", "Night", "Penn frequency", "Penn severity", "Snow")
+    header = (
+        "Date",
+        "Observed h",
+        "Spasms",
+        "Per observed hour",
+        "Day",
+        "Night",
+        "Penn frequency",
+        "Penn severity",
+        "Snow",
+    )
     return "<details><summary>Daily clinical scores</summary>" + table(header, rows, NO_DATA) + "</details>"
 
 
@@ -194,21 +213,22 @@ class _DayAxis:
         ]
 
 
-def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
-    parts = ['<section id="spasms-per-day"><h2>Spasms per day and treatment</h2>']
+def _spasm_rate(data: ReportData, axis: _DayAxis) -> str:
+    parts = ['<section id="spasms-per-day"><h2>Spasms per observed hour and treatment</h2>']
     if not data.days:
         parts.append(nodata("No spasm monitoring data in the period."))
     else:
         by_date = {d.date: d for d in data.days}
-        values = [float(by_date[d].spasms) if d in by_date else None for d in axis.dates]
+        values = [by_date[d].spasms_per_h if d in by_date else None for d in axis.dates]
         parts.append(
             bar_chart(
-                "Spasms per day",
-                "Spasms per local day (overlapping channels once), with Botox injections (red) and "
-                "PT sessions (blue) as dashed lines; days without data have no bar.",
+                "Spasms per observed hour, per day",
+                "Each local day's spasms (overlapping channels once) over its observed time, with "
+                "Botox injections (red) and PT sessions (blue) as dashed lines; days without "
+                "observed time have no bar (no data, not 0).",
                 axis.labels,
-                [Series("spasms", values, SPASM_COLOUR)],
-                "spasms / day",
+                [Series("spasms per observed hour", values, SPASM_COLOUR)],
+                "spasms / observed h",
                 axis.markers,
             )
         )
@@ -217,11 +237,11 @@ def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
         (
             inj.date.isoformat(),
             inj.label,
-            f"{p.pre_spasms} in {p.pre_days} d",
-            f"{p.post_spasms} in {p.post_days} d",
-            num(p.pre_per_day, 2),
-            num(p.post_per_day, 2),
-            num(p.change_per_day, 2),
+            f"{p.pre_spasms} in {p.pre_observed_h:.1f} h ({p.pre_days} d)",
+            f"{p.post_spasms} in {p.post_observed_h:.1f} h ({p.post_days} d)",
+            num(p.pre_per_h, 2),
+            num(p.post_per_h, 2),
+            num(p.change_per_h, 2),
             signed_pct(p.change_pct),
             num(p.cohens_d, 2),
         )
@@ -232,18 +252,19 @@ def _spasms_per_day(data: ReportData, axis: _DayAxis) -> str:
         "Injection",
         "Treatment",
         "14 days before",
-        "Weeks 2–6 after",
-        "Before / day",
-        "After / day",
-        "Change / day",
+        "Days 7–41 after",
+        "Before / observed h",
+        "After / observed h",
+        "Change / observed h",
         "Change",
         "Cohen's d",
     )
     parts.append(table(header, rows, "No Botox injection logged in the period.", table_id="pre-post"))
     parts.append(
-        '<p class="note">Spasms per observed day in the 14 days before the injection against days 7–41 '
-        "after it (weeks 2–6, the toxin's peak effect). Negative is better. Cohen's d uses the pooled "
-        "standard deviation of the daily counts.</p></section>"
+        '<p class="note">Spasms per observed hour in the 14 days before the injection against days '
+        "7–41 after it. Negative is better. Cohen's d uses the pooled standard deviation of the "
+        "observed days' rates (weighted by their observed hours) and treats them as independent: "
+        "descriptive only.</p></section>"
     )
     return "".join(parts)
 
@@ -409,14 +430,15 @@ def _notes() -> str:
         '<section id="notes"><h2>How to read this report</h2><ul class="note">'
         "<li>A spasm seen on several EMG channels at once counts once; so does a rapid series without a "
         "pause (Snow et al. 1990).</li>"
-        "<li>The Penn Spasm Frequency Scale (Penn et al. 1989) is scored from the rate per observed hour "
-        "(per monitored second when the spool holds observation intervals). "
+        "<li>Every rate is per observed hour: the time a wearable was streaming (observation "
+        "intervals, to the second). The Penn Spasm Frequency Scale (Penn et al. 1989) is scored from it. "
         "Score 1 (spasms induced only by stimulation) is never produced: EMG cannot tell provoked from "
         "spontaneous spasms.</li>"
         "<li>Penn severity is a project rule to be calibrated against clinician ratings: severe when a "
         "spasm lasts at least 10 s or peaks at 10 × the resting baseline, moderate from 3 s or 5 ×.</li>"
-        "<li>Snow's score (Snow et al. 1990) rates the spasms of one local day; a partly observed day is "
-        "scored on what was seen.</li>"
+        "<li>Snow's score (Snow et al. 1990) counts the spasms of 24 hours, so a local day gets it only "
+        "when enough of it was observed (config.toml [clinical] min_wear_h, 8 h by default, our "
+        'choice); other days say "not scored: N h worn". The count is never extrapolated.</li>'
         "<li>Fewer spasms during a connectivity gap or with an electrode off is missing data, not "
         "improvement.</li></ul></section>"
     )

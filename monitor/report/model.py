@@ -33,14 +33,12 @@ class Coverage:
     period_h : float
         Length of the report period, h (local midnight to local midnight).
     observed_hours : int
-        Local clock hours observed, as :mod:`monitor.clinical` defines them: hours an
-        ``observation`` interval overlaps when the patient has any, else hours holding any
-        record of the patient.
+        Local clock hours with observed time (:mod:`monitor.clinical.observed`: ``observation``
+        intervals, else ``coverage`` minutes).
     days_with_data : int
-        Local dates with an observed hour (the days of the per-day rates).
-    monitored_h : float or None
-        Monitored time from ``observation`` records (union of their intervals), h; None when
-        the patient has none.
+        Local dates with observed time.
+    monitored_h : float
+        Observed time in the period (union of the intervals), h.
     gap_s : float
         Stream lost to BLE drops and sequence gaps (``gap`` records), s.
     gap_count : int
@@ -48,15 +46,15 @@ class Coverage:
     signal_loss_s : float
         Unusable EMG (``signal_quality`` records: electrode off...), s, summed over channels.
     completeness_pct : float
-        ``monitored_h`` (or, without it, ``observed_hours``) over ``period_h``, percent.
+        ``monitored_h`` over ``period_h``, percent.
     basis : str
-        One sentence saying which of the two the percentage is based on.
+        One sentence saying what the percentage is based on.
     """
 
     period_h: float
     observed_hours: int
     days_with_data: int
-    monitored_h: float | None
+    monitored_h: float
     gap_s: float
     gap_count: int
     signal_loss_s: float
@@ -68,18 +66,21 @@ class Coverage:
 class DayScores:
     """One observed local day: counts and the daily clinical scores of :mod:`monitor.clinical`.
 
-    ``penn_frequency`` is None when no hour of the day was observed; ``penn_severity`` is
-    None on a day without spasms.
+    ``penn_severity`` is None on a day without spasms; ``snow_frequency`` is None on a day
+    observed for less than ``[clinical] min_wear_h``, and ``snow_note`` then says why
+    ("not scored: 3 h worn").
     """
 
     date: dt.date
     spasms: int
-    observed_hours: int
+    observed_s: float
+    spasms_per_h: float
     day_spasms: int
     night_spasms: int
-    penn_frequency: int | None
+    penn_frequency: int
     penn_severity: int | None
-    snow_frequency: int
+    snow_frequency: int | None
+    snow_note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,17 +169,19 @@ class ReportData:
     coverage : Coverage
     spasms : int
         Spasms in the period (overlapping channels once).
-    spasms_per_day : float or None
-        Mean spasms per observed local day; None without an observed day.
     spasms_per_h : float or None
-        Spasms per hour of monitored time (``coverage.monitored_h``) or, without observation
-        intervals, per observed hour, as :mod:`monitor.clinical` rates them; None without any.
+        Spasms per observed hour (the observed days' spasms over their observed time), as
+        :mod:`monitor.clinical` rates them; None without observed time.
     penn_frequency : int or None
         Penn Spasm Frequency Scale of ``spasms_per_h`` (0, 2, 3 or 4; 1 is never produced).
     penn_severity : int or None
         Penn severity grade (1–3) of the typical spasm: the upper median over the period.
     snow_median : int or None
-        Median daily Snow frequency score (1–5) over the observed days.
+        Median daily Snow frequency score (1–5) over the days worn at least ``min_wear_h``.
+    snow_days : int
+        Days with a Snow score.
+    min_wear_h : float
+        Observed hours a day needed for its Snow score.
     night : NightWindow
         The local night of the day/night split.
     day_spasms, night_spasms : int
@@ -209,11 +212,12 @@ class ReportData:
     simulated_reason: str
     coverage: Coverage
     spasms: int
-    spasms_per_day: float | None
     spasms_per_h: float | None
     penn_frequency: int | None
     penn_severity: int | None
     snow_median: int | None
+    snow_days: int
+    min_wear_h: float
     night: NightWindow
     day_spasms: int
     night_spasms: int

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from monitor.clinical import CLINICAL_SCORE, NightWindow
+from monitor.clinical import CLINICAL_SCORE, DEFAULT_MIN_WEAR_H, NightWindow
+from monitor.clinical.observed import COVERAGE
 from monitor.report.gather import DEFAULT_MAX_EVENTS, OBSERVATION, SPASM_EVENT, gather
 from monitor.report.model import ReportData, ReportError
 from monitor.store import Spool
@@ -29,6 +30,7 @@ READ_MEASUREMENTS = (
     "alert",
     "rom",
     OBSERVATION,
+    COVERAGE,
     "gap",
     "imu_gap",
     "signal_quality",
@@ -57,6 +59,7 @@ def build_report(
     end_date: dt.date | None = None,
     max_events: int = DEFAULT_MAX_EVENTS,
     night: NightWindow | None = None,
+    min_wear_h: float = DEFAULT_MIN_WEAR_H,
 ) -> ReportData:
     """Gather the report of one patient from a spool file or an InfluxDB.
 
@@ -78,6 +81,8 @@ def build_report(
         Rows of the events table (the most recent detector events).
     night : NightWindow, optional
         Local night for the day/night split, 22:00–07:00 by default (as :mod:`monitor.clinical`).
+    min_wear_h : float
+        Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
 
     Returns
     -------
@@ -94,9 +99,11 @@ def build_report(
     >>> import tempfile
     >>> from monitor.types import NS_PER_S
     >>> path = Path(tempfile.mkdtemp()) / "spool.sqlite"
+    >>> t0 = 1_767_225_600 * NS_PER_S
     >>> with Spool(path) as spool:
-    ...     _ = spool.append([Record("spasm_event", 1_767_225_600 * NS_PER_S, {"duration_s": 4.0},
-    ...                              {"patient": "p01", "kind": "tonic"})])
+    ...     _ = spool.append([Record("spasm_event", t0 + 60 * NS_PER_S, {"duration_s": 4.0},
+    ...                              {"patient": "p01", "kind": "tonic"}),
+    ...                       Record("observation", t0, {"duration_s": 3600.0}, {"patient": "p01"})])
     >>> data = build_report(path, timezone="Europe/London")
     >>> data.patient, data.spasms, data.coverage.observed_hours, data.penn_frequency
     ('p01', 1, 1, 3)
@@ -112,7 +119,7 @@ def build_report(
     if start_date and end_date and end_date < start_date:
         raise ReportError(f"end date {end_date} is before start date {start_date}", "")
     if isinstance(source, str | Path):
-        with Spool(source) as spool:
+        with Spool(source, read_only=True) as spool:  # works on read-only media too
             read = _read(spool, patient)
             others = _patients_present(spool) if patient is not None and not read else []
     else:
@@ -129,6 +136,7 @@ def build_report(
         end_date=end_date,
         max_events=max_events,
         night=night,
+        min_wear_h=min_wear_h,
     )
 
 
