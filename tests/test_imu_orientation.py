@@ -145,3 +145,21 @@ def test_an_all_zero_accelerometer_frame_skips_the_correction_instead_of_dividin
         np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-9)
         relative = quat.multiply(quat.conjugate(reference[-1:]), q[-1:])
         assert np.degrees(2 * np.arccos(min(1.0, abs(float(relative[0, 0]))))) < 1.0
+
+
+def test_an_accelerometer_reading_off_for_good_is_followed_again_after_the_recovery_period() -> None:
+    """Fusion's acceleration recovery: a sensor reading 1.3 g for good, on a limb that keeps
+    turning (so never at rest), is not rejected for ever: the gyroscope's bias would tilt
+    the estimate without bound."""
+    rate_hz, tilt_deg = 100.0, 30.0
+    t = np.arange(int(60 * rate_hz)) / rate_hz
+    heading_rate_dps = 40.0 * np.cos(2 * np.pi * 0.5 * t)  # turning about the vertical
+    mount = Rotation.from_euler("x", tilt_deg, degrees=True)
+    gyr = mount.inv().apply(np.column_stack([np.zeros_like(t), np.zeros_like(t), heading_rate_dps]))
+    gyr[:, 0] += 2.0  # bias, deg/s
+    acc = np.tile(mount.inv().apply([0.0, 0.0, 1.0]) * 1.3, (t.size, 1))
+    q = orientation(acc, gyr, rate_hz)
+    up = Rotation.from_quat(q[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])  # earth up, sensor frame
+    true_up = mount.inv().apply([0.0, 0.0, 1.0])
+    error_deg = np.degrees(np.arccos(np.clip(up @ true_up, -1.0, 1.0)))
+    assert error_deg[-1000:].max() < 5.0

@@ -203,12 +203,17 @@ _GYR_SLOW = 7  # slow average of the raw gyroscope, deg/s
 _REST_S = 10  # time the gyroscope has looked at rest, s
 _INITIALIZED = 11
 _ELAPSED_S = 12  # time since start-up, s (saturates after the start-up ramp)
-_STATE_SIZE = 13
+_REJECTED_S = 13  # acceleration-rejection trigger, s (Fusion's accelerationRecoveryTrigger)
+_STATE_SIZE = 14
 
 # Time constant of the slow gyroscope average that rest is judged against, s.
 _GYR_SLOW_TIME_CONSTANT_S = 0.25
 # An accelerometer reading under half a g holds no usable direction of gravity.
 _MIN_GRAVITY_G = 0.5
+# Rejecting the accelerometer more than a tenth of the time for this long means it is not
+# the body accelerating but the sensor reading off (a gain error, a stuck axis): correct
+# towards it anyway rather than drift on the gyroscope alone (Fusion's recovery, 5 s).
+_RECOVERY_TRIGGER_S = 5.0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -270,7 +275,11 @@ def _filter_kernel(
         ex, ey, ez = 0.0, 0.0, 0.0
         # Below half a g the accelerometer is in free fall, saturated to zero or reads
         # an all-zero frame: no direction of gravity to correct towards (Fusion skips it).
-        if norm >= _MIN_GRAVITY_G and (abs(norm - 1.0) < acc_rejection or k_p > gain):
+        rejected = abs(norm - 1.0) >= acc_rejection and k_p <= gain
+        recovering = state[_REJECTED_S] >= _RECOVERY_TRIGGER_S
+        state[_REJECTED_S] += 9.0 * dt if rejected else -dt
+        state[_REJECTED_S] = min(max(state[_REJECTED_S], 0.0), _RECOVERY_TRIGGER_S)
+        if norm >= _MIN_GRAVITY_G and (not rejected or recovering):
             ax, ay, az = ax / norm, ay / norm, az / norm
             ex = ay * vz - az * vy
             ey = az * vx - ax * vz
