@@ -126,7 +126,12 @@ class Packet:
 
 
 class StreamDecoder(Protocol):
-    """Per-connection decoder: what :meth:`DeviceProfile.start` negotiated, plus delta state."""
+    """Per-connection decoder: what :meth:`DeviceProfile.start` negotiated, plus delta state.
+
+    A decoder may also carry ``boot_id: int | None``, the wearable's boot identifier read
+    during the handshake (the reference wearable's, docs/protocol.md §4): the session takes a
+    new value for a reboot (new counts, new clock fit), whatever the counters say.
+    """
 
     def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
         """Packets in one notification of characteristic ``uuid``; raises :class:`DecodeError`."""

@@ -23,12 +23,20 @@ recording and a test feed it the same way. What it runs for each wearable of
   (:mod:`monitor.dsp.coverage`) state it per stream and minute, whatever the wearable measures.
 
 Every record leaves with the ``patient`` tag and the device's tags.
+
+Each processor call is guarded (:mod:`monitor.pipeline_guard`): an exception is counted,
+reported once per kind and minute of data (log line and ``dsp_error`` record), and that
+processor alone is reset; a ``ValueError`` is a frame the processor refuses, counted and
+skipped with the processor kept. A record that line protocol cannot carry (a NaN time, a
+name with a newline) is dropped and counted here, so one bad record never fails a spool
+batch or the run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.clinical.scores import OBSERVATION
@@ -36,6 +44,9 @@ from monitor.config import AppConfig, DeviceEntry
 from monitor.dsp import JointAngleProcessor, MovementSpasmProcessor, SegmentStreams, SpasmDetector
 from monitor.dsp.coverage import StreamCoverage
 from monitor.dsp.imu.activity import MovementActivity
+from monitor.dsp.imu.calibration import JointCalibration
+from monitor.pipeline_guard import ProcessorGuard
+from monitor.store.line_protocol import render_records
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 logger = logging.getLogger(__name__)
@@ -55,7 +66,9 @@ class PipelineStats:
     samples: Counter[str] = field(default_factory=Counter)  # per "device/sensor"
     records: Counter[str] = field(default_factory=Counter)  # per measurement
     unknown_devices: set[str] = field(default_factory=set)
-    rejected_frames: int = 0
+    rejected_frames: int = 0  # refused by a processor (ValueError); the processor kept
+    processor_errors: Counter[str] = field(default_factory=Counter)  # per "processor/ErrorType"
+    unrenderable_records: int = 0  # dropped: line protocol cannot carry them
 
 
 class Pipeline:
@@ -67,6 +80,10 @@ class Pipeline:
         Patient and wearables (placement, side, muscle, joint) and the EMG parameters.
     extra_tags : dict, optional
         Added to every record (``{"source": "simulated"}`` for the demo).
+    calibrations : dict, optional
+        Stored joint calibrations per ``(side, joint)``
+        (:func:`monitor.store.calibrations.stored_calibrations`); a joint without one is
+        calibrated from its first seconds, and says so in a ``calibration`` record.
 
     Examples
     --------
@@ -81,8 +98,14 @@ class Pipeline:
     ([], 100)
     """
 
-    def __init__(self, config: AppConfig, extra_tags: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        extra_tags: dict[str, str] | None = None,
+        calibrations: dict[tuple[str, str], JointCalibration] | None = None,
+    ) -> None:
         self.config = config
+        self._calibrations = dict(calibrations or {})
         self.stats = PipelineStats()
         self._base_tags = {"patient": config.patient.id} | (extra_tags or {})
         self._devices = {d.device_id: d for d in config.devices}
@@ -95,11 +118,24 @@ class Pipeline:
             d.device_id: (d.side, d.joint) for d in config.devices if d.joint is not None
         }
         self._observed: tuple[int, int] | None = None  # open interval, UTC ns
+        self._guard = ProcessorGuard()
+        self.stats.processor_errors = self._guard.errors
+        self._last_ns = 0  # end of the latest frame, UTC ns: the time of a failing flush
+        self._unrenderable: Counter[tuple[str, str]] = Counter()
 
     def process(self, item: Frame | Record) -> list[Record]:
         """Take one Frame or collector Record; return the records now final."""
         if isinstance(item, Record):
-            return [self._tagged(schema_record(item), self._devices.get(str(item.tags.get("device", ""))))]
+            try:
+                record = schema_record(item)
+            except (KeyError, TypeError, ValueError) as error:  # a collector record missing a field
+                logger.warning(
+                    "collector record %s kept as is: %s: %s", item.measurement, type(error).__name__, error
+                )
+                record = item
+            return self._renderable(
+                [self._tagged(record, self._devices.get(str(item.tags.get("device", ""))))]
+            )
         device = self._devices.get(item.stream.device)
         if device is None:  # the collector only admits configured devices; a replay may not
             if item.stream.device not in self.stats.unknown_devices:
@@ -108,26 +144,32 @@ class Pipeline:
             return []
         self.stats.frames += 1
         self.stats.samples[f"{item.stream.device}/{item.stream.sensor}"] += item.n_samples
-        records = self._observe(item) + self._cover(item)  # the device did send it
-        try:
-            records += self._route(item, device)
-        except ValueError as error:  # a frame the processors cannot take: counted, never fatal
-            self.stats.rejected_frames += 1
-            logger.warning("frame of %s rejected: %s", item.stream, error)
-        return [self._tagged(r, device if r.measurement != OBSERVATION else None) for r in records]
+        self._last_ns = max(self._last_ns, item.t0_ns)
+        records = self._observe(item)  # the device did send it
+        records += self._guarded(
+            "coverage", item, lambda: self._cover(item), lambda: self._coverage.pop(item.stream)
+        )
+        records += self._route(item, device)
+        return self._renderable(
+            [self._tagged(r, device if r.measurement != OBSERVATION else None) for r in records]
+        )
 
     def flush(self) -> list[Record]:
-        """End of the run: every processor's pending records."""
+        """End of the run: every processor's pending records (one failing flush loses only its own)."""
         records: list[Record] = []
         for device_id, detector in self._emg.items():
-            records += [self._tagged(r, self._devices[device_id]) for r in detector.flush()]
-        for device_id, (movement, activity) in self._movement.items():
-            done = movement.flush() + activity.flush()
+            done = self._flushed("emg", device_id, detector.flush)
             records += [self._tagged(r, self._devices[device_id]) for r in done]
-        for joint in self._joints.values():
-            records += [self._tagged(r, None) for r in joint.flush()]
+        for device_id, (movement, activity) in self._movement.items():
+            done = self._flushed("movement", device_id, movement.flush)
+            done += self._flushed("activity", device_id, activity.flush)
+            records += [self._tagged(r, self._devices[device_id]) for r in done]
+        for (side, joint_name), joint in self._joints.items():
+            done = self._flushed("joint", f"{side} {joint_name}", joint.flush)
+            records += [self._tagged(r, None) for r in done]
         for stream, coverage in self._coverage.items():
-            records += [self._tagged(r, self._devices[stream.device]) for r in coverage.flush()]
+            done = self._flushed("coverage", stream.device, coverage.flush)
+            records += [self._tagged(r, self._devices[stream.device]) for r in done]
         if self._observed is not None:
             records.append(self._tagged(_observation(*self._observed), None))
             self._observed = None
@@ -135,7 +177,57 @@ class Pipeline:
         self._movement.clear()
         self._coverage.clear()
         self._joints.clear()
-        return records
+        return self._renderable(records)
+
+    @property
+    def unrenderable_by_kind(self) -> dict[tuple[str, str], int]:
+        """Records dropped as unrenderable, per (measurement, error type)."""
+        return dict(self._unrenderable)
+
+    # -- isolation -------------------------------------------------------------------------
+
+    def _guarded(
+        self, processor: str, frame: Frame, call: Callable[[], list[Record]], reset: Callable[[], object]
+    ) -> list[Record]:
+        """``call()``; on failure the ``dsp_error`` record instead, and the processor reset."""
+        try:
+            return call()
+        except ValueError as error:  # a frame this processor refuses (shape, rate): skipped
+            self.stats.rejected_frames += 1
+            report = self._guard.failed(processor, frame.stream.device, error, frame.t0_ns, "rejected")
+        except Exception as error:  # anything else: its state cannot be trusted any more
+            reset()
+            report = self._guard.failed(processor, frame.stream.device, error, frame.t0_ns)
+        return [report] if report is not None else []
+
+    def _flushed(self, processor: str, device: str, flush: Callable[[], list[Record]]) -> list[Record]:
+        try:
+            return flush()
+        except Exception as error:
+            report = self._guard.failed(processor, device, error, self._last_ns, "flush")
+            return [report] if report is not None else []
+
+    def _renderable(self, records: list[Record]) -> list[Record]:
+        """``records`` without those line protocol cannot carry (dropped, counted, told once per kind)."""
+        try:
+            render_records(records)  # the common case: the whole list at once
+            return records
+        except (ValueError, TypeError, OverflowError):
+            pass
+        kept: list[Record] = []
+        for record in records:
+            try:
+                render_records([record])
+            except (ValueError, TypeError, OverflowError) as error:
+                key = (record.measurement, type(error).__name__)
+                self._unrenderable[key] += 1
+                self.stats.unrenderable_records += 1
+                count = self._unrenderable[key]
+                if count & (count - 1) == 0:  # the 1st, 2nd, 4th, 8th…: told, never a flood
+                    logger.warning("%s record dropped (%d so far): %s", record.measurement, count, error)
+                continue
+            kept.append(record)
+        return kept
 
     def _observe(self, frame: Frame) -> list[Record]:
         start_ns = frame.t0_ns
@@ -182,24 +274,38 @@ class Pipeline:
         if detector is not None and (
             detector.sample_rate_hz != frame.sample_rate_hz or detector.channels != frame.channels
         ):
-            records += detector.flush()
+            records += self._flushed("emg", device.device_id, detector.flush)
             detector = None
         if detector is None:
             params = self.config.emg_params.as_dict()
             detector = SpasmDetector(frame.sample_rate_hz, frame.channels, **params)
             self._emg[device.device_id] = detector
-        return records + detector.process(frame)
+        process = detector.process
+        return records + self._guarded(
+            "emg", frame, lambda: process(frame), lambda: self._emg.pop(device.device_id)
+        )
 
     def _movement_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         records: list[Record] = []
         pair = self._movement.get(device.device_id)
         if pair is None or pair[0].stream != frame.stream:
             # A wearable that now sends another gyroscope stream: close the old one's books.
-            records += pair[0].flush() + pair[1].flush() if pair is not None else []
+            if pair is not None:
+                records += self._flushed("movement", device.device_id, pair[0].flush)
+                records += self._flushed("activity", device.device_id, pair[1].flush)
             pair = (MovementSpasmProcessor(frame.stream, device.placement), MovementActivity(frame.stream))
             self._movement[device.device_id] = pair
         movement, activity = pair
-        return records + movement.process(frame) + activity.process(frame)
+        device_id = device.device_id
+
+        def reset_movement() -> None:
+            self._movement[device_id] = (MovementSpasmProcessor(frame.stream, device.placement), activity)
+
+        def reset_activity() -> None:
+            self._movement[device_id] = (self._movement[device_id][0], MovementActivity(frame.stream))
+
+        records += self._guarded("movement", frame, lambda: movement.process(frame), reset_movement)
+        return records + self._guarded("activity", frame, lambda: activity.process(frame), reset_activity)
 
     def _joint_frame(self, frame: Frame, device: DeviceEntry) -> list[Record]:
         key = self._joint_of[device.device_id]
@@ -215,10 +321,14 @@ class Pipeline:
                 _segment(distal.device_id),
                 frame.sample_rate_hz,
                 joint,
+                calibration=self._calibrations.get(key),
                 tags=tags,
             )
             self._joints[key] = processor
-        return processor.process(frame)
+        joint_processor = processor
+        return self._guarded(
+            "joint", frame, lambda: joint_processor.process(frame), lambda: self._joints.pop(key)
+        )
 
     def _tagged(self, record: Record, device: DeviceEntry | None) -> Record:
         tags = dict(self._base_tags)

@@ -44,11 +44,27 @@ def test_repeated_packet_is_a_duplicate_not_a_gap() -> None:
 
 
 def test_counter_restart_is_a_reboot() -> None:
+    """A wearable that rebooted 100 s after boot: back at 0 at the reconnect, its counter is
+    only 100,000 samples behind, well within the window where a counter behind reads as a
+    repeat (2**21 samples, 35 min at 1 kHz). Every packet after it is kept."""
     tracker = SequenceTracker()
-    tracker.step(seq=900, counter=10_000_000, n_samples=25)
-    step = tracker.step(seq=0, counter=0, n_samples=25)
-    assert step.reboot
-    assert step.gap_samples == 0
+    tracker.step(seq=900, counter=100_000, n_samples=25)
+    tracker.reconnect()  # the session, at every connection
+    steps = [tracker.step(seq=k, counter=25 * k, n_samples=25) for k in range(4)]
+    assert steps[0].reboot
+    assert not any(step.duplicate for step in steps)
+    assert sum(step.gap_samples for step in steps) == 0
+    assert tracker.received_samples == 5 * 25
+
+
+def test_a_repeat_within_a_connection_is_still_a_duplicate_after_a_reconnect() -> None:
+    tracker = SequenceTracker()
+    tracker.step(seq=0, counter=100_000, n_samples=25)
+    tracker.reconnect()
+    tracker.step(seq=1, counter=100_025, n_samples=25)  # the count ran on: no reboot
+    step = tracker.step(seq=1, counter=100_025, n_samples=25)
+    assert step.duplicate
+    assert not step.reboot
 
 
 def test_without_a_counter_lost_packets_of_fixed_size_are_exact_gaps() -> None:

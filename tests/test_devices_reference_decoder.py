@@ -25,7 +25,7 @@ from devices.reference import (
     decode,
     encode_packet,
 )
-from devices.reference.decoder import BadClockValueError, decode_device_clock_ns
+from devices.reference.decoder import MAX_DEVICE_CLOCK_US, BadClockValueError, decode_device_clock_ns
 from devices.reference.profile import (
     ATT_MTU_ASSUMED,
     ATT_NOTIFY_OVERHEAD_BYTES,
@@ -111,7 +111,13 @@ def test_mtu_23_fallback_rates_are_the_documented_ones() -> None:
 def test_golden_clock_value_decodes_to_documented_time() -> None:
     """docs/protocol.md §6.2: 40 e2 01 00 00 00 00 00 is 123 456 µs since boot."""
     assert decode_device_clock_ns(bytes.fromhex("40e2010000000000")) == 123_456_000
-    assert decode_device_clock_ns(encode_device_clock(2**64 - 1)) == (2**64 - 1) * 1000
+    assert decode_device_clock_ns(encode_device_clock(MAX_DEVICE_CLOCK_US)) == MAX_DEVICE_CLOCK_US * 1000
+
+
+def test_clock_value_beyond_int64_ns_raises_bad_clock_value() -> None:
+    """2**64 - 1 µs is no uptime, and as ns it would overflow every UTC stamp after it."""
+    with pytest.raises(BadClockValueError):
+        decode_device_clock_ns(encode_device_clock(2**64 - 1))
 
 
 @pytest.mark.parametrize("size", [0, 1, 7, 9, 12])
@@ -125,6 +131,18 @@ def test_device_info_round_trips() -> None:
     info = DeviceInfo((1, 2, 3), 4, 0, 0, 4, 2)
     assert DeviceInfo.from_bytes(info.to_bytes()) == info
     assert (info.emg_rate_hz, info.imu_rate_hz) == (1000.0, 100.0)
+
+
+def test_device_info_carries_a_boot_identifier_and_reads_the_older_10_byte_form() -> None:
+    """docs/protocol.md §4: u32 boot identifier after the reserved byte; 0 or absent: none."""
+    info = DeviceInfo((1, 2, 3), 4, 0, 0, 4, 2, boot_id=0xDEADBEEF)
+    raw = info.to_bytes()
+    assert raw.hex() == "01010203040000040200efbeadde"
+    assert DeviceInfo.from_bytes(raw) == info
+    assert DeviceInfo.from_bytes(raw[:10]).boot_id is None
+    assert DeviceInfo.from_bytes(raw[:10] + bytes(4)).boot_id is None
+    with pytest.raises(ValueError, match="must be 14"):
+        DeviceInfo.from_bytes(raw[:12])
 
 
 def _decode_or_decode_error(payload: bytes) -> bool:

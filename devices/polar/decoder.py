@@ -82,6 +82,14 @@ class DeltaBlockError(DecodeError):
     """A delta-compressed frame is cut short or holds an impossible block."""
 
 
+class TimestampOutOfRangeError(DecodeError):
+    """A timestamp no sensor clock can show: past 2099, or a first sample before 2000.
+
+    Raised by the stream decoder (``devices.polar.plugin``), which knows the sample rate;
+    :func:`decode_frame` reads any stamp the format can carry.
+    """
+
+
 class NonFiniteSampleError(DecodeError):
     """A float-coded sample is NaN or infinite: no sensor measures that."""
 

@@ -22,7 +22,11 @@ Each stream's counter starts at ``round(t_first × rate)`` (device time in sampl
 streams of a device share one time base; within a connection it then advances by the
 samples received plus the samples missing between frames, measured from the timestamps
 with a running estimate of the true sample period (so a rate a little off nominal never
-shows as a gap). Each packet also carries the device time of its first sample
+shows as a gap). PMD time is the device's local time, which steps (daylight saving time, a
+phone's time sync): a timestamp that goes back, or leaps further ahead than
+:data:`MAX_MISSING_S`, continues the count without a gap, and the session, which sees the
+arrival times, tells a step of the device clock from a bad stamp
+(``monitor.collect.timebase``). Each packet also carries the device time of its first sample
 (:attr:`devices.base.Packet.device_time_ns`, from the frame's timestamp): streams sit at
 their own phase on the device clock, which a whole-sample counter cannot express. The
 session's clock fit (``monitor.collect.clock``) maps that device time to UTC.
@@ -38,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from devices.base import Channel, GattClient, Packet, Payload
-from devices.polar.decoder import PmdFrame, decode_frame
+from devices.polar.decoder import PmdFrame, TimestampOutOfRangeError, decode_frame
 from devices.polar.profile import (
     BATTERY_LEVEL_UUID,
     CONTROL_POINT_UUID,
@@ -49,6 +53,7 @@ from devices.polar.profile import (
     MEASUREMENT_TYPE_MASK,
     NS_PER_MS,
     PFTP_QUERY_GET_LOCAL_TIME,
+    PMD_TIME_MAX_NS,
     POLAR_SERVICE_UUID,
     PSFTP_MTU_UUID,
     RESPONSE_CODE,
@@ -89,6 +94,10 @@ COUNTER_MODULUS = 1 << 40
 PERIOD_SMOOTHING = 0.05  # weight of one frame in the running estimate of the true sample period
 MAX_RESTARTS = 20  # per connection: a device that keeps stopping a stream is left alone
 PERIOD_TOLERANCE = 0.05  # frames further than 5 % off the nominal period never update it
+# Within one connection frames are lost only while the sensor's queue overflows or a stream
+# it stopped is started again (seconds); a stamp further ahead than this is a step of the
+# device clock or a bad stamp, not a minute of lost frames, so it counts no missing samples.
+MAX_MISSING_S = 60.0
 # A clock read (PS-FTP GET_LOCAL_TIME) answers within a connection interval or two; one that
 # does not means the link is going, and the session then stops reading the clock.
 CLOCK_READ_TIMEOUT_S = 2.0
@@ -182,6 +191,11 @@ class PolarStreamDecoder:
         state = self._streams.get(frame.measurement)
         if state is None:  # a type we did not start (another app's stream): counted as malformed
             raise UnexpectedStreamError(f"PMD {frame.measurement.name} frame, but it was not started")
+        first_ns = frame.timestamp_ns - round((frame.n_samples - 1) * state.period_ns)
+        if not 0 <= first_ns <= frame.timestamp_ns < PMD_TIME_MAX_NS:  # 0 or 2**64-1: unset, or corrupt
+            raise TimestampOutOfRangeError(
+                f"PMD timestamp {frame.timestamp_ns} ns puts {frame.n_samples} samples outside 2000-2099"
+            )
         counter = self._counter(state, frame)
         return (
             Packet(
@@ -193,7 +207,7 @@ class PolarStreamDecoder:
                 counter_modulus=COUNTER_MODULUS,
                 # Streams sit at their own phase on the device clock; counter / rate would
                 # round it to a whole sample (up to 9.6 ms at 52 Hz).
-                device_time_ns=frame.timestamp_ns - round((frame.n_samples - 1) * state.period_ns),
+                device_time_ns=first_ns,
             ),
         )
 
@@ -209,15 +223,18 @@ class PolarStreamDecoder:
         """Device sample counter of the frame's first sample (see the module docstring)."""
         n = frame.n_samples
         nominal_ns = NS_PER_S / state.rate_hz
-        if state.last_timestamp_ns is None or frame.timestamp_ns <= state.last_timestamp_ns:
-            # First frame, or device time went back (clock reset or set): anchor on the timestamp.
+        elapsed_ns = 0 if state.last_timestamp_ns is None else frame.timestamp_ns - state.last_timestamp_ns
+        if state.last_timestamp_ns is None:  # first frame of the connection: anchor on its time
             counter = round((frame.timestamp_ns - (n - 1) * state.period_ns) / nominal_ns)
+        elif not 0 < elapsed_ns <= MAX_MISSING_S * NS_PER_S + n * state.period_ns:
+            # The device clock went back or leapt ahead (its local time was set, or one stamp
+            # is bad): the samples themselves follow on; the session judges the time.
+            counter = state.next_counter
         else:
-            elapsed_samples = (frame.timestamp_ns - state.last_timestamp_ns) / state.period_ns
-            missing = max(0, round(elapsed_samples - n))
+            missing = max(0, round(elapsed_ns / state.period_ns - n))
             counter = state.next_counter + missing
             if missing == 0:
-                period_ns = (frame.timestamp_ns - state.last_timestamp_ns) / n
+                period_ns = elapsed_ns / n
                 if abs(period_ns - nominal_ns) < PERIOD_TOLERANCE * nominal_ns:
                     state.period_ns += PERIOD_SMOOTHING * (period_ns - state.period_ns)
         state.last_timestamp_ns = frame.timestamp_ns

@@ -76,6 +76,10 @@ FRAME_HEADER = struct.Struct("<BQB")
 FRAME_HEADER_BYTES = FRAME_HEADER.size  # 10
 DELTA_FRAME_BIT = 0x80  # frame type bit 7: delta-compressed
 FRAME_TYPE_MASK = 0x7F
+# PMD time is ns since 2000-01-01 of the device's local time: a stamp at or past 2100-01-01
+# (36,525 days later) is no time a sensor can be set to, and past 2^63 ns it cannot even be
+# carried as UTC ns. 2^63-1 and 2^64-1 (unset or corrupt stamps) land here.
+PMD_TIME_MAX_NS = 36_525 * 86_400 * 1_000_000_000
 
 # ns between 1970-01-01 and 2000-01-01 (TimeSystemExplained.md, "Note 1").
 POLAR_EPOCH_UNIX_NS = 946_684_800_000_000_000
@@ -512,4 +516,7 @@ def decode_local_time_ns(message: bytes | bytearray) -> int:
     if millis > 999:
         raise ClockDecodeError(f"{millis} ms is not a millisecond of a second")
     elapsed = local - _POLAR_EPOCH
-    return (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000_000 + millis * NS_PER_MS
+    device_ns = (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000_000 + millis * NS_PER_MS
+    if not 0 <= device_ns < PMD_TIME_MAX_NS:  # the PMD time base spans 2000-2099
+        raise ClockDecodeError(f"device time {local.isoformat()} is outside 2000-2099")
+    return device_ns

@@ -65,7 +65,12 @@ class LengthMismatchError(DecodeError):
 
 
 class BadClockValueError(DecodeError):
-    """A device clock value (docs/protocol.md §6.2) that is not 8 bytes."""
+    """A device clock value (docs/protocol.md §6.2) that is not 8 bytes, or no uptime."""
+
+
+# A u64 of µs reaches 584,000 years; as ns since boot the gateway carries 2^63 - 1 at most
+# (292 years), far beyond any uptime: a larger value is a corrupt read.
+MAX_DEVICE_CLOCK_US = (2**63 - 1) // NS_PER_US
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -190,7 +195,7 @@ def decode_device_clock_ns(payload: bytes | bytearray | memoryview) -> int:
     Raises
     ------
     BadClockValueError
-        The value is not exactly 8 bytes.
+        The value is not exactly 8 bytes, or beyond :data:`MAX_DEVICE_CLOCK_US`.
 
     Examples
     --------
@@ -200,4 +205,6 @@ def decode_device_clock_ns(payload: bytes | bytearray | memoryview) -> int:
     if len(payload) != DEVICE_CLOCK.size:
         raise BadClockValueError(f"device clock value of {len(payload)} bytes, expected {DEVICE_CLOCK.size}")
     (device_us,) = DEVICE_CLOCK.unpack(payload)
+    if device_us > MAX_DEVICE_CLOCK_US:
+        raise BadClockValueError(f"device clock value {device_us} µs is no uptime")
     return int(device_us) * NS_PER_US

@@ -28,6 +28,9 @@ Faults come from the command line (schedules) or as JSON lines on stdin::
     {"fault": "seq_jump", "packets": 5}        skip N packets (produced, never sent)
     {"fault": "seq_jump", "packets": 5, "stream": "emg"}   ... of one sensor only (emg, imu)
     {"fault": "battery", "percent": 8}         battery low (notified)
+    {"fault": "reboot"}                        restart: the link drops, counters and seqs
+                                               start again at 0, a new boot identifier (§4)
+    {"fault": "reboot", "away_s": 5}           ... then out of the gateway's reach for 5 s
     {"cmd": "calm"}                            cancel the fault schedules
     {"cmd": "pause"}                           stop notifying, write the stats file
     {"cmd": "stats"}                           write the stats file
@@ -113,6 +116,7 @@ class _Outgoing:
     wire: StreamType
     counter: int
     n: int
+    boot: int  # which boot produced it: a reboot discards what an earlier one queued
 
 
 @dataclass
@@ -175,7 +179,10 @@ class ReferenceWearable(LinkOrders):
         self.battery_percent = 90
         self._tasks: set[asyncio.Future[None]] = set()
         self._schedule: asyncio.Task[None] | None = None
-        self.t0_ns = 0  # true UTC of sample 0 of every stream
+        self.t0_ns = 0  # true UTC of sample 0 of every stream (of this boot)
+        self.boots = 1
+        self.boot_rng = random.Random(args.seed + 2)
+        self.boot_id = self._draw_boot_id()
         emg, imu = synthetic_signals(
             args.seed,
             args.emg_channels,
@@ -261,7 +268,12 @@ class ReferenceWearable(LinkOrders):
     def write_stats(self) -> None:
         if self.stats_path is None:
             return
-        truth = {"t0_ns": self.t0_ns, "drift_ppm": self.drift_ppm, "address": str(self.device.random_address)}
+        truth = {
+            "t0_ns": self.t0_ns,
+            "drift_ppm": self.drift_ppm,
+            "address": str(self.device.random_address),
+            "boots": self.boots,
+        }
         streams = {kind.name: asdict(stats) for kind, stats in self.stats.items()}
         tmp = self.stats_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"truth": truth, "streams": streams}))
@@ -278,7 +290,15 @@ class ReferenceWearable(LinkOrders):
         """Device information as configured now (rates follow SET_MAX_PAYLOAD)."""
         emg, imu = self.streams
         rates = RATE_CODE[emg.rate_hz], RATE_CODE[imu.rate_hz]
-        return DeviceInfo(FIRMWARE, self.emg_channels, rates[0], EMG_SCALE_CODE, rates[1], IMU_SCALE_CODE)
+        return DeviceInfo(
+            FIRMWARE,
+            self.emg_channels,
+            rates[0],
+            EMG_SCALE_CODE,
+            rates[1],
+            IMU_SCALE_CODE,
+            boot_id=self.boot_id,
+        )
 
     def _device_time_ns(self, utc_ns: int) -> int:
         """The device clock at true UTC ``utc_ns``: sample time base, ``drift_ppm`` fast."""
@@ -308,7 +328,7 @@ class ReferenceWearable(LinkOrders):
                         jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
                         data, valid = self._maybe_malform(payload)
                         stream.outbox.put_nowait(
-                            _Outgoing(last_ns + jitter_ns, data, valid, wire, stream.counter, n)
+                            _Outgoing(last_ns + jitter_ns, data, valid, wire, stream.counter, n, self.boots)
                         )
                 stream.seqs[wire] = seq + 1
             stream.counter += n
@@ -344,7 +364,7 @@ class ReferenceWearable(LinkOrders):
         while True:
             out = await stream.outbox.get()
             await asyncio.sleep(max(0.0, (out.send_ns - time.time_ns()) / NS_PER_S))
-            if not self._can_send(stream):
+            if not self._can_send(stream) or out.boot != self.boots:
                 continue
             try:
                 await self.device.notify_subscribers(stream.characteristic, out.payload)
@@ -434,11 +454,42 @@ class ReferenceWearable(LinkOrders):
 
     # -- faults ----------------------------------------------------------------------------
 
+    def _draw_boot_id(self) -> int:
+        """A boot identifier as firmware draws one from its RNG at boot: u32, never 0 (§4)."""
+        return self.boot_rng.randrange(1, 1 << 32)
+
+    async def reboot(self, away_s: float = 0.0) -> None:
+        """Restart as after a watchdog reset: the link drops; counts, rates and seqs start anew.
+
+        ``away_s``: it then stays out of the gateway's reach (not advertising) that long,
+        counting all the while, so the gateway may find its counter past the old one.
+        """
+        self.started_mask = 0  # nothing more is sent on this boot's link
+        self.hidden_until_ns = time.time_ns() + round(away_s * NS_PER_S)
+        if self.connection is not None:
+            await self.connection.disconnect()
+        self.boots += 1
+        self.boot_id = self._draw_boot_id()
+        self.t0_ns = time.time_ns()
+        for stream in self.streams:
+            stream.rate_hz, stream.samples_per_packet = (
+                stream.default_rate_hz,
+                stream.default_samples_per_packet,
+            )
+            stream.split = False
+            stream.counter = 0
+            stream.epoch += 1  # a packet being waited for is planned again on the new time line
+            stream.seqs.clear()
+            while not stream.outbox.empty():
+                stream.outbox.get_nowait()
+
     async def apply(self, order: dict[str, Any]) -> None:
         """Apply one fault or command (see the module docstring)."""
         fault = order.get("fault")
         if fault in ("short", "corrupt"):
             self.pending[fault] += int(order.get("count", 1))
+        elif fault == "reboot":
+            await self.reboot(float(order.get("away_s", 0.0)))
         elif fault == "seq_jump":
             sensor = str(order.get("stream", "any"))
             if sensor not in self.seq_jumps:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from devices.base import Channel, GattClient, Packet, Payload
 from devices.reference import decoder
 from devices.reference.profile import (
+    ATT_MTU_ASSUMED,
     ATT_NOTIFY_OVERHEAD_BYTES,
     BATTERY_UUID,
     CLOCK_UUID,
@@ -14,11 +16,13 @@ from devices.reference.profile import (
     COUNTER_MODULUS,
     EMG_UUID,
     IMU_UUID,
+    INFO_UUID,
     SEQ_MODULUS,
     SERVICE_UUID,
     STREAM_MASK_EMG,
     STREAM_MASK_IMU,
     Command,
+    DeviceInfo,
     StreamType,
     command,
 )
@@ -36,8 +40,25 @@ CHANNELS: dict[StreamType, tuple[Channel, ...]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A stream the link's MTU made the wearable slow down (docs/protocol.md §7)."""
+
+    stream: str  # "emg" or "imu"
+    default_rate_hz: float  # what it sends at ATT MTU 247
+    rate_hz: float  # what it sends on this link
+
+
 class ReferenceStreamDecoder:
-    """Stateless: every reference packet carries its own header (docs/protocol.md §2)."""
+    """Stateless: every reference packet carries its own header (docs/protocol.md §2).
+
+    ``rate_limits`` lists the streams the handshake found slowed down by a small MTU;
+    ``boot_id`` is the wearable's boot identifier (docs/protocol.md §4), None without one.
+    """
+
+    def __init__(self, rate_limits: Sequence[RateLimit] = (), boot_id: int | None = None) -> None:
+        self.rate_limits = tuple(rate_limits)
+        self.boot_id = boot_id
 
     def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
         packet = decoder.decode(payload)
@@ -70,13 +91,55 @@ class ReferenceProfile:
         return SERVICE_UUID in (u.lower() for u in service_uuids)
 
     async def start(self, client: GattClient) -> ReferenceStreamDecoder:
-        """Tell the wearable our payload limit, then start both streams (docs/protocol.md §5)."""
+        """Tell the wearable our payload limit, then start both streams (docs/protocol.md §5).
+
+        Below ATT MTU 247 the wearable may lower its rates (§7), and a user must hear of it:
+        the device information is read at the full payload limit (its default rates) and at
+        this link's, and the streams that slowed down become the decoder's ``rate_limits``.
+        """
         max_payload = client.mtu_size - ATT_NOTIFY_OVERHEAD_BYTES
-        limit = command(Command.SET_MAX_PAYLOAD, max_payload)
-        await client.write_gatt_char(CONTROL_UUID, limit, response=True)
+        limits: list[RateLimit] = []
+        if client.mtu_size < ATT_MTU_ASSUMED:
+            limits = await self._rate_limits(client, max_payload)
+        else:
+            await client.write_gatt_char(
+                CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
+            )
+        # Read at every connection: a new boot identifier says the counters restarted (§4).
+        boot_id = await self._boot_id(client)
         start = command(Command.START, STREAM_MASK_EMG | STREAM_MASK_IMU)
         await client.write_gatt_char(CONTROL_UUID, start, response=True)
-        return ReferenceStreamDecoder()
+        return ReferenceStreamDecoder(limits, boot_id)
+
+    async def _boot_id(self, client: GattClient) -> int | None:
+        """The boot identifier in the device information, None if the firmware has none."""
+        try:
+            return DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID))).boot_id
+        except ValueError:  # another info layout: the session falls back on the counters alone
+            return None
+
+    async def _rate_limits(self, client: GattClient, max_payload: int) -> list[RateLimit]:
+        """Set the payload limit to ``max_payload``; the streams it slowed down (§4, §7)."""
+        full = command(Command.SET_MAX_PAYLOAD, ATT_MTU_ASSUMED - ATT_NOTIFY_OVERHEAD_BYTES)
+        await client.write_gatt_char(CONTROL_UUID, full, response=True)  # no stream runs yet
+        try:
+            default = DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID)))
+        except (ValueError, KeyError):  # firmware with another info layout: nothing to compare
+            default = None
+        await client.write_gatt_char(
+            CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
+        )
+        if default is None:
+            return []
+        try:
+            now = DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID)))
+            rates = {
+                "emg": (default.emg_rate_hz, now.emg_rate_hz),
+                "imu": (default.imu_rate_hz, now.imu_rate_hz),
+            }
+        except (ValueError, KeyError):  # an unknown rate code
+            return []
+        return [RateLimit(name, full_hz, hz) for name, (full_hz, hz) in rates.items() if hz < full_hz]
 
     async def read_device_clock_ns(self, client: GattClient) -> int:
         """Read the clock characteristic (docs/protocol.md §6.2): device time, ns since boot."""

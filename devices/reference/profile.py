@@ -172,9 +172,25 @@ def encode_packet(
     return header + samples.astype("<i2", copy=False).tobytes()
 
 
+_DEVICE_INFO = struct.Struct("<BBBBBBBBBx")  # docs/protocol.md §4, the first 10 bytes
+_BOOT_ID = struct.Struct("<I")  # u32 after them, since the boot identifier (§4)
+NO_BOOT_ID = 0  # the value a device without a boot identifier would send
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
-    """Content of the device information characteristic (10 bytes, docs/protocol.md §4)."""
+    """Content of the device information characteristic (14 bytes, docs/protocol.md §4).
+
+    ``boot_id`` changes at every boot of the wearable (None: firmware that sends the
+    10-byte form without it, or sends 0). The gateway reads it at each connection: a new
+    value says the sample counters restarted, however few samples they have counted.
+
+    Examples
+    --------
+    >>> info = DeviceInfo((0, 1, 0), 4, 0, 0, 4, 3, boot_id=0xC0FFEE)
+    >>> len(info.to_bytes()), DeviceInfo.from_bytes(info.to_bytes()[:10]).boot_id
+    (14, None)
+    """
 
     firmware: tuple[int, int, int]
     emg_channels: int
@@ -183,11 +199,10 @@ class DeviceInfo:
     imu_rate_code: int
     imu_scale_code: int
     protocol_version: int = PROTOCOL_VERSION
-
-    _FORMAT = struct.Struct("<BBBBBBBBBx")
+    boot_id: int | None = None
 
     def to_bytes(self) -> bytes:
-        return self._FORMAT.pack(
+        info = _DEVICE_INFO.pack(
             self.protocol_version,
             *self.firmware,
             self.emg_channels,
@@ -196,16 +211,26 @@ class DeviceInfo:
             self.imu_rate_code,
             self.imu_scale_code,
         )
+        return info + _BOOT_ID.pack(NO_BOOT_ID if self.boot_id is None else self.boot_id)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> DeviceInfo:
-        """Parse the characteristic; raises ``ValueError`` on a wrong length."""
-        if len(payload) != cls._FORMAT.size:
-            raise ValueError(f"device info must be {cls._FORMAT.size} bytes, got {len(payload)}")
-        version, major, minor, patch, channels, emg_rate, emg_scale, imu_rate, imu_scale = cls._FORMAT.unpack(
-            payload
+        """Parse the characteristic (14 bytes, or the 10 of firmware before the boot
+        identifier); raises ``ValueError`` on another length."""
+        if len(payload) not in (_DEVICE_INFO.size, _DEVICE_INFO.size + _BOOT_ID.size):
+            raise ValueError(
+                f"device info must be {_DEVICE_INFO.size + _BOOT_ID.size} (or {_DEVICE_INFO.size}) bytes,"
+                f" got {len(payload)}"
+            )
+        version, major, minor, patch, channels, emg_rate, emg_scale, imu_rate, imu_scale = (
+            _DEVICE_INFO.unpack_from(payload)
         )
-        return cls((major, minor, patch), channels, emg_rate, emg_scale, imu_rate, imu_scale, version)
+        boot_id = None
+        if len(payload) > _DEVICE_INFO.size:
+            boot_id = _BOOT_ID.unpack_from(payload, _DEVICE_INFO.size)[0] or None
+        return cls(
+            (major, minor, patch), channels, emg_rate, emg_scale, imu_rate, imu_scale, version, boot_id
+        )
 
     @property
     def emg_rate_hz(self) -> float:

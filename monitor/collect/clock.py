@@ -37,6 +37,15 @@ towards it, by hundreds of ppm over a few seconds of data. Crystals are far bett
 that, so the hull's slope is combined with a prior of no drift, ±``CRYSTAL_PRIOR_SIGMA``, by
 inverse variance, the line pivoting on the hull at the mean device time. After half a
 minute the prior moves the slope by under 5 %.
+
+Outliers. One point far below the line (a packet "arriving" before its samples were
+taken: a bad device stamp) would become a hull vertex and tilt every later stamp; one far
+above it is harmless to a lower hull but says nothing either. A point further than
+:data:`OUTLIER_EARLY_NS` below or :data:`OUTLIER_LATE_NS` above the line is therefore left
+out of the fit (and counted), and so is a round trip whose bounds miss the line by more
+than :data:`OUTLIER_EARLY_NS`. If :data:`MAX_REJECTED_IN_A_ROW` points in a row disagree,
+the line is what is wrong (its device clock stepped): the fit starts again from them.
+Steps the session sees coming (``monitor.collect.timebase``) it re-anchors itself.
 """
 
 from __future__ import annotations
@@ -64,6 +73,12 @@ BURST_FLOOR_NS = 100_000.0
 # ±50 ppm; a wearable's sampling oscillator may be worse (an ADC's own crystal, an RC
 # oscillator), so the prior is wide: it only tames a hull younger than a few seconds.
 CRYSTAL_PRIOR_SIGMA = 300e-6
+# No arrival precedes its sample: the line can be this far above an arrival only through a
+# bad device stamp or a device clock step (the fit's own error is ms). Late arrivals are
+# common (a busy gateway), but not by half a minute.
+OUTLIER_EARLY_NS = 250_000_000
+OUTLIER_LATE_NS = 30 * NS_PER_S
+MAX_REJECTED_IN_A_ROW = 50  # about a second of a wearable's packets
 MIN_SLOPE_TOLERANCE = 2e-6  # a watch crystal's drift changes by ~1 ppm per °C (IEC 60122-1 tuning forks)
 
 
@@ -119,17 +134,21 @@ class DeviceClock:
     >>> clock = DeviceClock()
     >>> for k in range(0, 20_000, 25):
     ...     device_ns = (k + 24) * 1_000_000  # last sample of a 25-sample packet at 1 kHz
-    ...     clock.add(device_ns, 1_000_000_000 + device_ns + 3_000_000 * (k % 7 == 0))
+    ...     _ = clock.add(device_ns, 1_000_000_000 + device_ns + 3_000_000 * (k % 7 == 0))
     >>> clock.to_utc_ns(0)
     1000000000
     """
 
     def __init__(self) -> None:
         self._half_window_ns = round(WINDOW_S / 2 * NS_PER_S)
+        self.rejected_points = 0  # arrivals and exchanges left out as outliers, since the start
+        self.epoch = 0  # +1 at every reset: a burst of reads begun before it is on another time base
         self.reset()
 
     def reset(self) -> None:
-        """Forget every point (the device rebooted and its counters restarted)."""
+        """Forget every point (the device rebooted, its counters restarted or its clock stepped)."""
+        self.epoch += 1
+        self._rejected_in_a_row = 0
         self._ref_device_ns: int | None = None
         self._ref_ns = 0
         self._active: _Hull | None = None
@@ -209,8 +228,25 @@ class DeviceClock:
         """Fitted device clock error, ppm (positive: the device clock runs fast)."""
         return (1.0 / (1.0 + self._slope) - 1.0) * 1e6
 
-    def add(self, device_ns: int, arrival_ns: int) -> None:
-        """Add the arrival (UTC ns) of a packet whose last sample was taken at ``device_ns``."""
+    def residual_ns(self, device_ns: int, arrival_ns: int) -> int | None:
+        """How long after the fitted line's time of ``device_ns`` it arrived, ns (None: no fit yet)."""
+        if self._ref_device_ns is None:
+            return None
+        return arrival_ns - self.to_utc_ns(device_ns)
+
+    def add(self, device_ns: int, arrival_ns: int) -> bool:
+        """Add the arrival (UTC ns) of a packet whose last sample was taken at ``device_ns``.
+
+        Returns False when the point was left out as an outlier (see the module docstring).
+        """
+        residual_ns = self.residual_ns(device_ns, arrival_ns)
+        if residual_ns is not None and not -OUTLIER_EARLY_NS <= residual_ns <= OUTLIER_LATE_NS:
+            self.rejected_points += 1
+            self._rejected_in_a_row += 1
+            if self._rejected_in_a_row < MAX_REJECTED_IN_A_ROW:
+                return False
+            self.reset()  # every point for a while disagrees: the line is what is wrong
+        self._rejected_in_a_row = 0
         if self._ref_device_ns is None:
             self._ref_device_ns, self._ref_ns = device_ns, arrival_ns
         x = device_ns - self._ref_device_ns
@@ -232,6 +268,7 @@ class DeviceClock:
         if changed or not self._active.vertices:
             self._fit_slope()
             self._update_offset()
+        return True
 
     def add_sync(self, exchanges: Sequence[tuple[int, int, int]]) -> None:
         """Add a burst of timed reads of the device clock (round trips).
@@ -259,6 +296,16 @@ class DeviceClock:
             return
         if any(receive_ns < send_ns for _, send_ns, receive_ns in exchanges):
             raise ValueError("an exchange's response arrived before its request was sent")
+        if self._ref_device_ns is not None:  # bounds that miss the line by far: a bad read or a step
+            plausible = [
+                (device_ns, send_ns, receive_ns)
+                for device_ns, send_ns, receive_ns in exchanges
+                if send_ns - OUTLIER_EARLY_NS <= self.to_utc_ns(device_ns) <= receive_ns + OUTLIER_EARLY_NS
+            ]
+            self.rejected_points += len(exchanges) - len(plausible)
+            exchanges = plausible
+            if not exchanges:
+                return
         if self._ref_device_ns is None:
             device_ns, send_ns, receive_ns = exchanges[0]
             self._ref_device_ns, self._ref_ns = device_ns, (send_ns + receive_ns) // 2

@@ -3,6 +3,11 @@
 SIGINT and SIGTERM stop it cleanly: sessions stop their streams and disconnect, their final
 records are queued, and everything queued reaches the sink before :meth:`Collector.run`
 returns.
+
+A sink that raises kills the consumer: BLE would go on filling a queue nobody empties. The
+collector then stops as on a signal, offers what is queued to the sink once more, and
+raises :class:`~monitor.collect.errors.RunStoppedError` naming the failure, so the run ends
+non-zero and the service manager restarts it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from monitor.collect.config import CollectorConfig
+from monitor.collect.errors import RunStoppedError
 from monitor.collect.queue import FrameQueue, Item
 from monitor.collect.session import DeviceSession
 from monitor.types import Record
@@ -66,8 +72,15 @@ class Collector:
     async def run(self) -> None:
         """Run every session and the consumer until :meth:`stop`; then flush and return."""
         tasks = [asyncio.create_task(s.run(), name=f"session {s.device_id}") for s in self.sessions]
-        drain = asyncio.create_task(self._drain())
-        await self._stop.wait()
+        drain = asyncio.create_task(self._drain(), name="collector drain")
+        stop = asyncio.create_task(self._stop.wait())
+        await asyncio.wait([stop, drain], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        failure = drain.exception() if drain.done() else None
+        if failure is not None:
+            logger.error(
+                "the record consumer died: %s: %s", type(failure).__name__, failure, exc_info=failure
+            )
         for session in self.sessions:
             session.stop()
         _, pending = await asyncio.wait(tasks, timeout=SESSION_STOP_TIMEOUT_S)
@@ -80,12 +93,23 @@ class Collector:
         self.queue.put(
             Record("collector_stopped", time.time_ns(), {"dropped_items": self.queue.dropped_items})
         )
-        while (item := self.queue.get_nowait()) is not None:
-            await self._deliver(item)
-        if self.config.backend == "bumble":
-            from devices.emulation.backend import close_hosts
+        try:
+            while (item := self.queue.get_nowait()) is not None:
+                await self._deliver(item)
+        except Exception as error:
+            if failure is None:
+                failure = error
+            # The rest of the queue is lost with the consumer: say how much.
+            logger.error("%d queued items not delivered: the sink raised %s", self.queue.qsize(), error)
+        finally:
+            if self.config.backend == "bumble":
+                from devices.emulation.backend import close_hosts
 
-            await close_hosts()
+                await close_hosts()
+        if failure is not None:
+            raise RunStoppedError(
+                f"the record consumer stopped: {type(failure).__name__}: {failure}"
+            ) from failure
 
     async def _drain(self) -> None:
         while True:

@@ -69,6 +69,7 @@ class SequenceTracker:
         self.gap_samples = 0
         self.first_counter: int | None = None
         self.closed_span_samples = 0  # samples spanned by earlier connections' counts
+        self._reconnected = False  # the next packet is the first of a new connection
 
     @property
     def span_samples(self) -> int:
@@ -84,8 +85,19 @@ class SequenceTracker:
         self.first_counter = None
         self.expected_seq = 0
 
+    def reconnect(self) -> None:
+        """A new connection begins on a count that kept running (docs/protocol.md §2.2).
+
+        Its first packet cannot repeat one already received (notifications die with their
+        link), so a counter behind the expected one then is a reboot, however little the
+        device had counted: one back on 0 after minutes of uptime is within the window
+        where a counter behind would otherwise read as a repeat.
+        """
+        self._reconnected = True
+
     def step(self, seq: int | None, counter: int | None, n_samples: int) -> Step:
         """Account for a packet with wire ``seq`` and ``counter`` (None if absent) and ``n_samples``."""
+        reconnected, self._reconnected = self._reconnected, False
         if counter is None:
             return self._step_without_counter(seq, n_samples)
         if self.expected_counter is None:
@@ -95,7 +107,7 @@ class SequenceTracker:
         seq_unwrapped, gap_packets = self._unwrap_seq(seq)
         if ahead >= self._reboot_threshold:
             behind = self.counter_modulus - ahead
-            if behind < self._reboot_threshold // 1024:  # a repeat of recent samples
+            if behind < self._reboot_threshold // 1024 and not reconnected:  # a repeat of recent samples
                 return Step(self.expected_counter - behind, seq_unwrapped, duplicate=True)
             base = self.expected_counter + ahead  # keep time monotonic across the reboot
             self.expected_counter = None

@@ -9,6 +9,18 @@ Where the profile can read the wearable's clock (:class:`devices.base.ClockReade
 background task per connection times bursts of reads (at connect, then at growing
 intervals up to :data:`CLOCK_SYNC_PERIOD_S`) and feeds them to the session's
 :class:`~monitor.collect.clock.DeviceClock`; notifications never wait for it.
+
+When the radio itself cannot be used (no adapter, no BlueZ, adapter off, no permission:
+:mod:`monitor.collect.errors`), the session says so in plain words (:attr:`DeviceSession.problem`,
+a ``ble_status`` record with ``cause`` and ``advice``, one log warning per new cause) and
+keeps retrying slowly. On BlueZ it acquires the ATT MTU after connecting (bleak reports 23
+until then), and when the wearable must lower a rate to fit it, says so
+(:attr:`DeviceSession.notice`, ``rate_limited`` fields of the ``connected`` status).
+
+Time lines restart in two ways, and neither drops a sample or writes a gap: a reboot (a new
+boot identifier read at connect, or counters behind at a connection's first packet), and a
+step of a device clock that stamps its packets (:mod:`monitor.collect.timebase`, which also
+drops a single bad stamp as malformed). ``ble_session`` reports both, and the duplicates.
 """
 
 from __future__ import annotations
@@ -30,11 +42,14 @@ from bleak.backends.scanner import AdvertisementData
 
 from devices.base import ClockReader, DecodeError, Packet, StreamDecoder
 from devices.registry import get_profile
-from monitor.collect.backoff import DROPPED_BACKOFF, Backoff, backoff_for
+from monitor.collect.backoff import ADAPTER_ERROR_BACKOFF, DROPPED_BACKOFF, Backoff, backoff_for
 from monitor.collect.clock import DeviceClock, device_time_ns
 from monitor.collect.config import CollectorConfig, DeviceConfig
+from monitor.collect.errors import bluetooth_unavailable
 from monitor.collect.gaps import SequenceTracker
+from monitor.collect.mtu import acquire_mtu, describe_rate_limits, rate_limits
 from monitor.collect.queue import FrameQueue
+from monitor.collect.timebase import TimeBaseWatch, Verdict
 from monitor.types import Record
 
 logger = logging.getLogger(__name__)
@@ -79,6 +94,8 @@ class SessionStats:
     frames: int = 0
     battery_percent: int | None = None
     clock_reads: int = 0  # timed reads of the device clock (round trips)
+    reboots: int = 0  # seen by a new boot identifier, or by counters far behind
+    time_steps: int = 0  # steps of the device clock re-anchored (monitor.collect.timebase)
 
 
 class DeviceSession:
@@ -93,11 +110,15 @@ class DeviceSession:
         self.stats = SessionStats()
         self.books: dict[str, StreamBooks] = {}
         self.clock = DeviceClock()  # one crystal per wearable: every stream feeds one fit
+        self.timebase = TimeBaseWatch()  # steps of a device clock that stamps its packets
+        self._boot_id: int | None = None  # the wearable's boot identifier, where it gives one
         self.profile = get_profile(device.profile)
         self._rng = random.Random(seed)
         self._decoder: StreamDecoder | None = None
         self._early: list[tuple[str, bytes, int]] = []
         self.is_connected = False  # streaming now (for status lines)
+        self.problem: str | None = None  # why nothing can be collected, in plain words
+        self.notice: str | None = None  # what is degraded while streaming (a rate lowered by the MTU)
         self._stop = asyncio.Event()
         self._dropped = asyncio.Event()
         self._scanner_kwargs: dict[str, Any] = config.scanner_kwargs()
@@ -132,12 +153,31 @@ class DeviceSession:
                 except Exception as error:  # every failure is retried; its kind sets the pace
                     backoff = backoff_for(error)
                     attempt += 1
-                    self._status("retrying", reason=f"{type(error).__name__}: {error}", attempt=attempt)
-                    logger.info("%s: %s, retry %d", self.device_id, error, attempt)
+                    reason = f"{type(error).__name__}: {error}"
+                    unavailable = bluetooth_unavailable(error, self.config.backend)
+                    if unavailable is None:
+                        self.problem = None
+                        self._status("retrying", reason=reason, attempt=attempt)
+                        logger.info("%s: %s, retry %d", self.device_id, error, attempt)
+                        continue
+                    backoff = ADAPTER_ERROR_BACKOFF  # the user must act: retry slowly, never give up
+                    words = unavailable.reason.words
+                    if self.problem != words:  # told once per cause, not at every retry
+                        logger.warning(
+                            "%s: nothing collected: %s [%s]; %s; retrying",
+                            self.device_id,
+                            words,
+                            reason,
+                            unavailable.advice,
+                        )
+                    self.problem = words
+                    advice = unavailable.advice
+                    self._status("retrying", reason=reason, cause=words, advice=advice, attempt=attempt)
         finally:
             # Even a cancelled session (its wearable hung the shutdown) closes its books: the
             # counts it received are in the queue and must be accounted for.
             self._status("stopped", **stopped_fields)
+            self._take(self.timebase.flush())  # packets still awaiting a verdict are kept
             self._put_session_record()
 
     async def _discover(self) -> BLEDevice:
@@ -167,6 +207,7 @@ class DeviceSession:
             await asyncio.gather(discover, return_exceptions=True)
             return
         ble_device = discover.result()
+        self.problem = None  # the radio works: it heard the wearable
         self._dropped.clear()
         client = BleakClient(
             ble_device,
@@ -179,10 +220,11 @@ class DeviceSession:
         await client.connect()
         sync: asyncio.Future[None] | None = None
         try:
-            await self._start_streams(client)
+            await acquire_mtu(client, self.device_id)
+            decoder = await self._start_streams(client)
             self.stats.connects += 1
             self.is_connected = True
-            self._status("connected", mtu=client.mtu_size)
+            self._status("connected", mtu=client.mtu_size, **self._rate_limits(decoder, client.mtu_size))
             if isinstance(self.profile, ClockReader):
                 sync = asyncio.ensure_future(self._sync_clock(client, self.profile))
             stop = asyncio.ensure_future(self._stop.wait())
@@ -213,7 +255,16 @@ class DeviceSession:
         if elapsed_s > STOP_COMMAND_TIMEOUT_S + 0.5:  # cancellation itself hung
             logger.warning("%s: %s took %.1f s", self.device_id, step, elapsed_s)
 
-    async def _start_streams(self, client: BleakClient) -> None:
+    def _rate_limits(self, decoder: StreamDecoder, mtu: int) -> dict[str, float | int | str]:
+        """Fields of the ``connected`` status, and :attr:`notice`, for rates the MTU lowered."""
+        self.notice, fields = describe_rate_limits(rate_limits(decoder), mtu)
+        if self.notice is not None:
+            logger.warning(
+                "%s: rates lowered: %s (a larger MTU keeps the full rates)", self.device_id, self.notice
+            )
+        return fields
+
+    async def _start_streams(self, client: BleakClient) -> StreamDecoder:
         """Read the battery, subscribe to every stream, then run the profile's handshake."""
         profile = self.profile
         if profile.battery_uuid is not None:
@@ -227,6 +278,9 @@ class DeviceSession:
             for books in self.books.values():
                 books.tracker.restart()
             self.clock.reset()
+        else:  # its counts ran on: behind at the first packet is a reboot, never a repeat
+            for books in self.books.values():
+                books.tracker.reconnect()
         # A wearable may notify before its start command's response arrives: those packets
         # wait until the handshake has returned the decoder for the negotiated settings.
         self._decoder = None
@@ -234,10 +288,12 @@ class DeviceSession:
         for uuid in profile.stream_uuids:
             await client.start_notify(uuid, functools.partial(self._on_notification, uuid))
         decoder = await profile.start(client)
+        self._check_boot(getattr(decoder, "boot_id", None))
         self._decoder = decoder
         early, self._early = self._early, []
         for uuid, data, arrival_ns in early:
             self._decode(uuid, data, arrival_ns)
+        return decoder
 
     async def _sync_clock(self, client: BleakClient, reader: ClockReader) -> None:
         """Time bursts of device clock reads for as long as the connection lasts.
@@ -247,6 +303,7 @@ class DeviceSession:
         """
         while True:
             exchanges: list[tuple[int, int, int]] = []
+            epoch = self.clock.epoch  # a fit restarted meanwhile is on another time base
             for attempt in range(CLOCK_SYNC_BURST_MAX):
                 if (
                     attempt >= CLOCK_SYNC_BURST_MIN
@@ -264,7 +321,8 @@ class DeviceSession:
                         logger.info("%s: no device clock (%s): offset from arrivals", self.device_id, error)
                     return
                 exchanges.append((device_ns, send_ns, time.time_ns()))
-            self.clock.add_sync(exchanges)
+            if self.clock.epoch == epoch:
+                self.clock.add_sync(exchanges)
             self.stats.clock_reads += len(exchanges)
             best_rtt_ns = min((receive - send for _, send, receive in exchanges), default=None)
             self._put_clock_record(best_rtt_ns)
@@ -288,20 +346,54 @@ class DeviceSession:
         try:
             packets = self._decoder.decode(uuid, data)
         except DecodeError as error:
-            self.stats.malformed += 1
-            self.queue.put(
-                Record(
-                    "ble_malformed",
-                    arrival_ns,
-                    {"error": type(error).__name__, "bytes": len(data), "total": self.stats.malformed},
-                    {"device": self.device_id},
-                )
-            )
+            self._put_malformed(type(error).__name__, arrival_ns, bytes=len(data))
             return
         for packet in packets:
             self._on_packet(packet, arrival_ns)
 
     def _on_packet(self, packet: Packet, arrival_ns: int) -> None:
+        """Judge a device-stamped packet's time (a step of the device clock?), then take it."""
+        first_ns = packet.device_time_ns
+        if first_ns is None:  # a sample counter is the time base: it only restarts at a reboot
+            self._accept(packet, arrival_ns)
+            return
+        end_ns = first_ns + device_time_ns(packet.n_samples - 1, packet.sample_rate_hz)
+        residual_ns = self.clock.residual_ns(end_ns, arrival_ns)
+        self._take(self.timebase.offer(packet, first_ns, end_ns, arrival_ns, residual_ns))
+
+    def _take(self, verdict: Verdict) -> None:
+        """Drop a verdict's bad stamps (counted), re-anchor at a step, accept the rest in order."""
+        for packet, arrival_ns in verdict.outliers:
+            # Its samples show as a gap in the counts of the next packet of its stream.
+            self._put_malformed("DeviceTimeOutlier", arrival_ns, samples=packet.n_samples)
+        if verdict.step_ns is not None:
+            self.stats.time_steps += 1
+            logger.warning(
+                "%s: the device clock stepped by %+.3f s: time re-anchored",
+                self.device_id,
+                verdict.step_ns / 1e9,
+            )
+            self._restart_time_base()
+        for packet, arrival_ns in verdict.accepted:
+            self._accept(packet, arrival_ns)
+
+    def _check_boot(self, boot_id: int | None) -> None:
+        """At connect: a new boot identifier means the counters restarted, however few they counted."""
+        if boot_id is None:  # no identifier: the counters alone tell (far behind: a reboot)
+            return
+        if self._boot_id is not None and boot_id != self._boot_id:
+            self.stats.reboots += 1
+            logger.info("%s: rebooted since the last connection", self.device_id)
+            self._restart_time_base()
+        self._boot_id = boot_id
+
+    def _restart_time_base(self) -> None:
+        """A new time line (a reboot, a clock step): a new fit, and counts that start again."""
+        for books in self.books.values():
+            books.tracker.restart()
+        self.clock.reset()
+
+    def _accept(self, packet: Packet, arrival_ns: int) -> None:
         books = self.books.get(packet.stream)
         if books is None or books.rate_hz != packet.sample_rate_hz:
             # A new rate restarts the counter's time base (docs/protocol.md §2.2): new books.
@@ -312,6 +404,7 @@ class DeviceSession:
             self.stats.duplicates += 1
             return
         if step.reboot:
+            self.stats.reboots += 1
             self.clock.reset()
         first_ns = packet.device_time_ns
         if first_ns is None:
@@ -346,6 +439,12 @@ class DeviceSession:
         tags = {"device": self.device_id, "stream": stream}
         self.queue.put(Record("ble_gap", self.clock.to_utc_ns(device_time_ns(first, rate_hz)), fields, tags))
 
+    def _put_malformed(self, error: str, arrival_ns: int, **sizes: int) -> None:
+        """Count a notification (``bytes``) or a packet's time (``samples``) refused, in a record."""
+        self.stats.malformed += 1
+        fields: dict[str, float | int | str | bool] = {"error": error, **sizes, "total": self.stats.malformed}
+        self.queue.put(Record("ble_malformed", arrival_ns, fields, {"device": self.device_id}))
+
     def _put_clock_record(self, best_rtt_ns: int | None) -> None:
         """One ``ble_clock`` record per sync burst: its fastest round trip and the fit's state."""
         fields: dict[str, float | int | str | bool] = {
@@ -377,6 +476,10 @@ class DeviceSession:
             "drops": self.stats.drops,
             "malformed": self.stats.malformed,
             "early_dropped": self.stats.early_dropped,
+            "duplicates": self.stats.duplicates,
+            "reboots": self.stats.reboots,
+            "time_steps": self.stats.time_steps,
+            "clock_outliers": self.clock.rejected_points,
             "frames": self.stats.frames,
         }
         for name, books in self.books.items():

@@ -73,6 +73,10 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"  skipped {device}: not a [[device]] of the configuration")
     if pipeline.stats.rejected_frames:
         print(f"  {pipeline.stats.rejected_frames} frames rejected by the DSP (see the log)")
+    for kind, count in sorted(pipeline.stats.processor_errors.items()):
+        print(f"  DSP failures {kind}: {count} (processor reset, see the log)")
+    if pipeline.stats.unrenderable_records:
+        print(f"  {pipeline.stats.unrenderable_records} records dropped: not storable (see the log)")
     return 0
 
 

@@ -6,10 +6,15 @@ import argparse
 import asyncio
 import sys
 
+from monitor.collect.errors import RunStoppedError
 from monitor.commands.config import add_config_argument
 from monitor.config import load_config
+from monitor.config.preflight import check_runnable
 from monitor.live import LiveResult, LiveStatus, run_live
 from monitor.store import Spool
+
+# A part of the run died (not a user mistake, which exits 2): non-zero, so systemd restarts it.
+RUN_STOPPED_EXIT = 1
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if config.store.influx is not None:
-        config.store.influx.writer()  # a missing token fails now, with its one-line error
+    check_runnable(config)  # what `config check` refuses, in the same one-line words (and no secret)
     config.store.spool_path.parent.mkdir(parents=True, exist_ok=True)
     spool = Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes)
     print(
@@ -32,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
         f" {config.store.spool_path}; Ctrl-C stops",
         file=sys.stderr,
     )
-    result = asyncio.run(run_live(config, spool, duration_s=args.duration_s, on_status=print_status))
+    try:
+        result = asyncio.run(run_live(config, spool, duration_s=args.duration_s, on_status=print_status))
+    except RunStoppedError as error:  # what was collected is stored; systemd restarts the run
+        print(f"spasm-monitor run: stopped: {error}", file=sys.stderr)
+        return RUN_STOPPED_EXIT
     print_summary(result)
     return 0
 
@@ -41,10 +49,12 @@ def print_status(status: LiveStatus) -> None:
     """One status line: which wearables stream, samples so far, spasms, alerts."""
     devices = ", ".join(
         f"{device} {'up' if up else 'DOWN'} {status.samples.get(device, 0):,} samples"
+        + (f" ({status.problems[device]})" if device in status.problems else "")
         for device, up in status.connected.items()
     )
     print(
-        f"[{status.elapsed_s:6.0f} s] {devices} | spasms {status.spasms} | alerts {status.alerts}",
+        f"[{status.elapsed_s:6.0f} s] {devices} | spasms {status.spasms} | alerts {status.alerts}"
+        + (f" | {status.store}" if status.store else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -64,3 +74,7 @@ def print_summary(result: LiveResult) -> None:
     )
     if result.forwarded is not None:
         print(f"  forwarded to InfluxDB: {result.forwarded}")
+    for kind, count in sorted(result.pipeline.processor_errors.items()):
+        print(f"  DSP failures {kind}: {count} (processor reset, see the log)")
+    if result.pipeline.unrenderable_records:
+        print(f"  {result.pipeline.unrenderable_records} records dropped: not storable (see the log)")

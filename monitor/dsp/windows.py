@@ -16,6 +16,7 @@ import numpy.typing as npt
 from monitor.types import NS_PER_S, Frame
 
 FloatArray = npt.NDArray[np.float64]
+INT64_MAX = np.iinfo(np.int64).max  # ns since the epoch: year 2262
 
 
 @dataclass
@@ -66,6 +67,9 @@ class UtcWindows:
         if frame.n_samples == 0:
             return []
         steps_ns = np.round(np.arange(frame.n_samples) * (NS_PER_S / frame.sample_rate_hz)).astype(np.int64)
+        # Sample times must be int64 ns (numpy would raise OverflowError, or wrap silently).
+        if not -INT64_MAX <= frame.t0_ns <= INT64_MAX - int(steps_ns[-1]):
+            raise ValueError(f"frame of {frame.stream} starts at {frame.t0_ns} ns, outside int64 UTC ns")
         index = (frame.t0_ns + steps_ns) // self.window_ns
         first = int(index[0])
         offsets = index - first

@@ -119,11 +119,19 @@ def test_a_true_rate_off_nominal_never_shows_as_a_gap() -> None:
 
 
 def test_device_clock_reset_reanchors_on_the_new_time() -> None:
-    """An H10 back at 2019-01-01 after a power-off: the counter jumps back (the session's reboot)."""
+    """An H10 back at 2019-01-01 after a power-off: the counter jumps back (the session's reboot).
+
+    Within one connection a clock set back (or a leap beyond a minute of lost frames) only
+    continues the count: the samples follow on, and the session judges the time.
+    """
     decoder = PolarStreamDecoder({MeasurementType.ACC: (200.0, None)})
     before = decoder.decode(DATA_UUID, _acc_frames(0, 36, 1, 5e6)[0])[0].counter
+    assert before is not None
     reset_ns = 599_616_000_000_000_000
-    after = decoder.decode(DATA_UUID, _acc_frames(0, 36, 1, 5e6, base_ns=reset_ns)[0])[0].counter
+    same_connection = decoder.decode(DATA_UUID, _acc_frames(0, 36, 1, 5e6, base_ns=reset_ns)[0])[0]
+    assert same_connection.counter == before + 36
+    after_power_off = PolarStreamDecoder({MeasurementType.ACC: (200.0, None)})  # a new connection
+    after = after_power_off.decode(DATA_UUID, _acc_frames(0, 36, 1, 5e6, base_ns=reset_ns)[0])[0].counter
     assert after == round(reset_ns * 200 / 1e9)
     # The session's tracker takes the jump back as a reboot (new clock fit), not as duplicates.
     tracker = SequenceTracker(counter_modulus=COUNTER_MODULUS)

@@ -1,0 +1,116 @@
+"""A reference wearable that reboots, through the real collector on the real bumble stack.
+
+A hub and one emulated wearable (``devices.reference.emulator``) run as separate processes;
+the collector runs here through bleak's public API with the bumble backend. After a second
+of streaming the wearable reboots (``{"fault": "reboot"}``): the link drops, its counters
+and sequence numbers start again at 0, and it draws a new boot identifier (docs/protocol.md
+§4). Two cases:
+
+- it is found again at once: its counter is a few thousand samples behind the old one, far
+  within the window where a counter behind would read as a repeat (2**21 samples);
+- it stays out of reach for 4 s first: its counter is then past the old one, which the
+  counters alone would read as seconds of lost samples.
+
+Either way every sample it notified is received, none is dropped as a duplicate and no gap
+is written. The test waits on what it expects (records and frames in the sink), never on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.emulation.process import Emulated, start_emulated, wearable_address
+from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.types import Frame, Record
+
+WAIT_S = 30.0  # a ceiling for each awaited state, not a choreography
+STREAMS = (("EMG", "emg"), ("IMU", "acc"))  # the emulator's wire stream, the frames counted for it
+
+
+@pytest.fixture
+def emulated(tmp_path: Path) -> Iterator[Emulated]:
+    started = start_emulated(1, tmp_path)
+    yield started
+    started.stop()
+
+
+class Sink:
+    """Keeps every item the collector delivers; a test awaits a condition on them."""
+
+    def __init__(self) -> None:
+        self.items: list[Frame | Record] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, item: Frame | Record) -> None:
+        self.items.append(item)
+        self._changed.set()
+
+    async def until(self, condition: Callable[[], bool], what: str) -> None:
+        async def wait() -> None:
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(wait(), WAIT_S)
+        except TimeoutError:
+            raise AssertionError(f"not within {WAIT_S} s: {what}") from None
+
+    def samples(self, sensor: str) -> int:
+        return sum(i.n_samples for i in self.items if isinstance(i, Frame) and i.stream.sensor == sensor)
+
+    def received(self, sensor: str, samples: int) -> bool:
+        return self.samples(sensor) >= samples
+
+    def records(self, measurement: str) -> list[Record]:
+        return [i for i in self.items if isinstance(i, Record) and i.measurement == measurement]
+
+    def connects(self) -> int:
+        return sum(r.fields["state"] == "connected" for r in self.records("ble_status"))
+
+
+@pytest.mark.parametrize("away_s", [0.0, 4.0], ids=["found-at-once", "counter-past-the-old-one"])
+async def test_a_reboot_within_the_duplicate_window_keeps_every_packet_after_it(
+    emulated: Emulated, away_s: float
+) -> None:
+    config = CollectorConfig(
+        (DeviceConfig(address=wearable_address(1)),),
+        backend="bumble",
+        bumble_transport=emulated.collector_transport,
+        backoff_scale=0.2,
+        scan_timeout_s=5.0,
+        connect_timeout_s=5.0,
+    )
+    sink = Sink()
+    collector = Collector(config, sink=sink)
+    task = asyncio.create_task(collector.run())
+    wearable = emulated.wearables[0]
+    try:
+        await sink.until(lambda: sink.samples("emg") >= 1000, "a second of EMG before the reboot")
+        before = sink.samples("emg")
+        await asyncio.to_thread(wearable.send, {"fault": "reboot", "away_s": away_s})
+        await sink.until(lambda: sink.connects() >= 2, "the reconnect after the reboot")
+        await sink.until(lambda: sink.samples("emg") >= before + 2000, "two seconds of EMG after it")
+        await asyncio.to_thread(wearable.send, {"cmd": "pause"})  # stops sending, writes the truth
+        truth = emulated.stats(0)
+        for stream, sensor in STREAMS:
+            sent = truth["streams"][stream]["notified_samples"]
+            await sink.until(
+                functools.partial(sink.received, sensor, sent), f"{sensor}: all {sent} samples sent"
+            )
+    finally:
+        collector.stop()
+        await asyncio.wait_for(task, 15.0)
+
+    assert truth["truth"]["boots"] == 2
+    for stream, sensor in STREAMS:
+        assert sink.samples(sensor) == truth["streams"][stream]["notified_samples"], sensor
+    assert not sink.records("ble_gap")
+    (session,) = sink.records("ble_session")
+    assert session.fields["duplicates"] == 0
+    assert session.fields["reboots"] == 1
