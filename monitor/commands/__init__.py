@@ -6,6 +6,7 @@ function taking the parsed arguments and returning the exit code.
 
 from monitor.commands import (
     analyze,
+    calibrate,
     config,
     dashboards,
     demo,
@@ -14,7 +15,21 @@ from monitor.commands import (
     replay,
     report,
     run,
+    store,
     treatment,
 )
 
-COMMANDS = [demo, run, analyze, config, dashboards, treatment, report, devices, record, replay]
+COMMANDS = [
+    demo,
+    run,
+    analyze,
+    config,
+    dashboards,
+    treatment,
+    report,
+    devices,
+    record,
+    replay,
+    store,
+    calibrate,
+]

@@ -26,16 +26,25 @@ Only the sign of the axis needs prior knowledge: the nominal mounting, in which 
 IMU's +y axis lies along the hinge, oriented so that the joint's positive motion
 (see :mod:`.joints`) is a right-hand rotation. Misalignment up to tens of degrees is
 then absorbed by the calibration.
+
+Samples missing from the window (NaN rows: a BLE drop, a garbage frame) are left out,
+since a single one makes the eigen-decompositions fail ("Eigenvalues did not converge");
+too little neutral pose left is a :class:`CalibrationError`.
+
+A calibration travels as a ``calibration`` record (``docs/schema.md``):
+:func:`calibration_fields` writes its numbers, :func:`calibration_from_fields` reads them back.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from monitor.dsp.imu import quaternion as quat
+from monitor.types import FieldValue
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,6 +58,12 @@ MIN_CALIBRATION_ROTATION_DEG = 15.0
 # The orientation filter settles during its start-up ramp (OrientationParams.initial_s);
 # the neutral pose is averaged after it, s.
 _SETTLE_S = 2.0
+# At least this much of the neutral pose must have samples (the rest may be a BLE drop), s.
+_MIN_NEUTRAL_S = 0.5
+
+
+class CalibrationError(ValueError):
+    """The window cannot calibrate the joint (too short, or its neutral pose missing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +79,22 @@ class JointCalibration:
         the neutral pose.
     functional : bool
         False when the calibration motion was too small and the nominal axis was used.
+    flexion_deg : float
+        Largest rotation of the joint away from the neutral pose during the calibration
+        motion, degrees (NaN when unknown).
+    neutral_spread_deg : float
+        Largest rotation away from the mean neutral pose while it was held, degrees: a
+        limb that moved during the neutral pose shows here (NaN when unknown).
+    calibrated_ns : int
+        UTC time of the calibration's neutral pose, ns (0 when unknown).
     """
 
     axis_prox: FloatArray
     q_rel_neutral: FloatArray
     functional: bool = True
+    flexion_deg: float = math.nan
+    neutral_spread_deg: float = math.nan
+    calibrated_ns: int = 0
 
     def __post_init__(self) -> None:
         if self.axis_prox.shape != (3,) or self.q_rel_neutral.shape != (4,):
@@ -76,6 +102,8 @@ class JointCalibration:
                 "JointCalibration expects axis_prox shape (3,) and q_rel_neutral shape (4,),"
                 f" got {self.axis_prox.shape} and {self.q_rel_neutral.shape}"
             )
+        if not (np.isfinite(self.axis_prox).all() and np.isfinite(self.q_rel_neutral).all()):
+            raise ValueError("JointCalibration axis_prox and q_rel_neutral must be finite")
 
 
 def relative_orientation(q_prox: FloatArray, q_dist: FloatArray) -> FloatArray:
@@ -114,6 +142,12 @@ def calibrate_joint(
     Returns
     -------
     JointCalibration
+
+    Raises
+    ------
+    CalibrationError
+        The window is shorter than ``calibration_s``, or less than 0.5 s of its neutral
+        pose (after the filter's 2 s settling) has samples.
     """
     qp = np.asarray(q_prox, dtype=np.float64)
     qd = np.asarray(q_dist, dtype=np.float64)
@@ -126,7 +160,7 @@ def calibrate_joint(
         )
     n_cal = round(calibration_s * sample_rate_hz)
     if qp.shape[0] < n_cal:
-        raise ValueError(
+        raise CalibrationError(
             f"calibration needs the first {calibration_s} s ({n_cal} samples), got {qp.shape[0]}"
         )
     if hint.shape != (3,) or not np.linalg.norm(hint) > 0:
@@ -134,30 +168,92 @@ def calibrate_joint(
     hint = hint / np.linalg.norm(hint)
 
     rel = relative_orientation(qp[:n_cal], qd[:n_cal])
+    # A missing sample (NaN) would make every eigen-decomposition below fail: left out.
+    present: npt.NDArray[np.bool_] = np.asarray(np.isfinite(rel).all(axis=1), dtype=bool)
     start = round(neutral_s * sample_rate_hz)
-    neutral = quat.mean(rel[round(_SETTLE_S * sample_rate_hz) : start])
-    motion = quat.multiply(rel[start:], quat.conjugate(neutral))
+    settle = round(_SETTLE_S * sample_rate_hz)
+    held = rel[settle:start][present[settle:start]]
+    if held.shape[0] < _MIN_NEUTRAL_S * sample_rate_hz:
+        raise CalibrationError(
+            f"the neutral pose ({_SETTLE_S:g}-{neutral_s:g} s into the window) has only"
+            f" {held.shape[0] / sample_rate_hz:.2f} s of samples, {_MIN_NEUTRAL_S:g} s needed"
+        )
+    neutral = quat.mean(held)
+    spread_deg = _max_rotation_deg(quat.multiply(held, quat.conjugate(neutral))[:, 1:])
+    index = np.flatnonzero(present[start:]) + start  # sample numbers of the motion kept
+    motion = quat.multiply(rel[index], quat.conjugate(neutral))
     # The vector part of each relative rotation is sin(angle/2) times the hinge axis.
     vectors = motion[:, 1:] * np.sign(motion[:, :1] + 1e-12)
-    if _max_rotation_deg(vectors) < MIN_CALIBRATION_ROTATION_DEG:
-        return JointCalibration(hint, neutral, functional=False)
+    flexion_deg = _max_rotation_deg(vectors)
+    if flexion_deg < MIN_CALIBRATION_ROTATION_DEG:
+        return JointCalibration(
+            hint, neutral, functional=False, flexion_deg=flexion_deg, neutral_spread_deg=spread_deg
+        )
     # Split off the part about the earth vertical (seen from the proximal IMU), where a
     # relative heading drift of the two IMUs lands.
-    up = quat.rotate(quat.conjugate(qp[start:n_cal]), np.array([0.0, 0.0, 1.0]))
+    up = quat.rotate(quat.conjugate(qp[index]), np.array([0.0, 0.0, 1.0]))
     vertical = np.sum(vectors * up, axis=1)
     horizontal = vectors - vertical[:, None] * up
     if _max_rotation_deg(horizontal) < MIN_CALIBRATION_ROTATION_DEG:
-        return JointCalibration(_principal_axis(vectors, hint), neutral)
+        return JointCalibration(
+            _principal_axis(vectors, hint), neutral, flexion_deg=flexion_deg, neutral_spread_deg=spread_deg
+        )
     axis = _principal_axis(horizontal, hint)
     # vertical ≈ drift_rate · t + tan(elevation) · (horizontal flexion), t from the
     # middle of the neutral pose, where both are zero.
-    t = (np.arange(len(vectors)) + start) / sample_rate_hz - 0.5 * (_SETTLE_S + neutral_s)
+    t = index / sample_rate_hz - 0.5 * (_SETTLE_S + neutral_s)
     design = np.stack([t, horizontal @ axis], axis=1)
     (_, tan_elevation), *_ = np.linalg.lstsq(design, vertical, rcond=None)
     mean_up = up.mean(axis=0)
     axis = axis + tan_elevation * mean_up / np.linalg.norm(mean_up)
     axis /= np.linalg.norm(axis)
-    return JointCalibration(axis if axis @ hint >= 0 else -axis, neutral)
+    return JointCalibration(
+        axis if axis @ hint >= 0 else -axis, neutral, flexion_deg=flexion_deg, neutral_spread_deg=spread_deg
+    )
+
+
+def calibration_fields(calibration: JointCalibration) -> dict[str, FieldValue]:
+    """The numbers of a calibration as ``calibration`` record fields (``docs/schema.md``)."""
+    axis, q = calibration.axis_prox, calibration.q_rel_neutral
+    fields: dict[str, FieldValue] = {
+        "axis_x": float(axis[0]),
+        "axis_y": float(axis[1]),
+        "axis_z": float(axis[2]),
+        "q_w": float(q[0]),
+        "q_x": float(q[1]),
+        "q_y": float(q[2]),
+        "q_z": float(q[3]),
+        "functional": bool(calibration.functional),
+    }
+    # NaN cannot travel in line protocol: an unknown diagnostic is simply absent.
+    if math.isfinite(calibration.flexion_deg):
+        fields["flexion_deg"] = float(calibration.flexion_deg)
+    if math.isfinite(calibration.neutral_spread_deg):
+        fields["neutral_spread_deg"] = float(calibration.neutral_spread_deg)
+    return fields
+
+
+def calibration_from_fields(fields: dict[str, FieldValue], calibrated_ns: int = 0) -> JointCalibration:
+    """A calibration back from the fields :func:`calibration_fields` wrote.
+
+    Raises
+    ------
+    CalibrationError
+        A field is missing or not a finite number.
+    """
+    try:
+        axis = np.array([float(fields[k]) for k in ("axis_x", "axis_y", "axis_z")])
+        q = np.array([float(fields[k]) for k in ("q_w", "q_x", "q_y", "q_z")])
+        return JointCalibration(
+            axis / np.linalg.norm(axis),
+            q / np.linalg.norm(q),
+            functional=bool(fields.get("functional", True)),
+            flexion_deg=float(fields.get("flexion_deg", math.nan)),
+            neutral_spread_deg=float(fields.get("neutral_spread_deg", math.nan)),
+            calibrated_ns=int(calibrated_ns),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CalibrationError(f"not a stored calibration: {type(error).__name__}: {error}") from None
 
 
 def _max_rotation_deg(vectors: FloatArray) -> float:

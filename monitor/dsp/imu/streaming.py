@@ -3,6 +3,9 @@
 Both obey the DSP contract: ``process(frame) -> list[Record]`` and ``flush()``; any
 chunking of the same streams gives the same records as one frame per stream, and the
 state they carry is bounded (filter states, a calibration window, the longest set).
+
+A sample no IMU can measure (NaN, inf, beyond any full scale: a garbage frame after a BLE
+drop) counts as missing, like a gap, so it never reaches the orientation filters.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.dsp.imu.alignment import StreamAligner
-from monitor.dsp.imu.calibration import JointCalibration, calibrate_joint
+from monitor.dsp.imu.calibration import (
+    CalibrationError,
+    JointCalibration,
+    calibrate_joint,
+    calibration_fields,
+)
 from monitor.dsp.imu.joint_angle import HingeAngle
 from monitor.dsp.imu.joints import joint_spec
 from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmParams
@@ -26,6 +34,17 @@ FloatArray = npt.NDArray[np.float64]
 
 JOINT_ANGLE_MEASUREMENT = "joint_angle"
 GAP_MEASUREMENT = "imu_gap"
+CALIBRATION_MEASUREMENT = "calibration"
+# Values of the calibration record's ``status`` field (docs/schema.md).
+CALIBRATION_GUIDED = "guided"  # written by `spasm-monitor calibrate`; what runs look up
+CALIBRATION_STORED = "stored"  # a run uses a guided calibration stored earlier
+CALIBRATION_MISSING = "missing"  # none stored: the run falls back to the implicit one
+CALIBRATION_IMPLICIT = "implicit"  # the run's own first seconds calibrated it
+CALIBRATION_FAILED = "failed"  # a calibration window that could not calibrate: skipped
+# Beyond these no body-worn IMU measures (the widest full scales sold are ±30 g and
+# ±4000 deg/s, e.g. TDK ICM-20649's datasheet): such a value is a corrupt frame.
+MAX_PLAUSIBLE_ACC_G = 64.0
+MAX_PLAUSIBLE_GYR_DPS = 8000.0
 # Joint angle is reported at 10 Hz: enough for the slowest clinical use (ROM trends)
 # and the dashboards, a tenth of the raw rate.
 ANGLE_STEP_NS = NS_PER_S // 10
@@ -48,6 +67,14 @@ class JointAngleProcessor:
     record (field ``duration_s``) for every stretch where a stream was missing; after a
     gap the orientation filters restart from the accelerometer.
 
+    It also says how the angle is calibrated, with ``calibration`` records (field
+    ``status``) at the start of its stream: ``stored`` when given a calibration, else
+    ``missing`` (a warning: the first ``calibration_s`` of the stream calibrate, whatever
+    they contain), then ``implicit`` once that worked. A calibration window that cannot
+    calibrate (its neutral pose lost in a BLE drop) gives a ``failed`` record and is
+    skipped, counted in :attr:`calibration_failures`; the next window is tried, and every
+    angle keeps the time of its own samples.
+
     Parameters
     ----------
     proximal, distal : SegmentStreams
@@ -56,9 +83,9 @@ class JointAngleProcessor:
         Processing rate, Hz; all four streams are resampled onto it.
     joint : {"knee", "elbow", "ankle"}
     calibration : JointCalibration, optional
-        Calibration from an earlier session; by default the first ``calibration_s`` of
-        the stream (``neutral_s`` of neutral pose, then flexions) calibrates, and no
-        angle is emitted before that.
+        Calibration from an earlier session (``spasm-monitor calibrate``); by default the
+        first ``calibration_s`` of the stream (``neutral_s`` of neutral pose, then
+        flexions) calibrates, and no angle is emitted before that.
     window_s : float
         ROM window, s.
     tags : dict, optional
@@ -104,6 +131,15 @@ class JointAngleProcessor:
         self._next_step = 0  # index of the next 100 ms step to report
         self._gap_start: int | None = None
         self._k_done = 0
+        self._pending_k0 = 0  # grid index of the first pending (uncalibrated) sample
+        self._announced = False  # the opening calibration record is out
+        self._devices = {"proximal": proximal.acc.device, "distal": distal.acc.device}
+        self.calibration_failures = 0
+
+    @property
+    def calibration(self) -> JointCalibration | None:
+        """The calibration in use (given, or found in the stream), None before one."""
+        return None if self._hinge is None else self._hinge.calibration
 
     def process(self, frame: Frame) -> list[Record]:
         """Take one frame of any of the four streams; return the records now final."""
@@ -123,7 +159,7 @@ class JointAngleProcessor:
         records = self._run(*self._aligner.pull(final=True))
         records += self._end_gap(self._k_done)
         if self._hinge is None and self._n_pending:
-            records += self._calibrate_and_drain(force=True)
+            records += self._calibrate_and_drain()
         if self._rom is not None:
             records += self._rom.flush()
         return records
@@ -139,8 +175,8 @@ class JointAngleProcessor:
         n = gyr_p.shape[0]
         if n == 0:
             return []
-        valid = np.asarray(~np.isnan(np.hstack(columns)).any(axis=1), dtype=bool)
-        records: list[Record] = []
+        records = self._announce(first_k)
+        valid = plausible_imu(gyr_p, acc_p) & plausible_imu(gyr_d, acc_d)
         # Runs of valid and missing grid points, in order.
         edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
         for lo, hi in zip(np.r_[0, edges], np.r_[edges, n], strict=True):
@@ -148,6 +184,10 @@ class JointAngleProcessor:
                 records += self._end_gap(first_k + lo)
                 qp = self._filters[0].update(acc_p[lo:hi], gyr_p[lo:hi])
                 qd = self._filters[1].update(acc_d[lo:hi], gyr_d[lo:hi])
+                lost = ~(np.isfinite(qp).all(axis=1) & np.isfinite(qd).all(axis=1))
+                if lost.any():  # cannot happen with plausible input; a restart if it does
+                    qp[lost], qd[lost] = np.nan, np.nan
+                    self._filters = self._new_filters()
                 records += self._angles(first_k + lo, qp, qd)
             else:
                 if self._gap_start is None:
@@ -172,18 +212,40 @@ class JointAngleProcessor:
             n = n_missing
             qp = qd = np.full((n, 4), np.nan)
         if self._hinge is None:
+            if not self._n_pending:
+                self._pending_k0 = first_k  # the window's first sample, stamped as such
             self._pending_q.append((qp, qd))
             self._n_pending += qp.shape[0]
             if self._n_pending < round(self._calibration_s * self.sample_rate_hz):
                 return []
-            return self._calibrate_and_drain(force=False)
+            return self._calibrate_and_drain()
         return self._emit_angles(first_k, qp, qd)
 
-    def _calibrate_and_drain(self, force: bool) -> list[Record]:
+    def _announce(self, first_k: int) -> list[Record]:
+        """The opening ``calibration`` record: the stored calibration used, or none."""
+        if self._announced:
+            return []
+        self._announced = True
+        time_ns = int(self._aligner.grid_time_ns(first_k))
+        if self._hinge is not None:
+            used = self._hinge.calibration
+            fields = {"status": CALIBRATION_STORED, **self._devices, **calibration_fields(used)}
+            if used.calibrated_ns:
+                fields["calibrated_ns"] = int(used.calibrated_ns)
+            return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
+        message = (
+            f"no stored calibration: the first {self._calibration_s:g} s calibrate, whatever they"
+            f" contain (run `spasm-monitor calibrate --joint {self.joint}`)"
+        )
+        fields = {"status": CALIBRATION_MISSING, **self._devices, "message": message}
+        return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
+
+    def _calibrate_and_drain(self) -> list[Record]:
         qp = np.concatenate([p for p, _ in self._pending_q])
         qd = np.concatenate([d for _, d in self._pending_q])
         self._pending_q, self._n_pending = [], 0
-        first_k = 0  # calibration uses the opening seconds, so pending starts the grid
+        first_k = self._pending_k0  # where this window starts on the grid, not 0
+        time_ns = int(self._aligner.grid_time_ns(first_k))
         try:
             calibration = calibrate_joint(
                 qp,
@@ -192,12 +254,21 @@ class JointAngleProcessor:
                 neutral_s=self._neutral_s,
                 calibration_s=self._calibration_s,
             )
-        except ValueError:
-            if force:
-                return []  # stream ended before a calibration was possible
-            raise
+        except (CalibrationError, np.linalg.LinAlgError) as error:
+            # The window is skipped (its angles cannot be had) and the next one tried: a
+            # stream ending early, or a neutral pose lost in a BLE drop, never ends the run.
+            self.calibration_failures += 1
+            fields: dict[str, FieldValue] = {
+                "status": CALIBRATION_FAILED,
+                **self._devices,
+                "message": f"{type(error).__name__}: {error}",
+                "failures": self.calibration_failures,
+            }
+            return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
         self._hinge = HingeAngle(calibration)
-        return self._emit_angles(first_k, qp, qd)
+        done = {"status": CALIBRATION_IMPLICIT, **self._devices, **calibration_fields(calibration)}
+        records = [Record(CALIBRATION_MEASUREMENT, time_ns, done, dict(self._tags))]
+        return records + self._emit_angles(first_k, qp, qd)
 
     def _emit_angles(self, first_k: int, qp: FloatArray, qd: FloatArray) -> list[Record]:
         assert self._hinge is not None
@@ -205,10 +276,10 @@ class JointAngleProcessor:
         angle = np.full(qp.shape[0], np.nan)
         if valid.any():
             angle[valid] = self._hinge.update(qp[valid], qd[valid])
-        if self._rom is None:
+        if self._rom is None:  # its sample 0 is the first angle: grid point first_k
             self._rom = RomProcessor(
                 self.sample_rate_hz,
-                int(self._aligner.grid_time_ns(0)),
+                int(self._aligner.grid_time_ns(first_k)),
                 self._window_s,
                 joint=self.joint,
                 params=self._repetition_params,
@@ -231,6 +302,14 @@ class JointAngleProcessor:
         if angle.size:
             self._next_step = max(self._next_step, int(step[-1]) + 1)
         return records
+
+
+def plausible_imu(gyr_dps: FloatArray, acc_g: FloatArray) -> npt.NDArray[np.bool_]:
+    """Per grid point: every axis finite and within what an IMU can measure."""
+    with np.errstate(invalid="ignore"):  # NaN compares False: missing, as it should
+        gyr_ok = (np.abs(gyr_dps) <= MAX_PLAUSIBLE_GYR_DPS).all(axis=1)
+        acc_ok = (np.abs(acc_g) <= MAX_PLAUSIBLE_ACC_G).all(axis=1)
+    return np.asarray(gyr_ok & acc_ok, dtype=bool)
 
 
 class MovementSpasmProcessor:
@@ -289,10 +368,12 @@ class MovementSpasmProcessor:
 
 
 __all__ = [
+    "CALIBRATION_MEASUREMENT",
     "GAP_MEASUREMENT",
     "JOINT_ANGLE_MEASUREMENT",
     "JointAngleProcessor",
     "MovementSpasmParams",
     "MovementSpasmProcessor",
     "SegmentStreams",
+    "plausible_imu",
 ]
