@@ -21,6 +21,7 @@ import argparse
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -369,16 +370,16 @@ def frozen_level(trace: DetectionTrace) -> tuple[float, tuple[float, float]]:
 # -- figures --------------------------------------------------------------------------------
 
 
+def three_panels(size_in: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure of raw (2), envelope (3) and spans (1) panels sharing the time axis."""
+    return plt.subplots(
+        3, 1, figsize=size_in, sharex=True, gridspec_kw={"height_ratios": [2, 3, 1]}, layout="constrained"
+    )
+
+
 def plot_case(case: Case, trace: DetectionTrace, path: Path) -> Path:
     """Raw signal, envelope with floor and thresholds (log), and the spans: whole recording."""
-    fig, axes = plt.subplots(
-        3,
-        1,
-        figsize=FULL_SIZE_IN,
-        sharex=True,
-        gridspec_kw={"height_ratios": [2, 3, 1]},
-        layout="constrained",
-    )
+    fig, axes = three_panels(FULL_SIZE_IN)
     t = np.arange(case.emg_mv.size) / case.sample_rate_hz
     draw_raw_band(axes[0], t, case.emg_mv, case.unit)
     if case.gain is not None:
@@ -401,14 +402,7 @@ def plot_zoom(case: Case, trace: DetectionTrace, path: Path) -> Path:
     spans = spans_s(trace)
     a, b = min(spans, key=lambda s: abs((s[0] + s[1]) / 2 - middle_s))
     lo = (a + b) / 2 - ZOOM_S / 2
-    fig, axes = plt.subplots(
-        3,
-        1,
-        figsize=ZOOM_SIZE_IN,
-        sharex=True,
-        gridspec_kw={"height_ratios": [2, 3, 1]},
-        layout="constrained",
-    )
+    fig, axes = three_panels(ZOOM_SIZE_IN)
     t = np.arange(case.emg_mv.size) / case.sample_rate_hz
     keep = (t >= lo) & (t <= lo + ZOOM_S)
     axes[0].plot(t[keep], case.emg_mv[keep], color="0.3", lw=0.5)
