@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,9 @@ from monitor.errors import ConfigError
 from monitor.types import NS_PER_S
 
 EPOCH_SECONDS_FROM = 1e8  # a time in s at least this large is Unix time (1973 onwards), not relative
+# Text parsed at once (about 75,000 rows of two channels): a few MB of working memory, whatever
+# the file's size, and chunks large enough that numpy's parser does the work.
+CHUNK_BYTES = 2 * 1024 * 1024
 MAX_STEP_DEVIATION = 0.5  # of the sample period: more is a gap or a typo, refused
 TIME_HEADERS = ("time", "t", "timestamp", "datetime", "time_s", "t_s")
 _ADVICE = "the CSV needs a time column (s or ISO 8601) then one column per EMG channel in mV"
@@ -65,6 +68,11 @@ class CsvEmg:
 def read_emg_csv(path: str | Path, rate_hz: float | None = None) -> CsvEmg:
     """Read and validate an EMG CSV file (layouts in the module docstring).
 
+    The file is read :data:`CHUNK_BYTES` of text at a time, each chunk through numpy's C parser
+    (a careful cell-by-cell walk only for a chunk it refuses, to name the culprit), and the
+    time column is checked chunk by chunk without being kept: peak memory is about twice
+    the EMG array returned, whatever the file's size or where its bad cell is.
+
     Parameters
     ----------
     path : str or Path
@@ -78,78 +86,252 @@ def read_emg_csv(path: str | Path, rate_hz: float | None = None) -> CsvEmg:
         Naming the row and column of the first problem.
     """
     path = Path(path)
-    fast = _read_numeric(path, rate_hz)
-    if fast is not None:
-        return fast
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            return _read(path, file, rate_hz)
     except FileNotFoundError:
         raise CsvError(f"{path}: no such file", "") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CsvError(f"{path}: cannot read as text: {error}", "") from None
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-    if not rows:
+
+
+def _read(path: Path, file: TextIO, rate_hz: float | None) -> CsvEmg:
+    number, first = _first_data_line(file)
+    if not first:
         raise CsvError(f"{path}: empty file")
-    header = _header(rows[0])
-    first_data_row = 2 if header else 1  # 1-based line of the first data row, for messages
-    body = rows[1:] if header else rows
-    if not body:
-        raise CsvError(f"{path}: no data rows after the header")
-    width = len(header) if header else len(body[0])
-    for index, row in enumerate(body):
-        if len(row) != width:
-            raise CsvError(f"{path}: row {index + first_data_row} has {len(row)} columns, expected {width}")
+    first_cells = _cells(path, number, first)
+    header = _header(first_cells)
+    width = len(first_cells)
     has_time = _has_time_column(header, rate_hz)
     names = header or [f"column {i + 1}" for i in range(width)]
-    channel_names = names[1:] if has_time else names
-    if not channel_names:
-        raise CsvError(f"{path}: no EMG column after the time column")
-    values = _numbers(path, body, names, 1 if has_time else 0, first_data_row)
-    if not has_time:
+    layout = _Layout(path, names, 1 if has_time else 0)
+    axis = _TimeAxis(path) if has_time else None
+    chunks: list[npt.NDArray[np.float32]] = []
+    pending = [] if header else [first]
+    start = number + 1 if header else number
+    while lines := pending + file.readlines(CHUNK_BYTES):  # whole lines, about CHUNK_BYTES of them
+        pending = []
+        if not chunks and width <= layout.first_column:
+            raise CsvError(f"{path}: no EMG column after the time column")
+        parsed = layout.parse(start, lines)
+        if parsed is not None:
+            chunks.append(parsed.values)
+            if axis is not None and parsed.times_ns is not None:
+                axis.add(parsed.times_ns, parsed.rows)
+        start += len(lines)
+    if not chunks:
+        raise CsvError(f"{path}: no data rows after the header")
+    emg = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    del chunks  # the chunks' memory goes before anything else is allocated
+    channel_names = names[layout.first_column :]
+    if axis is None:
         if rate_hz is None:
             raise CsvError(f"{path}: no time column", "give the sample rate with --rate-hz")
         if not rate_hz > 0:
             raise CsvError(f"--rate-hz must be > 0, got {rate_hz}", "")
-        return CsvEmg(values, float(rate_hz), 0, channel_names, False)
-    times_ns, absolute = _times_ns(path, [row[0] for row in body], names[0], first_data_row)
-    return CsvEmg(values, _rate_hz(path, times_ns, rate_hz, first_data_row), int(times_ns[0]), channel_names,
-                  absolute)  # fmt: skip
+        return CsvEmg(emg, float(rate_hz), 0, channel_names, False)
+    absolute = axis.absolute or layout.numeric_time is False  # an ISO time is always a real one
+    return CsvEmg(emg, axis.rate_hz(rate_hz), axis.t0_ns, channel_names, absolute)
 
 
-def _read_numeric(path: Path, rate_hz: float | None) -> CsvEmg | None:
-    """The common case through numpy's C parser, without a Python object per cell.
+def _first_data_line(file: TextIO) -> tuple[int, str]:
+    """(1-based line number, line) of the first line holding data; "" at the end of the file."""
+    number = 0
+    while line := file.readline():
+        number += 1
+        if _holds_data(line):
+            return number, line
+    return number, ""
 
-    Returns None for anything unusual (ISO times, a bad cell, ragged rows): the careful
-    row-by-row reader then either reads it or names the problem.
-    """
+
+def _holds_data(line: str) -> bool:
+    return bool(line.strip(" \t\r\n,"))
+
+
+def _cells(path: Path, number: int, line: str) -> list[str]:
     try:
-        with path.open(encoding="utf-8-sig") as file:
-            lines = [line for _, line in zip(range(2), file, strict=False)]
-        first = next(csv.reader(lines[:1]), [])
-        header = _header(first)
-        if not first or (header is None and not all(_is_number(cell) for cell in first)):
+        return next(csv.reader([line]), [])
+    except csv.Error as error:
+        raise CsvError(f"{path}: row {number}: {error}") from None
+
+
+class _Chunk(NamedTuple):
+    """The rows of one chunk: times (ns; None without a time column), channels (mV), line numbers."""
+
+    times_ns: npt.NDArray[np.int64] | None
+    values: npt.NDArray[np.float32]
+    rows: npt.NDArray[np.int64]
+
+
+class _Layout:
+    """How a data row splits into the time (if any) and the channels, and the parse of a chunk."""
+
+    def __init__(self, path: Path, names: list[str], first_column: int) -> None:
+        self.path = path
+        self.names = names
+        self.width = len(names)
+        self.first_column = first_column  # 1 with a time column
+        self.numeric_time: bool | None = None  # decided by the first data row
+
+    def parse(self, start: int, lines: list[str]) -> _Chunk | None:
+        """The rows of ``lines`` (the first is line ``start`` of the file); None if none holds data."""
+        if self.first_column and self.numeric_time is None:
+            first = next(((start + i, line) for i, line in enumerate(lines) if _holds_data(line)), None)
+            if first is None:
+                return None
+            self.numeric_time = _is_number(_cells(self.path, *first)[0])
+        if not self.first_column or self.numeric_time:
+            try:
+                block = np.loadtxt(
+                    lines, delimiter=",", ndmin=2, comments=None, quotechar='"', dtype=np.float64
+                )
+            except ValueError:
+                block = None
+            # numpy skips empty lines: then the row numbers are those of the lines holding data.
+            if block is not None and block.shape[1] == self.width:
+                rows = np.arange(start, start + len(lines))
+                if block.shape[0] != len(lines):
+                    rows = rows[[_holds_data(line) for line in lines]]
+                if rows.size != block.shape[0]:
+                    return self._walk(start, lines)
+                if not self.first_column:
+                    return _Chunk(None, block.astype(np.float32), rows)
+                seconds = block[:, 0]
+                if np.all(np.isfinite(seconds)):
+                    times_ns = np.round(seconds * NS_PER_S).astype(np.int64)
+                    return _Chunk(times_ns, block[:, 1:].astype(np.float32), rows)
+        return self._walk(start, lines)
+
+    def _walk(self, start: int, lines: list[str]) -> _Chunk | None:
+        """The careful row-by-row parse: reads ISO times, or names the first bad row and column."""
+        rows = [
+            (start + i, _cells(self.path, start + i, line))
+            for i, line in enumerate(lines)
+            if _holds_data(line)
+        ]
+        if not rows:
             return None
-        if len(lines) < 2 and header is not None:
-            return None
-        values = np.loadtxt(path, delimiter=",", skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, ValueError, StopIteration):
-        return None
-    if header is not None and len(header) != values.shape[1]:
-        return None
-    has_time = _has_time_column(header, rate_hz)
-    names = header or [f"column {i + 1}" for i in range(values.shape[1])]
-    first_row = 2 if header else 1
-    if values.shape[0] == 0 or values.shape[1] < 1 + has_time or not has_time:
-        if has_time or rate_hz is None or not rate_hz > 0:
-            return None
-        return CsvEmg(values.astype(np.float32), float(rate_hz), 0, names, False)
-    seconds = values[:, 0]
-    if not np.all(np.isfinite(seconds)):
-        return None
-    times_ns = np.round(seconds * NS_PER_S).astype(np.int64)
-    rate = _rate_hz(path, times_ns, rate_hz, first_row)
-    return CsvEmg(values[:, 1:].astype(np.float32), rate, int(times_ns[0]), names[1:],
-                  bool(seconds[0] >= EPOCH_SECONDS_FROM))  # fmt: skip
+        for number, row in rows:
+            if len(row) != self.width:
+                raise CsvError(f"{self.path}: row {number} has {len(row)} columns, expected {self.width}")
+        values = self._numbers(rows)
+        numbers = np.array([number for number, _ in rows])
+        if not self.first_column:
+            return _Chunk(None, values, numbers)
+        return _Chunk(self._times_ns([(number, row[0]) for number, row in rows]), values, numbers)
+
+    def _numbers(self, rows: list[tuple[int, list[str]]]) -> npt.NDArray[np.float32]:
+        try:
+            return np.array([row[self.first_column :] for _, row in rows], dtype=np.float64).astype(
+                np.float32
+            )
+        except ValueError:
+            pass
+        for number, row in rows:
+            for column in range(self.first_column, len(row)):
+                if not _is_number(row[column]):
+                    raise CsvError(
+                        f"{self.path}: row {number}, column {self.names[column]!r}:"
+                        f" {row[column].strip()!r} is not a number (mV)"
+                    )
+        raise CsvError(f"{self.path}: unreadable numbers")  # pragma: no cover - the walk finds it
+
+    def _times_ns(self, cells: list[tuple[int, str]]) -> npt.NDArray[np.int64]:
+        name = self.names[0]
+        if self.numeric_time:
+            for number, cell in cells:
+                if not _is_number(cell) or not np.isfinite(float(cell)):
+                    raise CsvError(
+                        f"{self.path}: row {number}, column {name!r}: {cell.strip()!r} is not a time in s"
+                    )
+            seconds = np.array([cell for _, cell in cells], dtype=np.float64)
+            return np.round(seconds * NS_PER_S).astype(np.int64)
+        times = []
+        for number, cell in cells:
+            when = _parse_iso(cell)
+            if when is None:
+                raise CsvError(
+                    f"{self.path}: row {number}, column {name!r}: {cell.strip()!r} is not a time"
+                    " (seconds, or ISO 8601 like 2026-11-25T10:00:00.001Z)"
+                )
+            if when.tzinfo is None:
+                raise CsvError(
+                    f"{self.path}: row {number}, column {name!r}: {cell.strip()!r} has no UTC offset",
+                    "add Z or +hh:mm to every time: naive times are ambiguous",
+                )
+            delta = when - _EPOCH
+            times.append((delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000)
+        return np.array(times, dtype=np.int64)
+
+
+class _TimeAxis:
+    """The time column, checked chunk by chunk for uniform steps and not kept.
+
+    The typical step is the median of the first chunk's steps (robust to the one gap
+    being looked for); the sample rate is the mean step over the whole file (the most
+    precise), from the first and last time and the row count.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.t0_ns = 0
+        self.last_ns: int | None = None
+        self.n_rows = 0
+        self.absolute = False
+        self.typical_ns: float | None = None
+
+    def add(self, times_ns: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]) -> None:
+        if self.last_ns is None:
+            self.t0_ns = int(times_ns[0])
+            # Epoch seconds (1973 onwards): a real UTC time, not a relative start.
+            self.absolute = self.t0_ns >= EPOCH_SECONDS_FROM * NS_PER_S
+            steps_ns, step_rows = np.diff(times_ns), rows[1:]
+        else:  # the step from the previous chunk's last time counts too
+            steps_ns, step_rows = np.diff(times_ns, prepend=np.int64(self.last_ns)), rows
+        if self.typical_ns is None and steps_ns.size:
+            self.typical_ns = float(np.median(steps_ns))
+        if self.typical_ns is not None:
+            deviates = np.abs(steps_ns - self.typical_ns) > MAX_STEP_DEVIATION * self.typical_ns
+            bad = np.flatnonzero((steps_ns <= 0) | deviates)
+            if bad.size:
+                self._refuse(int(bad[0]), steps_ns, step_rows, times_ns)
+        self.last_ns = int(times_ns[-1])
+        self.n_rows += times_ns.size
+
+    def _refuse(
+        self,
+        index: int,
+        steps_ns: npt.NDArray[np.int64],
+        step_rows: npt.NDArray[np.int64],
+        times_ns: npt.NDArray[np.int64],
+    ) -> None:
+        step_s = steps_ns[index] / NS_PER_S
+        after_ns = int(times_ns[index + (times_ns.size - steps_ns.size)])
+        if step_s <= 0:
+            raise CsvError(
+                f"{self.path}: row {step_rows[index]}: time does not increase ({after_ns / NS_PER_S:.9g} s"
+                f" after {(after_ns - steps_ns[index]) / NS_PER_S:.9g} s)",
+                "times must increase row by row, with enough digits to tell samples apart",
+            )
+        assert self.typical_ns is not None
+        raise CsvError(
+            f"{self.path}: row {step_rows[index]}: time jumps by {step_s:g} s"
+            f" (sample period {self.typical_ns / NS_PER_S:g} s)",
+            "the file must be sampled uniformly, without gaps: split it at the gap",
+        )
+
+    def rate_hz(self, rate_hz: float | None) -> float:
+        """The mean sample rate, Hz; checked against ``rate_hz`` when one was given."""
+        if self.n_rows < 2 or self.last_ns is None:
+            raise CsvError(f"{self.path}: one data row: a sample rate needs two times", "or give --rate-hz")
+        period_ns = float(self.last_ns - self.t0_ns) / (self.n_rows - 1)
+        measured_hz = NS_PER_S / period_ns
+        if rate_hz is not None and abs(measured_hz - rate_hz) > 0.01 * rate_hz:
+            raise CsvError(
+                f"{self.path}: --rate-hz {rate_hz:g} disagrees with the time column ({measured_hz:.6g} Hz)",
+                "",
+            )
+        return measured_hz
 
 
 def _header(row: list[str]) -> list[str] | None:
@@ -165,85 +347,6 @@ def _has_time_column(header: list[str] | None, rate_hz: float | None) -> bool:
     if header is not None:
         return header[0].strip().lower() in TIME_HEADERS
     return rate_hz is None  # headerless: the first column is time unless a rate was given
-
-
-def _numbers(
-    path: Path, body: list[list[str]], names: list[str], first_column: int, first_row: int
-) -> npt.NDArray[np.float32]:
-    try:
-        # Fast path: the C parser; only when it fails is the file walked for the culprit.
-        return np.array([row[first_column:] for row in body], dtype=np.float64).astype(np.float32)
-    except ValueError:
-        pass
-    for index, row in enumerate(body):
-        for column in range(first_column, len(row)):
-            if not _is_number(row[column]):
-                raise CsvError(
-                    f"{path}: row {index + first_row}, column {names[column]!r}:"
-                    f" {row[column].strip()!r} is not a number (mV)"
-                )
-    raise CsvError(f"{path}: unreadable numbers")  # pragma: no cover - the walk finds it
-
-
-def _times_ns(path: Path, cells: list[str], name: str, first_row: int) -> tuple[npt.NDArray[np.int64], bool]:
-    if _is_number(cells[0]):
-        try:
-            seconds = np.array(cells, dtype=np.float64)
-        except ValueError:
-            seconds = np.empty(0)
-        if seconds.size == len(cells) and np.all(np.isfinite(seconds)):
-            return np.round(seconds * NS_PER_S).astype(np.int64), bool(seconds[0] >= EPOCH_SECONDS_FROM)
-        for index, cell in enumerate(cells):
-            if not _is_number(cell) or not np.isfinite(float(cell)):
-                raise CsvError(
-                    f"{path}: row {index + first_row}, column {name!r}: {cell.strip()!r} is not a time in s"
-                )
-    times = []
-    for index, cell in enumerate(cells):
-        when = _parse_iso(cell)
-        if when is None:
-            raise CsvError(
-                f"{path}: row {index + first_row}, column {name!r}: {cell.strip()!r} is not a time"
-                " (seconds, or ISO 8601 like 2026-11-25T10:00:00.001Z)"
-            )
-        if when.tzinfo is None:
-            raise CsvError(
-                f"{path}: row {index + first_row}, column {name!r}: {cell.strip()!r} has no UTC offset",
-                "add Z or +hh:mm to every time: naive times are ambiguous",
-            )
-        delta = when - _EPOCH
-        times.append((delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000)
-    return np.array(times, dtype=np.int64), True
-
-
-def _rate_hz(path: Path, times_ns: npt.NDArray[np.int64], rate_hz: float | None, first_row: int) -> float:
-    if times_ns.size < 2:
-        raise CsvError(f"{path}: one data row: a sample rate needs two times", "or give --rate-hz")
-    steps_ns = np.diff(times_ns)
-    bad = np.flatnonzero(steps_ns <= 0)
-    typical_ns = float(np.median(steps_ns))  # robust to the one gap being looked for
-    if not bad.size:
-        bad = np.flatnonzero(np.abs(steps_ns - typical_ns) > MAX_STEP_DEVIATION * typical_ns)
-    if bad.size:
-        row = int(bad[0]) + 1 + first_row
-        step_s = steps_ns[bad[0]] / NS_PER_S
-        if step_s <= 0:
-            raise CsvError(
-                f"{path}: row {row}: time does not increase ({times_ns[bad[0] + 1] / NS_PER_S:.9g} s"
-                f" after {times_ns[bad[0]] / NS_PER_S:.9g} s)",
-                "times must increase row by row, with enough digits to tell samples apart",
-            )
-        raise CsvError(
-            f"{path}: row {row}: time jumps by {step_s:g} s (sample period {typical_ns / NS_PER_S:g} s)",
-            "the file must be sampled uniformly, without gaps: split it at the gap",
-        )
-    period_ns = float(times_ns[-1] - times_ns[0]) / (times_ns.size - 1)  # the mean: most precise
-    measured_hz = NS_PER_S / period_ns
-    if rate_hz is not None and abs(measured_hz - rate_hz) > 0.01 * rate_hz:
-        raise CsvError(
-            f"{path}: --rate-hz {rate_hz:g} disagrees with the time column ({measured_hz:.6g} Hz)", ""
-        )
-    return measured_hz
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -2,6 +2,16 @@
 
 Each child runs in its own session (process group), so stopping it also stops anything it
 started, and a test or bench that fails half-way never leaves one behind.
+
+A child also dies with its parent, however the parent ends (``kill -9`` of ``demo``
+included): it holds the read end of a pipe (the *lifeline*) whose only write end is the
+parent's, and a thread of the child waits on it. The kernel closes the write end when the
+parent process dies, the read returns end-of-file, and the child stops itself with SIGTERM
+(its clean stop), then SIGKILL if that hangs. A pipe rather than Linux's
+``PR_SET_PDEATHSIG``: that signal follows the parent *thread* that forked the child, not the
+process, and exists on Linux only. The child runs as
+``python -m devices.emulation.process FD MODULE ARGS...``, which arms the lifeline and runs
+``python -m MODULE ARGS...`` in the same process.
 """
 
 from __future__ import annotations
@@ -9,10 +19,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import runpy
 import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +40,7 @@ class Child:
 
     name: str
     process: subprocess.Popen[str]
+    lifeline_fd: int | None = None  # write end of the pipe the child watches; closed once it is gone
 
     def send(self, order: dict[str, Any], timeout_s: float = 10.0) -> None:
         """Send one JSON command line and wait for its ``ok``; ValueError if the child refuses it."""
@@ -46,7 +59,11 @@ class Child:
                 pass
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-        return self.process.wait(STOP_TIMEOUT_S)
+        code = self.process.wait(STOP_TIMEOUT_S)
+        if self.lifeline_fd is not None:
+            os.close(self.lifeline_fd)
+            self.lifeline_fd = None
+        return code
 
 
 @dataclass
@@ -143,15 +160,47 @@ def start_extra_wearable(
 
 
 def spawn(name: str, argv: list[str]) -> Child:
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # own process group: killpg stops it and its children
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    return Child(name, process)
+    """Start ``argv`` in its own process group; a ``python -m MODULE`` child dies with this process."""
+    lifeline_fd = read_fd = None
+    if argv[1:2] == ["-m"] and len(argv) > 2:
+        read_fd, lifeline_fd = os.pipe()  # both non-inheritable: only pass_fds hands one on
+        argv = [argv[0], "-m", "devices.emulation.process", str(read_fd), *argv[2:]]
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # own process group: killpg stops it and its children
+            pass_fds=(read_fd,) if read_fd is not None else (),
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    except BaseException:
+        if lifeline_fd is not None:
+            os.close(lifeline_fd)
+        raise
+    finally:
+        if read_fd is not None:
+            os.close(read_fd)  # the child's end: the parent must not keep it open
+    return Child(name, process, lifeline_fd)
+
+
+def exit_with_parent(lifeline_fd: int) -> None:
+    """In a child: stop this process once the parent holding the pipe's write end is gone.
+
+    A daemon thread blocks reading ``lifeline_fd`` (nothing is ever written to it); the end
+    of file comes when the parent dies. It then sends this process SIGTERM, its clean stop,
+    and SIGKILL if that has not ended it within :data:`STOP_TIMEOUT_S`.
+    """
+
+    def watch() -> None:
+        while os.read(lifeline_fd, 1):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_TIMEOUT_S)  # a ceiling for the clean stop, not a choreography
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
@@ -172,3 +221,10 @@ def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
                 raise ValueError(f"{child.name} refused the order: {line}")
             if expect is None or line == expect:
                 return line
+
+
+if __name__ == "__main__":
+    # python -m devices.emulation.process FD MODULE ARGS...: arm the lifeline, then run MODULE.
+    exit_with_parent(int(sys.argv[1]))
+    sys.argv = [sys.argv[2], *sys.argv[3:]]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from monitor.config import AppConfig, load_config
+from monitor.config.preflight import check_runnable
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -27,8 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if config.store.influx is not None:
-        config.store.influx.writer()  # the token or password source must resolve now, not at 3 a.m.
+    check_runnable(config)  # what `run` would refuse: no wearable, no spool directory, bad URLs, secrets
     print(f"{args.config}: OK")
     for line in describe(config):
         print(f"  {line}")

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import datetime as dt
+import json
 import multiprocessing
 import sys
 import tempfile
@@ -73,7 +74,8 @@ def run_demo(args: argparse.Namespace) -> int:
         "SIMULATED DATA: emulated wearables and a simulated patient; nothing here is a measurement.",
         file=sys.stderr,
     )
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn, initializer=_die_with_demo) as pool:
         history = pool.submit(
             build_history,
             str(spool_path),
@@ -87,10 +89,9 @@ def run_demo(args: argparse.Namespace) -> int:
         live = _run_emulated_home(args, spool_path)
         print("live part done; waiting for the simulated history...", file=sys.stderr, flush=True)
         summary = history.result()
-    spool = Spool(spool_path)  # today's clinical scores were written by the live run as it ended
-    report_path = _write_report(spool_path, args.out / "report.html", args.timezone)
+    report_path, report = _write_report(spool_path, args.out / "report.html", args.timezone)
     forwarded = _forward(spool_path, args.influx_url, args.influx_database) if args.influx_url else None
-    _print_summary(live, summary, spool, report_path, forwarded, time.monotonic() - started)
+    _print_summary(live, summary, report, report_path, spool_path, forwarded, time.monotonic() - started)
     return 0
 
 
@@ -137,6 +138,18 @@ def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult
             emulated.stop()
 
 
+def _die_with_demo() -> None:
+    """In the history worker: end when the demo does, even by ``kill -9`` (no orphan writes on).
+
+    The hub and emulators get the same from :func:`devices.emulation.process.spawn`.
+    """
+    from devices.emulation.process import exit_with_parent
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        exit_with_parent(parent.sentinel)
+
+
 def build_history(
     spool_path: str,
     start_date: dt.date,
@@ -167,12 +180,12 @@ def _history_progress(done: int, total: int) -> None:
         print(f"simulated history: day {done}/{total}", file=sys.stderr, flush=True)
 
 
-def _write_report(spool_path: Path, out_path: Path, timezone: str) -> Path:
+def _write_report(spool_path: Path, out_path: Path, timezone: str) -> tuple[Path, Any]:
+    """The report file, and its data: the terminal summary prints the report's own numbers."""
     from monitor.report import build_report, write_report
 
-    return write_report(
-        build_report(spool_path, patient=PATIENT, timezone=timezone, simulated=True), out_path
-    )
+    data = build_report(spool_path, patient=PATIENT, timezone=timezone, simulated=True)
+    return write_report(data, out_path), data
 
 
 def _forward(spool_path: Path, url: str, database: str) -> str:
@@ -183,12 +196,22 @@ def _forward(spool_path: Path, url: str, database: str) -> str:
 
     from monitor.store import InfluxV1Writer
     from monitor.store.forwarder import Forwarder
+    from monitor.store.influxql import quote_ident
 
-    query = urllib.parse.urlencode({"q": f'CREATE DATABASE "{database}"'}).encode()
+    query = urllib.parse.urlencode({"q": f"CREATE DATABASE {quote_ident(database)}"}).encode()
     try:
-        urllib.request.urlopen(url.rstrip("/") + "/query", data=query, timeout=10).close()
-    except (urllib.error.URLError, OSError) as error:
+        with urllib.request.urlopen(url.rstrip("/") + "/query", data=query, timeout=10) as response:
+            answer = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode(errors="replace").strip()
+        raise StoreError(f"InfluxDB at {url} refused CREATE DATABASE ({error.code}): {detail}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
         raise StoreError(f"InfluxDB at {url} is not reachable: {error}") from None
+    refused = [r["error"] for r in answer.get("results", []) if "error" in r]
+    if refused:  # a name InfluxDB does not allow (a '/' or '\\') comes back as 200 with an error
+        raise StoreError(
+            f"InfluxDB at {url} refused database {database!r}: {refused[0]}", "choose another name"
+        )
 
     async def drain() -> str:
         forwarder = Forwarder(spool_path, InfluxV1Writer(url, database))
@@ -209,8 +232,9 @@ def _forward(spool_path: Path, url: str, database: str) -> str:
 def _print_summary(
     live: LiveResult,
     history: Any,
-    spool: Spool,
+    report: Any,
     report_path: Path,
+    spool_path: Path,
     forwarded: str | None,
     wall_s: float,
 ) -> None:
@@ -225,24 +249,27 @@ def _print_summary(
         f" {samples:,} samples, {found['ble_gap']} gap record(s),"
         f" {found['spasm_event']} spasm(s) found, {found['rom']} ROM record(s)"
     )
-    for line in summary_lines(history):
+    # The report's numbers (ReportData), not a second computation: the terminal and the
+    # report say the same thing.
+    measured = report.injections[0].pre_post if report.injections else None
+    for line in summary_lines(history, measured):
         print(f"  {line}")
-    days = [
-        r
-        for r in spool.query(0, 2**62, measurement="clinical_score", patient=PATIENT)
-        if r.tags.get("period") == "day"
-    ]
-    if days:
-        last = days[-1]
+    rate = "no data" if report.spasms_per_h is None else f"{report.spasms_per_h:.2f}"
+    print(
+        f"  whole period: {report.spasms} spasms, {rate} per observed hour"
+        f" ({report.coverage.monitored_h:.1f} h observed on {len(report.days)} days)"
+    )
+    if report.days:
+        last = report.days[-1]
+        snow = last.snow_frequency if last.snow_frequency is not None else last.snow_note
         print(
-            f"  latest day's scores: Penn frequency {last.fields.get('penn_frequency', '-')},"
-            f" Penn severity {last.fields.get('penn_severity', '-')},"
-            f" Snow {last.fields.get('snow_frequency', '-')}"
+            f"  latest day ({last.date}): {last.spasms} spasms in {last.observed_s / 60:.0f} min observed,"
+            f" Penn frequency {last.penn_frequency},"
+            f" Penn severity {'-' if last.penn_severity is None else last.penn_severity}, Snow {snow}"
         )
-    alerts = spool.query(0, 2**62, measurement="alert", patient=PATIENT)
-    print(f"  alerts: {len(live.alerts)} during the live run, {len(alerts)} in the store")
+    print(f"  alerts: {len(live.alerts)} during the live run, {len(report.alerts)} in the store")
     if forwarded:
         print(f"  {forwarded}")
-    print(f"  store: {spool.path}")
+    print(f"  store: {spool_path}")
     print(f"  report: {report_path.resolve()}")
     print(f"  wall time {wall_s:.0f} s")

@@ -28,6 +28,14 @@ JOINT_SEGMENTS: dict[str, tuple[str, str]] = {
 }
 ADDRESS = re.compile(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f-]{36}")  # MAC, or a macOS UUID
 PLACEMENT = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# A label or muscle tags every record (the series key of every point, every legend): 64
+# bytes hold any muscle name ("flexor digitorum superficialis" is 30) and keep a point's
+# tags far below InfluxDB's 65,535-byte series-key limit, where a longer one would be
+# refused on every record.
+MAX_TAG_BYTES = 64
+# Bluetooth Core 5.4, Vol 3, Part C, 12.1: the Device Name characteristic is at most 248
+# octets, so a longer name can never match an advertisement.
+MAX_BLE_NAME_BYTES = 248
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,7 @@ def _read_device(table: Mapping[str, Any], section: str) -> DeviceEntry:
     if address is not None and not ADDRESS.fullmatch(address):
         raise reader.error("address", "a Bluetooth address like 'C4:7C:8D:6A:12:34'", address)
     name = reader.optional_string("name")
+    reader.check_tag("name", name, MAX_BLE_NAME_BYTES, "the longest Bluetooth device name")
     if address is None and not name:
         raise ConfigError(f"{section} needs 'address' or 'name' to recognise the wearable")
     placement = reader.string("placement")
@@ -114,11 +123,13 @@ def _read_device(table: Mapping[str, Any], section: str) -> DeviceEntry:
         raise reader.error("placement", "a lower-case body location such as 'calf' or 'thigh'", placement)
     side = reader.string("side", "none", choices=SIDES)
     muscle = reader.optional_string("muscle")
+    reader.check_tag("muscle", muscle, MAX_TAG_BYTES, "a tag on every record")
     joint = reader.optional_string("joint", choices=tuple(JOINTS))
     if joint is not None and placement not in JOINT_SEGMENTS[joint]:
         expected = " or ".join(repr(p) for p in JOINT_SEGMENTS[joint])
         raise ConfigError(f"{section}.placement must be {expected} for joint = {joint!r}, got {placement!r}")
     label = reader.string("label", "")
+    reader.check_tag("label", label, MAX_TAG_BYTES, "a tag on every record")
     reader.done()
     return DeviceEntry(profile, placement, side, address, name, muscle, joint, label)
 

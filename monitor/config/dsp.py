@@ -10,6 +10,10 @@ from monitor.config.reader import TableReader
 from monitor.dsp import EmgParams
 from monitor.errors import ConfigError
 
+# Every public grid runs at 50 or 60 Hz; a notch anywhere else leaves the hum in and cuts EMG.
+MAINS_HZ = (50, 60)
+_MAINS_EXPECTED = "50 or 60 (the mains frequency, Hz) or 0 to turn the notch off"
+
 
 def read_emg_params(table: Mapping[str, Any]) -> EmgParams:
     """Type-check each key against the parameter's default, then let EmgParams check ranges."""
@@ -33,8 +37,8 @@ def read_emg_params(table: Mapping[str, Any]) -> EmgParams:
             ):
                 raise reader.error(param.name, f"a list of {len(default)} numbers", value)
             values[param.name] = tuple(float(v) for v in value)
-        elif param.name == "mains_hz" and reader.raw(param.name) == 0:
-            values[param.name] = None  # TOML has no null: 0 turns the mains notch off
+        elif param.name == "mains_hz":
+            values[param.name] = _mains_hz(reader)
         else:
             values[param.name] = reader.number(param.name)
     reader.done()
@@ -42,3 +46,19 @@ def read_emg_params(table: Mapping[str, Any]) -> EmgParams:
         return EmgParams(**values)
     except ValueError as error:
         raise ConfigError(f"dsp.{error}") from None
+
+
+def _mains_hz(reader: TableReader) -> float | None:
+    """50 or 60 Hz; 0 or "none" turns the notch off (TOML has no null)."""
+    value = reader.raw("mains_hz")
+    if isinstance(value, str) and value.lower() == "none":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise reader.error("mains_hz", _MAINS_EXPECTED, value)
+    if value == 0:
+        return None
+    if value not in MAINS_HZ:
+        near = [hz for hz in MAINS_HZ if abs(hz - value) < 5]  # a typo of one, not a guess
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise ConfigError(f"{reader.error('mains_hz', _MAINS_EXPECTED, value).args[0]}{hint}")
+    return float(value)

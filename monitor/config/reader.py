@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.store.line_protocol import unrepresentable_char
 
 _MISSING: Any = object()
 
@@ -101,6 +102,24 @@ class TableReader:
         if not isinstance(value, bool):
             raise self.error(name, "true or false", value)
         return value
+
+    def check_tag(self, name: str, value: str | None, max_bytes: int, why: str) -> None:
+        """Refuse a string that becomes a record tag but that line protocol cannot carry.
+
+        ``value`` was read already (None: absent, nothing to check). ``why`` says where the
+        limit comes from. A value too long is described by its size, not echoed.
+        """
+        if value is None:
+            return
+        size = len(value.encode())
+        if size > max_bytes:  # before the characters: the message must not echo 70,000 of them
+            raise ConfigError(
+                f"{self.key(name)} must be at most {max_bytes} bytes ({why}), got {size:,} bytes"
+            )
+        bad = unrepresentable_char(value)
+        if bad is not None:
+            expected = f"free of backslashes and control characters (line protocol cannot carry {bad!r})"
+            raise self.error(name, expected, value)
 
     def sub_table(self, name: str) -> Mapping[str, Any]:
         """A nested table (empty if absent)."""

@@ -7,6 +7,9 @@ Secrets (InfluxDB token or password, Grafana token) are never inline: a key such
 
 from __future__ import annotations
 
+import difflib
+import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,11 @@ from monitor.store.writer import Writer, read_secret
 DEFAULT_SPOOL = "data/spool.sqlite"
 INFLUX_VERSIONS = ("1", "2", "3")
 _INLINE_SECRETS = ("token", "password")
+# Query parameters that carry credentials: InfluxDB 1.x reads ``u`` and ``p``; the rest are
+# the usual names of tokens and keys. A URL is printed by ``config check``, logged on every
+# retry and written into Grafana's provisioning, so a credential in it would leak there.
+_CREDENTIAL_PARAMS = re.compile(r"u|p|.*(token|passw|pwd|secret|api_?key|auth|signature).*", re.IGNORECASE)
+_INFLUX_INSTEAD = "username with password_env or password_file (1.x), or token_env or token_file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +129,7 @@ def _read_influx(table: Mapping[str, Any]) -> InfluxConfig:
     version = str(reader.raw("version")) if reader.has("version") else "2"
     if version not in INFLUX_VERSIONS:
         raise reader.error("version", "1, 2 or 3 (the InfluxDB major version)", reader.raw("version"))
-    url = reader.string("url")
-    if not url.startswith(("http://", "https://")):
-        raise reader.error("url", "an http:// or https:// URL", url)
+    url = _read_url(reader, reader.string("url"), _INFLUX_INSTEAD)
     config = InfluxConfig(
         version=version,
         url=url,
@@ -154,8 +160,8 @@ def read_grafana(table: Mapping[str, Any]) -> GrafanaConfig:
     _refuse_inline_secrets(reader)
     defaults = GrafanaConfig()
     url = reader.optional_string("url")
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise reader.error("url", "an http:// or https:// URL", url)
+    if url is not None:
+        url = _read_url(reader, url, "token_env or token_file")
     config = GrafanaConfig(
         url=url,
         token_env=reader.string("token_env", defaults.token_env),
@@ -173,3 +179,31 @@ def _refuse_inline_secrets(reader: TableReader) -> None:
                 f"{reader.key(key)}: secrets are never written in config.toml;"
                 f" use {key}_env (an environment variable) or {key}_file (a file)"
             )
+
+
+def _read_url(reader: TableReader, url: str, instead: str) -> str:
+    """An http(s) server URL without credentials (``instead`` names where they go).
+
+    The error shows the URL with any credential masked: it must not leak the secret either.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = f"***@{url.rpartition('@')[2]}" if "@" in url else url
+        near = difflib.get_close_matches(parts.scheme.lower(), ("http", "https"), n=1)
+        hint = f" (did you mean {near[0]}://?)" if near and "://" in url else ""
+        raise ConfigError(f"{reader.key('url')} must be an http:// or https:// URL, got {shown!r}{hint}")
+    params = [key for key, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    if "@" in parts.netloc or any(_CREDENTIAL_PARAMS.fullmatch(key) for key in params):
+        raise ConfigError(
+            f"{reader.key('url')} must not hold credentials (secrets are never inline in config.toml);"
+            f" use {instead}, got {_masked(parts)!r}"
+        )
+    return url
+
+
+def _masked(parts: urllib.parse.SplitResult) -> str:
+    """The URL with its user, password and every query value replaced by ``***``."""
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{host}" if "@" in parts.netloc else host
+    query = "&".join(f"{key}=***" for key, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -23,6 +23,7 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store.influx_v1 import v1_authorization
+from monitor.store.influxql import quote_ident, quote_string
 from monitor.types import FieldValue, Record
 
 CHUNK_ROWS = 10_000  # rows per chunk of a chunked response: a year of events is many chunks
@@ -86,8 +87,8 @@ class InfluxQLReader:
         """
         where = [f"time >= {int(start_ns)}", f"time < {int(end_ns)}"]
         if patient is not None:
-            where.append(f"\"patient\" = '{_quote(patient)}'")
-        influxql = f'SELECT * FROM "{_ident(measurement)}" WHERE {" AND ".join(where)} GROUP BY *'
+            where.append(f"{quote_ident('patient')} = {quote_string(patient)}")
+        influxql = f"SELECT * FROM {quote_ident(measurement)} WHERE {' AND '.join(where)} GROUP BY *"
         records = [
             Record(measurement, int(row[0]), fields, tags)
             for tags, columns, rows in self._series(influxql)
@@ -110,7 +111,9 @@ class InfluxQLReader:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                lines = response.read().decode().splitlines()
+                # One JSON document per line, split on "\n" only: str.splitlines() also splits
+                # at NEL (U+0085) and U+2028/9, which JSON carries unescaped inside a note.
+                lines = [raw.decode() for raw in response]
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace").strip()
             hint = "check the token or user" if error.code in (401, 403) else "check url and database"
@@ -136,14 +139,6 @@ def _fields(columns: list[str], row: list[Any]) -> dict[str, FieldValue]:
     # GROUP BY * puts every tag in the series' tags: the columns are time and the fields,
     # null where this point has no such field.
     return {name: value for name, value in zip(columns[1:], row[1:], strict=True) if value is not None}
-
-
-def _ident(name: str) -> str:
-    return name.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 __all__ = ["InfluxQLReader"]

@@ -158,9 +158,26 @@ def _check_time(time_ns: int) -> None:
         raise ValueError(f"time_ns must be an int64 of ns since the Unix epoch, got {time_ns!r}")
 
 
+def unrepresentable_char(name: str) -> str | None:
+    """The first character of ``name`` that no line-protocol escaping carries, or None.
+
+    The one definition of a name line protocol can hold (a backslash or a control
+    character cannot: see the module docstring); config validation asks it too, so a name
+    refused here is refused up front, not on every record.
+
+    Examples
+    --------
+    >>> unrepresentable_char("gastrocnemius, left")
+    >>> unrepresentable_char("calf" + chr(10))
+    '\\n'
+    """
+    bad = _UNREPRESENTABLE.search(name)
+    return bad.group() if bad else None
+
+
 def _check_name(name: str, what: str) -> None:
     if not name:
         raise ValueError(f"{what} must not be empty")
-    bad = _UNREPRESENTABLE.search(name)
+    bad = unrepresentable_char(name)
     if bad:
-        raise ValueError(f"{what} {name!r} holds {bad.group()!r}, which line protocol cannot carry")
+        raise ValueError(f"{what} {name!r} holds {bad!r}, which line protocol cannot carry")

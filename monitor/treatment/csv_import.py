@@ -22,6 +22,7 @@ error names the file, the row (as a spreadsheet numbers it, header = 1) and the 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from monitor.treatment.entries import (
@@ -50,10 +51,22 @@ def read_treatment_csv(path: Path) -> list[Entry]:
         ``FILE row N, column C: what is wrong``, on the first bad row; or a missing file.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")  # spreadsheets often write a BOM
+        # utf-8-sig: spreadsheets often write a BOM. newline="": the csv module's own rule,
+        # so a quoted note keeps its line breaks (and a NEL or U+2028 stays inside its cell,
+        # where str.splitlines() would cut the row there).
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            text = file.read()
     except OSError as error:
         raise ValueError(f"{path}: cannot read ({error.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        return _read_rows(path, csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as error:  # a NUL byte, or a quote left open at the end of the file
+        raise TreatmentFileError(f"{path}: not a readable CSV file ({error})") from None
+
+
+def _read_rows(path: Path, reader: csv.DictReader[str]) -> list[Entry]:
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
