@@ -5,6 +5,11 @@ spool once a second (one transaction per batch), then the alert rules see them; 
 forwarder, when ``[store.influx]`` is configured, drains the spool concurrently. SIGINT and
 SIGTERM stop it cleanly: the collector flushes its queue, the DSP its pending events, and
 everything is committed before :func:`run_live` returns.
+
+If the collector's consumer or the forwarder dies, the run stops the same clean way and
+:func:`run_live` raises :class:`~monitor.collect.errors.RunStoppedError` with the reason, so
+``run`` exits non-zero and the service manager restarts it instead of a run that collects
+into nothing.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
 from monitor.clinical.rescore import HourlyRescorer
 from monitor.collect import Collector
+from monitor.collect.errors import RunStoppedError
 from monitor.collect.queue import Item
 from monitor.collect.session import SessionStats
 from monitor.config import AppConfig
 from monitor.pipeline import Pipeline, PipelineStats
-from monitor.store import Spool
+from monitor.store import Spool, SpoolWriter
+from monitor.store.calibrations import stored_calibrations
 from monitor.store.forwarder import Forwarder, ForwardStats
 from monitor.types import Record
 
@@ -35,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 COMMIT_EVERY_S = 1.0  # records reach the spool (and alerts) at least this often
 STATUS_EVERY_S = 5.0
+STOP_FLUSH_S = 10.0  # a spool locked at the stop gets this long, within systemd's TimeoutStopSec
 
 
 @dataclass
@@ -46,6 +54,9 @@ class LiveStatus:
     samples: dict[str, int]
     spasms: int
     alerts: int
+    store: str = ""  # spool and forwarding health, e.g. "spool ok | influx ok"
+    # Per device: why nothing is collected, or what is degraded (a rate the MTU lowered).
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,9 +101,11 @@ async def run_live(
     handle_signals : bool
         Install SIGINT/SIGTERM handlers that stop the run cleanly.
     """
-    pipeline = Pipeline(config, extra_tags)
+    pipeline = Pipeline(config, extra_tags, stored_calibrations(spool, config))
     notifier = Notifier(config.alerts.notify_urls) if config.alerts.notify_urls else None
-    alerts = AlertService(AlertEngine(config.alerts.thresholds), spool, notifier)
+    # Appends go through a writer thread: a locked or full spool holds records, never the loop.
+    writer = SpoolWriter(spool.path, spool_options={"cap_bytes": spool.cap_bytes})
+    alerts = AlertService(AlertEngine(config.alerts.thresholds), writer, notifier)
     pending: list[Record] = []
 
     def sink(item: Item) -> None:
@@ -102,7 +115,7 @@ async def run_live(
     if handle_signals:
         collector.install_signal_handlers()
     result = LiveResult(0.0, pipeline.stats, {s.device_id: s.stats for s in collector.sessions})
-    rescorer = HourlyRescorer(spool.path, config.patient.timezone, time.time_ns())
+    rescorer = HourlyRescorer(spool.path, config.patient.timezone, time.time_ns(), config.clinical.min_wear_h)
     rescoring: asyncio.Task[int] | None = None
     forward_stop = asyncio.Event()
     forwarder = forward_task = None
@@ -114,10 +127,12 @@ async def run_live(
         nonlocal rescoring
         batch, pending[:] = list(pending), []
         if batch:
-            spool.append(batch)
+            writer.append(batch)
             result.records += len(batch)
             result.alerts += await alerts.consume(batch)
         result.alerts += await alerts.tick(time.time_ns())
+        if forwarder is not None:
+            result.alerts += await alerts.forwarding(time.time_ns(), forwarder.stats, config.patient.id)
         if rescoring is None or rescoring.done():  # hours that end meanwhile wait for the next
             span = rescorer.due(time.time_ns())
             if span is not None:
@@ -126,16 +141,31 @@ async def run_live(
     started = time.monotonic()
     collecting = asyncio.create_task(collector.run())
     last_status = started
+    told: dict[str, str] = {}
+    forward_failure: BaseException | None = None
     try:
         while not collecting.done():
-            await asyncio.wait([collecting], timeout=COMMIT_EVERY_S)
+            watched = (
+                [collecting] if forward_task is None or forward_task.done() else [collecting, forward_task]
+            )
+            await asyncio.wait(watched, timeout=COMMIT_EVERY_S)
+            if forward_task is not None and forward_task.done() and forward_failure is None:
+                # It only returns once asked to stop: done now means it died.
+                forward_failure = forward_task.exception() or RuntimeError("returned on its own")
+                logger.error("the forwarder stopped: %s", forward_failure, exc_info=forward_failure)
+                collector.stop()
             await commit()
             now = time.monotonic()
             if duration_s is not None and now - started >= duration_s:
                 collector.stop()
-            if on_status is not None and now - last_status >= STATUS_EVERY_S:
-                last_status = now
-                on_status(_status(now - started, collector, pipeline, result))
+            problems = _problems(collector)  # a new problem is told at once, not 5 s later
+            if on_status is not None and (now - last_status >= STATUS_EVERY_S or problems != told):
+                last_status, told = now, problems
+                status = _status(now - started, collector, pipeline, result)
+                status.store = writer.stats.health()
+                if forwarder is not None:
+                    status.store += " | " + forwarder.stats.health(time.time_ns())
+                on_status(status)
         await collecting  # re-raises a collector failure
     finally:
         if not collecting.done():
@@ -144,6 +174,7 @@ async def run_live(
                 await collecting
         pending.extend(pipeline.flush())
         await commit()
+        await writer.close(STOP_FLUSH_S)  # held records committed (or logged) before the scoring
         if rescoring is not None:
             await rescoring
         # The hour in progress too: the run's last data is scored before it returns.
@@ -151,9 +182,15 @@ async def run_live(
         result.scores = rescorer.written
         if forwarder is not None and forward_task is not None:
             forward_stop.set()
-            result.forwarded = await forward_task
+            if forward_failure is None:
+                result.forwarded = await forward_task
             await forwarder.close()
     result.duration_s = time.monotonic() - started
+    if forward_failure is not None:
+        raise RunStoppedError(
+            f"the forwarder to InfluxDB stopped: {type(forward_failure).__name__}: {forward_failure}"
+            " (what it had not sent stays in the spool)"
+        ) from forward_failure
     return result
 
 
@@ -168,4 +205,10 @@ def _status(elapsed_s: float, collector: Collector, pipeline: Pipeline, result: 
         samples,
         pipeline.stats.records["spasm_event"],
         len(result.alerts),
+        problems=_problems(collector),
     )
+
+
+def _problems(collector: Collector) -> dict[str, str]:
+    problems = {s.device_id: s.problem or s.notice for s in collector.sessions}
+    return {device: text for device, text in problems.items() if text}

@@ -137,8 +137,10 @@ def test_locked_spool_gives_a_clear_error(tmp_path: Path) -> None:
 def test_full_disk_gives_a_clear_error_and_writes_nothing_of_the_batch(tmp_path: Path) -> None:
     # A full disk is simulated with SQLite's own hard limit (max_page_count): the same
     # SQLITE_FULL error a full file system gives, without a loop-mounted file system.
+    # Only never-drop rows are in the file, so pruning cannot make room for the batch.
+    events = [SpasmEvent(T0_NS + i, T0_NS + i + 10**8, "tonic", 0).to_record() for i in range(100)]
     with Spool(tmp_path / "s.sqlite", max_file_bytes=200_000) as spool:
-        spool.append_series(_envelope(100))
+        spool.append(events)
         with pytest.raises(StoreError, match="disk is full") as error:
             spool.append_series(_envelope(20_000))
         assert "free disk space" in str(error.value)

@@ -6,7 +6,17 @@ notifies it. Thresholds: :class:`AlertThresholds` (``[alerts]`` in config.toml, 
 :func:`load_alert_config`), the same definition the Grafana alert rules are exported from.
 """
 
-from monitor.alerts.alert import ALERT, DEVICE_OFFLINE, POOR_SIGNAL, RULES, SPASM_SPIKE, TONIC_SPASM, Alert
+from monitor.alerts.alert import (
+    ALERT,
+    DEVICE_OFFLINE,
+    FORWARD_STALLED,
+    POOR_SIGNAL,
+    RULES,
+    SPASM_SPIKE,
+    TONIC_SPASM,
+    WEARING_OFF,
+    Alert,
+)
 from monitor.alerts.config import AlertConfig, load_alert_config
 from monitor.alerts.engine import AlertEngine
 from monitor.alerts.notify import Notifier
@@ -16,10 +26,12 @@ from monitor.alerts.thresholds import AlertThresholds
 __all__ = [
     "ALERT",
     "DEVICE_OFFLINE",
+    "FORWARD_STALLED",
     "POOR_SIGNAL",
     "RULES",
     "SPASM_SPIKE",
     "TONIC_SPASM",
+    "WEARING_OFF",
     "Alert",
     "AlertConfig",
     "AlertEngine",

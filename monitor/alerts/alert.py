@@ -13,7 +13,9 @@ SPASM_SPIKE = "spasm_spike"
 TONIC_SPASM = "tonic_spasm"
 DEVICE_OFFLINE = "device_offline"
 POOR_SIGNAL = "poor_signal"
-RULES = (SPASM_SPIKE, TONIC_SPASM, DEVICE_OFFLINE, POOR_SIGNAL)
+FORWARD_STALLED = "forward_stalled"
+WEARING_OFF = "wearing_off"  # a botulinum toxin cycle wears off (treatment_response records)
+RULES = (SPASM_SPIKE, TONIC_SPASM, DEVICE_OFFLINE, POOR_SIGNAL, FORWARD_STALLED, WEARING_OFF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Alert:
     value, threshold : float
         What was measured and the limit it crossed, in the rule's unit (``unit``).
     unit : str
-        ``spasms/h``, ``s`` or ``min``.
+        ``spasms/h``, ``s``, ``min`` or ``h``.
     message : str
         One line for a patient or carer.
     """

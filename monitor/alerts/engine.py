@@ -15,6 +15,12 @@ Rules (thresholds in :class:`~monitor.alerts.thresholds.AlertThresholds`):
   collector wrote on reconnecting; one alert per silence.
 - ``poor_signal``: a ``signal_quality`` episode (electrode off, clipping, non-finite or
   motion artefact) longer than ``poor_signal_max_min``; stamped at onset + limit.
+- ``forward_stalled``: points have waited longer than ``forward_stalled_h`` with nothing
+  acknowledged by InfluxDB (:meth:`AlertEngine.forwarding`, fed by the live run).
+
+- ``wearing_off``: a ``treatment_response`` record with a wearing-off day
+  (:mod:`monitor.clinical.response`): "wearing off from day N: X % of the pre-injection
+  rate", once per patient and injection.
 
 After an alert, the same key (rule, patient, device) stays quiet for ``cooldown_min``: a
 burst of spasms sends one alert, not fifty.
@@ -25,8 +31,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitor.alerts.alert import DEVICE_OFFLINE, POOR_SIGNAL, SPASM_SPIKE, TONIC_SPASM, Alert
+from monitor.alerts.alert import (
+    DEVICE_OFFLINE,
+    FORWARD_STALLED,
+    POOR_SIGNAL,
+    SPASM_SPIKE,
+    TONIC_SPASM,
+    WEARING_OFF,
+    Alert,
+)
 from monitor.alerts.spike import SpikeBaseline
+from monitor.clinical.response import TREATMENT_RESPONSE, wearing_off_text
 from monitor.alerts.thresholds import AlertThresholds
 from monitor.types import NS_PER_S, Record
 
@@ -63,6 +78,7 @@ class AlertEngine:
         self.now_ns: int | None = None
         self._devices: dict[tuple[str, str], _Device] = {}
         self._spikes: dict[str, SpikeBaseline] = {}
+        self._wearing_off_told: set[tuple[str, str]] = set()  # (patient, injection) alerted
         # Times each key fired, ns: all of them (pruned to a week), not only the last, because a
         # record arriving out of order can raise an alert earlier than the latest one.
         self._fired_ns: dict[tuple[str, str, str], list[int]] = {}
@@ -73,6 +89,8 @@ class AlertEngine:
 
     def process(self, record: Record) -> list[Alert]:
         """Update the state with one record; the alerts it raised (after the cooldown)."""
+        if record.measurement == TREATMENT_RESPONSE:
+            return self._wearing_off(record)
         if record.measurement in _NOT_DEVICE_DATA:
             return []
         alerts = self.tick(record.time_ns)
@@ -106,6 +124,27 @@ class AlertEngine:
                 due.append(self._offline(patient, device, state.last_seen_ns + limit_ns, silent_ns))
         return self._cooled(due)
 
+    def forwarding(self, now_ns: int, stalled_s: float, patient: str, detail: str = "") -> list[Alert]:
+        """The forward-stalled alert when points waited ``stalled_s`` past the limit.
+
+        ``stalled_s`` is how long queued points have gone with nothing acknowledged (0 when
+        nothing is queued); ``detail`` (the last error) goes into the message.
+        """
+        limit_h = self.thresholds.forward_stalled_h
+        hours = stalled_s / 3600
+        if hours <= limit_h:
+            return []
+        because = f": {detail}" if detail else ""
+        return self._cooled(
+            [
+                Alert(
+                    FORWARD_STALLED, now_ns, patient, "", hours, limit_h, "h",
+                    f"nothing forwarded to InfluxDB for {hours:.1f} h (limit {limit_h:g} h){because};"
+                    " the data is kept in the local spool",
+                )
+            ]
+        )  # fmt: skip
+
     # -- rules -------------------------------------------------------------------------------
 
     def _spasm(self, record: Record, patient: str, device: str) -> list[Alert]:
@@ -125,7 +164,7 @@ class AlertEngine:
         end_ns = (
             int(offset_ns) if isinstance(offset_ns, int) else record.time_ns + round(duration_s * NS_PER_S)
         )
-        check = self._spike_state(patient).spasm(record.time_ns, end_ns)
+        check = self._spike_state(patient).spasm(record.time_ns, end_ns, record.tags.get("side", ""))
         if check is not None and check.fired:
             out.append(
                 Alert(
@@ -168,6 +207,26 @@ class AlertEngine:
             DEVICE_OFFLINE, time_ns, patient, device, minutes, limit_min, "min",
             f"no data from wearable {device} for {minutes:.0f} min (limit {limit_min:g} min)",
         )  # fmt: skip
+
+    def _wearing_off(self, record: Record) -> list[Alert]:
+        """``wearing_off``: a cycle's response record with a wearing-off day, once per injection.
+
+        Response records are written again each time a cycle is re-scored; the clinic hears
+        of one injection's wearing-off once (per engine), whatever the cooldown.
+        """
+        message = wearing_off_text(record.fields)
+        patient, injection = record.tags.get("patient", ""), record.tags.get("injection", "")
+        if message is None or (patient, injection) in self._wearing_off_told:
+            return []
+        self._wearing_off_told.add((patient, injection))
+        day = float(record.fields["wearing_off_day"])
+        pct = float(record.fields.get("wearing_off_pct", 0.0))
+        return [
+            Alert(
+                WEARING_OFF, record.time_ns + round(day * 86_400 * NS_PER_S), patient, "", pct, 100.0, "%",
+                f"{message} (injection of {injection})",
+            )
+        ]  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from monitor.alerts.alert import Alert
 from monitor.alerts.engine import AlertEngine
 from monitor.alerts.notify import Notifier
-from monitor.store import Spool
+from monitor.store.forwarder import ForwardStats
 from monitor.types import Record
+
+
+class RecordSink(Protocol):
+    """Where alert records go: a :class:`~monitor.store.Spool` or a :class:`~monitor.store.SpoolWriter`."""
+
+    def append(self, records: Iterable[Record]) -> int: ...
 
 
 class AlertService:
@@ -18,13 +25,13 @@ class AlertService:
     ----------
     engine : AlertEngine
         The rules and their state.
-    spool : Spool
+    spool : Spool or SpoolWriter
         Where ``alert`` records go (and from there to InfluxDB and the dashboards).
     notifier : Notifier or None
         Where notifications go; None stores alerts without notifying.
     """
 
-    def __init__(self, engine: AlertEngine, spool: Spool, notifier: Notifier | None = None) -> None:
+    def __init__(self, engine: AlertEngine, spool: RecordSink, notifier: Notifier | None = None) -> None:
         self.engine = engine
         self.spool = spool
         self.notifier = notifier
@@ -36,6 +43,11 @@ class AlertService:
     async def tick(self, now_ns: int) -> list[Alert]:
         """Advance time with no new record (a silent device is only noticed this way)."""
         return await self._emit(self.engine.tick(now_ns))
+
+    async def forwarding(self, now_ns: int, stats: ForwardStats, patient: str) -> list[Alert]:
+        """Check the forwarder's progress (the forward-stalled rule); the alerts raised."""
+        detail = stats.errors[-1] if stats.errors else ""
+        return await self._emit(self.engine.forwarding(now_ns, stats.stalled_s(now_ns), patient, detail))
 
     async def _emit(self, alerts: list[Alert]) -> list[Alert]:
         for alert in alerts:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from monitor.alerts.thresholds import AlertThresholds
+from monitor.clinical.events import EPISODE_GAP_S
 from monitor.types import NS_PER_S
 
 NS_PER_H = 3600 * NS_PER_S
@@ -46,25 +47,28 @@ class SpikeBaseline:
     recent_ns: deque[int] = field(default_factory=deque)
     hourly: Counter[int] = field(default_factory=Counter)  # UTC hour index -> spasms
     observed: set[int] = field(default_factory=set)  # UTC hour indices with any record
-    last_offset_ns: int | None = None  # end of the latest counted spasm
+    last_offset_ns: dict[str, int] = field(default_factory=dict)  # limb (side) -> end of its latest episode
 
     def observe(self, time_ns: int) -> None:
         """Mark the hour of ``time_ns`` as observed (the patient had a record in it)."""
         self.observed.add(time_ns // NS_PER_H)
 
-    def spasm(self, onset_ns: int, offset_ns: int | None = None) -> SpikeCheck | None:
-        """Add a spasm and check the last hour (ending at its onset) against the baseline.
+    def spasm(self, onset_ns: int, offset_ns: int | None = None, limb: str = "") -> SpikeCheck | None:
+        """Add a spasm event and check the last hour (ending at its onset) against the baseline.
 
-        An event that starts before the previous one ended is the same spasm seen on
-        another channel (as in :func:`monitor.clinical.events.spasm_rows`): it extends that
-        spasm, is not counted again, and returns None.
+        Spasms are counted as episodes, by the rule of
+        :func:`monitor.clinical.events.episodes`: an event of the same limb (``limb``, the
+        ``side`` tag) that starts before the limb's previous episode ended plus
+        :data:`~monitor.clinical.events.EPISODE_GAP_S` is that spasm seen on another channel
+        or wearable: it extends the episode, is not counted again, and returns None.
         """
         self.observe(onset_ns)
         end_ns = onset_ns if offset_ns is None else offset_ns
-        if self.last_offset_ns is not None and onset_ns <= self.last_offset_ns:
-            self.last_offset_ns = max(self.last_offset_ns, end_ns)
+        last_ns = self.last_offset_ns.get(limb)
+        if last_ns is not None and onset_ns <= last_ns + round(EPISODE_GAP_S * NS_PER_S):
+            self.last_offset_ns[limb] = max(last_ns, end_ns)
             return None
-        self.last_offset_ns = end_ns
+        self.last_offset_ns[limb] = end_ns
         self.hourly[onset_ns // NS_PER_H] += 1
         self.recent_ns.append(onset_ns)
         while self.recent_ns and self.recent_ns[0] <= onset_ns - NS_PER_H:

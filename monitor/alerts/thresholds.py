@@ -34,6 +34,9 @@ class AlertThresholds:
     cooldown_min : float
         After an alert, the same rule for the same patient and device stays quiet this
         long, min: a burst of spasms sends one alert, not fifty.
+    forward_stalled_h : float
+        Forwarding stalled: points have waited this long with nothing acknowledged by
+        InfluxDB, h (the dashboards go stale while the spool keeps everything).
     """
 
     spike_sigma: float = 3.0
@@ -44,11 +47,12 @@ class AlertThresholds:
     offline_max_min: float = 30.0
     poor_signal_max_min: float = 15.0
     cooldown_min: float = 60.0
+    forward_stalled_h: float = 6.0
 
     def __post_init__(self) -> None:
         for name in (
             "spike_sigma", "spike_baseline_days", "spike_min_baseline_h", "tonic_max_s",
-            "offline_max_min", "poor_signal_max_min", "cooldown_min",
+            "offline_max_min", "poor_signal_max_min", "cooldown_min", "forward_stalled_h",
         ):  # fmt: skip
             if not getattr(self, name) > 0:
                 raise ValueError(f"alerts.{name} must be > 0, got {getattr(self, name)}")

@@ -77,7 +77,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     tz = parse_zone(args.tz)
-    with Spool(args.spool) as spool:
+    with Spool(args.spool, read_only=True) as spool:  # a copy on read-only media lists too
         records = list_entries(spool, args.patient or None)
     for record in records:
         print(describe(record, tz))

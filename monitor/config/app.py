@@ -1,7 +1,7 @@
 """``config.toml``, validated up front into one :class:`AppConfig`.
 
 Sections: ``[patient]``, ``[[device]]`` (one per wearable), ``[ble]`` (the radio),
-``[dsp]``, ``[store]`` (with ``[store.influx]``), ``[grafana]`` and ``[alerts]``. The
+``[dsp]``, ``[store]`` (with ``[store.influx]``), ``[grafana]``, ``[alerts]`` and ``[clinical]``. The
 repository's ``config.toml`` is the commented reference. Any unknown key, wrong type or
 impossible value raises :class:`~monitor.errors.ConfigError` with a one-line message
 naming the key and the expected form. Secrets are never inline: only the name of an
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alerts.config import AlertConfig, load_alert_config
+from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
 from monitor.collect.config import CollectorConfig
 from monitor.config.devices import DeviceEntry, read_devices
 from monitor.config.dsp import read_emg_params
@@ -27,7 +28,7 @@ from monitor.dsp import EmgParams
 from monitor.errors import ConfigError
 
 PATIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
-SECTIONS = ("patient", "device", "ble", "dsp", "store", "grafana", "alerts")
+SECTIONS = ("patient", "device", "ble", "dsp", "store", "grafana", "alerts", "clinical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,20 @@ class BleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClinicalConfig:
+    """``[clinical]``: how the clinical scores treat partly observed days.
+
+    Attributes
+    ----------
+    min_wear_h : float
+        Observed hours a local day needs for its 24-hour spasm count (Snow's score); days
+        with less say "not scored: N h worn". Rates per observed hour need no minimum.
+    """
+
+    min_wear_h: float = DEFAULT_MIN_WEAR_H
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """Everything ``config.toml`` says; built by :func:`load_config`."""
 
@@ -61,6 +76,7 @@ class AppConfig:
     store: StoreConfig = field(default_factory=StoreConfig)
     grafana: GrafanaConfig = field(default_factory=GrafanaConfig)
     alerts: AlertConfig = field(default_factory=lambda: load_alert_config({}, environ={}))
+    clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     source: str = "<defaults>"
 
     def collector_config(self, **overrides: Any) -> CollectorConfig:
@@ -136,6 +152,7 @@ def parse_config(
         store=read_store(_table(document, "store")),
         grafana=read_grafana(_table(document, "grafana")),
         alerts=alerts,
+        clinical=_read_clinical(_table(document, "clinical")),
         source=source,
     )
 
@@ -167,6 +184,14 @@ def _check_timezone(reader: TableReader, timezone: str) -> None:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise reader.error("timezone", "an IANA timezone such as 'Europe/London'", timezone) from None
+
+
+def _read_clinical(table: Mapping[str, Any]) -> ClinicalConfig:
+    reader = TableReader(table, "clinical")
+    # At most a whole day: a longer minimum would leave every day unscored.
+    min_wear_h = reader.number("min_wear_h", DEFAULT_MIN_WEAR_H, above=0, at_most=24)
+    reader.done()
+    return ClinicalConfig(min_wear_h=min_wear_h)
 
 
 def _read_ble(table: Mapping[str, Any]) -> BleConfig:

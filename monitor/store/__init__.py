@@ -14,7 +14,10 @@ from monitor.store.forwarder import Backoff, Forwarder, ForwardStats
 from monitor.store.influx_v1 import InfluxV1Writer
 from monitor.store.influx_v2 import InfluxV2Writer
 from monitor.store.series import NumericSeries
-from monitor.store.spool import PENDING, SENT, SET_ASIDE, Batch, SetAside, Spool
+from monitor.store.spool import PENDING, SCHEMA_VERSION, SENT, SET_ASIDE, Batch, SetAside, Spool
+from monitor.store.spool_db import SpoolBusyError, SpoolFullError
+from monitor.store.spool_writer import AppendStats, SpoolWriter
+from monitor.store.status import StoreStatus, store_status
 from monitor.store.writer import (
     AccessWriteError,
     RejectedWriteError,
@@ -27,9 +30,11 @@ from monitor.store.writer import (
 
 __all__ = [
     "PENDING",
+    "SCHEMA_VERSION",
     "SENT",
     "SET_ASIDE",
     "AccessWriteError",
+    "AppendStats",
     "Backoff",
     "Batch",
     "ForwardStats",
@@ -41,8 +46,13 @@ __all__ = [
     "RetryableWriteError",
     "SetAside",
     "Spool",
+    "SpoolBusyError",
+    "SpoolFullError",
+    "SpoolWriter",
+    "StoreStatus",
     "TooLargeWriteError",
     "WriteError",
     "Writer",
     "read_secret",
+    "store_status",
 ]

@@ -7,6 +7,11 @@ our timestamps are the exact ns of the device clock, so the resend overwrites it
 
 While one batch is on the wire the next one is read from SQLite (in the forwarder's own
 database thread), so the spool adds little to the server's own write time.
+
+Stopping never waits on the server: a request still unanswered ``STOP_GRACE_S`` after the
+stop is abandoned, and its points stay queued for the next run (a hung InfluxDB must not
+hold ``run`` past systemd's ``TimeoutStopSec``). The time of the last acknowledged batch and
+the last error are kept in the spool, for ``spasm-monitor store status``.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import asyncio
 import concurrent.futures
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from monitor.errors import StoreError
 from monitor.store.spool import Batch, Spool
+from monitor.store.spool_db import SpoolBusyError
 from monitor.store.writer import (
     AccessWriteError,
     RejectedWriteError,
@@ -35,6 +43,8 @@ P = ParamSpec("P")
 
 DEFAULT_BATCH_POINTS = 10_000  # ~0.8 MB of body: InfluxDB's own advice is 5-10k points a request
 IDLE_POLL_S = 1.0  # how often an empty spool is looked at again
+STOP_GRACE_S = 5.0  # an in-flight request may finish this long after the stop, then is abandoned
+BUSY_RETRY_MAX_S = 5.0  # longest wait between tries of a spool another process has locked
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,26 @@ class ForwardStats:
     retries: int = 0
     set_aside_points: int = 0
     errors: list[str] = field(default_factory=list)  # the last few, for a status line
+    started_ns: int = field(default_factory=time.time_ns)  # wall clock, UTC ns
+    last_sent_ns: int | None = None  # wall clock of the last acknowledged batch, UTC ns
+    last_error_ns: int | None = None  # wall clock of the last error, UTC ns
+    queued: bool = False  # the last look at the spool found rows to send
+
+    def stalled_s(self, now_ns: int) -> float:
+        """How long rows have waited with nothing acknowledged, s (0 when nothing is queued)."""
+        if not self.queued:
+            return 0.0
+        return max(0, now_ns - (self.last_sent_ns or self.started_ns)) / 1e9
+
+    def health(self, now_ns: int) -> str:
+        """A few words for a status line: ``influx ok`` or what is wrong."""
+        if self.last_error_ns is not None and self.last_error_ns >= (self.last_sent_ns or 0):
+            stalled_s = self.stalled_s(now_ns)
+            since = f" {stalled_s / 60:.0f} min" if stalled_s >= 60 else ""
+            return f"influx FAILING{since}: {self.errors[-1][:60] if self.errors else '?'}"
+        if self.set_aside_points:
+            return f"influx ok, {self.set_aside_points:,} points refused (see `store status`)"
+        return "influx ok"
 
 
 class _StoppedError(Exception):
@@ -116,16 +146,17 @@ class Forwarder:
         self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-fwd")
         self._stop = asyncio.Event()
 
-    async def drain(self) -> ForwardStats:
-        """Forward until no pending row is left (retrying through outages); the stats."""
-        await self._pump(until_empty=True)
-        return self.stats
+    async def drain(self, stop: asyncio.Event | None = None) -> ForwardStats:
+        """Forward until no pending row is left (retrying through outages) or ``stop`` is set."""
+        return await self._until(stop or asyncio.Event(), until_empty=True)
 
     async def run(self, stop: asyncio.Event) -> ForwardStats:
-        """Forward new rows as they arrive, until ``stop`` is set; the stats."""
-        self._stop = stop
-        await self._pump(until_empty=False)
-        return self.stats
+        """Forward new rows as they arrive, until ``stop`` is set; the stats.
+
+        Returns at most ``STOP_GRACE_S`` after ``stop`` is set, even with a request to a hung
+        server in flight (its rows stay queued).
+        """
+        return await self._until(stop, until_empty=False)
 
     async def close(self) -> None:
         """Close the writer and the forwarder's spool connection."""
@@ -137,6 +168,28 @@ class Forwarder:
 
     # -- the loop --------------------------------------------------------------------------
 
+    async def _until(self, stop: asyncio.Event, until_empty: bool) -> ForwardStats:
+        self._stop = stop
+        pump = asyncio.ensure_future(self._pump(until_empty))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([pump, stopping], return_when=asyncio.FIRST_COMPLETED)
+            if not pump.done():
+                await asyncio.wait([pump], timeout=STOP_GRACE_S)
+            if not pump.done():
+                log.warning(
+                    "%r did not answer within %.0f s of the stop; its batch stays queued",
+                    self.writer,
+                    STOP_GRACE_S,
+                )
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+                return self.stats
+        finally:
+            stopping.cancel()
+        await pump  # re-raises a failure of the loop
+        return self.stats
+
     async def _pump(self, until_empty: bool) -> None:
         cursor = 0
         marks: list[asyncio.Future[None]] = []
@@ -144,6 +197,7 @@ class Forwarder:
         batch = await self._db(Spool.next_batch, self.batch_points, cursor)
         try:
             while not self._stop.is_set():
+                self.stats.queued = batch is not None
                 if batch is None:
                     await asyncio.gather(*marks)
                     marks.clear()
@@ -188,6 +242,7 @@ class Forwarder:
             await self._deliver_rows(rows)
             return
         self.stats.sent_points += batch.n_points
+        self.stats.last_sent_ns = time.time_ns()
 
     async def _deliver_rows(self, rows: list[tuple[int, str]]) -> None:
         """Send rows, halving on refusal, until every row is acknowledged or set aside.
@@ -209,9 +264,10 @@ class Forwarder:
             point_id = rows[0][0]
             await self._db(Spool.set_aside, [point_id], error.status, error.message)
             self.stats.set_aside_points += 1
-            self._note(f"set aside point {point_id}: {error}")
+            await self._note(f"set aside point {point_id}: {error}", failing=False)
             return
         self.stats.sent_points += len(rows)
+        self.stats.last_sent_ns = time.time_ns()
 
     async def _send_with_retries(self, body: bytes) -> None:
         attempt = 0
@@ -222,7 +278,7 @@ class Forwarder:
             except RetryableWriteError as error:
                 delay_s = self.backoff.delay_s(attempt, error, self._rng)
                 self.stats.retries += 1
-                self._note(str(error))
+                await self._note(str(error))
                 level = logging.ERROR if isinstance(error, AccessWriteError) else logging.WARNING
                 log.log(
                     level, "%r: %s; retrying in %.1f s (attempt %d)", self.writer, error, delay_s, attempt + 1
@@ -241,14 +297,38 @@ class Forwarder:
             raise _StoppedError
 
     async def _db(self, method: Callable[Concatenate[Spool, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``method(spool, ...)`` on the forwarder's database thread (its own connection)."""
+        """Run ``method(spool, ...)`` on the forwarder's database thread (its own connection).
+
+        A spool another process has locked is tried again with backoff (not once the stop is
+        set): a long-held lock delays the forwarder, it never ends it.
+        """
 
         def run() -> T:
             if self._spool is None:
                 self._spool = Spool(self._spool_path, **self._spool_options)
             return method(self._spool, *args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        attempt = 0
+        while True:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+            except SpoolBusyError as error:
+                if self._stop.is_set():
+                    raise
+                attempt += 1
+                if attempt == 1 or attempt % 10 == 0:
+                    log.warning("%s; trying again (attempt %d)", error, attempt)
+                await asyncio.sleep(min(BUSY_RETRY_MAX_S, 0.1 * 2.0 ** min(attempt, 16)))
 
-    def _note(self, message: str) -> None:
+    async def _note(self, message: str, failing: bool = True) -> None:
+        """Keep an error for the status line and, for ``store status``, in the spool.
+
+        ``failing``: forwarding is held up (not a single refused point, which is set aside).
+        """
         self.stats.errors = [*self.stats.errors[-4:], message]
+        if failing:
+            self.stats.last_error_ns = time.time_ns()
+        try:
+            await self._db(Spool.note_forward_error, message)
+        except StoreError as error:  # the note is for humans: it must never stop forwarding
+            log.warning("could not keep the forwarding error in the spool: %s", error)

@@ -33,10 +33,12 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("signal_quality", False, "per electrode issue"),
         Measurement("gap", False, "per stream interruption"),
         Measurement("imu_gap", False, "per IMU stream interruption"),
+        Measurement("calibration", False, "per joint calibration and run start"),
         Measurement("device_status", False, "per status change or minute"),
         Measurement("alert", False, "per alert"),
         Measurement("treatment", False, "per treatment entry"),
         Measurement("clinical_score", False, "per patient, local hour and local day"),
+        Measurement("treatment_response", False, "per injection, re-scored with its cycle"),
         Measurement("observation", False, "per monitoring interval"),
         Measurement("coverage", False, "per minute per stream"),
         Measurement("ble_session", False, "per session end"),
@@ -44,6 +46,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("ble_malformed", False, "per malformed notification"),
         Measurement("collector_stopped", False, "per collector stop"),
         Measurement("collector_overflow", False, "per queue overflow"),
+        Measurement("dsp_error", False, "per failing DSP processor, at most once a minute of data"),
         Measurement("spool_drop", False, "per size-cap enforcement that dropped rows"),
     )
 }

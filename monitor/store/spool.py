@@ -38,8 +38,19 @@ Every drop of unsent rows is recorded as a ``spool_drop`` point (per measurement
 patient: count, first and last time), which is itself never dropped and is forwarded
 like any other point. Spasm events, gaps, alerts, treatment and every other measurement
 are never dropped: if only they remain, the spool grows past its cap and logs a warning.
-``max_file_bytes`` is a separate hard ceiling (SQLite ``max_page_count``): beyond it, or
-when the disk is full, appends fail with a :class:`StoreError` and nothing is half-written.
+``max_file_bytes`` is a separate hard ceiling (SQLite ``max_page_count``). When it or the
+disk is full (``SQLITE_FULL``), an append prunes in the same order (acknowledged rows, then
+high-rate rows, recording the drops) and tries again; only when nothing is left to prune
+does it fail with :class:`SpoolFullError`, and nothing of the batch is half-written.
+
+Set-aside rows stay part of the local data: :meth:`Spool.query` returns them, so a point the
+server refused still counts in the report. :meth:`Spool.requeue_set_aside` sends them again.
+
+Schema version and readers
+--------------------------
+``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`; a spool written by a newer release is
+refused with a one-line error rather than misread. ``Spool(path, read_only=True)`` opens
+with a ``mode=ro`` URI (``immutable`` on read-only media), for readers such as the report.
 """
 
 from __future__ import annotations
@@ -57,6 +68,7 @@ from monitor.store.line_parser import parse_fields, parse_series
 from monitor.store.line_protocol import render_records
 from monitor.store.schema import SPOOL_DROP, is_droppable
 from monitor.store.series import NumericSeries
+from monitor.store.spool_db import SpoolFullError, open_read_only, store_error
 from monitor.types import Record
 
 log = logging.getLogger(__name__)
@@ -66,6 +78,8 @@ CAP_TARGET_FRACTION = 0.9  # enforce down to 90 % so a full spool does not prune
 MIN_DELETE_ROWS = 100  # rows per pruning step: a step is one transaction (one fsync)
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 PENDING, SENT, SET_ASIDE = 0, 1, 2
+# 1: the forward_log table. 0 is a spool from before versioning (same tables otherwise).
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
@@ -88,6 +102,11 @@ CREATE TABLE IF NOT EXISTS set_aside (
     status INTEGER NOT NULL,               -- HTTP status of the refusal
     error TEXT NOT NULL,
     at_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forward_log (   -- the forwarder's health, for `store status`
+    key TEXT PRIMARY KEY,                  -- 'last_sent', 'last_error'
+    at_ns INTEGER NOT NULL,                -- wall clock, UTC ns
+    message TEXT NOT NULL
 );
 """
 # A kept point is keyed by series and time, as InfluxDB keys it: writing it again (a replay, a
@@ -142,6 +161,9 @@ class Spool:
         SQLite durability level; see the module notes for what survives what.
     busy_timeout_s : float
         How long to wait for another process's lock before failing, s.
+    read_only : bool
+        Open for reading only (``mode=ro``; ``immutable`` when even that cannot open, as on
+        read-only media); the file must exist and nothing is created or migrated.
 
     Examples
     --------
@@ -160,20 +182,31 @@ class Spool:
         max_file_bytes: int | None = None,
         synchronous: str = "FULL",
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        read_only: bool = False,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         self.path = str(path)
         self.cap_bytes = cap_bytes
+        self.read_only = read_only
+        if read_only:
+            self._db = open_read_only(self.path, busy_timeout_s)
+            self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            self._check_version()
+            return
         with self._errors("open"):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
             self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            self._check_version()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
             if max_file_bytes is not None:
                 self._db.execute(f"PRAGMA max_page_count={max(1, max_file_bytes // self._page_size_bytes)}")
-            self._db.executescript(_SCHEMA)
+            # A current spool needs no write to open: another process's lock cannot stop it.
+            if self._version() < SCHEMA_VERSION or not self.has_table("points"):
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._key_points()
 
     # -- appending -------------------------------------------------------------------------
@@ -212,11 +245,19 @@ class Spool:
     def _insert(self, params: list[tuple[str, str, int, bool, str, str]]) -> int:
         if not params:
             return 0
-        with self._errors("append to"), self._transaction():
-            self._db.executemany(_INSERT, params)
-            # A replaced point that the server had refused takes its refusal with it (a key
-            # lookup per refused row: the refusals are few, the points many).
-            self._db.execute(_FORGET_REPLACED_REFUSALS)
+        while True:
+            try:
+                with self._errors("append to"), self._transaction():
+                    self._db.executemany(_INSERT, params)
+                    # A replaced point that the server had refused takes its refusal with it (a
+                    # key lookup per refused row: the refusals are few, the points many).
+                    self._db.execute(_FORGET_REPLACED_REFUSALS)
+                break
+            except SpoolFullError:
+                # Make room as the size cap would (sent rows, then high-rate rows), then retry;
+                # only when nothing is left to prune does the full disk reach the caller.
+                if not self._make_room(len(params)):
+                    raise
         if self.used_bytes() > self.cap_bytes:
             self._enforce_cap()
         return len(params)
@@ -233,9 +274,10 @@ class Spool:
         kept_only: bool = False,
     ) -> list[Record]:
         """Records with ``start_ns <= time_ns < end_ns``, optionally of one measurement and
-        patient, in time order. Set-aside rows are left out, and with ``kept_only`` the rows
-        of the high-rate droppable series (a day of them is millions of rows)."""
-        where = ["time_ns >= ?", "time_ns < ?", "id NOT IN (SELECT point_id FROM set_aside)"]
+        patient, in time order. Set-aside rows (refused by the server) are included: they are
+        still the patient's data. ``kept_only`` leaves out the rows of the high-rate droppable
+        series (a day of them is millions of rows)."""
+        where = ["time_ns >= ?", "time_ns < ?"]
         if kept_only:
             where.append("droppable = 0")
         args: list[object] = [start_ns, end_ns]
@@ -292,12 +334,49 @@ class Spool:
     def mark_sent(self, first_id: int, last_id: int) -> None:
         """Mark an acknowledged batch sent: every row up to ``last_id`` is done.
 
-        Batches must be marked in id order, as the forwarder sends them.
+        Batches must be marked in id order, as the forwarder sends them. The time of the mark
+        is kept as the forwarder's last success (``store status``, the stalled alert).
         """
         with self._errors("update"), self._transaction():
             self._db.execute(
                 "UPDATE progress SET value = max(value, ?) WHERE key = 'sent_upto_id'", (last_id,)
             )
+            self._db.execute(
+                "INSERT OR REPLACE INTO forward_log VALUES ('last_sent', ?, ?)",
+                (time.time_ns(), f"ids {first_id}..{last_id}"),
+            )
+
+    def note_forward_error(self, message: str) -> None:
+        """Keep the forwarder's latest error, for ``store status`` in another process."""
+        with self._errors("update"), self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO forward_log VALUES ('last_error', ?, ?)", (time.time_ns(), message)
+            )
+
+    def requeue_set_aside(self) -> int:
+        """Queue every set-aside row again (the server was fixed); the number of rows.
+
+        Each row is copied to a new id above the watermark, so the forwarder sends it in turn,
+        and its refusal is forgotten; a new refusal sets it aside again.
+        """
+        with self._errors("update"), self._transaction():
+            ids = [int(i) for (i,) in self._db.execute("SELECT point_id FROM set_aside ORDER BY point_id")]
+            if not ids:
+                return 0
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS requeue (id INTEGER PRIMARY KEY)")
+            self._db.execute("DELETE FROM temp.requeue")
+            self._db.executemany("INSERT INTO temp.requeue VALUES (?)", [(i,) for i in ids])
+            # OR REPLACE removes a kept row's old copy (same series and time) by itself ...
+            self._db.execute(
+                """INSERT OR REPLACE INTO points (measurement, patient, time_ns, droppable, series, fields)
+                   SELECT measurement, patient, time_ns, droppable, series, fields FROM points
+                   WHERE id IN (SELECT id FROM temp.requeue) ORDER BY id"""
+            )
+            # ... a high-rate row's old copy is removed here.
+            self._db.execute("DELETE FROM points WHERE id IN (SELECT id FROM temp.requeue)")
+            self._db.execute("DELETE FROM set_aside")
+            self._db.execute("DELETE FROM temp.requeue")
+        return len(ids)
 
     def resend_all(self) -> None:
         """Queue every row again, except set-aside ones: to fill a new, empty database."""
@@ -327,6 +406,19 @@ class Spool:
         pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
         free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
         return (pages - free) * self._page_size_bytes
+
+    def _make_room(self, n_rows: int) -> int:
+        """Prune for a batch of ``n_rows`` the full disk refused; the rows deleted (0: none left)."""
+        sent = f"id <= ({_WATERMARK}) AND id NOT IN (SELECT point_id FROM set_aside)"
+        for condition in (sent, "droppable = 1"):
+            try:
+                deleted = self._delete_oldest(condition, max(MIN_DELETE_ROWS, n_rows))
+            except SpoolFullError:  # not even the deletion fits (a truly full disk's WAL)
+                return 0
+            if deleted:
+                log.warning("spool %s is full: pruned %d rows to make room", self.path, deleted)
+                return deleted
+        return 0
 
     def _enforce_cap(self) -> None:
         target_bytes = int(self.cap_bytes * CAP_TARGET_FRACTION)
@@ -381,6 +473,29 @@ class Spool:
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """The rows of one read-only SQL statement (status reports in :mod:`monitor.store`)."""
+        with self._errors("read"):
+            return [tuple(row) for row in self._db.execute(sql, args)]
+
+    def has_table(self, name: str) -> bool:
+        """Whether the spool has a table (an old spool opened read-only may lack newer ones)."""
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self._db.execute(sql, (name,)).fetchone() is not None
+
+    def _check_version(self) -> None:
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise StoreError(
+                f"spool {self.path} has schema version {version}, newer than this spasm-monitor"
+                f" reads ({SCHEMA_VERSION})",
+                "upgrade spasm-monitor; the spool was left untouched",
+            )
+
     def _key_points(self) -> None:
         """Key kept points by series and time; a spool written before the key keeps its latest."""
         index = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
@@ -421,22 +536,4 @@ class Spool:
         try:
             yield
         except sqlite3.Error as error:
-            raise _store_error(self.path, action, error) from error
-
-
-def _store_error(path: str, action: str, error: sqlite3.Error) -> StoreError:
-    name = getattr(error, "sqlite_errorname", "")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StoreError(
-            f"could not {action} spool {path}: the database is locked by another process or connection",
-            "stop the other program that has the spool open (two collectors on one spool?), or point "
-            "the spool path at another file",
-        )
-    if name.startswith("SQLITE_FULL"):
-        return StoreError(
-            f"could not {action} spool {path}: the disk is full or the spool reached its size limit",
-            "free disk space, or raise max_file_bytes; nothing of this batch was written",
-        )
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
-        return StoreError(f"could not {action} spool {path}: {error}")
-    return StoreError(f"could not {action} spool {path}: {error} ({name or 'sqlite error'})")
+            raise store_error(self.path, action, error) from error
