@@ -36,7 +36,14 @@ second (a busy gateway, another wearable reconnecting) the edge spanning the mea
 towards it, by hundreds of ppm over a few seconds of data. Crystals are far better than
 that, so the hull's slope is combined with a prior of no drift, ±``CRYSTAL_PRIOR_SIGMA``, by
 inverse variance, the line pivoting on the hull at the mean device time. After half a
-minute the prior moves the slope by under 5 %.
+minute the prior moves the slope by under 5 %. The same holds with a clock to read until
+two bursts give a slope of their own: the burst at connect pins the offset only.
+
+Backlogs. Packets queued while the gateway was busy arrive together, the earliest sampled
+the most delayed: a run of points falling at slope -1. At the start of a hull it would be
+its first edge and tilt the line by tens of per cent (a session's first second stamped
+hundreds of ms apart, then jumping back); a point that a later one undercuts at
+:data:`BACKLOG_SLOPE` or steeper is therefore left out of the hull (see ``_Hull``).
 
 Outliers. One point far below the line (a packet "arriving" before its samples were
 taken: a bad device stamp) would become a hull vertex and tilt every later stamp; one far
@@ -80,10 +87,23 @@ OUTLIER_EARLY_NS = 250_000_000
 OUTLIER_LATE_NS = 30 * NS_PER_S
 MAX_REJECTED_IN_A_ROW = 50  # about a second of a wearable's packets
 MIN_SLOPE_TOLERANCE = 2e-6  # a watch crystal's drift changes by ~1 ppm per °C (IEC 60122-1 tuning forks)
+# A hull edge this steep down (arrivals advancing at under half the rate of device time) is
+# a queue draining, not a latency floor: no oscillator is off by 50 %. Its left vertex is
+# dropped (see _Hull.add).
+BACKLOG_SLOPE = -0.5
 
 
 class _Hull:
-    """Incremental lower hull of points with increasing x, plus their mean x."""
+    """Incremental lower hull of points with increasing x, plus their mean x.
+
+    Packets that queued up while the gateway was busy arrive together: each was delayed by
+    the device time until the last of them, and together they trace an edge of slope -1
+    (in UTC minus device time). Convexity keeps every edge left of such an edge steeper
+    still, so a hull of plausible slopes never has one; only a backlog at its start does,
+    and its leftmost vertex would tilt the edge spanning the mean by tens of per cent for
+    seconds. A vertex that a later point undercuts at :data:`BACKLOG_SLOPE` or steeper was
+    therefore overtaken, not on the floor, and is dropped.
+    """
 
     def __init__(self, first_x: int) -> None:
         self.first_x = first_x
@@ -97,6 +117,8 @@ class _Hull:
         hull = self.vertices
         if hull and x <= hull[-1][0]:  # out of order beyond the reorder horizon: skip it
             return
+        while hull and y - hull[-1][1] <= BACKLOG_SLOPE * (x - hull[-1][0]):
+            hull.pop()  # overtaken: it waited in a queue that (x, y) left at about the same time
         while len(hull) >= 2:
             (ax, ay), (bx, by) = hull[-2], hull[-1]
             if (bx - ax) * (y - ay) - (by - ay) * (x - ax) <= 0:
@@ -176,7 +198,7 @@ class DeviceClock:
 
     def _hull_slope_sigma(self) -> float:
         vertices = self._active.vertices if self._active is not None else []
-        span_ns = vertices[-1][0] - self._active.first_x if self._active is not None and vertices else 0
+        span_ns = vertices[-1][0] - vertices[0][0] if vertices else 0  # a backlog's vertices are gone
         return 1e-3 if span_ns <= 0 else HULL_FLOOR_WANDER_NS / span_ns
 
     def _fit_burst_slope(self) -> None:
@@ -202,9 +224,11 @@ class DeviceClock:
     def _fit_slope(self) -> None:
         """Combine the hull's slope and the bursts' slope (else the crystal prior) by inverse variance."""
         hull_weight = self._hull_slope_sigma() ** -2
-        # The prior (slope 0) only stands in for bursts: where round trips exist they pin the
-        # slope better than any crystal tolerance, and a prior would bias them.
-        prior_weight = 0.0 if self._send_bounds else CRYSTAL_PRIOR_SIGMA**-2
+        # The prior (slope 0) only stands in for the bursts' slope: once two bursts give one,
+        # it pins the slope better than any crystal tolerance, and a prior would bias it. One
+        # burst gives an offset but no slope: until the next, a young hull tilted by a backlog
+        # (a busy gateway just after connect) would otherwise set the slope alone.
+        prior_weight = 0.0 if self._burst_weight > 0 else CRYSTAL_PRIOR_SIGMA**-2
         weight_sum = hull_weight + self._burst_weight + prior_weight
         self._slope = (hull_weight * self._hull_slope + self._burst_weight * self._burst_slope) / weight_sum
         self._slope_sigma = weight_sum**-0.5
@@ -258,12 +282,14 @@ class DeviceClock:
             self._active = _Hull(x)
         changed = False
         while self._pending and self._pending[0][0] <= self._max_x - REORDER_NS:
-            self._commit(*heapq.heappop(self._pending))
+            point = heapq.heappop(self._pending)
+            if not self._overtaken(*point):
+                self._commit(*point)
             changed = True
         if self._active.vertices:
             if changed:
                 self._hull_offset_ns, self._hull_slope = self._active.line()
-        else:  # under REORDER_NS of data: the lowest point so far, nominal rate
+        else:  # under REORDER_NS of data (or only a backlog): the lowest point so far, nominal rate
             self._hull_offset_ns, self._hull_slope = min(y for _, y in self._pending), 0.0
         if changed or not self._active.vertices:
             self._fit_slope()
@@ -289,8 +315,8 @@ class DeviceClock:
 
         >>> clock = DeviceClock()
         >>> clock.add_sync([(0, 999_900_000, 1_005_000_000), (10_000_000, 1_006_000_000, 1_010_200_000)])
-        >>> clock.to_utc_ns(0), clock.sync_bound_ns
-        (1000040000, 160000.0)
+        >>> clock.to_utc_ns(0), round(clock.sync_bound_ns)
+        (1000047127, 152873)
         """
         if not exchanges:
             return
@@ -351,6 +377,15 @@ class DeviceClock:
         # Crossed bounds (a slope off by more than its tolerance) still give their midpoint.
         self._offset_ns = (lower + upper) / 2
         self._sync_bound_ns = abs(upper - lower) / 2
+
+    def _overtaken(self, x: int, y: float) -> bool:
+        """Whether a later point still waiting undercuts (x, y) as a draining queue does (:class:`_Hull`).
+
+        The hull drops such a vertex itself once the later point joins it; caught here, a
+        backlog's points never become its last vertex, which would tilt the line up to them
+        for the reorder horizon.
+        """
+        return any(py - y <= BACKLOG_SLOPE * (px - x) for px, py in self._pending if px > x)
 
     def _commit(self, x: int, y: float) -> None:
         assert self._active is not None
