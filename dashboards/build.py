@@ -30,7 +30,11 @@ from dashboards.provisioning import (
 )
 from monitor.alerts.thresholds import AlertThresholds
 
-DASHBOARDS: dict[str, Callable[[], dash.Dashboard]] = {patient.UID: patient.build, cohort.UID: cohort.build}
+# Each takes the patients' IANA timezone (local days, tz() in the queries).
+DASHBOARDS: dict[str, Callable[[str], dash.Dashboard]] = {
+    patient.UID: patient.build,
+    cohort.UID: cohort.build,
+}
 
 
 def dashboard_json(builder: dash.Dashboard) -> str:
@@ -42,9 +46,9 @@ def dashboard_json(builder: dash.Dashboard) -> str:
     return json.dumps(model, cls=JSONEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def dashboard_models() -> dict[str, dict[str, Any]]:
-    """Each dashboard's JSON model by uid."""
-    return {uid: json.loads(dashboard_json(build())) for uid, build in DASHBOARDS.items()}
+def dashboard_models(timezone: str = "UTC") -> dict[str, dict[str, Any]]:
+    """Each dashboard's JSON model by uid, for patients in ``timezone`` (IANA name)."""
+    return {uid: json.loads(dashboard_json(build(timezone))) for uid, build in DASHBOARDS.items()}
 
 
 def build_all(
@@ -69,7 +73,8 @@ def build_all(
     settings = settings or ProvisioningSettings()
     thresholds = thresholds or AlertThresholds()
     files: dict[Path, str] = {
-        out / DASHBOARDS_PATH / f"{uid}.json": dashboard_json(build()) for uid, build in DASHBOARDS.items()
+        out / DASHBOARDS_PATH / f"{uid}.json": dashboard_json(build(settings.timezone))
+        for uid, build in DASHBOARDS.items()
     }
     provisioning = out / "provisioning"
     documents = {

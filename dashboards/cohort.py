@@ -53,15 +53,15 @@ QUERIES: dict[str, str] = {
 }
 
 
-def build() -> dash.Dashboard:
-    """The cohort dashboard builder (call ``.build()`` for the model)."""
+def build(timezone: str = "UTC") -> dash.Dashboard:
+    """The cohort dashboard builder (call ``.build()`` for the model), times shown in ``timezone``."""
     return (
         dash.Dashboard(TITLE)
         .uid(UID)
         .tags(["spasm-monitor", "cohort"])
         .time("now-24h", "now")
         .refresh("5m")
-        .timezone("browser")
+        .timezone(timezone)
         .with_variable(datasource_variable())
         .with_panel(_patients_table())
         .with_panel(_alerts_firing())

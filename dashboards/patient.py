@@ -1,7 +1,11 @@
 """The patient dashboard: one patient's spasms, scores, ROM, signal quality and treatments.
 
-Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym) and ``$location``
-(sensor body location, multi, All). The clinical numbers (spasms per observed hour, Penn, Snow,
+Template variables: ``$datasource`` (which InfluxDB), ``$patient`` (pseudonym), ``$location``
+(sensor body location, multi, All) and ``$tz`` (a constant: the configured patient timezone, so
+every ``GROUP BY time(1d)`` groups local days through InfluxQL's ``tz()``). Spasms are counted as
+``spasm_episode`` records (one per limb episode, the scores' own count; docs/clinical.md), never
+as ``spasm_event`` rows (one per channel). Injections are the ``treatment`` records (annotations
+and the before/after table), never a typed date. The clinical numbers (spasms per observed hour, Penn, Snow,
 day/night, before/after each injection) are read from the ``clinical_score`` records that
 ``monitor.clinical`` computes over observed time, never re-derived here: an hour or day without
 observed time has no point, so it shows as no data, never as 0 (no ``fill(0)`` on them). Panel
@@ -32,23 +36,33 @@ TITLE = "Spasms: patient"
 
 F = PATIENT_LOCATION_RANGE
 # clinical_score rows carry no location: they summarise all of a patient's spasms.
+# Episodes of the affected limbs: what the Penn and Snow scores count (monitor.clinical.episodes).
+EPISODES = f'FROM "spasm_episode" WHERE {PATIENT_RANGE} AND "affected" = true'
+LOCAL_DAYS = "tz('$tz')"  # group by the patient's local day, not the UTC one
 DAILY_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'day\''
 HOURLY_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'hour\''
 INJECTION_SCORES = f'FROM "clinical_score" WHERE {PATIENT_RANGE} AND "period" = \'injection\''
 
 
-def build() -> dash.Dashboard:
-    """The patient dashboard builder (call ``.build()`` for the model)."""
+def build(timezone: str = "UTC") -> dash.Dashboard:
+    """The patient dashboard builder (call ``.build()`` for the model).
+
+    Parameters
+    ----------
+    timezone : str
+        The patient's IANA timezone (``[patient] timezone``): daily groupings and the time axis.
+    """
     return (
         dash.Dashboard(TITLE)
         .uid(UID)
         .tags(["spasm-monitor", "patient"])
         .time("now-7d", "now")
         .refresh("5m")
-        .timezone("browser")
+        .timezone(timezone)
         .with_variable(datasource_variable())
         .with_variable(_patient_variable())
         .with_variable(_location_variable())
+        .with_variable(dash.ConstantVariable("tz").value(timezone))
         .annotation(
             _treatment_annotation("Botox injections", "botox", "red", ("muscles", "product", "dose_u"))
         )
@@ -64,6 +78,7 @@ def build() -> dash.Dashboard:
         .with_panel(_clonus_trend())
         .with_row(dash.Row("Treatment response"))
         .with_panel(_pre_post())
+        .with_panel(_treatment_response())
         .with_panel(_weekly_rom())
         .with_row(dash.Row("Range of motion"))
         .with_panel(_rom())
@@ -113,8 +128,9 @@ def _spasms_per_hour() -> PanelBuilder:
     # The hourly clinical scores: one point per observed local hour, none for an unobserved one.
     q = f'SELECT "spasms_per_h" {HOURLY_SCORES}'
     description = (
-        "Spasms per observed hour in each local clock hour (all of the patient's sensors, a spasm "
-        "seen on several channels once), from monitor.clinical; hours without observed time have no bar."
+        "Spasms per observed hour in each local clock hour: episodes of the affected limbs (a spasm seen "
+        "on several channels or wearables of one limb once), from monitor.clinical; hours without "
+        "observed time have no bar (no data, not 0)."
     )
     return bars("Spasms per observed hour", description).with_target(target(q)).span(12)
 
@@ -122,21 +138,24 @@ def _spasms_per_hour() -> PanelBuilder:
 def _daily_scores() -> PanelBuilder:
     q = f'SELECT "penn_frequency", "penn_severity", "snow_frequency" {DAILY_SCORES}'
     description = (
-        "Per observed local day: Penn frequency (0–4) of the spasms per observed hour, Penn severity "
-        "(1–3) and Snow's 24-hour frequency (1–5, only on days worn at least [clinical] min_wear_h), "
+        "EMG-derived equivalents of the self-reported scales (docs/clinical.md), per observed local day, "
+        "over the affected limbs' spasm episodes: Penn frequency (0–4) of the spasms per observed hour, "
+        "Penn severity (1–3) and Snow's 24-hour frequency (1–5, only on days worn at least "
+        "[clinical] min_wear_h), "
         "as computed by monitor.clinical."
     )
-    panel = lines("Daily Penn and Snow scores", description, "none").min(0).max(5)
+    panel = lines("Daily Penn and Snow scores (EMG-derived)", description, "none").min(0).max(5)
     return panel.with_target(target(q)).span(12)
 
 
 def _timeline_by_type() -> PanelBuilder:
     # fill(none): an interval without a spasm may be one without data; it has no bar, not a 0.
-    q = (
-        f'SELECT count("duration_s") FROM "spasm_event" WHERE {F} '
-        'GROUP BY time($__interval), "kind" fill(none)'
+    q = f'SELECT count("duration_s") {EPISODES} GROUP BY time($__interval), "kind" fill(none) {LOCAL_DAYS}'
+    description = (
+        "Spasms of the affected limbs per interval, stacked by type (Thomas et al. 2014 classes; "
+        "movement: seen by an IMU alone). One per limb episode, as the scores count them; counts, "
+        "not rates: read them beside the wear time."
     )
-    description = "Detector events per interval, stacked by type (one per channel: counts, not rates)."
     panel = bars("Spasm timeline by type", description, stacked=True)
     return panel.with_target(target(q, alias="$tag_kind")).span(12)
 
@@ -148,11 +167,11 @@ def _day_night() -> PanelBuilder:
 
 
 def _distribution(title: str, field: str, unit: str) -> PanelBuilder:
-    q = f'SELECT "{field}" FROM "spasm_event" WHERE {F}'
+    q = f'SELECT "{field}" {EPISODES}'
     return (
         histogram.Panel()
         .title(title)
-        .description(f"Histogram of {field} over the spasms in range.")
+        .description(f"Histogram of {field} over the spasm episodes of the affected limbs in range.")
         .datasource(DATASOURCE)
         .unit(unit)
         .with_target(target(q, result_format="table"))
@@ -163,7 +182,7 @@ def _distribution(title: str, field: str, unit: str) -> PanelBuilder:
 def _clonus_trend() -> PanelBuilder:
     q = (
         f'SELECT mean("clonus_hz") AS "mean", max("clonus_hz") AS "max" FROM "spasm_event" '
-        f"WHERE {F} GROUP BY time(1d) fill(none)"
+        f"WHERE {F} GROUP BY time(1d) fill(none) {LOCAL_DAYS}"
     )
     return (
         lines("Clonus frequency trend", "Daily mean and max clonus rhythm.", "hertz")
@@ -193,13 +212,37 @@ def _pre_post() -> PanelBuilder:
     )
 
 
+def _treatment_response() -> PanelBuilder:
+    # The stored cycle of every injection in range (monitor.clinical.response, as the report shows):
+    # the effect as a rate ratio with its CI, and the onset, peak-effect and wearing-off days.
+    q = (
+        'SELECT "dose_u", "muscles", "baseline_per_h", "rate_ratio_peak", "rr_ci_low", "rr_ci_high", '
+        '"onset_day", "peak_day", "wearing_off_day", "wearing_off_pct", "rate_ratio_injected", '
+        f'"rate_ratio_control", "control_muscles" FROM "treatment_response" WHERE {PATIENT_RANGE} '
+        'GROUP BY "injection"'
+    )
+    return (
+        table.Panel()
+        .title("Botox cycles: rate ratio and wearing-off")
+        .description(
+            "One row per Botox injection in range: its dose and muscles, the rate ratio of spasms per "
+            "observed hour in days 21-42 over the 14 days before (95 % CI), the onset, peak-effect and "
+            "wearing-off days after it (empty: not detected), the rate from wearing-off on as a percent "
+            "of the pre-injection rate, and injected against non-injected muscles where both were worn."
+        )
+        .datasource(DATASOURCE)
+        .with_target(target(q, result_format="table"))
+        .span(24)
+    )
+
+
 def _weekly_rom() -> PanelBuilder:
     q = (
         # Set and 60 s window ranges, as monitor.clinical.weekly_rom: a whole day's max - min
         # would join unrelated movements and pick up IMU drift.
         f'SELECT max("range_deg") FROM "rom" WHERE {PATIENT_RANGE} '
         "AND (\"period\" = 'set' OR \"period\" = 'window') "
-        'GROUP BY time(7d), "joint" fill(none)'
+        f'GROUP BY time(7d), "joint" fill(none) {LOCAL_DAYS}'
     )
     panel = lines(
         "Weekly best ROM per joint (PT weeks)",
@@ -223,7 +266,7 @@ def _rom() -> PanelBuilder:
 def _repetitions() -> PanelBuilder:
     q = (
         f'SELECT sum("reps") FROM "rom" WHERE {PATIENT_RANGE} AND "period" = \'day\' '
-        'GROUP BY time(1d), "joint" fill(0)'
+        f'GROUP BY time(1d), "joint" fill(0) {LOCAL_DAYS}'
     )
     panel = bars("Repetitions per joint per day", "Exercise repetitions counted from the joint angle.")
     return panel.with_target(target(q, alias="$tag_joint")).span(12)
@@ -261,7 +304,10 @@ def _battery() -> PanelBuilder:
 
 
 def _time_in_motion() -> PanelBuilder:
-    q = f'SELECT sum("active_s") / 60 FROM "movement" WHERE {F} GROUP BY time(1d), "location" fill(0)'
+    q = (
+        f'SELECT sum("active_s") / 60 FROM "movement" WHERE {F} '
+        f'GROUP BY time(1d), "location" fill(0) {LOCAL_DAYS}'
+    )
     panel = bars(
         "Time in motion per day",
         "Minutes each IMU turned faster than 20 deg/s: the activity the spasm counts sit in.",

@@ -52,6 +52,7 @@ class ProvisioningSettings:
     influx_token_env: str = "SPASM_INFLUXDB_TOKEN"
     webhook_url_env: str = "SPASM_ALERT_WEBHOOK_URL"
     dashboards_dir: str = "/var/lib/grafana/dashboards/spasm-monitor"
+    timezone: str = "UTC"  # the patient's ([patient] timezone): local days on the dashboards
 
     def __post_init__(self) -> None:
         if self.default_version not in DATASOURCE_UIDS:

@@ -74,7 +74,7 @@ def publish(
     _folder(client, report)
     for ds in datasources(settings):
         _datasource(client, _with_secrets(ds, env), report)
-    for uid, model in dashboard_models().items():
+    for uid, model in dashboard_models(settings.timezone).items():
         _dashboard(client, uid, model, report)
     _contact_point(client, _with_secrets(contact_point(settings), env), report)
     for rule in alert_rules(thresholds, settings):

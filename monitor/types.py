@@ -20,8 +20,13 @@ import numpy.typing as npt
 NS_PER_S = 1_000_000_000
 
 FieldValue = float | int | str | bool
-SpasmKind = Literal["tonic", "clonus", "myoclonic", "mixed"]
-SPASM_KINDS: tuple[SpasmKind, ...] = ("tonic", "clonus", "myoclonic", "mixed")
+# Thomas et al. 2014 (J Electromyogr Kinesiol 24:747) name five classes: unit, tonic, clonus,
+# myoclonus, mixed. Surface EMG cannot see single motor units, so "unit" is never produced;
+# "myoclonic" is the stored name of their myoclonus (read as "myoclonus" by monitor.clinical);
+# "movement" is an IMU-only jerk, which no EMG class describes (docs/clinical.md).
+SpasmKind = Literal["tonic", "clonus", "myoclonic", "mixed", "movement"]
+SPASM_KINDS: tuple[SpasmKind, ...] = ("tonic", "clonus", "myoclonic", "mixed")  # the EMG classes
+MOVEMENT_KIND: SpasmKind = "movement"
 
 
 class SensorKind(StrEnum):
@@ -110,8 +115,9 @@ class SpasmEvent:
     ----------
     onset_ns, offset_ns : int
         UTC start and end of the spasm, ns.
-    kind : {"tonic", "clonus", "myoclonic", "mixed"}
-        Morphology after Thomas et al. 2014 (J Electromyogr Kinesiol 24:747).
+    kind : {"tonic", "clonus", "myoclonic", "mixed", "movement"}
+        Morphology after Thomas et al. 2014 (J Electromyogr Kinesiol 24:747) for EMG events
+        (``myoclonic``: their myoclonus); ``movement`` for a jerk the IMU alone saw.
     channel : int
         EMG channel index within the stream.
     peak_mv, mean_mv : float or None

@@ -195,7 +195,7 @@ def test_gyroscope_frames_of_a_recording_give_the_movement_spasms(
     document = json.loads(capsys.readouterr().out)
     assert document["summary"]["by_source"] == {"emg": 0, "imu": 3}
     assert [e["onset"] for e in document["events"]] == [_iso_ms(e.onset_ns) for e in expected]
-    assert all(e["kind"] == "myoclonic" and e["imu_peak_dps"] > 100 for e in document["events"])
+    assert all(e["kind"] == "movement" and e["imu_peak_dps"] > 100 for e in document["events"])
 
 
 def _iso_ms(time_ns: int) -> str:

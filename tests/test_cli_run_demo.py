@@ -156,6 +156,6 @@ def test_demo_produces_the_report_and_summary_and_forwards_to_influxdb(
     scored = [d for d in data.days if d.snow_frequency is not None]
     assert len(scored) == 2  # the worn day of each simulated week
     assert all(d.observed_s >= 8 * 3600 for d in scored)
-    assert f"Snow's 24-hour score on {len(scored)} of 14 days" in summary
+    assert f"Snow's 24-hour score (EMG-derived) on {len(scored)} of 14 days" in summary
     assert "not scored (0.2 h worn)" in summary  # one sampled 10-minute window a day
     assert f"Snow {data.days[-1].snow_note}" in summary  # today's seconds of live data

@@ -14,7 +14,8 @@ from monitor.alerts.thresholds import AlertThresholds
 from monitor.cli import main
 
 PATIENT_PANELS = (
-    "Spasms per observed hour", "Daily Penn and Snow scores", "Spasm timeline by type", "Day / night split",
+    "Spasms per observed hour", "Daily Penn and Snow scores (EMG-derived)", "Spasm timeline by type",
+    "Day / night split",
     "Spasm duration distribution", "Spasm intensity distribution", "Clonus frequency trend",
     "Spasms per observed hour: 14 days before vs days 7–41 after each injection",
     "Weekly best ROM per joint (PT weeks)",

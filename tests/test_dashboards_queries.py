@@ -13,6 +13,7 @@ reads off each panel are checked against the records that went in.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import math
 import re
@@ -31,10 +32,13 @@ from dashboards.build import dashboard_json
 from dashboards.provisioning import ProvisioningSettings
 from monitor.alerts.thresholds import AlertThresholds
 from monitor.clinical import clinical_scores, pre_post_by_injection, pre_post_records
+from monitor.clinical.events import SpasmRow, episode_records, spasm_rows
 from monitor.clinical.rom_weekly import weekly_rom
 from monitor.dsp import SpasmDetector, range_of_motion
 from monitor.dsp.coverage import StreamCoverage
 from monitor.dsp.imu.activity import MovementActivity
+from monitor.report.gather import gather
+from monitor.report.model import ReportData
 from monitor.store import InfluxV1Writer
 from monitor.store.line_protocol import render_records
 from monitor.synth import EmgScenario, generate_emg
@@ -58,18 +62,29 @@ RANGE = (DAY0_NS - 30 * DAY_NS, DAY0_NS + DAY_NS)  # the dashboard's time range
 
 
 def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[Record]:
+    # p01 wears its EMG and a shank IMU on the left leg (the injected one): the IMU sees each
+    # spasm too, so rows (one per channel and wearable) outnumber spasms (one per limb episode).
+    side = {"side": "left"} if patient_id == "p01" else {}
     scenario = EmgScenario(
         sample_rate_hz=1000.0, channels=1, duration_s=600, seed=seed, electrode_off_per_hour=12
     )
     emg = generate_emg(scenario, t0_ns=t0_ns).emg_mv
     detector = SpasmDetector(
-        1000.0, 1, tags={"patient": patient_id, "device": f"{patient_id}-emg", "location": location}
+        1000.0, 1, tags={"patient": patient_id, "device": f"{patient_id}-emg", "location": location} | side
     )
     frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
     coverage = StreamCoverage(frame.stream, tags=detector.tags)
     worn = Record("observation", t0_ns, {"duration_s": 600.0, "offset_ns": t0_ns + 600 * NS_PER_S},
                   {"patient": patient_id})  # fmt: skip
-    return detector.process(frame) + detector.flush() + coverage.process(frame) + coverage.flush() + [worn]
+    events = detector.process(frame) + detector.flush()
+    imu = [
+        Record("spasm_event", e.time_ns + 200_000_000,
+               {"duration_s": 0.4, "offset_ns": e.time_ns + 600_000_000, "imu_peak_dps": 150.0},
+               {"patient": patient_id, "device": "p01-imu", "location": "shank", "kind": "movement",
+                "channel": "0"} | side)
+        for e in events if side and e.measurement == "spasm_event"
+    ]  # fmt: skip
+    return events + imu + coverage.process(frame) + coverage.flush() + [worn]
 
 
 def rom_records() -> list[Record]:
@@ -116,6 +131,7 @@ def loaded(influxdb_url: str) -> tuple[InfluxDatabase, list[Record]]:
     records += rom_records() + movement_records() + other_records()
     records += clinical_scores(records, tz="UTC")
     records += pre_post_records(records, tz="UTC")
+    records += episode_records(records)  # what score_spool stores beside the scores
     db = create_database(influxdb_url, "dashboards_queries")
     db.query("DROP SERIES FROM /.*/")
     rows, _ = render_records(records)
@@ -192,6 +208,11 @@ def scores(records: list[Record], period: str, patient_id: str = "p01") -> list[
 
 def events(records: list[Record], patient_id: str = "p01") -> list[Record]:
     return [r for r in records if r.measurement == "spasm_event" and r.tags["patient"] == patient_id]
+
+
+def spasms(records: list[Record], patient_id: str = "p01") -> list[SpasmRow]:
+    """The spasms the report counts: episodes of the affected limbs (monitor.clinical)."""
+    return spasm_rows(r for r in records if r.tags.get("patient") == patient_id)
 
 
 ALERT_QUERIES = [
@@ -302,14 +323,14 @@ def test_timeline_counts_each_spasm_type(loaded: tuple[InfluxDatabase, list[Reco
     db, records = loaded
     [query] = panel_queries(PATIENT)["Spasm timeline by type"]
     per_kind = {s["tags"]["kind"]: sum(row[1] for row in s["values"]) for s in run(db, query)}
-    assert {k: n for k, n in per_kind.items() if n} == dict(Counter(r.tags["kind"] for r in events(records)))
+    assert {k: n for k, n in per_kind.items() if n} == dict(Counter(r.kind for r in spasms(records)))
 
 
 def test_daily_scores_are_the_clinical_scores_of_each_day(
     loaded: tuple[InfluxDatabase, list[Record]],
 ) -> None:
     db, records = loaded
-    [query] = panel_queries(PATIENT)["Daily Penn and Snow scores"]
+    [query] = panel_queries(PATIENT)["Daily Penn and Snow scores (EMG-derived)"]
     [series] = run(db, query)
     got = {row[0]: dict(zip(series["columns"][1:], row[1:], strict=True)) for row in series["values"]}
     days = {r.time_ns: r for r in scores(records, "day")}
@@ -320,7 +341,9 @@ def test_daily_scores_are_the_clinical_scores_of_each_day(
         }
     # The seeded day: its spasms over its observed hours give a rate of 1 to 10 an hour, Penn 3.
     day0 = days[DAY0_NS]
-    assert day0.fields["spasms"] == sum(1 for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS)
+    assert day0.fields["spasms"] == sum(
+        1 for r in spasms(records) if DAY0_NS <= r.onset_ns < DAY0_NS + DAY_NS
+    )
     assert day0.fields["observed_s"] == pytest.approx(3 * 600.0)  # three 10-minute recordings
     rate = int(day0.fields["spasms"]) * 3600 / float(day0.fields["observed_s"])
     assert day0.fields["spasms_per_h"] == pytest.approx(rate)
@@ -335,7 +358,7 @@ def test_day_night_split_is_the_clinical_day_night_count(loaded: tuple[InfluxDat
     got = {row[0]: (row[1], row[2]) for row in series["values"]}
     day0 = next(r for r in scores(records, "day") if r.time_ns == DAY0_NS)
     assert got[DAY0_NS] == (day0.fields["day_spasms"], day0.fields["night_spasms"])
-    night = sum(1 for r in events(records) if DAY0_NS + 22 * HOUR_NS <= r.time_ns < DAY0_NS + DAY_NS)
+    night = sum(1 for r in spasms(records) if DAY0_NS + 22 * HOUR_NS <= r.onset_ns < DAY0_NS + DAY_NS)
     assert got[DAY0_NS][1] == night > 0  # the 22:30 recording
     assert sum(got[DAY0_NS]) == day0.fields["spasms"]
 
@@ -350,9 +373,8 @@ def test_distributions_hold_every_spasm(
     db, records = loaded
     [query] = panel_queries(PATIENT)[title]
     values = sorted(row[1] for s in run(db, query) for row in s["values"] if row[1] is not None)
-    assert values == pytest.approx(
-        sorted(float(r.fields[field]) for r in events(records) if field in r.fields)
-    )
+    expected = [getattr(row, field) for row in spasms(records)]
+    assert values == pytest.approx(sorted(float(v) for v in expected if v is not None))
 
 
 def test_clonus_trend_is_the_daily_mean_rhythm(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -383,7 +405,7 @@ def test_pre_post_panel_shows_the_reports_rates_per_observed_hour(
         (expected.pre_per_h, expected.post_per_h)
     )
     assert (row["pre_observed_h"], row["post_observed_h"]) == pytest.approx((10 / 60, 3 * 10 / 60))
-    before = sum(1 for r in events(records) if INJECTION_NS - 14 * DAY_NS <= r.time_ns < INJECTION_NS)
+    before = sum(1 for r in spasms(records) if INJECTION_NS - 14 * DAY_NS <= r.onset_ns < INJECTION_NS)
     assert before > 0
     assert row["before_per_h"] == pytest.approx(before / (10 / 60))
 
@@ -483,3 +505,95 @@ def test_cohort_row_per_patient(loaded: tuple[InfluxDatabase, list[Record]]) -> 
     week_before = db.query(render(cohort.QUERIES["spasms_per_h_week_before"], {}, *day))
     assert week_before == []  # no observed hour in the 7 days before 2026-01-20: no data, not 0
     assert math.isfinite(rows["p01"]["completeness_pct"][1])
+
+
+def report_of_day0(records: list[Record], patient_id: str = "p01") -> ReportData:
+    """What the HTML report shows for the seeded day (monitor.report's own computation)."""
+    mine = sorted((r for r in records if r.tags.get("patient") == patient_id), key=lambda r: r.time_ns)
+    day = dt.date(2026, 1, 20)
+    return gather(mine, patient=patient_id, zone=ZoneInfo("UTC"), start_date=day, end_date=day)
+
+
+def test_every_spasm_count_panel_equals_the_reports_count_of_episodes(
+    loaded: tuple[InfluxDatabase, list[Record]],
+) -> None:
+    db, records = loaded
+    report = report_of_day0(records)
+    day = (DAY0_NS, DAY0_NS + DAY_NS - 1)
+    rows = [r for r in events(records) if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS]
+    assert len(rows) >= 2 * report.spasms > 0  # EMG and IMU rows: twice the spasms, counted once
+    panels = panel_queries(PATIENT)
+    [timeline] = panels["Spasm timeline by type"]
+    per_kind = {
+        s["tags"]["kind"]: sum(row[1] for row in s["values"]) for s in db.query(render(timeline, {}, *day))
+    }
+    assert sum(per_kind.values()) == report.spasms
+    assert {k: n for k, n in per_kind.items() if n} == {k.kind: k.count for k in report.kinds}
+    assert "movement" not in per_kind  # each IMU jerk here is evidence of an EMG spasm
+    [hourly] = panels["Spasms per observed hour"]
+    observed_s = {r.time_ns: float(r.fields["observed_s"]) for r in scores(records, "hour")}
+    rates = by_time(db.query(render(hourly, {}, *day)))
+    in_hours = sum(rate * observed_s[t] / 3600 for t, rate in rates.items())
+    assert in_hours == pytest.approx(report.spasms)
+    [day_night] = panels["Day / night split"]
+    [series] = run(db, day_night)
+    got = {row[0]: (row[1], row[2]) for row in series["values"]}
+    assert got[DAY0_NS] == (report.day_spasms, report.night_spasms)
+    [durations] = panels["Spasm duration distribution"]
+    got_s = sorted(row[1] for s in db.query(render(durations, {}, *day)) for row in s["values"])
+    assert got_s == pytest.approx(sorted(report.durations_s))
+    cohort_rate = {
+        s["tags"]["patient"]: s["values"][0][1]
+        for s in db.query(render(cohort.QUERIES["spasms_per_h"], {}, *day))
+    }
+    assert cohort_rate["p01"] == pytest.approx(report.spasms_per_h)
+
+
+def test_a_limb_the_treatment_log_leaves_out_is_not_counted(
+    loaded: tuple[InfluxDatabase, list[Record]], influxdb_url: str
+) -> None:
+    # The same spasms on the right leg, the injection on the left: the scores and the panels
+    # count none of them, and the stored episodes still hold them (affected = false).
+    _, records = loaded
+    right = [
+        Record(r.measurement, r.time_ns, r.fields, r.tags | {"side": "right"})
+        for r in events(records)
+        if DAY0_NS <= r.time_ns < DAY0_NS + DAY_NS
+    ]
+    botox = [r for r in records if r.measurement == "treatment" and r.tags.get("kind") == "botox"]
+    observed = [r for r in records if r.measurement == "observation" and r.tags["patient"] == "p01"]
+    stored = clinical_scores(right + botox + observed, tz="UTC") + episode_records(right + botox)
+    db = create_database(influxdb_url, "dashboards_right_leg")
+    db.query("DROP SERIES FROM /.*/")
+    lines, _ = render_records(stored)
+    post_lines(influxdb_url, db.name, "\n".join(f"{k} {f} {r.time_ns}" for r, k, f in lines).encode())
+    [timeline] = panel_queries(PATIENT)["Spasm timeline by type"]
+    assert run(db, timeline) == []  # no episode of an affected limb: no bar
+    day = next(r for r in stored if r.measurement == "clinical_score" and r.tags["period"] == "day")
+    assert day.fields["spasms"] == 0 < len(right)
+    assert [r.fields["affected"] for r in stored if r.measurement == "spasm_episode"] == [False] * len(
+        spasm_rows(right)
+    )
+
+
+def test_daily_panels_group_by_the_patients_local_day() -> None:
+    # tz() makes InfluxDB's day buckets start at local midnight: built for New York, the
+    # day of the 15:00 UTC movement starts at 05:00 UTC.
+    model = json.loads(dashboard_json(patient.build("America/New_York")))
+    tz_variable = next(v for v in model["templating"]["list"] if v["name"] == "tz")
+    assert tz_variable["query"] == "America/New_York"
+    assert model["timezone"] == "America/New_York"
+    daily = [q for q in all_queries(model) if "time(1d)" in q or "time(7d)" in q]
+    assert daily
+    assert all("tz('$tz')" in q for q in daily)
+
+
+def test_time_in_motion_days_are_local_days_on_influxdb_1_6(
+    loaded: tuple[InfluxDatabase, list[Record]],
+) -> None:
+    db, _ = loaded
+    [motion_q] = panel_queries(PATIENT)["Time in motion per day"]
+    utc = {t: v for t, v in by_time(run(db, motion_q)).items() if v}
+    new_york = {t: v for t, v in by_time(run(db, motion_q, tz="America/New_York")).items() if v}
+    assert utc == {DAY0_NS: pytest.approx(5.0)}
+    assert new_york == {DAY0_NS + 5 * HOUR_NS: pytest.approx(5.0)}  # local midnight, EST = UTC-5

@@ -1,4 +1,23 @@
-"""Spasm events as plain rows, read from ``spasm_event`` records, and local-time helpers."""
+"""Spasm episodes: the one way spasms are counted, from ``spasm_event`` records; local-time helpers.
+
+The detector reports a spasm once per EMG channel, and the IMU's movement detector once
+more: one spasm of a leg seen by the gastrocnemius and soleus electrodes and the shank's
+IMU is three ``spasm_event`` rows. The clinical scales count spasms of the patient's limb,
+and Snow et al. (1990) count "a rapid series of spasms without a pause" as one. So every
+count (scores, report, terminal, alerts, the stored ``spasm_episode`` records the
+dashboards count) goes through :func:`episodes`:
+
+- a **limb** is a patient and a side (the ``side`` tag, from the ``[[device]]``'s ``side``;
+  a wearable with ``side = "none"`` is a limb of its own, "");
+- events of one limb merge into one **episode** when one starts before the previous ended
+  plus :data:`EPISODE_GAP_S` (1 s, the detector's own ``merge_gap_s``: the pause a patient
+  notices, so a rapid series is one spasm), across channels and wearables;
+- a limb is **affected** when a Botox injection of the treatment log names its side
+  (``both``: both legs) or a wearable on it is configured ``affected = true`` (its events
+  carry the tag ``affected=true``). A patient with neither has every limb affected (nothing
+  says otherwise), and a wearable without a side always counts: it cannot be placed on a
+  non-affected limb. The Penn and Snow scores count the affected limbs' episodes only.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +26,41 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from monitor.types import NS_PER_S, Record
+from monitor.types import NS_PER_S, FieldValue, Record
 
 SPASM_EVENT = "spasm_event"
+SPASM_EPISODE = "spasm_episode"
+# The detector's ``merge_gap_s`` (monitor/dsp/params.py): bursts closer than this are one
+# spasm on one channel, so the same rule joins channels and wearables of one limb.
+EPISODE_GAP_S = 1.0
+# Kinds written before the names of Thomas et al. (2014) were adopted, mapped on read.
+LEGACY_KINDS = {"myoclonic": "myoclonus"}
+MOVEMENT = "movement"  # an IMU-only jerk: no EMG to classify it by
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class SpasmRow:
-    """What the clinical scores need from one spasm.
+    """One spasm episode of a limb: what the clinical scores need.
 
     Attributes
     ----------
     onset_ns : int
-        UTC onset, ns since the Unix epoch.
+        UTC onset of the first event, ns since the Unix epoch.
     duration_s : float
-        Duration, s.
+        From the first onset to the last offset, s.
     peak_x_baseline : float or None
-        Peak envelope as a multiple of the resting baseline (None for IMU-only events).
+        Largest EMG peak envelope as a multiple of the resting baseline (None: IMU only).
     kind : str
-        ``tonic``, ``clonus``, ``myoclonic`` or ``mixed``.
+        ``tonic``, ``clonus``, ``myoclonus``, ``mixed`` (EMG) or ``movement`` (IMU only).
     patient : str
         Patient pseudonym ("" when untagged).
+    side : str
+        The limb's side (``left``, ``right``; "" for a wearable without a side).
+    affected : bool
+        Whether the limb counts for the scores (see the module docstring).
+    events : int
+        ``spasm_event`` rows merged into it.
     """
 
     onset_ns: int
@@ -36,59 +68,201 @@ class SpasmRow:
     peak_x_baseline: float | None = None
     kind: str = "tonic"
     patient: str = ""
+    side: str = ""
+    affected: bool = True
+    events: int = 1
+
+    @property
+    def offset_ns(self) -> int:
+        return self.onset_ns + round(self.duration_s * NS_PER_S)
+
+
+def episodes(
+    records: Iterable[Record], gap_s: float = EPISODE_GAP_S, affected_only: bool = True
+) -> list[SpasmRow]:
+    """The spasm episodes of the ``spasm_event`` records among ``records``, in onset order.
+
+    Parameters
+    ----------
+    records : iterable of Record
+        Any records; ``spasm_event`` ones are merged, ``treatment`` ones (Botox, its
+        ``side``) say which limbs are affected.
+    gap_s : float
+        Events of one limb closer than this (offset to onset) are one episode, s.
+    affected_only : bool
+        Only the affected limbs' episodes (what the Penn and Snow scores count).
+
+    Returns
+    -------
+    list of SpasmRow
+
+    Examples
+    --------
+    >>> s = NS_PER_S
+    >>> def ev(t_s, kind, side, **fields):
+    ...     f = {"duration_s": 2.0, "peak_x_baseline": 8.0} | fields
+    ...     return Record("spasm_event", t_s * s, f, {"patient": "p", "kind": kind, "side": side})
+    >>> rows = [ev(0, "tonic", "left"), ev(1, "clonus", "left"),  # two muscles, one spasm
+    ...         ev(2, "myoclonic", "left", peak_x_baseline=None),  # the IMU's jerk: old name
+    ...         ev(10, "tonic", "left"), ev(10, "tonic", "right")]  # the other leg: its own
+    >>> [(e.onset_ns // s, e.duration_s, e.kind, e.side, e.events) for e in episodes(rows)]
+    [(0, 4.0, 'mixed', 'left', 3), (10, 2.0, 'tonic', 'left', 1), (10, 2.0, 'tonic', 'right', 1)]
+    >>> botox = Record("treatment", 0, {"dose_u": 100.0}, {"patient": "p", "kind": "botox", "side": "left"})
+    >>> [e.side for e in episodes(rows + [botox])]  # Penn and Snow: the injected leg only
+    ['left', 'left']
+    """
+    records = list(records)
+    limbs = affected_limbs(records)
+    merger = EpisodeMerger(gap_s)
+    events = sorted((r for r in records if r.measurement == SPASM_EVENT), key=lambda r: r.time_ns)
+    for r in events:
+        merger.add(r)
+    out = []
+    for row in merger.episodes:
+        known = limbs.get(row.patient)
+        affected = known is None or row.side == "" or row.side in known
+        if affected or not affected_only:
+            out.append(row if affected else _with(row, affected=False))
+    return out
 
 
 def spasm_rows(records: Iterable[Record], merge_overlapping: bool = True) -> list[SpasmRow]:
-    """The ``spasm_event`` records among ``records`` as rows, in onset order.
+    """The spasms the scores count: :func:`episodes` of the affected limbs.
 
-    The detector reports a spasm once per EMG channel, so one spasm of a limb seen by the
-    gastrocnemius and the soleus electrodes is two events. The clinical scales count
-    spasms of the patient, and Snow et al. (1990) count a rapid series without a pause as
-    one spasm; so by default events of one patient that overlap in time are merged into
-    one spasm spanning them, with the larger peak.
+    With ``merge_overlapping=False``, every ``spasm_event`` row on its own (as the detector
+    reported it: per channel), for views of the detector itself.
     """
-    rows = []
+    if merge_overlapping:
+        return episodes(records)
+    return sorted((_row(r) for r in records if r.measurement == SPASM_EVENT), key=lambda row: row.onset_ns)
+
+
+def affected_limbs(records: Iterable[Record]) -> dict[str, set[str]]:
+    """The affected sides of each patient that has any, from the treatment log and the devices.
+
+    A Botox ``treatment`` record's ``side`` (``both``: left and right), and the ``side`` of
+    ``spasm_event`` records tagged ``affected=true`` (a ``[[device]]`` with ``affected = true``).
+    A patient absent from the result has no such information: every limb counts.
+    """
+    out: dict[str, set[str]] = {}
     for r in records:
-        if r.measurement != SPASM_EVENT:
-            continue
-        peak = r.fields.get("peak_x_baseline")
-        rows.append(
-            SpasmRow(
-                onset_ns=r.time_ns,
-                duration_s=float(r.fields.get("duration_s", 0.0)),
-                peak_x_baseline=None if peak is None else float(peak),
-                kind=r.tags.get("kind", ""),
-                patient=r.tags.get("patient", ""),
-            )
-        )
-    rows.sort(key=lambda row: row.onset_ns)
-    return _merge_overlapping(rows) if merge_overlapping else rows
+        patient = r.tags.get("patient", "")
+        if r.measurement == "treatment" and r.tags.get("kind") == "botox":
+            side = r.tags.get("side", "")
+            sides = {"left", "right"} if side == "both" else {side} if side in ("left", "right") else set()
+            out.setdefault(patient, set()).update(sides)
+        elif r.measurement == SPASM_EVENT and r.tags.get("affected") == "true":
+            out.setdefault(patient, set()).add(r.tags.get("side", ""))
+    return out
 
 
-def _merge_overlapping(rows: list[SpasmRow]) -> list[SpasmRow]:
-    merged: list[SpasmRow] = []
-    open_by_patient: dict[str, int] = {}  # patient -> index in merged of the latest spasm
-    for row in rows:
-        i = open_by_patient.get(row.patient)
-        if i is not None and row.onset_ns <= _offset_ns(merged[i]):
-            first = merged[i]
-            offset_ns = max(_offset_ns(first), _offset_ns(row))
-            peaks = [p for p in (first.peak_x_baseline, row.peak_x_baseline) if p is not None]
-            merged[i] = SpasmRow(
-                first.onset_ns,
-                (offset_ns - first.onset_ns) / NS_PER_S,
-                max(peaks) if peaks else None,
-                first.kind if first.kind == row.kind else "mixed",
-                first.patient,
-            )
-            continue
-        open_by_patient[row.patient] = len(merged)
-        merged.append(row)
-    return merged
+def spasm_kind(record: Record) -> str:
+    """A ``spasm_event``'s kind in today's names: old spools' ``myoclonic`` is read as
+    ``myoclonus`` (EMG) or ``movement`` (an IMU-only event: no EMG peak)."""
+    kind = record.tags.get("kind", "")
+    if kind == "myoclonic" and "peak_x_baseline" not in record.fields and "peak_mv" not in record.fields:
+        return MOVEMENT
+    return LEGACY_KINDS.get(kind, kind)
 
 
-def _offset_ns(row: SpasmRow) -> int:
-    return row.onset_ns + round(row.duration_s * NS_PER_S)
+class EpisodeMerger:
+    """Merge ``spasm_event`` records, given in onset order, into episodes per limb.
+
+    The streaming form of :func:`episodes` (the spike alert feeds it one event at a time).
+
+    Parameters
+    ----------
+    gap_s : float
+        Events of one limb closer than this are one episode, s.
+    """
+
+    def __init__(self, gap_s: float = EPISODE_GAP_S) -> None:
+        self.gap_ns = round(gap_s * NS_PER_S)
+        self.episodes: list[SpasmRow] = []
+        self._open: dict[tuple[str, str], int] = {}  # limb -> index of its latest episode
+
+    def add(self, record: Record) -> bool:
+        """Add one event; True when it starts a new episode, False when it joins the open one."""
+        row = _row(record)
+        limb = (row.patient, row.side)
+        i = self._open.get(limb)
+        if i is not None and row.onset_ns <= self.episodes[i].offset_ns + self.gap_ns:
+            self.episodes[i] = _join(self.episodes[i], row)
+            return False
+        self._open[limb] = len(self.episodes)
+        self.episodes.append(row)
+        return True
+
+
+def episode_records(records: Iterable[Record], gap_s: float = EPISODE_GAP_S) -> list[Record]:
+    """``spasm_episode`` records of every limb's episodes, for the dashboards to count.
+
+    Tagged ``patient``, ``side`` (when known) and ``kind``; fields ``duration_s``,
+    ``offset_ns``, ``events`` (rows merged), ``affected`` (bool: counted by the scores) and
+    ``peak_x_baseline`` when EMG saw it. Stamped at the onset, so scoring a day again
+    replaces the same points.
+    """
+    out = []
+    for row in episodes(records, gap_s, affected_only=False):
+        fields: dict[str, FieldValue] = {
+            "duration_s": row.duration_s,
+            "offset_ns": row.offset_ns,
+            "events": row.events,
+            "affected": row.affected,
+        }
+        if row.peak_x_baseline is not None:
+            fields["peak_x_baseline"] = row.peak_x_baseline
+        tags = {"patient": row.patient} if row.patient else {}
+        if row.side:
+            tags["side"] = row.side
+        out.append(Record(SPASM_EPISODE, row.onset_ns, fields, tags | {"kind": row.kind}))
+    return out
+
+
+def _row(r: Record) -> SpasmRow:
+    peak = r.fields.get("peak_x_baseline")
+    return SpasmRow(
+        onset_ns=r.time_ns,
+        duration_s=float(r.fields.get("duration_s", 0.0)),
+        peak_x_baseline=None if peak is None else float(peak),
+        kind=spasm_kind(r),
+        patient=r.tags.get("patient", ""),
+        side=r.tags.get("side", ""),
+    )
+
+
+def _join(first: SpasmRow, row: SpasmRow) -> SpasmRow:
+    offset_ns = max(first.offset_ns, row.offset_ns)
+    peaks = [p for p in (first.peak_x_baseline, row.peak_x_baseline) if p is not None]
+    # The IMU's movement is evidence of the EMG's spasm, not a class of its own; two
+    # different EMG classes in one episode are "mixed".
+    if MOVEMENT in (first.kind, row.kind):
+        kind = row.kind if first.kind == MOVEMENT else first.kind
+    else:
+        kind = first.kind if first.kind == row.kind else "mixed"
+    return SpasmRow(
+        first.onset_ns,
+        (offset_ns - first.onset_ns) / NS_PER_S,
+        max(peaks) if peaks else None,
+        kind,
+        first.patient,
+        first.side,
+        first.affected,
+        first.events + row.events,
+    )
+
+
+def _with(row: SpasmRow, affected: bool) -> SpasmRow:
+    return SpasmRow(
+        row.onset_ns,
+        row.duration_s,
+        row.peak_x_baseline,
+        row.kind,
+        row.patient,
+        row.side,
+        affected,
+        row.events,
+    )
 
 
 def to_local(time_ns: int, tz: ZoneInfo) -> dt.datetime:

@@ -146,7 +146,7 @@ def print_table(analysis: Analysis, file: str) -> None:
         )
     snow = s["snow_frequency"]  # None under [clinical] min_wear_h observed: a 24-hour count needs a day
     snow_text = not_scored_text(s["observed_h"] * 3600) if snow is None else str(snow)
-    print(f"Penn frequency: {_score(s['penn_frequency'])}   Snow frequency: {snow_text}")
+    print(f"Penn frequency: {_score(s['penn_frequency'])}   Snow frequency: {snow_text}   (EMG-derived)")
     if not analysis.events:
         return
     print()

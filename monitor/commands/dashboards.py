@@ -66,6 +66,7 @@ def _apply_config(args: argparse.Namespace) -> None:
     if args.config is not None:
         config = load_config(args.config)
         influx, grafana = config.store.influx, config.grafana
+        args.timezone = config.patient.timezone  # the dashboards' local days
     args.influx_version = args.influx_version or (influx.version if influx else "1")
     args.influx_url = args.influx_url or (influx.url if influx else "http://localhost:8086")
     args.database = args.database or (influx.database if influx else "spasm")
@@ -81,7 +82,10 @@ def _apply_config(args: argparse.Namespace) -> None:
 def _settings(args: argparse.Namespace) -> ProvisioningSettings:
     url_field = {"1": "influx_v1_url", "2": "influx_v2_url", "3": "influx_v3_url"}[args.influx_version]
     return ProvisioningSettings(
-        database=args.database, default_version=args.influx_version, **{url_field: args.influx_url}
+        database=args.database,
+        default_version=args.influx_version,
+        timezone=getattr(args, "timezone", "UTC"),
+        **{url_field: args.influx_url},
     )
 
 

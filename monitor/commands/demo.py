@@ -247,7 +247,8 @@ def _print_summary(
     print(
         f"  live over BLE: {len(live.sessions)} emulated wearables for {live.duration_s:.0f} s,"
         f" {samples:,} samples, {found['ble_gap']} gap record(s),"
-        f" {found['spasm_event']} spasm(s) found, {found['rom']} ROM record(s)"
+        # Detector rows (one per channel and IMU); spasms, one per limb episode, are below.
+        f" {found['spasm_event']} detector event(s), {found['rom']} ROM record(s)"
     )
     # The report's numbers (ReportData), not a second computation: the terminal and the
     # report say the same thing.
@@ -264,7 +265,7 @@ def _print_summary(
         snow = last.snow_frequency if last.snow_frequency is not None else last.snow_note
         print(
             f"  latest day ({last.date}): {last.spasms} spasms in {last.observed_s / 60:.0f} min observed,"
-            f" Penn frequency {last.penn_frequency},"
+            f" EMG-derived Penn frequency {last.penn_frequency},"
             f" Penn severity {'-' if last.penn_severity is None else last.penn_severity}, Snow {snow}"
         )
     print(f"  alerts: {len(live.alerts)} during the live run, {len(report.alerts)} in the store")

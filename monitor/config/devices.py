@@ -57,6 +57,9 @@ class DeviceEntry:
         Joint whose angle this IMU helps measure (``knee``, ``elbow``, ``ankle``).
     label : str
         Device tag in records; the address or name by default.
+    affected : bool
+        Worn on a limb the clinical scores count (``affected = true``): its records carry the
+        tag ``affected=true`` (docs/clinical.md, "Counting spasms").
     """
 
     profile: str
@@ -67,6 +70,7 @@ class DeviceEntry:
     muscle: str | None = None
     joint: str | None = None
     label: str = ""
+    affected: bool = False
 
     @property
     def device_id(self) -> str:
@@ -90,6 +94,8 @@ class DeviceEntry:
             tags["side"] = self.side
         if self.muscle:
             tags["muscle"] = self.muscle
+        if self.affected:
+            tags["affected"] = "true"
         return tags
 
 
@@ -130,8 +136,9 @@ def _read_device(table: Mapping[str, Any], section: str) -> DeviceEntry:
         raise ConfigError(f"{section}.placement must be {expected} for joint = {joint!r}, got {placement!r}")
     label = reader.string("label", "")
     reader.check_tag("label", label, MAX_TAG_BYTES, "a tag on every record")
+    affected = reader.boolean("affected", False)
     reader.done()
-    return DeviceEntry(profile, placement, side, address, name, muscle, joint, label)
+    return DeviceEntry(profile, placement, side, address, name, muscle, joint, label, affected)
 
 
 def _check_joint_pairs(devices: Sequence[DeviceEntry]) -> None:

@@ -116,7 +116,8 @@ def summary_lines(
         f"  spasms per observed hour, 14 d before vs days 7-41 after the injection:"
         f" {_num(f.pre_per_h)} -> {_num(f.post_per_h)} ({_pct(f.change_pct)};"
         f" truth {_num(t.pre_per_h)} -> {_num(t.post_per_h)}, {_pct(t.change_pct)})",
-        f"  Snow's 24-hour score on {len(scored)} of {len(days)} days (worn >= {min_wear_h:g} h);"
+        f"  Snow's 24-hour score (EMG-derived) on {len(scored)} of {len(days)} days"
+        f" (worn >= {min_wear_h:g} h);"
         + (
             f" the others were sampled, not worn all day: not scored ({' or '.join(unscored)} h worn)"
             if unscored

@@ -2,7 +2,9 @@
 
 Morphologies after Thomas et al. 2014 (J Electromyogr Kinesiol 24:747):
 
-- myoclonic (unit): shorter than ``myoclonic_max_s``;
+- myoclonic (their "myoclonus": a brief burst): shorter than ``myoclonic_max_s``. Their
+  "unit" class (single motor units firing) is not a short spasm: surface EMG cannot
+  resolve single units, so it is never produced (docs/clinical.md);
 - clonus: the envelope beats at one rhythm in 3–8 Hz through most of the event;
 - tonic: sustained, without such a rhythm;
 - mixed: both a clonic and a tonic stretch.

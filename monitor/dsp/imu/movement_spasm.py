@@ -26,7 +26,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from monitor.types import NS_PER_S, SpasmEvent
+from monitor.types import MOVEMENT_KIND, NS_PER_S, SpasmEvent
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -79,7 +79,8 @@ def detect_movement_spasms(
     Returns
     -------
     list of SpasmEvent
-        Kind ``"myoclonic"``, ``imu_peak_dps`` the peak angular speed, EMG fields None.
+        Kind ``"movement"`` (no EMG to classify it by), ``imu_peak_dps`` the peak angular speed,
+        EMG fields None.
 
     Examples
     --------
@@ -154,7 +155,7 @@ class MovementSpasmDetector:
             SpasmEvent(
                 onset_ns=self.t0_ns + round(onset * ns_per_sample),
                 offset_ns=self.t0_ns + round(offset * ns_per_sample),
-                kind="myoclonic",
+                kind=MOVEMENT_KIND,
                 channel=0,
                 location=self.location,
                 imu_peak_dps=float(peak),
