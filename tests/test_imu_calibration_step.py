@@ -79,13 +79,19 @@ def test_failed_calibration_window_is_skipped_and_every_angle_keeps_its_true_tim
     records = _run(processor, _frames(REC, skip=drop))
     assert _calibrations(records) == ["missing", "failed", "implicit"]
     assert processor.calibration_failures == 1
+    # Each outcome is stamped when its window closes (its last sample, 14 s later less one
+    # sample), so no two calibration records share a time and a store keeps them all.
+    last_sample_ns = 14 * 10**9 - round(10**9 / RATE_HZ)
     failed = next(r for r in records if r.fields.get("status") == "failed")
-    assert failed.time_ns == REC.t0_ns
+    assert failed.time_ns == REC.t0_ns + last_sample_ns
     assert "neutral pose" in str(failed.fields["message"])
     implicit = next(r for r in records if r.fields.get("status") == "implicit")
     angles = [r for r in records if r.measurement == "joint_angle"]
     # The second window (from 14 s) calibrated, and its angles are stamped from 14 s, not 0.
-    assert implicit.time_ns == angles[0].time_ns == REC.t0_ns + 14 * 10**9
+    assert angles[0].time_ns == REC.t0_ns + 14 * 10**9
+    assert implicit.time_ns == angles[0].time_ns + last_sample_ns
+    calibration_times = [r.time_ns for r in records if r.measurement == "calibration"]
+    assert len(set(calibration_times)) == len(calibration_times)
     error = _angle_error_deg(records, REC)
     assert len(error) > 700
     assert np.sqrt(np.mean(error**2)) < 3.0  # 9.6 when stamped 14 s early

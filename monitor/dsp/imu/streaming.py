@@ -245,7 +245,11 @@ class JointAngleProcessor:
         qd = np.concatenate([d for _, d in self._pending_q])
         self._pending_q, self._n_pending = [], 0
         first_k = self._pending_k0  # where this window starts on the grid, not 0
-        time_ns = int(self._aligner.grid_time_ns(first_k))
+        # Stamped when the window closes, when its outcome is known: at its start it would
+        # share the opening record's time and tags, and a store keeps one point per series
+        # and time.
+        window = min(qp.shape[0], round(self._calibration_s * self.sample_rate_hz))
+        time_ns = int(self._aligner.grid_time_ns(first_k + window - 1))
         try:
             calibration = calibrate_joint(
                 qp,
