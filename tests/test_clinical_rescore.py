@@ -46,7 +46,7 @@ def test_each_finished_hour_rescoring_replaces_the_day(tmp_path: Path) -> None:
         asyncio.run(rescorer.score(*span))
         # One day point, re-scored with both hours, not a second one beside the first.
         assert _scores(spool) == {("day", 0): 6, ("hour", 9): 4, ("hour", 10): 2}
-        assert spool.count() == 6 + 2 + 3
+        assert spool.count() == 6 + 2 + 3 + 6  # + one spasm_episode per spasm, replaced too
 
 
 def test_a_scoring_failure_is_logged_and_the_run_goes_on(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from report_spool import (
 
 from monitor.cli import main
 from monitor.clinical import NightWindow, score_spool
+from monitor.clinical.events import spasm_kind
 from monitor.report import ReportData, ReportError, build_report, render_html, write_report
 from monitor.store import Spool
 from monitor.types import NS_PER_S, FieldValue, Record
@@ -192,10 +193,10 @@ def test_treatments_spasm_types_durations(built: BuiltSpool, report: ReportData)
     assert [local(t.time_ns).date() for t in report.treatments if t.kind == "pt"] == [
         START + dt.timedelta(days=d) for d in PT_DAYS
     ]
-    kinds = Counter(r.tags["kind"] for r in spasms(built))
+    kinds = Counter(spasm_kind(r) for r in spasms(built))  # stored "myoclonic" reads as "myoclonus"
     assert {k.kind: k.count for k in report.kinds} == dict(kinds)
     for k in report.kinds:
-        durations = [float(r.fields["duration_s"]) for r in spasms(built) if r.tags["kind"] == k.kind]
+        durations = [float(r.fields["duration_s"]) for r in spasms(built) if spasm_kind(r) == k.kind]
         assert k.mean_duration_s == pytest.approx(sum(durations) / len(durations))
         assert k.max_duration_s == max(durations)
     assert sorted(report.durations_s) == sorted(float(r.fields["duration_s"]) for r in spasms(built))
@@ -312,7 +313,7 @@ def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
     # The dashboards read clinical_score records written by score_spool: the report must say the same.
     with Spool(built.path) as spool:
         stored = score_spool(spool, report.start_ns, report.end_ns, TZ)
-    days = {local(r.time_ns).date(): r.fields for r in stored if r.tags["period"] == "day"}
+    days = {local(r.time_ns).date(): r.fields for r in stored if r.tags.get("period") == "day"}
     assert set(days) == {d.date for d in report.days}
     for d in report.days:
         f = days[d.date]
@@ -321,7 +322,7 @@ def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
         )  # fmt: skip
         assert d.snow_frequency == f.get("snow_frequency")
         assert (d.penn_frequency, d.penn_severity) == (f.get("penn_frequency"), f.get("penn_severity"))
-    (injection,) = [r for r in stored if r.tags["period"] == "injection"]
+    (injection,) = [r for r in stored if r.tags.get("period") == "injection"]
     p = report.injections[0].pre_post
     assert (injection.fields["pre_spasms"], injection.fields["post_spasms"]) == (p.pre_spasms, p.post_spasms)
     assert (injection.fields["pre_per_h"], injection.fields["post_per_h"]) == (p.pre_per_h, p.post_per_h)

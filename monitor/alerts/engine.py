@@ -41,8 +41,8 @@ from monitor.alerts.alert import (
     Alert,
 )
 from monitor.alerts.spike import SpikeBaseline
-from monitor.clinical.response import TREATMENT_RESPONSE, wearing_off_text
 from monitor.alerts.thresholds import AlertThresholds
+from monitor.clinical.response import TREATMENT_RESPONSE, wearing_off_text
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S

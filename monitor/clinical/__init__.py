@@ -6,6 +6,10 @@
 - :mod:`~monitor.clinical.daynight`: day versus night counts in the patient's local time.
 - :mod:`~monitor.clinical.observed`: observed time, the one denominator of every rate.
 - :mod:`~monitor.clinical.prepost`: spasms per observed hour before and after each injection.
+- :mod:`~monitor.clinical.cycle`: the Botox cycle's windows, weekly curve and rate ratios (95 % CI).
+- :mod:`~monitor.clinical.response`: onset, peak-effect and wearing-off days per cycle, as
+  ``treatment_response`` records.
+- :mod:`~monitor.clinical.severity`: severity graded against the patient's reference period.
 - :mod:`~monitor.clinical.rom_weekly`: weekly best range of motion per joint.
 - :mod:`~monitor.clinical.scores`: all of the above as ``clinical_score`` records.
 

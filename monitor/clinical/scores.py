@@ -29,10 +29,18 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from monitor.clinical.daynight import NightWindow
-from monitor.clinical.events import local_hour_start_ns, local_midnight_ns, spasm_rows, to_local
+from monitor.clinical.events import (
+    episode_records,
+    local_hour_start_ns,
+    local_midnight_ns,
+    spasm_rows,
+    to_local,
+)
 from monitor.clinical.observed import OBSERVATION, observed_seconds_by_hour
 from monitor.clinical.penn import penn_daily_severity, penn_frequency_for_rate, penn_severity
 from monitor.clinical.prepost import POST_END_DAY, PRE_DAYS, pre_post_records
+from monitor.clinical.response import treatment_responses
+from monitor.clinical.severity import MIN_REFERENCE_SPASMS, SeverityReference, severity_references
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, snow_frequency, snow_scorable
 from monitor.store import Spool
 from monitor.types import NS_PER_S, FieldValue, Record
@@ -40,6 +48,7 @@ from monitor.types import NS_PER_S, FieldValue, Record
 CLINICAL_SCORE = "clinical_score"
 NS_PER_DAY = 86_400 * NS_PER_S
 NS_PER_HOUR = 3600 * NS_PER_S
+CYCLE_READ_DAYS = 120  # a cycle is read to its next injection or at least day 90; 120 bounds the read
 
 
 def clinical_scores(
@@ -47,6 +56,7 @@ def clinical_scores(
     tz: ZoneInfo | str = "UTC",
     night: NightWindow | None = None,
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
+    references: dict[str, SeverityReference] | None = None,
 ) -> list[Record]:
     """Hourly and daily clinical scores of every patient in ``records``, over observed time.
 
@@ -61,6 +71,10 @@ def clinical_scores(
         Local night window, 22:00–07:00 by default.
     min_wear_h : float
         Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
+    references : dict of str to SeverityReference, optional
+        Each patient's severity reference (:mod:`monitor.clinical.severity`); by default
+        found in ``records``. A patient without a usable one (fewer than 20 reference
+        spasms) is graded by the fixed rule of :func:`~monitor.clinical.penn.penn_severity`.
 
     Returns
     -------
@@ -85,6 +99,8 @@ def clinical_scores(
     window = night or NightWindow()
     records = list(records)
     observed = observed_seconds_by_hour(records, zone)
+    if references is None:
+        references = severity_references(records, zone)
     spasms: defaultdict[tuple[str, int], list[tuple[int, float, float | None]]] = defaultdict(list)
     for row in spasm_rows(records):
         hour = local_hour_start_ns(row.onset_ns, zone)
@@ -107,11 +123,18 @@ def clinical_scores(
             fields["night_spasms"] = night_n
             if snow_scorable(observed_s, min_wear_h):
                 fields["snow_frequency"] = snow_frequency(len(events))
-            severity = penn_daily_severity([penn_severity(d, p) for _, d, p in events])
+            severity = penn_daily_severity(_grades(events, references.get(patient)))
             if severity is not None:
                 fields["penn_severity"] = severity
             out.append(_score(local_midnight_ns(date, zone), tags, "day", fields))
     return sorted(out, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags["period"]))
+
+
+def _grades(events: list[tuple[int, float, float | None]], reference: SeverityReference | None) -> list[int]:
+    """Per-spasm severity: against the patient's reference when it has one, else the fixed rule."""
+    if reference is None or reference.spasms < MIN_REFERENCE_SPASMS:
+        return [penn_severity(d, p) for _, d, p in events]
+    return [g for _, _, p in events if (g := reference.grade(p)) is not None]
 
 
 def _rate_fields(spasms: int, observed_s: float) -> dict[str, FieldValue]:
@@ -157,9 +180,14 @@ def score_spool(
     last_day = to_local(end_ns - 1, zone).date() + dt.timedelta(days=1)
     # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
     records = spool.query(first_ns, local_midnight_ns(last_day, zone), kept_only=True)
-    scores = clinical_scores(records, zone, min_wear_h=min_wear_h)
+    # The injections of the treatment log say which limbs are affected, whenever they were.
+    treatments = spool.query(0, first_ns, measurement="treatment", kept_only=True)
+    # Severity grades against each patient's reference period, which lies before the range.
+    references = _spool_references(spool, local_midnight_ns(last_day, zone), zone)
+    scores = clinical_scores(treatments + records, zone, min_wear_h=min_wear_h, references=references)
+    scores += episode_records(treatments + records)  # what the dashboards count
     if not any(r.measurement == "treatment" and r.tags.get("kind") == "botox" for r in records):
-        return scores  # no injection to compare around (the live run's hourly case: one day read)
+        return _ordered(scores)  # no injection to compare around (the live run's hourly case)
     # Injections in the range need their 14 days before and 6 weeks after.
     context = spool.query(
         first_ns - PRE_DAYS * NS_PER_DAY,
@@ -171,7 +199,38 @@ def score_spool(
         for s in pre_post_records(context, zone)
         if first_ns <= s.time_ns < local_midnight_ns(last_day, zone)
     ]
-    return sorted(scores + injections, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags["period"]))
+    # Each cycle: its baseline and up to its day 90 or the next injection (treatment_response).
+    cycles = spool.query(
+        first_ns - PRE_DAYS * NS_PER_DAY,
+        local_midnight_ns(last_day, zone) + CYCLE_READ_DAYS * NS_PER_DAY,
+        kept_only=True,
+    )
+    responses = [
+        r
+        for r in treatment_responses(cycles, zone)
+        if first_ns <= r.time_ns < local_midnight_ns(last_day, zone)
+    ]
+    return _ordered(scores + injections) + responses  # the clinical scores first, then the cycles
+
+
+def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, SeverityReference]:
+    """Severity references read from the spool: the reference periods lie before the range scored."""
+    treatments = spool.query(0, end_ns, measurement="treatment")
+    first = (
+        spool.query(0, end_ns, measurement=OBSERVATION)[:1]
+        + spool.query(0, end_ns, measurement="coverage")[:1]
+    )
+    anchors = [r.time_ns for r in treatments + first]
+    if not anchors:
+        return {}
+    # Wide enough for every patient's 14 reference days (before an injection, or from the first data).
+    start_ns = min(anchors) - (PRE_DAYS + 1) * NS_PER_DAY
+    stop_ns = min(max(anchors) + (PRE_DAYS + 1) * NS_PER_DAY, end_ns)
+    return severity_references(spool.query(start_ns, stop_ns, kept_only=True) + treatments, zone)
+
+
+def _ordered(records: list[Record]) -> list[Record]:
+    return sorted(records, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags.get("period", "")))
 
 
 __all__ = ["CLINICAL_SCORE", "NS_PER_DAY", "NS_PER_HOUR", "OBSERVATION", "clinical_scores", "score_spool"]

@@ -1,13 +1,16 @@
 """A plausible treatment course for the simulated history: spasm rate, spasm strength and
 knee range of motion day by day, around one botulinum toxin injection and PT sessions.
 
-This is a demonstration model, not a clinical prediction. Its shape follows the usual
-description of botulinum toxin A in spasticity: no effect for the first days (the toxin
-must be taken up at the nerve terminal and cleave SNAP-25), a clinical effect from about
-day 3-7, a maximum at about 2-6 weeks, and a wearing off over roughly 3 months, which is
-why injections are repeated every ~12 weeks (Dressler D, Saberi FA. Botulinum toxin:
-mechanisms of action. Eur Neurol 2005;53:3-9; Simpson DM et al., AAN practice guideline
-update, Neurology 2016;86:1818-1826). Spasms in spinal cord injury are commonly reported
+This is a demonstration model, not a clinical prediction. Its time course is taken from
+the literature, not from the analysis windows of :mod:`monitor.clinical.cycle`: no effect
+for the first days (the toxin must be taken up at the nerve terminal and cleave SNAP-25;
+Dressler D, Saberi FA. Eur Neurol 2005;53:3-9), a reported onset at about 13 days, a peak
+at about 5 weeks and a re-emergence of symptoms at about 12-13 weeks (Jacinto J, et al.
+Front Neurol 2020;11:388), which is why injections are repeated every ~12 weeks. Here the
+effect rises (smoothstep) from day 3 to its peak at day 35 (a fifth of it by day 13, when it
+becomes noticeable), holds until day 63, and fades to nothing by day 105: half of it is gone
+at day 84 (week 12), the simulated wearing-off day (:meth:`TreatmentCourse.wearing_off_day`).
+Spasms in spinal cord injury are commonly reported
 as worse at night and in bed, so night windows get a higher rate. Physiotherapy (stretching
 and range-of-motion work) regains range gradually over weeks of sessions; reduced muscle
 overactivity after the injection lets the joint reach a little further too.
@@ -50,10 +53,10 @@ class TreatmentCourse:
     night_factor: float = 1.6
     max_rate_reduction: float = 0.6
     max_amplitude_reduction: float = 0.4
-    onset_day: float = 3.0
-    peak_day: float = 17.0
-    wear_off_day: float = 42.0
-    gone_day: float = 90.0
+    onset_day: float = 3.0  # uptake: no effect before (Dressler & Saberi 2005)
+    peak_day: float = 35.0  # peak at about 5 weeks (Jacinto et al. 2020)
+    wear_off_day: float = 63.0  # fading from week 9 ...
+    gone_day: float = 105.0  # ... so that half is gone at day 84, re-emergence at 12-13 weeks
     rom_start: float = 0.5
     rom_best: float = 1.0
     pt_sessions_scale: float = 5.0
@@ -86,6 +89,10 @@ class TreatmentCourse:
         if d < self.wear_off_day:
             return 1.0
         return 1.0 - _smoothstep((d - self.wear_off_day) / (self.gone_day - self.wear_off_day))
+
+    def wearing_off_day(self) -> float:
+        """The day after the injection when half of the effect is gone (the simulated truth)."""
+        return 0.5 * (self.wear_off_day + self.gone_day)  # a smoothstep is half-way at its middle
 
     def spasms_per_h(self, days_since_injection: float | None, night: bool) -> float:
         """Expected spasm rate of the patient, 1/h."""

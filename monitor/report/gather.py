@@ -30,8 +30,9 @@ from monitor.clinical import (
     spasm_rows,
     weekly_rom,
 )
-from monitor.clinical.events import local_midnight_ns, to_local
+from monitor.clinical.events import local_midnight_ns, spasm_kind, to_local
 from monitor.clinical.observed import COVERAGE
+from monitor.report.cycles import gather_cycles
 from monitor.report.model import (
     AlertRow,
     Coverage,
@@ -77,12 +78,13 @@ def gather(
     period = [r for r in records if start_ns <= r.time_ns < end_ns]
     observed_records = [r for r in period if r.measurement in OBSERVED_TIME]
     night = night or NightWindow()
-    scores = clinical_scores(
-        observed_records + [r for r in period if r.measurement == SPASM_EVENT], zone, night, min_wear_h
-    )
+    # The treatment log, whenever written, says which limbs are affected (the scores count those).
+    treatments = [r for r in records if r.measurement == "treatment"]
+    spasm_events = [r for r in period if r.measurement == SPASM_EVENT]
+    scores = clinical_scores(observed_records + spasm_events + treatments, zone, night, min_wear_h)
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
     observed_hours = sum(r.tags["period"] == "hour" for r in scores)
-    rows = spasm_rows(r for r in period if r.measurement == SPASM_EVENT)
+    rows = spasm_rows(spasm_events + treatments)  # episodes of the affected limbs
     events = [r for r in period if r.measurement == SPASM_EVENT]
     is_simulated, reason = _simulated(records, simulated)
     cover = _coverage(period, observed_records, zone, start_ns, end_ns, observed_hours, len(days))
@@ -119,6 +121,7 @@ def gather(
         events=tuple(_event_row(r) for r in reversed(events[-max_events:])) if max_events > 0 else (),
         events_total=len(events),
         alerts=tuple(_alert_row(r) for r in period if r.measurement == "alert"),
+        cycles=gather_cycles(records, start_ns, end_ns, zone),
     )
 
 
@@ -231,7 +234,7 @@ def _kind_summaries(rows: Sequence[SpasmRow]) -> tuple[KindSummary, ...]:
 
 
 def _kind_order(item: tuple[str, list[float]]) -> tuple[int, str]:
-    order = ("tonic", "clonus", "myoclonic", "mixed")
+    order = ("tonic", "clonus", "myoclonus", "mixed", "movement")
     return (order.index(item[0]) if item[0] in order else len(order), item[0])
 
 
@@ -262,7 +265,7 @@ def _event_row(r: Record) -> EventRow:
     peak, clonus = f.get("peak_x_baseline"), f.get("clonus_hz")
     return EventRow(
         onset_ns=r.time_ns,
-        kind=r.tags.get("kind", ""),
+        kind=spasm_kind(r),  # old spools' names read as today's
         duration_s=float(f.get("duration_s", 0.0)),
         peak_x_baseline=None if peak is None else float(peak),
         clonus_hz=None if clonus is None else float(clonus),

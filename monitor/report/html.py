@@ -27,6 +27,7 @@ from monitor.report.cells import (
     table,
     when,
 )
+from monitor.report.cycles import render_cycles
 from monitor.report.model import DayScores, ReportData
 from monitor.report.svg import Marker, Series, bar_chart, histogram_bins, line_chart
 
@@ -92,6 +93,7 @@ def render_html(data: ReportData) -> str:
         _banner(data),
         _summary(data, zone),
         _spasm_rate(data, axis),
+        render_cycles(data),
         _kinds(data),
         _day_night(data, axis),
         _rom(data, axis),
@@ -131,17 +133,21 @@ def _summary(data: ReportData, zone: ZoneInfo) -> str:
         ("monitored", "Observed time", monitored),
         ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
         ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
-        ("spasms", "Spasms", str(data.spasms)),
+        ("spasms", "Spasms (episodes of the affected limbs)", str(data.spasms)),
         ("spasms-per-hour", "Spasms per observed hour", num(data.spasms_per_h, 2)),
         (
             "penn-frequency",
-            "Penn Spasm Frequency Scale (0–4)",
+            "Penn frequency, EMG-derived equivalent (0–4)",
             scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
         ),
-        ("penn-severity", "Penn severity (1–3)", scored(data.penn_severity, PENN_SEVERITY_WORDS)),
+        (
+            "penn-severity",
+            "Penn severity, EMG-derived (1–3)",
+            scored(data.penn_severity, PENN_SEVERITY_WORDS),
+        ),
         (
             "snow",
-            f"Snow's spasm frequency score (1–5), median of days worn ≥ {data.min_wear_h:g} h",
+            f"Snow's frequency, EMG-derived equivalent (1–5), median of days worn ≥ {data.min_wear_h:g} h",
             snow,
         ),
         ("alerts", "Alerts", str(len(data.alerts))),
@@ -263,8 +269,9 @@ def _spasm_rate(data: ReportData, axis: _DayAxis) -> str:
     parts.append(
         '<p class="note">Spasms per observed hour in the 14 days before the injection against days '
         "7–41 after it. Negative is better. Cohen's d uses the pooled standard deviation of the "
-        "observed days' rates (weighted by their observed hours) and treats them as independent: "
-        "descriptive only.</p></section>"
+        "observed days' rates (weighted by their observed hours) and treats them as independent, "
+        "which autocorrelated, over-dispersed counts are not: descriptive only, not the effect. The "
+        "effect is the rate ratio with its confidence interval (The Botox cycle, below).</p></section>"
     )
     return "".join(parts)
 
@@ -428,8 +435,10 @@ def _events(data: ReportData, zone: ZoneInfo) -> str:
 def _notes() -> str:
     return (
         '<section id="notes"><h2>How to read this report</h2><ul class="note">'
-        "<li>A spasm seen on several EMG channels at once counts once; so does a rapid series without a "
-        "pause (Snow et al. 1990).</li>"
+        "<li>Spasms are episodes of a limb: events of one side's channels and wearables that overlap "
+        "or follow within 1 s count once, as Snow et al. (1990) count a rapid series without a pause. "
+        "The Penn and Snow figures are EMG-derived equivalents of those self-reported scales, counted "
+        "on the affected limbs (injected in the treatment log, or worn with affected = true).</li>"
         "<li>Every rate is per observed hour: the time a wearable was streaming (observation "
         "intervals, to the second). The Penn Spasm Frequency Scale (Penn et al. 1989) is scored from it. "
         "Score 1 (spasms induced only by stimulation) is never produced: EMG cannot tell provoked from "

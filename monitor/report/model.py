@@ -15,7 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from monitor.clinical import NightWindow, PrePost, WeeklyRom
+from monitor.clinical.cycle import RateRatio
 from monitor.errors import SpasmMonitorError
+from monitor.types import FieldValue
 
 
 class ReportError(SpasmMonitorError):
@@ -99,6 +101,31 @@ class Injection:
     date: dt.date
     label: str
     pre_post: PrePost
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """One botulinum toxin cycle (:mod:`monitor.clinical.cycle`, :mod:`monitor.clinical.response`).
+
+    Attributes
+    ----------
+    date : date
+        The injection's local date (day 0).
+    label : str
+        Dose, product, side and muscles.
+    response : dict
+        The fields of its ``treatment_response`` record.
+    windows : tuple of RateRatio
+        Each window's rate and rate ratio against the baseline.
+    weeks : tuple of (int, float, float)
+        (week, observed hours, spasms per observed hour) of the weeks with observed time.
+    """
+
+    date: dt.date
+    label: str
+    response: dict[str, FieldValue]
+    windows: tuple[RateRatio, ...]
+    weeks: tuple[tuple[int, float, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +228,8 @@ class ReportData:
     events_total : int
         All detector events in the period (the table may show fewer).
     alerts : tuple of AlertRow
+    cycles : tuple of Cycle
+        The Botox cycles of the period's injections, read on all data around them.
     """
 
     patient: str
@@ -231,3 +260,4 @@ class ReportData:
     events: tuple[EventRow, ...]
     events_total: int
     alerts: tuple[AlertRow, ...]
+    cycles: tuple[Cycle, ...] = ()  # Botox cycles of the period's injections

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Tags every measurement may carry. All are low-cardinality: a home has a handful of each.
-COMMON_TAGS = ("patient", "device", "location", "side", "muscle", "source")
+COMMON_TAGS = ("patient", "device", "location", "side", "muscle", "affected", "source")
 # Value of the ``source`` tag on every record of the demo's simulated history (monitor/demo).
 SIMULATED_SOURCE = "simulated"
 
@@ -38,6 +38,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("alert", False, "per alert"),
         Measurement("treatment", False, "per treatment entry"),
         Measurement("clinical_score", False, "per patient, local hour and local day"),
+        Measurement("spasm_episode", False, "per spasm of a limb (what the dashboards count)"),
         Measurement("treatment_response", False, "per injection, re-scored with its cycle"),
         Measurement("observation", False, "per monitoring interval"),
         Measurement("coverage", False, "per minute per stream"),

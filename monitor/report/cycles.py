@@ -1,0 +1,159 @@
+"""The report's Botox-cycle section: gathered from :mod:`monitor.clinical`, rendered as HTML.
+
+The numbers are those of the ``treatment_response`` records (the same function,
+:func:`monitor.clinical.response.treatment_responses`, that :func:`~monitor.clinical.score_spool`
+stores), beside each window's rate ratio and the weekly curve of the cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+from zoneinfo import ZoneInfo
+
+from monitor.clinical.cycle import CYCLE_LAST_DAY, hourly_counts, weekly_curve, window_ratios
+from monitor.clinical.events import to_local
+from monitor.clinical.response import injection_date, treatment_responses, wearing_off_text
+from monitor.report.cells import NO_DATA, num, table
+from monitor.report.model import Cycle, ReportData
+from monitor.types import FieldValue, Record
+
+WINDOW_NAMES = {
+    "baseline": "Baseline (days −14..−1)",
+    "onset": "Onset (days 7–20)",
+    "peak": "Peak (days 21–42)",
+    "late": "Late (days 43–69)",
+    "wearing_off": "Wearing-off (day 70 to the cycle's end)",
+}
+
+
+def gather_cycles(records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo) -> tuple[Cycle, ...]:
+    """The cycles of the injections in ``[start_ns, end_ns)``, on all of ``records`` around them."""
+    out = []
+    for response in treatment_responses(records, zone):
+        date = injection_date(response)
+        shot = next(
+            (
+                r
+                for r in records
+                if r.measurement == "treatment"
+                and r.tags.get("kind") == "botox"
+                and to_local(r.time_ns, zone).date() == date
+            ),
+            None,
+        )
+        if shot is None or not start_ns <= shot.time_ns < end_ns:
+            continue
+        f = shot.fields
+        label = f"{float(f.get('dose_u', math.nan)):g} U {f.get('product', '')} {shot.tags.get('side', '')}"
+        label += f": {f.get('muscles', '')}"
+        counts = hourly_counts(records, date, zone, response.tags.get("patient", ""))
+        last_day = int(response.fields.get("last_day", CYCLE_LAST_DAY))
+        out.append(
+            Cycle(
+                date,
+                label,
+                dict(response.fields),
+                tuple(window_ratios(counts, last_day)),
+                tuple(weekly_curve(counts, last_day)),
+            )
+        )
+    return tuple(out)
+
+
+def render_cycles(data: ReportData) -> str:
+    """The ``<section id="cycle">`` of the report."""
+    parts = ['<section id="cycle"><h2>The Botox cycle</h2>']
+    rows = [
+        (
+            c.date.isoformat(),
+            c.label,
+            num(_f(c.response, "baseline_per_h"), 2),
+            _ratio(c.response, "rate_ratio_peak", "rr_ci_low", "rr_ci_high"),
+            _day(c.response, "onset_day"),
+            _day(c.response, "peak_day"),
+            wearing_off_text(c.response) or f"not detected (data to day {c.response.get('last_day', '?')})",
+            _control(c.response),
+        )
+        for c in data.cycles
+    ]
+    header = (
+        "Injection",
+        "Treatment",
+        "Baseline / observed h",
+        "Rate ratio, days 21–42 (95 % CI)",
+        "Onset day",
+        "Peak-effect day",
+        "Wearing-off",
+        "Injected vs non-injected muscles",
+    )
+    parts.append(table(header, rows, "No Botox injection logged in the period.", table_id="cycle-response"))
+    for c in data.cycles:
+        parts.append(f"<h3>Injection of {escape(c.date.isoformat())}: windows</h3>")
+        window_rows = [
+            (
+                WINDOW_NAMES.get(w.window, w.window),
+                f"{_hours(w.observed_h)} in {w.days} d",
+                str(w.spasms),
+                num(w.per_h, 2),
+                "—" if w.window == "baseline" else _format_ratio(w.ratio, w.ci_low, w.ci_high),
+            )
+            for w in c.windows
+        ]
+        window_header = ("Window", "Observed", "Spasms", "Per observed h", "Rate ratio (95 % CI)")
+        parts.append(table(window_header, window_rows, "No observed time around this injection."))
+        weeks = " · ".join(f"week {w:+d}: {rate:.1f}/h ({_hours(hours)})" for w, hours, rate in c.weeks)
+        parts.append(f'<p class="note">Weekly spasms per observed hour: {escape(weeks or NO_DATA)}</p>')
+    parts.append(
+        '<p class="note">Rate ratios: spasms per observed hour in a window over the 14 days before the '
+        "injection, from hourly counts with their observed hours as exposure (Poisson GLM, interval "
+        "from the day-clustered sandwich, so over-dispersion widens it). Below 1 is fewer spasms. "
+        "Onset, peak-effect and wearing-off days are counted from the injection; wearing-off is when "
+        "the rate is halfway back to the pre-injection rate, found by a CUSUM with a 5 % false-alarm "
+        "rate per cycle. A ratio can look better than the drug is: an injection often follows a bad "
+        "spell, which then eases by itself (regression to the mean); the non-injected muscles' "
+        "ratio is the control for that. See docs/clinical.md.</p></section>"
+    )
+    return "".join(parts)
+
+
+def _hours(hours: float) -> str:
+    """Observed time as hours, or minutes below a tenth of an hour (a live day's minute is not "0.0 h")."""
+    return f"{hours:.1f} h" if hours >= 0.1 else f"{hours * 60:.0f} min"
+
+
+def _f(fields: dict[str, FieldValue], name: str) -> float | None:
+    value = fields.get(name)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _day(fields: dict[str, FieldValue], name: str) -> str:
+    value = _f(fields, name)
+    return "not detected" if value is None else f"day {value:.0f}"
+
+
+def _ratio(fields: dict[str, FieldValue], ratio: str, low: str, high: str) -> str:
+    value = _f(fields, ratio)
+    if value is None:
+        return NO_DATA
+    return _format_ratio(value, _f(fields, low) or math.nan, _f(fields, high) or math.nan)
+
+
+def _format_ratio(ratio: float, low: float, high: float) -> str:
+    if math.isnan(ratio):
+        return NO_DATA
+    if math.isnan(low):
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f} ({low:.2f}–{high:.2f})"
+
+
+def _control(fields: dict[str, FieldValue]) -> str:
+    if "rate_ratio_control" not in fields:
+        return "not worn on both"
+    injected = _ratio(fields, "rate_ratio_injected", "rr_injected_ci_low", "rr_injected_ci_high")
+    control = _ratio(fields, "rate_ratio_control", "rr_control_ci_low", "rr_control_ci_high")
+    return f"{injected} vs {control} ({fields.get('control_muscles', '')})"
+
+
+__all__ = ["gather_cycles", "render_cycles"]
