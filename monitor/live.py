@@ -130,6 +130,8 @@ async def run_live(
             writer.append(batch)
             result.records += len(batch)
             result.alerts += await alerts.consume(batch)
+        if responses := rescorer.take_responses():  # a cycle's wearing-off, once scored
+            result.alerts += await alerts.consume(responses)
         result.alerts += await alerts.tick(time.time_ns())
         if forwarder is not None:
             result.alerts += await alerts.forwarding(time.time_ns(), forwarder.stats, config.patient.id)

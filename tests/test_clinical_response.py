@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -188,3 +189,25 @@ def test_patient_dashboard_table_shows_the_stored_cycle(influx_db: InfluxDatabas
     for name in ("rate_ratio_peak", "rr_ci_low", "rr_ci_high", "wearing_off_day", "rate_ratio_control"):
         assert row[name] == pytest.approx(response.fields[name]), name
     assert (row["muscles"], row["control_muscles"]) == ("soleus", "tibialis_anterior")
+
+
+def test_the_live_rescorer_hands_a_wearing_off_to_the_alert_rules(tmp_path: Path) -> None:
+    """What run does each hour: score the spool, then the alert rules see the cycle's response."""
+    import asyncio
+
+    from monitor.clinical.rescore import HourlyRescorer
+    from monitor.store import Spool
+
+    records = simulate(seed=3, shots=[14], n_days=14 + 100)
+    spool_path = tmp_path / "spool.sqlite"
+    with Spool(spool_path) as spool:
+        spool.append(records)
+    start_ns = min(r.time_ns for r in records)
+    end_ns = max(r.time_ns for r in records) + 1
+    rescorer = HourlyRescorer(spool_path, UTC, start_ns)
+    asyncio.run(rescorer.score(start_ns, end_ns))
+    responses = rescorer.take_responses()
+    assert [r.measurement for r in responses] == [TREATMENT_RESPONSE]
+    assert rescorer.take_responses() == []  # handed over once
+    alerts = [a for r in responses for a in AlertEngine().process(r)]
+    assert [a.rule for a in alerts] == [WEARING_OFF]

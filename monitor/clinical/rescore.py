@@ -15,9 +15,11 @@ import asyncio
 import logging
 from pathlib import Path
 
+from monitor.clinical.response import TREATMENT_RESPONSE
 from monitor.clinical.scores import NS_PER_HOUR, score_spool
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
 from monitor.store import Spool
+from monitor.types import Record
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class HourlyRescorer:
         self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
         self.written = 0
         self._not_before_ns = 0  # after a failure: the next hour, not every second
+        self._responses: list[Record] = []  # treatment_response records not yet taken
 
     def due(self, now_ns: int) -> tuple[int, int] | None:
         """The UTC range of hours finished since the last call, or None within the same hour."""
@@ -75,9 +78,17 @@ class HourlyRescorer:
         self.written += written
         return written
 
+    def take_responses(self) -> list[Record]:
+        """The ``treatment_response`` records scored since the last call, for the alert rules."""
+        responses, self._responses = self._responses, []
+        return responses
+
     def _score(self, start_ns: int, end_ns: int) -> int:
         with Spool(self.spool_path) as spool:
-            return spool.append(score_spool(spool, start_ns, end_ns, self.timezone, self.min_wear_h))
+            records = score_spool(spool, start_ns, end_ns, self.timezone, self.min_wear_h)
+            written = spool.append(records)
+        self._responses += [r for r in records if r.measurement == TREATMENT_RESPONSE]
+        return written
 
 
 __all__ = ["HourlyRescorer"]
