@@ -164,3 +164,20 @@ def test_device_affected_key_tags_its_records(tmp_path: Path) -> None:
     path.write_text(CONFIG.format(affected='affected = "yes"'))
     with pytest.raises(ConfigError, match="affected"):
         load_config(path)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_run_s_status_counts_the_episodes_the_scores_count(seed: int) -> None:
+    """run's status line counts as it goes, keeping only each limb's open episode."""
+    import numpy as np
+
+    from monitor.clinical.events import EpisodeCounter
+
+    rng = np.random.default_rng(seed)
+    onsets = np.sort(rng.uniform(0, 600, 80))
+    records = [
+        event(float(t), side=str(rng.choice(["left", "right"])), duration_s=float(rng.uniform(0.2, 3.0)))
+        for t in onsets
+    ]
+    counter = EpisodeCounter()
+    assert sum(counter.add(r) for r in records) == len(episodes(records))

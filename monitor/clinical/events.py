@@ -194,6 +194,26 @@ class EpisodeMerger:
         return True
 
 
+class EpisodeCounter:
+    """Count a stream's episodes, keeping only each limb's open one (a run lasts months).
+
+    ``add`` takes ``spasm_event`` records in onset order and says whether each starts an
+    episode, as :class:`EpisodeMerger` does.
+    """
+
+    def __init__(self, gap_s: float = EPISODE_GAP_S) -> None:
+        self.gap_ns = round(gap_s * NS_PER_S)
+        self._open_until: dict[tuple[str, str], int] = {}  # limb -> offset of its latest episode
+
+    def add(self, record: Record) -> bool:
+        row = _row(record)
+        limb = (row.patient, row.side)
+        until = self._open_until.get(limb)
+        starts = until is None or row.onset_ns > until + self.gap_ns
+        self._open_until[limb] = row.offset_ns if starts or until is None else max(until, row.offset_ns)
+        return starts
+
+
 def episode_records(records: Iterable[Record], gap_s: float = EPISODE_GAP_S) -> list[Record]:
     """``spasm_episode`` records of every limb's episodes, for the dashboards to count.
 
