@@ -35,6 +35,7 @@ class AlertService:
         self.engine = engine
         self.spool = spool
         self.notifier = notifier
+        self.undelivered = 0  # alerts no notification reached (none configured, or refused)
 
     async def consume(self, records: Iterable[Record]) -> list[Alert]:
         """Process records in time order; the alerts raised, each stored and notified."""
@@ -54,5 +55,6 @@ class AlertService:
             # Notify first so the stored record says whether anyone was told; a failed
             # notification must still leave the alert in the record stream.
             delivered = await self.notifier.send(alert) if self.notifier is not None else False
+            self.undelivered += not delivered
             self.spool.append([alert.to_record(delivered=delivered)])
         return alerts

@@ -5,16 +5,20 @@ function taking the parsed arguments and returning the exit code.
 """
 
 from monitor.commands import (
+    alerts,
     analyze,
     calibrate,
     config,
     dashboards,
     demo,
     devices,
+    export,
+    forget,
     record,
     replay,
     report,
     run,
+    status,
     store,
     treatment,
 )
@@ -32,4 +36,8 @@ COMMANDS = [
     replay,
     store,
     calibrate,
+    status,
+    export,
+    forget,
+    alerts,
 ]

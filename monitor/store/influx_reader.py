@@ -98,6 +98,10 @@ class InfluxQLReader:
         records.sort(key=lambda r: r.time_ns)
         return records
 
+    def execute(self, influxql: str) -> None:
+        """Run a statement that returns no rows (``DROP SERIES``); StoreError when refused."""
+        self._series(influxql)
+
     def _series(self, influxql: str) -> list[tuple[dict[str, str], list[str], list[list[Any]]]]:
         params = {
             "db": self.database,

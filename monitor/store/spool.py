@@ -399,6 +399,23 @@ class Spool:
         with self._errors("read"):
             return [SetAside(int(i), str(line), int(st), str(e)) for i, line, st, e in self._db.execute(sql)]
 
+    def delete_points(self, where: str, args: tuple[object, ...] = (), batch_rows: int = 10_000) -> int:
+        """Delete the rows matching ``where`` (SQL over ``points``); the number deleted.
+
+        For retention and a patient's erasure (:mod:`monitor.store.retention`). Deletes in
+        transactions of ``batch_rows``, so a writer in another process waits at most one batch;
+        the refusals of deleted rows go with them.
+        """
+        chosen = f"SELECT id FROM points WHERE {where} ORDER BY id LIMIT {int(batch_rows)}"
+        total = 0
+        while True:
+            with self._errors("delete from"), self._transaction():
+                deleted = int(self._db.execute(f"DELETE FROM points WHERE id IN ({chosen})", args).rowcount)
+                self._db.execute("DELETE FROM set_aside WHERE point_id NOT IN (SELECT id FROM points)")
+            total += deleted
+            if deleted < batch_rows:
+                return total
+
     # -- size ------------------------------------------------------------------------------
 
     def used_bytes(self) -> int:
