@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from monitor.alerts import AlertEngine
 from monitor.alerts.alert import Alert
 from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
+from monitor.clinical.events import EpisodeCounter
 from monitor.clinical.rescore import HourlyRescorer
 from monitor.collect import Collector
 from monitor.collect.errors import RunStoppedError
@@ -36,12 +38,15 @@ from monitor.pipeline import Pipeline, PipelineStats
 from monitor.store import Spool, SpoolWriter
 from monitor.store.calibrations import stored_calibrations
 from monitor.store.forwarder import Forwarder, ForwardStats
+from monitor.store.retention import RetentionPruner
 from monitor.types import Record
 
 logger = logging.getLogger(__name__)
 
 COMMIT_EVERY_S = 1.0  # records reach the spool (and alerts) at least this often
-STATUS_EVERY_S = 5.0
+STATUS_EVERY_S = 5.0  # on a terminal: someone is watching
+# To a log (the journal): 288 lines a day plus one per change, where every 5 s made ~17,000.
+LOG_STATUS_EVERY_S = 300.0
 STOP_FLUSH_S = 10.0  # a spool locked at the stop gets this long, within systemd's TimeoutStopSec
 
 
@@ -55,6 +60,7 @@ class LiveStatus:
     spasms: int
     alerts: int
     store: str = ""  # spool and forwarding health, e.g. "spool ok | influx ok"
+    undelivered_alerts: int = 0  # alerts that reached no one: the status line says so
     # Per device: why nothing is collected, or what is degraded (a rate the MTU lowered).
     problems: dict[str, str] = field(default_factory=dict)
 
@@ -68,6 +74,7 @@ class LiveResult:
     sessions: dict[str, SessionStats]
     alerts: list[Alert] = field(default_factory=list)
     records: int = 0
+    spasms: int = 0  # episodes (monitor.clinical.events): one per limb, not one per channel
     scores: int = 0  # clinical_score records written (re-scored hours and days included)
     forwarded: ForwardStats | None = None
 
@@ -81,6 +88,7 @@ async def run_live(
     extra_tags: dict[str, str] | None = None,
     on_status: Callable[[LiveStatus], None] | None = None,
     handle_signals: bool = True,
+    status_every_s: float = STATUS_EVERY_S,
 ) -> LiveResult:
     """Collect, process and store until ``duration_s`` passes or SIGINT/SIGTERM arrives.
 
@@ -97,9 +105,12 @@ async def run_live(
     extra_tags : dict, optional
         Tags for every record (``{"source": "simulated"}``).
     on_status : callable, optional
-        Called every few seconds with a :class:`LiveStatus`.
+        Called with a :class:`LiveStatus` every ``status_every_s`` and at once on a change of
+        state (see :func:`status_due`).
     handle_signals : bool
         Install SIGINT/SIGTERM handlers that stop the run cleanly.
+    status_every_s : float
+        Longest time between two status calls when nothing changes (s).
     """
     pipeline = Pipeline(config, extra_tags, stored_calibrations(spool, config))
     notifier = Notifier(config.alerts.notify_urls) if config.alerts.notify_urls else None
@@ -107,6 +118,7 @@ async def run_live(
     writer = SpoolWriter(spool.path, spool_options={"cap_bytes": spool.cap_bytes})
     alerts = AlertService(AlertEngine(config.alerts.thresholds), writer, notifier)
     pending: list[Record] = []
+    pruner = RetentionPruner(spool.path, config.store.retention_days, config.store.influx is not None)
 
     def sink(item: Item) -> None:
         pending.extend(pipeline.process(item))
@@ -123,16 +135,22 @@ async def run_live(
         forwarder = Forwarder(spool.path, config.store.influx.writer())
         forward_task = asyncio.create_task(forwarder.run(forward_stop))
 
+    episodes = EpisodeCounter()
+
     async def commit() -> None:
         nonlocal rescoring
         batch, pending[:] = list(pending), []
         if batch:
             writer.append(batch)
             result.records += len(batch)
+            events = sorted((r for r in batch if r.measurement == "spasm_event"), key=lambda r: r.time_ns)
+            result.spasms += sum(episodes.add(r) for r in events)
             result.alerts += await alerts.consume(batch)
         if responses := rescorer.take_responses():  # a cycle's wearing-off, once scored
             result.alerts += await alerts.consume(responses)
         result.alerts += await alerts.tick(time.time_ns())
+        if pruner.due(time.time_ns()):  # at the start, then daily; in a thread: it may take a while
+            await asyncio.to_thread(pruner.prune_if_due)
         if forwarder is not None:
             result.alerts += await alerts.forwarding(time.time_ns(), forwarder.stats, config.patient.id)
         if rescoring is None or rescoring.done():  # hours that end meanwhile wait for the next
@@ -143,7 +161,7 @@ async def run_live(
     started = time.monotonic()
     collecting = asyncio.create_task(collector.run())
     last_status = started
-    told: dict[str, str] = {}
+    told: StatusState | None = None
     forward_failure: BaseException | None = None
     try:
         while not collecting.done():
@@ -160,14 +178,16 @@ async def run_live(
             now = time.monotonic()
             if duration_s is not None and now - started >= duration_s:
                 collector.stop()
-            problems = _problems(collector)  # a new problem is told at once, not 5 s later
-            if on_status is not None and (now - last_status >= STATUS_EVERY_S or problems != told):
-                last_status, told = now, problems
+            if on_status is not None:
                 status = _status(now - started, collector, pipeline, result)
                 status.store = writer.stats.health()
+                status.undelivered_alerts = alerts.undelivered
                 if forwarder is not None:
                     status.store += " | " + forwarder.stats.health(time.time_ns())
-                on_status(status)
+                state = status_state(status)  # a change is told at once, not minutes later
+                if status_due(now - last_status, state, told, status_every_s):
+                    last_status, told = now, state
+                    on_status(status)
         await collecting  # re-raises a collector failure
     finally:
         if not collecting.done():
@@ -196,6 +216,43 @@ async def run_live(
     return result
 
 
+StatusState = tuple[object, ...]
+
+
+def status_state(status: LiveStatus) -> StatusState:
+    """What a status line must be printed for at once when it changes.
+
+    Which wearables are up, their problems, the number of alerts, and the store's health
+    in words: its running numbers (seconds failing, points held) are left out, so a spool
+    locked for 3 s and for 4 s is one state, and "spool ok" after it is a change.
+    """
+    store_words = re.sub(r"\d[\d,.]*", "#", status.store)
+    return (
+        tuple(sorted(status.connected.items())),
+        tuple(sorted(status.problems.items())),
+        status.alerts,
+        status.undelivered_alerts,
+        store_words,
+    )
+
+
+def status_due(
+    since_last_s: float, state: StatusState, last_state: StatusState | None, every_s: float
+) -> bool:
+    """Whether to print a status line now: the first one, on a change of state, or every ``every_s``.
+
+    Parameters
+    ----------
+    since_last_s : float
+        Time since the last status line (s).
+    state, last_state : tuple
+        :func:`status_state` now and at the last line (None: no line yet).
+    every_s : float
+        Longest silence when nothing changes (s).
+    """
+    return last_state is None or state != last_state or since_last_s >= every_s
+
+
 def _status(elapsed_s: float, collector: Collector, pipeline: Pipeline, result: LiveResult) -> LiveStatus:
     samples: dict[str, int] = {}
     for key, count in pipeline.stats.samples.items():
@@ -205,7 +262,7 @@ def _status(elapsed_s: float, collector: Collector, pipeline: Pipeline, result: 
         elapsed_s,
         {s.device_id: s.is_connected for s in collector.sessions},
         samples,
-        pipeline.stats.records["spasm_event"],
+        result.spasms,
         len(result.alerts),
         problems=_problems(collector),
     )

@@ -61,7 +61,7 @@ def test_run_keeps_collecting_through_a_spool_lock_held_over_5_s(tmp_path: Path)
     config.write_text(_config(emulated.collector_transport, spool_path))
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
+            [sys.executable, "-m", "monitor.cli", "run", "--config", str(config), "--status-every-s", "1"],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -70,8 +70,11 @@ def test_run_keeps_collecting_through_a_spool_lock_held_over_5_s(tmp_path: Path)
         # The status line counts the seconds the spool has refused writes: from 5 s on, the
         # lock has been held longer than the old 5 s busy timeout (plus the first try's 1 s).
         locked_5_s = r"spool LOCKED ([5-9]|\d\d+) s"
-        status = _StatusLines(process.stderr, (" up ", locked_5_s, "spool ok"))
-        assert status.seen[" up "].wait(60), status.join()  # streaming
+        # Streaming for 5 s (5,000 samples at 1 kHz) before the lock: a status line comes as
+        # soon as the wearable is up now, and the envelope needs a few seconds to start.
+        streaming = r" up ([5-9]|\d\d+),\d{3} samples"
+        status = _StatusLines(process.stderr, (streaming, locked_5_s, "spool ok"))
+        assert status.seen[streaming].wait(60), status.join()
         other = sqlite3.connect(spool_path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process's write lock
         locked_at = time.monotonic()

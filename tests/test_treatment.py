@@ -68,7 +68,7 @@ def test_same_kind_at_the_same_time_is_refused_instead_of_overwritten(tmp_path: 
     spool = Spool(tmp_path / "s.sqlite")
     session = PtSession(dt.date(2026, 3, 5), "stretching", ("calf stretch",))
     add_entries(spool, [session], BERLIN, "p01")
-    with pytest.raises(ValueError, match=r"^a pt entry already exists at 2026-03-05 for this patient:"):
+    with pytest.raises(ValueError, match=r"^entry 1 collides with stored entry #1 \(2026-03-05 .*stretching"):
         add_entries(spool, [PtSession(dt.date(2026, 3, 5), "gait")], BERLIN, "p01")
     add_entries(spool, [PtSession(dt.date(2026, 3, 5), "gait", time=dt.time(15))], BERLIN, "p01")
     add_entries(spool, [session], BERLIN, "p02")  # another patient
@@ -88,8 +88,8 @@ def test_cli_add_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["treatment", "list", *common]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "2026-03-02  p01      botox  200 U onabotulinumtoxinA left: gastrocnemius,soleus",
-        "2026-03-05 10:30  p01      pt     stretching: calf stretch; hamstring stretch",
+        "#1    2026-03-02  p01      botox  200 U onabotulinumtoxinA left: gastrocnemius,soleus",
+        "#2    2026-03-05 10:30  p01      pt     stretching: calf stretch; hamstring stretch",
     ]
     (injection,) = [
         r for r in Spool(spool).query(0, 2**62, measurement="treatment") if r.tags["kind"] == "botox"
@@ -114,7 +114,8 @@ def test_cli_import_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         "pt,2026-03-12,09:00,,,,,gait,,\n"
     )
     spool = str(tmp_path / "s.sqlite")
-    assert main(["treatment", "import", str(csv_path), "--spool", spool, "--patient", "p01"]) == 0
+    common = ["--spool", spool, "--patient", "p01", "--timezone", "UTC"]
+    assert main(["treatment", "import", str(csv_path), *common]) == 0
     assert "imported 3 treatment entries" in capsys.readouterr().out
     records = Spool(spool).query(0, 2**62, measurement="treatment", patient="p01")
     assert [(r.tags["kind"], r.time_ns) for r in records] == [
@@ -150,7 +151,8 @@ def test_cli_import_errors_name_row_and_column_and_store_nothing(
     csv_path = tmp_path / "log.csv"
     csv_path.write_text(rows)
     spool = tmp_path / "s.sqlite"
-    assert main(["treatment", "import", str(csv_path), "--spool", str(spool)]) == 2
+    common = ["--spool", str(spool), "--patient", "p01", "--timezone", "UTC"]
+    assert main(["treatment", "import", str(csv_path), *common]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"{csv_path} {error}" in err

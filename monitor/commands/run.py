@@ -10,7 +10,7 @@ from monitor.collect.errors import RunStoppedError
 from monitor.commands.config import add_config_argument
 from monitor.config import load_config
 from monitor.config.preflight import check_runnable
-from monitor.live import LiveResult, LiveStatus, run_live
+from monitor.live import LOG_STATUS_EVERY_S, STATUS_EVERY_S, LiveResult, LiveStatus, run_live
 from monitor.store import Spool
 
 # A part of the run died (not a user mistake, which exits 2): non-zero, so systemd restarts it.
@@ -23,10 +23,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_config_argument(parser)
     parser.add_argument("--duration-s", type=float, default=None, help="stop after this long (default never)")
+    parser.add_argument(
+        "--status-every-s",
+        type=float,
+        default=None,
+        help=f"status line at least this often, and on every change (default {STATUS_EVERY_S:g} s on a"
+        f" terminal, {LOG_STATUS_EVERY_S:g} s to a log such as the journal)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    status_every_s = args.status_every_s
+    if status_every_s is None:
+        status_every_s = STATUS_EVERY_S if sys.stderr.isatty() else LOG_STATUS_EVERY_S
+    elif not status_every_s > 0:
+        raise ValueError(f"--status-every-s must be > 0, got {status_every_s:g}")
     config = load_config(args.config)
     check_runnable(config)  # what `config check` refuses, in the same one-line words (and no secret)
     config.store.spool_path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +49,15 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        result = asyncio.run(run_live(config, spool, duration_s=args.duration_s, on_status=print_status))
+        result = asyncio.run(
+            run_live(
+                config,
+                spool,
+                duration_s=args.duration_s,
+                on_status=print_status,
+                status_every_s=status_every_s,
+            )
+        )
     except RunStoppedError as error:  # what was collected is stored; systemd restarts the run
         print(f"spasm-monitor run: stopped: {error}", file=sys.stderr)
         return RUN_STOPPED_EXIT
@@ -54,6 +74,7 @@ def print_status(status: LiveStatus) -> None:
     )
     print(
         f"[{status.elapsed_s:6.0f} s] {devices} | spasms {status.spasms} | alerts {status.alerts}"
+        + (f" ({status.undelivered_alerts} NOT delivered)" if status.undelivered_alerts else "")
         + (f" | {status.store}" if status.store else ""),
         file=sys.stderr,
         flush=True,

@@ -1,24 +1,40 @@
-"""``spasm-monitor treatment add|list|import``: the Botox and physiotherapy log."""
+"""``spasm-monitor treatment add|list|import|edit|remove``: the Botox and physiotherapy log.
+
+Patient, timezone and spool come from config.toml (``--config``, or ./config.toml unless
+``--spool`` is given), as for ``report``: an entry added without options lands where the
+report reads, under the patient's pseudonym, at the patient's local time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from monitor.commands.config import DEFAULT_CONFIG
+from monitor.config import load_config
+from monitor.errors import ConfigError
 from monitor.store import Spool
 from monitor.treatment import (
     BotoxInjection,
     Entry,
     PtSession,
+    StoredEntry,
     add_entries,
+    check_pseudonym,
     describe,
-    list_entries,
+    edit_entry,
     parse_zone,
-    read_treatment_csv,
+    read_treatment_rows,
+    remove_entry,
+    stored_entries,
 )
-from monitor.treatment.entries import parse_date, parse_time, split_list
+from monitor.treatment.entries import entry_time_ns, parse_date, parse_time, split_list
+from monitor.types import Record
 
-DEFAULT_SPOOL = Path("spool.sqlite")
+_TIME_HELP = "local time of day, HH:MM (default: midnight); HH:MM+02:00 in the hour the clocks pass twice"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,39 +44,112 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add = actions.add_parser("add", help="add one entry")
     kinds = add.add_subparsers(dest="kind", required=True)
     botox = kinds.add_parser("botox", help="a botulinum toxin injection session")
-    _common(botox)
     botox.add_argument("--muscles", required=True, help="muscles injected, comma separated")
     botox.add_argument("--side", required=True, choices=("left", "right", "both"))
     botox.add_argument("--dose-u", required=True, type=float, help="total dose, units of the product")
     botox.add_argument("--product", default="onabotulinumtoxinA", help="generic or brand name")
     pt = kinds.add_parser("pt", help="a physiotherapy session")
-    _common(pt)
     pt.add_argument("--pt-kind", required=True, help="stretching, strengthening, gait, ...")
     pt.add_argument("--exercises", default="", help="exercises done, ';' separated")
     for parser in (botox, pt):
+        _common(parser)
         parser.add_argument("--date", required=True, help="local date, YYYY-MM-DD")
-        parser.add_argument("--time", default="", help="local time of day, HH:MM (default: midnight)")
+        parser.add_argument("--time", default="", help=_TIME_HELP)
         parser.add_argument("--note", default="")
         parser.set_defaults(handler=run_add)
 
-    listing = actions.add_parser("list", help="list the logged entries")
+    listing = actions.add_parser("list", help="list the logged entries with their IDs")
     _common(listing)
     listing.set_defaults(handler=run_list)
 
-    importing = actions.add_parser("import", help="import entries from a CSV file with a header row")
+    importing = actions.add_parser(
+        "import", help="import entries from a CSV file with a header row (format: README, 'Treatment log')"
+    )
     _common(importing)
     importing.add_argument("file", type=Path)
     importing.set_defaults(handler=run_import)
 
+    edit = actions.add_parser("edit", help="change an entry (its ID from `treatment list`)")
+    _common(edit)
+    edit.add_argument("id", type=_entry_id, help="the entry's ID, as `treatment list` shows it (#12 or 12)")
+    edit.add_argument("--date", help="local date, YYYY-MM-DD")
+    edit.add_argument("--time", help=_TIME_HELP + "; '' for midnight")
+    edit.add_argument("--note")
+    edit.add_argument("--muscles", help="botox: muscles injected, comma separated")
+    edit.add_argument("--side", choices=("left", "right", "both"), help="botox")
+    edit.add_argument("--dose-u", type=float, help="botox: total dose, units of the product")
+    edit.add_argument("--product", help="botox: generic or brand name")
+    edit.add_argument("--pt-kind", help="pt: stretching, strengthening, gait, ...")
+    edit.add_argument("--exercises", help="pt: exercises done, ';' separated")
+    edit.set_defaults(handler=run_edit)
+
+    remove = actions.add_parser("remove", help="delete an entry (its ID from `treatment list`)")
+    _common(remove)
+    remove.add_argument("id", type=_entry_id, help="the entry's ID, as `treatment list` shows it")
+    remove.set_defaults(handler=run_remove)
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--spool", type=Path, default=DEFAULT_SPOOL, help="the spool file")
-    parser.add_argument("--patient", default="", help="patient pseudonym (never a name)")
-    parser.add_argument("--tz", default="UTC", help="the patient's IANA timezone, e.g. Europe/Berlin")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"patient, timezone and spool from this config.toml (default {DEFAULT_CONFIG} unless --spool)",
+    )
+    parser.add_argument(
+        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
+    )
+    parser.add_argument("--patient", default=None, help="patient pseudonym (default: [patient] id)")
+    parser.add_argument(
+        "--timezone",
+        "--tz",
+        dest="timezone",
+        default=None,
+        help="the patient's IANA timezone, e.g. Europe/Berlin (default: [patient] timezone)",
+    )
+
+
+def _entry_id(text: str) -> int:
+    try:
+        return int(text.removeprefix("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an entry ID such as 12 (see `treatment list`)"
+        ) from None
+
+
+def _resolve(args: argparse.Namespace, needs_patient: bool) -> tuple[Path, ZoneInfo, str | None]:
+    """Spool, timezone and patient: the options given, else config.toml's.
+
+    Without a config file (``--spool`` given, no ``--config``), the patient must be given
+    where an entry is written, and the timezone is UTC with a note on stderr.
+    """
+    path = args.config
+    if path is None and args.spool is None:
+        path = DEFAULT_CONFIG
+    spool, timezone, patient = args.spool, args.timezone, args.patient
+    if path is not None:
+        if args.config is None and not path.exists():
+            raise ConfigError(
+                f"no {path} here to take patient, timezone and spool from",
+                "give --config /etc/spasm-monitor/config.toml, or --spool, --patient and --timezone",
+            )
+        config = load_config(path)
+        spool = config.store.spool_path if spool is None else spool
+        timezone = config.patient.timezone if timezone is None else timezone
+        patient = config.patient.id if patient is None else patient
+    if timezone is None:
+        print("spasm-monitor: no config file and no --timezone: times are read as UTC", file=sys.stderr)
+        timezone = "UTC"
+    if patient is not None:
+        check_pseudonym(patient)
+    elif needs_patient:
+        raise ValueError("no patient: give --patient (a pseudonym such as p01) or --config config.toml")
+    return spool, parse_zone(timezone), patient
 
 
 def run_add(args: argparse.Namespace) -> int:
-    tz = parse_zone(args.tz)
+    spool_path, tz, patient = _resolve(args, needs_patient=True)
     date, time = parse_date(args.date), parse_time(args.time)
     entry: Entry
     if args.kind == "botox":
@@ -69,27 +158,104 @@ def run_add(args: argparse.Namespace) -> int:
         )
     else:
         entry = PtSession(date, args.pt_kind, split_list(args.exercises), time, args.note)
-    with Spool(args.spool) as spool:
-        (record,) = add_entries(spool, [entry], tz, args.patient)
-    print(f"added: {describe(record, tz)}")
+    entry_time_ns(date, time, tz)  # a local time the clocks skip or repeat: refused before any file is made
+    _creatable(spool_path)
+    with Spool(spool_path) as spool:
+        added = add_entries(spool, [entry], tz, patient or "", labels=["the new entry"])
+        ids = [_id_of(spool, record) for record in added.records]
+    for entry_id, record in zip(ids, added.records, strict=True):
+        print(f"added #{entry_id}: {describe(record, tz)}")
+    for _, old in added.already:
+        print(f"already stored as #{old.id}, nothing added: {describe(old.record, tz)}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    tz = parse_zone(args.tz)
-    with Spool(args.spool, read_only=True) as spool:  # a copy on read-only media lists too
-        records = list_entries(spool, args.patient or None)
-    for record in records:
-        print(describe(record, tz))
-    if not records:
-        print("no treatment entries")
+    spool_path, tz, patient = _resolve(args, needs_patient=False)
+    with Spool(spool_path, read_only=True) as spool:  # a copy on read-only media lists too
+        entries = stored_entries(spool, patient)
+    for entry in entries:
+        print(f"#{entry.id:<4d} {describe(entry.record, tz)}")
+    if not entries:
+        print("no treatment entries" + (f" for patient {patient}" if patient else ""))
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
-    tz = parse_zone(args.tz)
-    entries = read_treatment_csv(args.file)
-    with Spool(args.spool) as spool:
-        records = add_entries(spool, entries, tz, args.patient)
-    print(f"imported {len(records)} treatment entries from {args.file}")
+    spool_path, tz, patient = _resolve(args, needs_patient=True)
+    rows = read_treatment_rows(args.file, tz)
+    _creatable(spool_path)
+    with Spool(spool_path) as spool:
+        added = add_entries(
+            spool,
+            [entry for _, entry in rows],
+            tz,
+            patient or "",
+            labels=[f"{args.file} row {n}" for n, _ in rows],
+        )
+    print(f"imported {len(added.records)} treatment entries from {args.file}")
+    if added.already:
+        repeats = ", ".join(f"{label.rpartition(' ')[2]} = #{old.id}" for label, old in added.already)
+        print(f"{len(added.already)} row(s) already stored, left as they are (row {repeats})")
     return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    spool_path, tz, _ = _resolve(args, needs_patient=False)
+    changes: dict[str, Any] = {}
+    if args.date is not None:
+        changes["date"] = parse_date(args.date)
+    if args.time is not None:
+        changes["time"] = parse_time(args.time)
+    for option, name in (("note", "note"), ("side", "side"), ("dose_u", "dose_u"), ("product", "product"),
+                         ("pt_kind", "pt_kind")):  # fmt: skip
+        if getattr(args, option) is not None:
+            changes[name] = getattr(args, option)
+    if args.muscles is not None:
+        changes["muscles"] = split_list(args.muscles)
+    if args.exercises is not None:
+        changes["exercises"] = split_list(args.exercises)
+    if not changes:
+        raise ValueError("nothing to change: give --date, --time, --note, --dose-u... (see --help)")
+    with Spool(spool_path) as spool:
+        old, record = edit_entry(spool, args.id, changes, tz)
+        new_id = _id_of(spool, record)
+    print(f"was #{old.id}: {describe(old.record, tz)}")
+    print(f"now #{new_id}: {describe(record, tz)}")
+    if _key(record) != _key(old.record):  # the same key: InfluxDB takes the new values over the old
+        _tell_if_sent(old, "the old entry")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    spool_path, tz, _ = _resolve(args, needs_patient=False)
+    with Spool(spool_path) as spool:
+        old = remove_entry(spool, args.id)
+    print(f"removed #{old.id}: {describe(old.record, tz)}")
+    _tell_if_sent(old, "it")
+    return 0
+
+
+def _tell_if_sent(old: StoredEntry, what: str) -> None:
+    """An entry InfluxDB already has stays there: the dashboards would go on showing it."""
+    if old.sent:
+        print(
+            f"note: #{old.id} was already sent to InfluxDB, where {what} stays until deleted there"
+            f" (measurement treatment, time {old.record.time_ns} ns, kind {old.record.tags.get('kind')})"
+        )
+
+
+def _key(record: Record) -> tuple[int, tuple[tuple[str, str], ...]]:
+    return record.time_ns, tuple(sorted(record.tags.items()))
+
+
+def _id_of(spool: Spool, record: Record) -> int | str:
+    """The ID the spool gave ``record`` ('?' if it is not there)."""
+    patient = record.tags.get("patient")
+    return next((s.id for s in stored_entries(spool, patient) if _key(s.record) == _key(record)), "?")
+
+
+def _creatable(spool_path: Path) -> None:
+    """The spool's folder, made if missing: the first entry may come before the first run."""
+    if not spool_path.parent.exists():
+        spool_path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from monitor.collect.config import CollectorConfig
 from monitor.config.devices import DeviceEntry, read_devices
 from monitor.config.dsp import read_emg_params
 from monitor.config.reader import TableReader
-from monitor.config.store import GrafanaConfig, StoreConfig, read_grafana, read_store
+from monitor.config.store import GrafanaConfig, StoreConfig, read_grafana, read_store, resolve_path
 from monitor.dsp import EmgParams
 from monitor.errors import ConfigError
 
@@ -120,15 +120,34 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> A
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     try:
-        return parse_config(document, environ=environ, source=str(path))
+        # Relative paths in the file mean its own folder: `report --config /etc/.../config.toml`
+        # must find the spool `run` writes, whatever the current directory.
+        return parse_config(document, environ=environ, source=str(path), base_dir=path.absolute().parent)
     except ConfigError as error:
         raise ConfigError(f"{path}: {error.args[0]}", error.advice) from None
 
 
 def parse_config(
-    document: Mapping[str, Any], environ: Mapping[str, str] | None = None, source: str = "<config>"
+    document: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    source: str = "<config>",
+    base_dir: Path | None = None,
 ) -> AppConfig:
-    """Validate a parsed TOML document (see :func:`load_config`)."""
+    """Validate a parsed TOML document (see :func:`load_config`).
+
+    Parameters
+    ----------
+    document : mapping
+        The parsed TOML.
+    environ : mapping, optional
+        Environment for secret and URL variables; ``os.environ`` by default.
+    source : str
+        The file's name, for messages.
+    base_dir : Path, optional
+        The folder relative paths (``spool_path``, ``token_file``, ``password_file``,
+        ``notify_urls_file``, and the default spool) are resolved against: the config
+        file's own folder. None leaves them relative to the current directory.
+    """
     top = TableReader(document, "config")
     for name in SECTIONS:
         top.has(name)
@@ -140,8 +159,14 @@ def parse_config(
     if isinstance(devices_raw, Mapping) or not isinstance(devices_raw, list):
         raise ConfigError("device must be an array of tables: write each wearable as [[device]]")
     devices = read_devices(devices_raw)
+    alerts_table = _table(document, "alerts")
+    if base_dir is not None and isinstance(alerts_table.get("notify_urls_file"), str):
+        alerts_table = {
+            **alerts_table,
+            "notify_urls_file": str(resolve_path(alerts_table["notify_urls_file"], base_dir)),
+        }
     try:
-        alerts = load_alert_config(_table(document, "alerts"), environ=environ)
+        alerts = load_alert_config(alerts_table, environ=environ)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     return AppConfig(
@@ -149,8 +174,8 @@ def parse_config(
         devices=devices,
         ble=_read_ble(_table(document, "ble")),
         emg_params=read_emg_params(_table(document, "dsp")),
-        store=read_store(_table(document, "store")),
-        grafana=read_grafana(_table(document, "grafana")),
+        store=read_store(_table(document, "store"), base_dir),
+        grafana=read_grafana(_table(document, "grafana"), base_dir),
         alerts=alerts,
         clinical=_read_clinical(_table(document, "clinical")),
         source=source,

@@ -97,6 +97,8 @@ class StoreConfig:
     spool_path: Path = Path(DEFAULT_SPOOL)
     spool_cap_mb: float = 2048.0
     influx: InfluxConfig | None = None
+    # Days of data the spool keeps (None: all); older rows are pruned at `run` start and daily.
+    retention_days: float | None = None
 
     @property
     def spool_cap_bytes(self) -> int:
@@ -113,17 +115,31 @@ class GrafanaConfig:
     folder: str = "spasm-monitor"
 
 
-def read_store(table: Mapping[str, Any]) -> StoreConfig:
+def resolve_path(path: str | Path, base_dir: Path | None) -> Path:
+    """``path`` as config.toml means it: relative to the file's folder ``base_dir``.
+
+    ``~`` is expanded (a user writes ``~/spasm/spool.sqlite``); an absolute path is kept; with
+    ``base_dir`` None a relative path stays relative to the current directory.
+    """
+    expanded = Path(path).expanduser()
+    if base_dir is None or expanded.is_absolute():
+        return expanded
+    return base_dir / expanded
+
+
+def read_store(table: Mapping[str, Any], base_dir: Path | None = None) -> StoreConfig:
+    """``[store]``; relative paths (and the default spool) resolve against ``base_dir``."""
     reader = TableReader(table, "store")
     defaults = StoreConfig()
-    spool_path = Path(reader.string("spool_path", DEFAULT_SPOOL))
+    spool_path = resolve_path(reader.string("spool_path", DEFAULT_SPOOL), base_dir)
     cap_mb = reader.number("spool_cap_mb", defaults.spool_cap_mb, at_least=1)
-    influx = _read_influx(reader.sub_table("influx")) if reader.has("influx") else None
+    influx = _read_influx(reader.sub_table("influx"), base_dir) if reader.has("influx") else None
+    retention_days = reader.number("retention_days", 0.0, above=0) if reader.has("retention_days") else None
     reader.done()
-    return StoreConfig(spool_path, cap_mb, influx)
+    return StoreConfig(spool_path, cap_mb, influx, retention_days)
 
 
-def _read_influx(table: Mapping[str, Any]) -> InfluxConfig:
+def _read_influx(table: Mapping[str, Any], base_dir: Path | None) -> InfluxConfig:
     reader = TableReader(table, "store.influx")
     _refuse_inline_secrets(reader)
     version = str(reader.raw("version")) if reader.has("version") else "2"
@@ -139,9 +155,9 @@ def _read_influx(table: Mapping[str, Any]) -> InfluxConfig:
         bucket=reader.string("bucket", ""),
         username=reader.optional_string("username"),
         token_env=reader.optional_string("token_env"),
-        token_file=reader.optional_string("token_file"),
+        token_file=_optional_path(reader, "token_file", base_dir),
         password_env=reader.optional_string("password_env"),
-        password_file=reader.optional_string("password_file"),
+        password_file=_optional_path(reader, "password_file", base_dir),
     )
     reader.done()
     if version in ("2", "3") and not (config.token_env or config.token_file):
@@ -155,7 +171,7 @@ def _read_influx(table: Mapping[str, Any]) -> InfluxConfig:
     return config
 
 
-def read_grafana(table: Mapping[str, Any]) -> GrafanaConfig:
+def read_grafana(table: Mapping[str, Any], base_dir: Path | None = None) -> GrafanaConfig:
     reader = TableReader(table, "grafana")
     _refuse_inline_secrets(reader)
     defaults = GrafanaConfig()
@@ -165,11 +181,17 @@ def read_grafana(table: Mapping[str, Any]) -> GrafanaConfig:
     config = GrafanaConfig(
         url=url,
         token_env=reader.string("token_env", defaults.token_env),
-        token_file=reader.optional_string("token_file"),
+        token_file=_optional_path(reader, "token_file", base_dir),
         folder=reader.string("folder", defaults.folder),
     )
     reader.done()
     return config
+
+
+def _optional_path(reader: TableReader, name: str, base_dir: Path | None) -> str | None:
+    """An optional file name, resolved against the config's folder (kept a string: secrets' API)."""
+    value = reader.optional_string(name)
+    return None if value is None else str(resolve_path(value, base_dir))
 
 
 def _refuse_inline_secrets(reader: TableReader) -> None:

@@ -3,7 +3,8 @@
 Columns (any order; unknown ones are an error so that a typo is not silently ignored):
 
 - ``kind`` (required): ``botox`` or ``pt``
-- ``date`` (required): local date, YYYY-MM-DD; ``time`` (optional): local HH:MM
+- ``date`` (required): local date, YYYY-MM-DD; ``time`` (optional): local HH:MM, or
+  HH:MM+02:00 with its UTC offset in the hour the clocks pass twice
 - botox: ``muscles`` (``;`` or ``,`` separated, quote the cell for commas), ``side``, ``dose_u``,
   ``product`` (optional, default onabotulinumtoxinA)
 - pt: ``pt_kind``, ``exercises`` (optional, ``;`` separated)
@@ -24,11 +25,13 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from monitor.treatment.entries import (
     BotoxInjection,
     Entry,
     PtSession,
+    entry_time_ns,
     parse_date,
     parse_time,
     split_list,
@@ -43,7 +46,19 @@ class TreatmentFileError(ValueError):
 
 
 def read_treatment_csv(path: Path) -> list[Entry]:
-    """Parse and validate every row of a treatment CSV file.
+    """Parse and validate every row of a treatment CSV file (see :func:`read_treatment_rows`)."""
+    return [entry for _, entry in read_treatment_rows(path)]
+
+
+def read_treatment_rows(path: Path, tz: ZoneInfo | None = None) -> list[tuple[int, Entry]]:
+    """Parse and validate every row of a treatment CSV file: (row number, entry) pairs.
+
+    Parameters
+    ----------
+    path : Path
+    tz : ZoneInfo, optional
+        The patient's timezone: each row's local time is checked in it (a time the clocks
+        skip or pass twice is refused with that row's number).
 
     Raises
     ------
@@ -61,12 +76,12 @@ def read_treatment_csv(path: Path) -> list[Entry]:
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
-        return _read_rows(path, csv.DictReader(io.StringIO(text, newline="")))
+        return _read_rows(path, csv.DictReader(io.StringIO(text, newline="")), tz)
     except csv.Error as error:  # a NUL byte, or a quote left open at the end of the file
         raise TreatmentFileError(f"{path}: not a readable CSV file ({error})") from None
 
 
-def _read_rows(path: Path, reader: csv.DictReader[str]) -> list[Entry]:
+def _read_rows(path: Path, reader: csv.DictReader[str], tz: ZoneInfo | None) -> list[tuple[int, Entry]]:
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
@@ -81,11 +96,11 @@ def _read_rows(path: Path, reader: csv.DictReader[str]) -> list[Entry]:
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         if not any(row.values()):
             continue  # blank line
-        entries.append(_entry(path, row_number, row))
+        entries.append((row_number, _entry(path, row_number, row, tz)))
     return entries
 
 
-def _entry(path: Path, row_number: int, row: dict[str, str]) -> Entry:
+def _entry(path: Path, row_number: int, row: dict[str, str], tz: ZoneInfo | None) -> Entry:
     column = "kind"
 
     def fail(message: str) -> TreatmentFileError:
@@ -102,6 +117,8 @@ def _entry(path: Path, row_number: int, row: dict[str, str]) -> Entry:
         date = parse_date(row["date"])
         column = "time"
         time = parse_time(row.get("time", ""))
+        if tz is not None:
+            entry_time_ns(date, time, tz)  # a skipped or doubled local time, named by its row
         if kind == "botox":
             column = "dose_u"
             try:

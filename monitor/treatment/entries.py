@@ -41,6 +41,10 @@ PRODUCT_ALIASES = {
     "neurobloc": "rimabotulinumtoxinB",
 }
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 .'/()-]{0,63}$")  # a muscle, exercise or session kind
+# The rule of config.toml's [patient] id (monitor/config/app.py): the tag on every record and
+# the report's title, so a real name ("John Smith") or an e-mail address must not get in.
+PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_GAP_SEARCH_MIN = 26 * 60  # the longest clock change on record skipped a whole day (Samoa, 2011)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +145,106 @@ Entry = BotoxInjection | PtSession
 
 
 def entry_time_ns(date: dt.date, time: dt.time | None, tz: ZoneInfo) -> int:
-    """UTC ns of local ``date`` at ``time`` (local midnight when None) in ``tz``."""
+    """UTC ns of local ``date`` at ``time`` (local midnight when None) in ``tz``.
+
+    A local time the clocks skip (02:30 on the spring-forward day) is refused with the
+    nearest valid one; a time they pass twice (the fall-back hour) is refused unless ``time``
+    carries its UTC offset (``02:30+02:00``), which must be one of ``tz``'s that day.
+
+    Raises
+    ------
+    ValueError
+        ``time: ...`` naming the date, the time and what to give instead.
+    """
     if time is None:
         return local_midnight_ns(date, tz)
-    return to_ns(dt.datetime.combine(date, time, tzinfo=tz))
+    wall = dt.datetime.combine(date, time.replace(tzinfo=None))
+    shown = f"{date.isoformat()} {time.strftime('%H:%M')}"
+    offsets = {_exists(wall.replace(tzinfo=tz, fold=fold)) for fold in (0, 1)} - {None}
+    if not offsets:
+        raise ValueError(_skipped(wall, tz, shown))
+    if time.tzinfo is not None:  # an explicit offset picks one of the two
+        given = time.utcoffset()
+        if given not in offsets:
+            valid = " or ".join(sorted(_offset_text(o) for o in offsets if o is not None)) or "none"
+            raise ValueError(
+                f"time: {shown}{_offset_text(given)} is not a local time in {tz.key}"
+                f" (its UTC offset then: {valid})"
+            )
+        return to_ns(dt.datetime.combine(date, time))
+    if len(offsets) == 2:
+        first, second = (wall.replace(tzinfo=tz, fold=fold) for fold in (0, 1))
+        hhmm = time.strftime("%H:%M")
+        raise ValueError(
+            f"time: {shown} happens twice in {tz.key} (the clocks went back):"
+            f" give {hhmm}{_offset_text(first.utcoffset())} for the first ({first.tzname()})"
+            f" or {hhmm}{_offset_text(second.utcoffset())} for the second ({second.tzname()})"
+        )
+    return to_ns(wall.replace(tzinfo=tz))
+
+
+def _exists(moment: dt.datetime) -> dt.timedelta | None:
+    """The UTC offset of an aware local ``moment``, None if the wall clock never shows it."""
+    back = moment.astimezone(dt.UTC).astimezone(moment.tzinfo)
+    return moment.utcoffset() if back.replace(tzinfo=None) == moment.replace(tzinfo=None) else None
+
+
+def _skipped(wall: dt.datetime, tz: ZoneInfo, shown: str) -> str:
+    """The message for a local time the clocks jump over, with the nearest valid minute."""
+    minute = dt.timedelta(minutes=1)
+    start = wall.replace(second=0, microsecond=0)
+    before, after = start - minute, start + minute
+    for _ in range(_GAP_SEARCH_MIN):
+        if _exists(before.replace(tzinfo=tz)) is not None:
+            break
+        before -= minute
+    for _ in range(_GAP_SEARCH_MIN):
+        if _exists(after.replace(tzinfo=tz)) is not None:
+            break
+        after += minute
+    nearest = before if wall - before < after - wall else after
+
+    def hhmm(moment: dt.datetime) -> str:
+        day = "" if moment.date() == wall.date() else f"{moment.date().isoformat()} "
+        return day + moment.strftime("%H:%M")
+
+    return (
+        f"time: {shown} does not exist in {tz.key} (the clocks went forward from"
+        f" {hhmm(before + minute)} to {hhmm(after)}): the nearest valid time is {hhmm(nearest)}"
+    )
+
+
+def _offset_text(offset: dt.timedelta | None) -> str:
+    """``+02:00`` for a UTC offset."""
+    if offset is None:
+        return ""
+    minutes = round(offset.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def check_pseudonym(patient: str) -> str:
+    """``patient`` if it is a pseudonym (1-32 letters, digits, ``-`` or ``_``), else ValueError.
+
+    The message says in one line why it looks like something else (a name, an address).
+    """
+    if PSEUDONYM.fullmatch(patient):
+        return patient
+    if not patient:
+        why = "it is empty: the entry would belong to no patient and be left out of the report"
+    elif " " in patient.strip():
+        why = "it has a space, like a real name"
+    elif "@" in patient:
+        why = "it has an @, like an e-mail address"
+    elif len(patient) > 32:
+        why = "it is longer than 32 characters"
+    else:
+        bad = next(c for c in patient if not PSEUDONYM.fullmatch(c))
+        why = f"it has {bad!r}"
+    raise ValueError(
+        f"patient {patient!r} is not a pseudonym ({why}); give the id of config.toml's [patient],"
+        " such as p01 (letters, digits, - or _), never a name"
+    )
 
 
 def describe(record: Record, tz: ZoneInfo) -> str:
@@ -162,9 +262,25 @@ def describe(record: Record, tz: ZoneInfo) -> str:
 
 
 def local_when(time_ns: int, tz: ZoneInfo) -> str:
-    """``2026-03-02`` for local midnight, ``2026-03-02 10:30`` otherwise."""
+    """``2026-03-02`` for local midnight, ``2026-03-02 10:30`` otherwise; with the UTC offset
+    (``2026-10-25 02:30+01:00``) in an hour the clocks pass twice."""
     local = to_local(time_ns, tz)
-    return local.strftime("%Y-%m-%d") + ("" if local.time() == dt.time(0) else local.strftime(" %H:%M"))
+    text = local.strftime("%Y-%m-%d") + ("" if local.time() == dt.time(0) else local.strftime(" %H:%M"))
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        text += _offset_text(local.utcoffset())
+    return text
+
+
+def local_date_time(time_ns: int, tz: ZoneInfo) -> tuple[dt.date, dt.time | None]:
+    """The local date and time of day an entry was given as (None at midnight), with the UTC
+    offset in an hour the clocks pass twice: the inverse of :func:`entry_time_ns`."""
+    local = to_local(time_ns, tz)
+    if local.time() == dt.time(0):
+        return local.date(), None
+    time = local.time()
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return local.date(), time.replace(tzinfo=dt.timezone(local.utcoffset() or dt.timedelta(0)))
+    return local.date(), time
 
 
 def parse_date(text: str) -> dt.date:
@@ -175,12 +291,15 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_time(text: str) -> dt.time | None:
+    """``HH:MM`` local, or ``HH:MM+02:00`` with its UTC offset (an hour the clocks pass twice)."""
     if not text.strip():
         return None
     try:
         return dt.time.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not a time of day (HH:MM)") from None
+        raise ValueError(
+            f"{text!r} is not a time of day (HH:MM, or HH:MM+02:00 with its UTC offset)"
+        ) from None
 
 
 def parse_zone(name: str) -> ZoneInfo:
