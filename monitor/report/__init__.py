@@ -3,8 +3,12 @@
 - :mod:`~monitor.report.model`: what the report shows, as typed data (:class:`ReportData`).
 - :mod:`~monitor.report.source`: reading a spool or an InfluxDB (:func:`build_report`).
 - :mod:`~monitor.report.gather`: computing it from the records read (:func:`gather`).
-- :mod:`~monitor.report.svg`: inline SVG charts.
-- :mod:`~monitor.report.html`: the HTML document (:func:`render_html`).
+- :mod:`~monitor.report.cycles`: the Botox cycles and what changed after the latest injection.
+- :mod:`~monitor.report.svg`: inline SVG charts (a wide and a narrow drawing of each).
+- :mod:`~monitor.report.html`: the HTML document (:func:`render_html`): the patient's part
+  (:mod:`~monitor.report.html_patient`) first, then the clinician's
+  (:mod:`~monitor.report.html_clinician`, :mod:`~monitor.report.html_activity`), styled for
+  screen, phone and A4 print by :mod:`~monitor.report.css`.
 
 Examples
 --------

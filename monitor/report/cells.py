@@ -13,20 +13,30 @@ from monitor.clinical.events import to_local
 from monitor.report.model import ReportData
 
 NO_DATA = "no data"
+LONG_CELL_CHARS = 28  # longer text cells wrap (treatment labels, alert messages)
 _NUMERIC = re.compile(r"^[-+]?\d[\d.]*( %| in \d+ d)?$")  # right-aligned table cells
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], empty: str, table_id: str = "") -> str:
+    """An escaped HTML table in its own scroll box, or ``empty`` as a no-data line without rows."""
     if not rows:
         return nodata(empty)
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
     body = "".join("<tr>" + "".join(f"<td{_cls(v)}>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
     ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return scroll_box(f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def scroll_box(html: str) -> str:
+    """``html`` (a table) in a box that scrolls sideways on its own: the page never does."""
+    return f'<div class="table-scroll">{html}</div>'
 
 
 def _cls(value: str) -> str:
-    return ' class="num"' if _NUMERIC.match(value) else ""
+    if _NUMERIC.match(value):
+        return ' class="num"'
+    # Cells do not wrap (a narrow screen scrolls the table's box instead), but long text does.
+    return ' class="long"' if len(value) > LONG_CELL_CHARS else ""
 
 
 def nodata(text: str) -> str:

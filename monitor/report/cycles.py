@@ -7,12 +7,21 @@ stores), beside each window's rate ratio and the weekly curve of the cycle.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
-from monitor.clinical.cycle import CYCLE_LAST_DAY, hourly_counts, weekly_curve, window_ratios
+from monitor.clinical.cycle import (
+    CYCLE_LAST_DAY,
+    WINDOWS,
+    RateRatio,
+    hourly_counts,
+    weekly_curve,
+    window_ratios,
+)
 from monitor.clinical.events import to_local
 from monitor.clinical.response import injection_date, treatment_responses, wearing_off_text
 from monitor.report.cells import NO_DATA, num, table
@@ -26,6 +35,89 @@ WINDOW_NAMES = {
     "late": "Late (days 43–69)",
     "wearing_off": "Wearing-off (day 70 to the cycle's end)",
 }
+
+# When the patient is told "not enough worn time to tell" rather than a change (our choice):
+MIN_WORN_H = 6.0  # observed hours each side needs (about three days of two hours)
+WIDE_CI_FACTOR = 4.0  # 95 % CI upper over lower bound above which the interval says little
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What changed after the latest injection, as the patient is told it.
+
+    The numbers are those of the clinician's cycle tables (:class:`Cycle`'s ``windows``), not
+    a second computation: the peak window (days 21–42) when it has a rate ratio, else the
+    latest window after the injection that has one, else the latest window.
+
+    Attributes
+    ----------
+    injection : date
+        The latest injection's local date.
+    baseline : RateRatio
+        The 14 days before it.
+    window : RateRatio or None
+        The window after it compared; None before day 7 (no window yet).
+    first_day, last_day : int
+        The window's days after the injection.
+    verdict : str
+        ``fewer`` or ``more`` (the 95 % CI excludes 1), ``no clear change`` (it includes 1),
+        or ``unknown``: no ratio, fewer than :data:`MIN_WORN_H` observed hours on a side, or
+        an interval wider than :data:`WIDE_CI_FACTOR`.
+    wearing_off_day : float or None
+        The cycle's wearing-off day, when found.
+    """
+
+    injection: dt.date
+    baseline: RateRatio
+    window: RateRatio | None
+    first_day: int
+    last_day: int
+    verdict: str
+    wearing_off_day: float | None
+
+
+def latest_change(cycles: Sequence[Cycle]) -> Change | None:
+    """The :class:`Change` of the last of ``cycles``; None without a cycle."""
+    if not cycles:
+        return None
+    cycle = cycles[-1]
+    by_name = {w.window: w for w in cycle.windows}
+    baseline = by_name.get("baseline")
+    if baseline is None:  # no observed time at all before the injection
+        baseline = RateRatio("baseline", 0, 0, 0.0, math.nan, math.nan, math.nan, math.nan)
+    after = [w for w in cycle.windows if w.window != "baseline"]
+    rated = [w for w in after if not math.isnan(w.ratio)]
+    peak = by_name.get("peak")
+    candidates: list[RateRatio | None] = [None, *after, *rated]  # the latest rated, else the latest
+    window = peak if peak is not None and peak in rated else candidates[-1]
+    last_day = int(_f(cycle.response, "last_day") or CYCLE_LAST_DAY)
+    first, last = 0, 0
+    if window is not None:
+        _, first, last = next(w for w in WINDOWS if w[0] == window.window)
+        last = last_day if window.window == "wearing_off" else min(last, last_day)
+    return Change(
+        cycle.date,
+        baseline,
+        window,
+        first,
+        last,
+        _verdict(baseline, window),
+        _f(cycle.response, "wearing_off_day"),
+    )
+
+
+def _verdict(baseline: RateRatio, window: RateRatio | None) -> str:
+    if window is None or math.isnan(window.ratio):
+        return "unknown"
+    if min(baseline.observed_h, window.observed_h) < MIN_WORN_H:
+        return "unknown"
+    if window.ratio == 0.0:  # no spasm at all since, on enough worn time
+        return "fewer"
+    if not (window.ci_low > 0 and window.ci_high / window.ci_low <= WIDE_CI_FACTOR):
+        return "unknown"
+    if window.ci_high < 1.0:
+        return "fewer"
+    return "more" if window.ci_low > 1.0 else "no clear change"
 
 
 def gather_cycles(records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo) -> tuple[Cycle, ...]:
@@ -97,7 +189,7 @@ def render_cycles(data: ReportData) -> str:
                 f"{_hours(w.observed_h)} in {w.days} d",
                 str(w.spasms),
                 num(w.per_h, 2),
-                "—" if w.window == "baseline" else _format_ratio(w.ratio, w.ci_low, w.ci_high),
+                "—" if w.window == "baseline" else format_ratio(w.ratio, w.ci_low, w.ci_high),
             )
             for w in c.windows
         ]
@@ -137,10 +229,11 @@ def _ratio(fields: dict[str, FieldValue], ratio: str, low: str, high: str) -> st
     value = _f(fields, ratio)
     if value is None:
         return NO_DATA
-    return _format_ratio(value, _f(fields, low) or math.nan, _f(fields, high) or math.nan)
+    return format_ratio(value, _f(fields, low) or math.nan, _f(fields, high) or math.nan)
 
 
-def _format_ratio(ratio: float, low: float, high: float) -> str:
+def format_ratio(ratio: float, low: float, high: float) -> str:
+    """A rate ratio as the report writes it everywhere: ``0.44 (0.35–0.55)``."""
     if math.isnan(ratio):
         return NO_DATA
     if math.isnan(low):
@@ -156,4 +249,4 @@ def _control(fields: dict[str, FieldValue]) -> str:
     return f"{injected} vs {control} ({fields.get('control_muscles', '')})"
 
 
-__all__ = ["gather_cycles", "render_cycles"]
+__all__ = ["Change", "format_ratio", "gather_cycles", "latest_change", "render_cycles"]

@@ -168,8 +168,8 @@ def _coverage(
         ),
         completeness_pct=100.0 * covered_ns / NS_PER_H / period_h if period_h > 0 else 0.0,
         basis=(
-            "observed time (the pipeline's observation intervals, else the wearables' per-minute"
-            " coverage) over the length of the period"
+            "observed time (the time a wearable was streaming, to the second, else the wearables'"
+            " per-minute coverage) over the length of the period"
         ),
     )
 
@@ -239,18 +239,18 @@ def _kind_order(item: tuple[str, list[float]]) -> tuple[int, str]:
 
 
 def _rom_days(period: list[Record], zone: ZoneInfo) -> tuple[RomDay, ...]:
-    best: dict[tuple[str, dt.date], float] = {}
-    reps: Counter[tuple[str, dt.date]] = Counter()
+    best: dict[tuple[str, str, dt.date], float] = {}
+    reps: Counter[tuple[str, str, dt.date]] = Counter()
     for r in period:
         if r.measurement != "rom" or r.tags.get("period") not in ROM_PERIODS:
             continue
-        key = (r.tags.get("joint", ""), to_local(r.time_ns, zone).date())
+        key = (r.tags.get("joint", ""), r.tags.get("side", ""), to_local(r.time_ns, zone).date())
         range_deg = float(r.fields.get("range_deg", 0.0))
         best[key] = max(best.get(key, range_deg), range_deg)
         if r.tags["period"] == "set":  # each repetition belongs to exactly one set
             reps[key] += int(r.fields.get("reps", 0))
     return tuple(
-        RomDay(joint, date, best[(joint, date)], reps[(joint, date)]) for joint, date in sorted(best)
+        RomDay(joint, date, best[key], reps[key], side) for key in sorted(best) for joint, side, date in [key]
     )
 
 
@@ -289,5 +289,5 @@ def _simulated(records: Iterable[Record], asked: bool) -> tuple[bool, str]:
     for r in records:
         for tag, values in SIMULATED_TAG_VALUES.items():
             if r.tags.get(tag) in values:
-                return True, f"the spool's records are tagged {tag}={r.tags[tag]}"
+                return True, f"the recorded data is tagged {tag}={r.tags[tag]}"
     return False, ""

@@ -140,16 +140,18 @@ class KindSummary:
 
 @dataclass(frozen=True, slots=True)
 class RomDay:
-    """Range of motion of one joint on one local day.
+    """Range of motion of one joint of one side on one local day.
 
     ``best_range_deg`` is the largest ``range_deg`` of the day's exercise sets and 60-s
-    windows (as :func:`monitor.clinical.weekly_rom`); ``reps`` the repetitions of its sets.
+    windows (as :func:`monitor.clinical.weekly_rom`); ``reps`` the repetitions of its sets;
+    ``side`` the records' ``side`` tag (``left``, ``right``; "" when not recorded).
     """
 
     joint: str
     date: dt.date
     best_range_deg: float
     reps: int
+    side: str = ""
 
 
 @dataclass(frozen=True, slots=True)
