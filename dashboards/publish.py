@@ -3,17 +3,31 @@
 Through grafana-client: the folder, the InfluxDB datasources (create or update by uid), the
 dashboards (by uid, skipped when unchanged), the contact point and the alert rules (through
 the alerting provisioning API, create or update by uid). Running it twice creates nothing twice.
+
+Every way the server can fail (not running, a wrong token, a refused object, a server that is
+not Grafana) is a :class:`~monitor.errors.GrafanaError` naming the URL and the object being
+published, with advice: one line for the user, never a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import niquests.exceptions
 from grafana_client.api import GrafanaApi
-from grafana_client.client import GrafanaClientError
+from grafana_client.client import (
+    GrafanaClientError,
+    GrafanaException,
+    GrafanaServerError,
+    GrafanaTimeoutError,
+    GrafanaUnauthorizedError,
+)
 
 from dashboards.alert_rules import alert_rules
 from dashboards.build import dashboard_models
@@ -26,9 +40,16 @@ from dashboards.provisioning import (
     datasources,
 )
 from monitor.alerts.thresholds import AlertThresholds
+from monitor.errors import GrafanaError
 
 NOT_FOUND = 404
+FORBIDDEN = 403
+logger = logging.getLogger(__name__)
+_OS_REASON = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")  # "[Errno 111] Connection refused" in niquests' text
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NOT_GRAFANA = (
+    "check the URL is Grafana's own address (its login page), not InfluxDB, a proxy or another service"
+)
 # Keys Grafana adds to a stored dashboard; they say nothing about its content.
 _SERVER_KEYS = ("id", "version")
 
@@ -65,21 +86,106 @@ def publish(
     Returns
     -------
     PublishReport
+
+    Raises
+    ------
+    GrafanaError
+        Grafana cannot be reached, refuses the token or an object, or the server is not Grafana.
     """
     settings = settings or ProvisioningSettings()
     thresholds = thresholds or AlertThresholds()
     env = dict(os.environ) if environ is None else environ
     report = PublishReport()
     client: Any = api  # grafana-client's element methods carry no annotations
-    _folder(client, report)
+    url = str(client.client.url).removesuffix("/api")
+    steps: list[tuple[str, Callable[[], None]]] = [(f"folder {FOLDER_UID}", lambda: _folder(client, report))]
     for ds in datasources(settings):
-        _datasource(client, _with_secrets(ds, env), report)
+        steps.append((f"datasource {ds['uid']}", _bind(_datasource, client, _with_secrets(ds, env), report)))
     for uid, model in dashboard_models(settings.timezone).items():
-        _dashboard(client, uid, model, report)
-    _contact_point(client, _with_secrets(contact_point(settings), env), report)
+        steps.append((f"dashboard {uid}", _bind(_dashboard, client, uid, model, report)))
+    point = _with_secrets(contact_point(settings), env)
+    steps.append((f"contact point {point['uid']}", _bind(_contact_point, client, point, report)))
     for rule in alert_rules(thresholds, settings):
-        _alert_rule(client, rule, report)
+        steps.append((f"alert rule {rule['uid']}", _bind(_alert_rule, client, rule, report)))
+    for what, step in steps:
+        with grafana_errors(url, what):
+            step()
     return report
+
+
+@contextmanager
+def grafana_errors(url: str, what: str) -> Iterator[None]:
+    """Turn what grafana-client and niquests raise into a :class:`GrafanaError` with advice.
+
+    Parameters
+    ----------
+    url : str
+        Grafana's base URL, named in the message (it holds no credential: the CLI refuses them).
+    what : str
+        The object being published ("dashboard spasm-patient"), named in the message.
+    """
+    try:
+        yield
+    except GrafanaUnauthorizedError:
+        raise GrafanaError(
+            f"Grafana at {url} refused the API token (401 Unauthorized)",
+            "create a service account token with the Admin role (Administration > Service accounts)"
+            " and give it through the token file or variable",
+        ) from None
+    except GrafanaClientError as error:
+        if error.status_code == FORBIDDEN:
+            raise GrafanaError(
+                f"Grafana at {url} does not let this token change {what} (403 Forbidden)",
+                "give the token's service account the Admin role",
+            ) from None
+        if error.status_code == NOT_FOUND:
+            raise GrafanaError(
+                f"the server at {url} has no Grafana HTTP API ({what}: 404 Not Found)", _NOT_GRAFANA
+            ) from None
+        raise GrafanaError(
+            f"Grafana at {url} refused {what} ({error.status_code}: {_server_message(error)})",
+            "the dashboards are built for Grafana 11 or newer; Grafana's log names the field it refused",
+        ) from None
+    except GrafanaServerError as error:
+        raise GrafanaError(
+            f"Grafana at {url} failed on {what} ({error.status_code}: {_server_message(error)})",
+            "see Grafana's own log, then publish again (it is idempotent)",
+        ) from None
+    except GrafanaTimeoutError:
+        raise GrafanaError(
+            f"Grafana at {url} did not answer in time ({what})",
+            "check Grafana is up and the network path to it, then publish again",
+        ) from None
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        # Grafana answers JSON of documented shapes; anything else came from another server.
+        logger.debug("unexpected answer while publishing %s", what, exc_info=True)
+        raise GrafanaError(
+            f"the server at {url} does not answer as Grafana does ({what}:"
+            f" {type(error).__name__}: {_first_line(error)})",
+            _NOT_GRAFANA,
+        ) from None
+    except (GrafanaException, niquests.exceptions.RequestException) as error:
+        reason = _OS_REASON.search(str(error))
+        raise GrafanaError(
+            f"cannot reach Grafana at {url}: {reason.group(1) if reason else _first_line(error)}",
+            f"is Grafana running at that address? `curl {url}/api/health` answers when it is",
+        ) from None
+
+
+def _bind(function: Callable[..., None], *args: Any) -> Callable[[], None]:
+    return lambda: function(*args)
+
+
+def _server_message(error: GrafanaException) -> str:
+    """Grafana's own explanation (its JSON ``message``), else the start of the body."""
+    body = error.response
+    text = body.get("message") if isinstance(body, dict) else None
+    return _first_line(text or body or error.message)
+
+
+def _first_line(value: object, limit: int = 160) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _get(call: Any, *args: Any) -> Any:

@@ -3,33 +3,72 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from monitor.commands import COMMANDS
 from monitor.errors import SpasmMonitorError
 
-# Exit code for a user mistake (bad config, bad argument), as argparse uses.
+# Exit code for a user mistake (bad config, bad argument, unusable input), as argparse uses.
 USAGE_ERROR = 2
+# Exit code for a failure that is not the user's: a bug, reported in one line too.
+INTERNAL_ERROR = 1
+# The dest of -v given after the subcommand: added to the count given before it.
+_VERBOSE_AFTER = "verbose_after_command"
+
+logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verbosity = args.verbose + getattr(args, _VERBOSE_AFTER, 0)
+    configure_logging(verbosity)
+    try:
+        code: int = args.handler(args)
+    except (SpasmMonitorError, ValueError) as error:
+        print(f"{_clear_line()}spasm-monitor: {_one_line(error)}", file=sys.stderr)
+        return USAGE_ERROR
+    except Exception as error:  # the last resort: a bug, still one line unless asked for detail
+        if verbosity >= 2:
+            raise
+        print(
+            f"{_clear_line()}spasm-monitor: unexpected {type(error).__name__}: {_one_line(error)}"
+            " (a bug: please report it with the output of the same command run with -vv)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; ``-v`` and ``--version`` are accepted before or after a subcommand."""
     parser = argparse.ArgumentParser(prog="spasm-monitor", description=__doc__)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail in the log (-v info, -vv debug)"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(subparsers)
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    for sub in _subcommand_parsers(parser):
+        # Its own dest, unset unless given: a subparser's values overwrite the ones before it.
+        sub.add_argument(
+            "-v", "--verbose", action="count", default=argparse.SUPPRESS, dest=_VERBOSE_AFTER,
+            help="more detail in the log (-v info, -vv debug)",
+        )  # fmt: skip
+        sub.add_argument("--version", action="version", version=f"spasm-monitor {app_version()}")
+    return parser
+
+
+def app_version() -> str:
+    """The installed spasm-monitor version ("unknown" when run from a bare checkout)."""
     try:
-        code: int = args.handler(args)
-    except (SpasmMonitorError, ValueError) as error:
-        print(f"spasm-monitor: {error}", file=sys.stderr)
-        return USAGE_ERROR
-    return code
+        return importlib.metadata.version("spasm-monitor")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def configure_logging(verbosity: int) -> None:
@@ -44,6 +83,25 @@ def configure_logging(verbosity: int) -> None:
     # bumble and urllib3 log at debug what a user never needs (and urllib3 logs query strings).
     for noisy in ("bumble", "urllib3"):
         logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every parser below ``parser`` (``report``, ``dashboards``, ``dashboards publish``, ...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases share one parser
+                yield sub
+                yield from _subcommand_parsers(sub)
+
+
+def _clear_line() -> str:
+    """Erase a progress line a command left on a terminal, so the error stands on its own line."""
+    return "\r\x1b[2K" if sys.stderr.isatty() else ""
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's text on one line (a library's message may span several)."""
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -1,12 +1,20 @@
-"""Offline EMG from a CSV file: a time column (s or ISO 8601), then one column per channel, mV.
+"""Offline EMG from a CSV file: a time column (s, ms or ISO 8601), then one column per channel.
 
-Accepted layouts, with or without a header row (``time,gastrocnemius,soleus``):
+Accepted layouts, with or without a header row (``time,gastrocnemius,soleus``), after any
+number of comment lines starting with ``#`` (as BioSPPy and many loggers write them):
 
-- ``time`` in seconds: relative (``0.000, 0.001, ...``) or Unix epoch seconds (a value of
-  1e8 s or more, i.e. after 1973, is taken as epoch time);
+- a time column recognised by its header: ``time``, ``t``, ``timestamp``, ``datetime``,
+  ``time_s`` or ``Time (s)`` in seconds; ``time_ms``/``t_ms``/``Time (ms)`` in ms;
+  ``time_us`` in µs. Numbers are relative (``0.000, 0.001, ...``) or Unix epoch time (1e8 s
+  or more, i.e. after 1973); a header that names time is never read as an EMG channel;
 - ``time`` as ISO 8601 with a UTC offset (``2026-11-25T10:00:00.001+00:00`` or ``...Z``);
   a time without an offset is refused, as naive times are everywhere in the project;
-- no time column at all, with ``rate_hz`` given: every column is a channel.
+- no header, no time column, with ``rate_hz`` given: every column is a channel. Without
+  ``rate_hz`` the rate may come from a comment line (``# Sampling Rate (Hz):= 1000``,
+  ``# fs=250 Hz``).
+
+Times must lie between 1970 and 2262 (nanoseconds since 1970 in 64 bits, as every time in
+the project). The channels' unit is the caller's (``units``, see :mod:`monitor.emg_units`).
 
 The time column must increase uniformly: the sample rate is the mean step, and a step that
 differs from it by more than half a period is an error naming the row (a gap in a CSV
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -25,6 +34,7 @@ from typing import NamedTuple, TextIO
 import numpy as np
 import numpy.typing as npt
 
+from monitor.emg_units import to_mv
 from monitor.errors import ConfigError
 from monitor.types import NS_PER_S
 
@@ -33,8 +43,21 @@ EPOCH_SECONDS_FROM = 1e8  # a time in s at least this large is Unix time (1973 o
 # the file's size, and chunks large enough that numpy's parser does the work.
 CHUNK_BYTES = 2 * 1024 * 1024
 MAX_STEP_DEVIATION = 0.5  # of the sample period: more is a gap or a typo, refused
-TIME_HEADERS = ("time", "t", "timestamp", "datetime", "time_s", "t_s")
-_ADVICE = "the CSV needs a time column (s or ISO 8601) then one column per EMG channel in mV"
+# A time column's header (lower case, a unit in brackets turned into a suffix) and ns per unit.
+TIME_HEADERS_NS = {
+    **dict.fromkeys(("time", "t", "timestamp", "datetime", "time_s", "t_s", "timestamp_s"), NS_PER_S),
+    **dict.fromkeys(("time_ms", "t_ms", "timestamp_ms"), 1_000_000),
+    **dict.fromkeys(("time_us", "t_us", "timestamp_us", "time_µs"), 1_000),
+}
+TIME_HEADERS = tuple(TIME_HEADERS_NS)
+# Times as int64 ns since 1970, the project's one representation, end early in 2262.
+LAST_TIME_NS = np.iinfo(np.int64).max
+_RATE_COMMENT = re.compile(
+    r"(?:sampling[ _]?rate|sample[ _]?rate|sampling[ _]frequency|\bfs)"
+    r"\s*(?:\(hz\))?\s*[:=]+\s*([0-9]+(?:\.[0-9]*)?)",
+    re.IGNORECASE,
+)
+_ADVICE = "the CSV needs a time column (s, ms or ISO 8601) then one column per EMG channel"
 
 
 class CsvError(ConfigError):
@@ -56,6 +79,8 @@ class CsvEmg:
     channel_names : list of str
     absolute_time : bool
         Whether ``t0_ns`` is a real UTC time (epoch seconds or ISO), not a relative start.
+    notes : tuple of str
+        What the reader inferred and the user should know (a rate read from a comment).
     """
 
     emg_mv: npt.NDArray[np.float32]
@@ -63,9 +88,12 @@ class CsvEmg:
     t0_ns: int
     channel_names: list[str]
     absolute_time: bool
+    notes: tuple[str, ...] = ()
 
 
-def read_emg_csv(path: str | Path, rate_hz: float | None = None) -> CsvEmg:
+def read_emg_csv(
+    path: str | Path, rate_hz: float | None = None, units: str = "mV", scale_mv: float | None = None
+) -> CsvEmg:
     """Read and validate an EMG CSV file (layouts in the module docstring).
 
     The file is read :data:`CHUNK_BYTES` of text at a time, each chunk through numpy's C parser
@@ -79,6 +107,10 @@ def read_emg_csv(path: str | Path, rate_hz: float | None = None) -> CsvEmg:
     rate_hz : float, optional
         Sample rate, Hz, for a file without a time column. With a time column it must
         agree with the time steps (within 1 %), or is an error.
+    units : {"mV", "uV", "V", "counts"}
+        The unit of the channels' numbers, converted to mV (:func:`monitor.emg_units.to_mv`).
+    scale_mv : float, optional
+        mV per ADC count, with ``units="counts"``.
 
     Raises
     ------
@@ -86,28 +118,47 @@ def read_emg_csv(path: str | Path, rate_hz: float | None = None) -> CsvEmg:
         Naming the row and column of the first problem.
     """
     path = Path(path)
+    to_mv(np.zeros((0, 1), np.float32), units, scale_mv)  # a wrong unit is refused before the reading
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
-            return _read(path, file, rate_hz)
+            emg = _read(path, file, rate_hz)
     except FileNotFoundError:
         raise CsvError(f"{path}: no such file", "") from None
+    except IsADirectoryError:
+        raise CsvError(f"{path}: a folder, not a file", "") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CsvError(f"{path}: cannot read as text: {error}", "") from None
+    to_mv(emg.emg_mv, units, scale_mv)
+    return emg
 
 
 def _read(path: Path, file: TextIO, rate_hz: float | None) -> CsvEmg:
-    number, first = _first_data_line(file)
+    number, first, comments = _first_data_line(file)
     if not first:
-        raise CsvError(f"{path}: empty file")
+        raise CsvError(f"{path}: empty file" if not comments else f"{path}: only comment lines, no data")
     first_cells = _cells(path, number, first)
     header = _header(first_cells)
     width = len(first_cells)
-    has_time = _has_time_column(header, rate_hz)
+    notes: list[str] = []
+    if header is None and rate_hz is None and (stated := _stated_rate(comments)) is not None:
+        rate_hz, comment_line = stated  # a headerless file whose comment states its rate: all channels
+        notes.append(
+            f"sample rate {rate_hz:g} Hz from the comment on line {comment_line} (--rate-hz overrides)"
+        )
+    time_unit_ns = _time_column(path, header, rate_hz)
+    peeked: list[str] = []  # the lines up to the first data row after a header
+    if header is not None:
+        while not (peeked and _holds_data(peeked[-1])) and (line := file.readline()):
+            peeked.append(line)
+        if time_unit_ns is None and peeked and _holds_data(peeked[-1]):
+            cells = _cells(path, number + len(peeked), peeked[-1])
+            if cells and _parse_iso(cells[0]) is not None:  # ISO 8601 times under any header
+                time_unit_ns = NS_PER_S
     names = header or [f"column {i + 1}" for i in range(width)]
-    layout = _Layout(path, names, 1 if has_time else 0)
-    axis = _TimeAxis(path) if has_time else None
+    layout = _Layout(path, names, 1 if time_unit_ns else 0, time_unit_ns or NS_PER_S)
+    axis = _TimeAxis(path) if time_unit_ns else None
     chunks: list[npt.NDArray[np.float32]] = []
-    pending = [] if header else [first]
+    pending = peeked if header else [first]
     start = number + 1 if header else number
     while lines := pending + file.readlines(CHUNK_BYTES):  # whole lines, about CHUNK_BYTES of them
         pending = []
@@ -127,25 +178,39 @@ def _read(path: Path, file: TextIO, rate_hz: float | None) -> CsvEmg:
     if axis is None:
         if rate_hz is None:
             raise CsvError(f"{path}: no time column", "give the sample rate with --rate-hz")
-        if not rate_hz > 0:
+        if not (np.isfinite(rate_hz) and rate_hz > 0):
             raise CsvError(f"--rate-hz must be > 0, got {rate_hz}", "")
-        return CsvEmg(emg, float(rate_hz), 0, channel_names, False)
+        return CsvEmg(emg, float(rate_hz), 0, channel_names, False, tuple(notes))
     absolute = axis.absolute or layout.numeric_time is False  # an ISO time is always a real one
-    return CsvEmg(emg, axis.rate_hz(rate_hz), axis.t0_ns, channel_names, absolute)
+    return CsvEmg(emg, axis.rate_hz(rate_hz), axis.t0_ns, channel_names, absolute, tuple(notes))
 
 
-def _first_data_line(file: TextIO) -> tuple[int, str]:
-    """(1-based line number, line) of the first line holding data; "" at the end of the file."""
+def _first_data_line(file: TextIO) -> tuple[int, str, list[tuple[int, str]]]:
+    """(1-based line number, line) of the first line holding data ("" at the end of the file),
+    and the comment lines before it with their numbers."""
     number = 0
+    comments: list[tuple[int, str]] = []
     while line := file.readline():
         number += 1
         if _holds_data(line):
-            return number, line
-    return number, ""
+            return number, line, comments
+        if line.lstrip().startswith("#"):
+            comments.append((number, line))
+    return number, "", comments
 
 
 def _holds_data(line: str) -> bool:
-    return bool(line.strip(" \t\r\n,"))
+    text = line.strip(" \t\r\n,")
+    return bool(text) and not text.startswith("#")
+
+
+def _stated_rate(comments: list[tuple[int, str]]) -> tuple[float, int] | None:
+    """The sample rate, Hz, and its line, stated in a comment (``Sampling Rate (Hz):= 1000``)."""
+    for number, line in comments:
+        match = _RATE_COMMENT.search(line)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1)), number
+    return None
 
 
 def _cells(path: Path, number: int, line: str) -> list[str]:
@@ -166,11 +231,12 @@ class _Chunk(NamedTuple):
 class _Layout:
     """How a data row splits into the time (if any) and the channels, and the parse of a chunk."""
 
-    def __init__(self, path: Path, names: list[str], first_column: int) -> None:
+    def __init__(self, path: Path, names: list[str], first_column: int, time_unit_ns: int) -> None:
         self.path = path
         self.names = names
         self.width = len(names)
         self.first_column = first_column  # 1 with a time column
+        self.time_unit_ns = time_unit_ns  # of numeric times
         self.numeric_time: bool | None = None  # decided by the first data row
 
     def parse(self, start: int, lines: list[str]) -> _Chunk | None:
@@ -183,7 +249,7 @@ class _Layout:
         if not self.first_column or self.numeric_time:
             try:
                 block = np.loadtxt(
-                    lines, delimiter=",", ndmin=2, comments=None, quotechar='"', dtype=np.float64
+                    lines, delimiter=",", ndmin=2, comments="#", quotechar='"', dtype=np.float64
                 )
             except ValueError:
                 block = None
@@ -196,10 +262,9 @@ class _Layout:
                     return self._walk(start, lines)
                 if not self.first_column:
                     return _Chunk(None, block.astype(np.float32), rows)
-                seconds = block[:, 0]
-                if np.all(np.isfinite(seconds)):
-                    times_ns = np.round(seconds * NS_PER_S).astype(np.int64)
-                    return _Chunk(times_ns, block[:, 1:].astype(np.float32), rows)
+                times = block[:, 0] * self.time_unit_ns  # float64 ns
+                if np.all(np.abs(times) < LAST_TIME_NS):  # also False for NaN: the walk names it
+                    return _Chunk(np.round(times).astype(np.int64), block[:, 1:].astype(np.float32), rows)
         return self._walk(start, lines)
 
     def _walk(self, start: int, lines: list[str]) -> _Chunk | None:
@@ -232,20 +297,24 @@ class _Layout:
                 if not _is_number(row[column]):
                     raise CsvError(
                         f"{self.path}: row {number}, column {self.names[column]!r}:"
-                        f" {row[column].strip()!r} is not a number (mV)"
+                        f" {row[column].strip()!r} is not a number"
                     )
         raise CsvError(f"{self.path}: unreadable numbers")  # pragma: no cover - the walk finds it
 
     def _times_ns(self, cells: list[tuple[int, str]]) -> npt.NDArray[np.int64]:
         name = self.names[0]
         if self.numeric_time:
+            unit = {NS_PER_S: "s", 1_000_000: "ms", 1_000: "µs"}[self.time_unit_ns]
             for number, cell in cells:
                 if not _is_number(cell) or not np.isfinite(float(cell)):
                     raise CsvError(
-                        f"{self.path}: row {number}, column {name!r}: {cell.strip()!r} is not a time in s"
+                        f"{self.path}: row {number}, column {name!r}:"
+                        f" {cell.strip()!r} is not a time in {unit}"
                     )
-            seconds = np.array([cell for _, cell in cells], dtype=np.float64)
-            return np.round(seconds * NS_PER_S).astype(np.int64)
+                if abs(float(cell) * self.time_unit_ns) >= LAST_TIME_NS:
+                    raise _out_of_range(self.path, number, name, cell)
+            values = np.array([cell for _, cell in cells], dtype=np.float64)
+            return np.round(values * self.time_unit_ns).astype(np.int64)
         times = []
         for number, cell in cells:
             when = _parse_iso(cell)
@@ -260,8 +329,19 @@ class _Layout:
                     "add Z or +hh:mm to every time: naive times are ambiguous",
                 )
             delta = when - _EPOCH
-            times.append((delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000)
+            time_ns = (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
+            if not 0 <= time_ns < LAST_TIME_NS:
+                raise _out_of_range(self.path, number, name, cell)
+            times.append(time_ns)
         return np.array(times, dtype=np.int64)
+
+
+def _out_of_range(path: Path, number: int, name: str, cell: str) -> CsvError:
+    return CsvError(
+        f"{path}: row {number}, column {name!r}: {cell.strip()!r} is outside 1970-2262,"
+        " the times spasm-monitor can hold",
+        "check the file's dates: some exports write the year 9999 for a missing time",
+    )
 
 
 class _TimeAxis:
@@ -323,6 +403,8 @@ class _TimeAxis:
     def rate_hz(self, rate_hz: float | None) -> float:
         """The mean sample rate, Hz; checked against ``rate_hz`` when one was given."""
         if self.n_rows < 2 or self.last_ns is None:
+            if rate_hz is not None and rate_hz > 0:
+                return rate_hz  # one row: too short to analyse, which the caller says
             raise CsvError(f"{self.path}: one data row: a sample rate needs two times", "or give --rate-hz")
         period_ns = float(self.last_ns - self.t0_ns) / (self.n_rows - 1)
         measured_hz = NS_PER_S / period_ns
@@ -343,10 +425,27 @@ def _header(row: list[str]) -> list[str] | None:
     return None
 
 
-def _has_time_column(header: list[str] | None, rate_hz: float | None) -> bool:
-    if header is not None:
-        return header[0].strip().lower() in TIME_HEADERS
-    return rate_hz is None  # headerless: the first column is time unless a rate was given
+def _time_column(path: Path, header: list[str] | None, rate_hz: float | None) -> int | None:
+    """ns per unit of the first column if it holds time, else None.
+
+    A header names it; a headerless file's first column is time unless a rate was given.
+    A time column elsewhere is refused: read as a channel it would be a phantom muscle.
+    """
+    if header is None:
+        return NS_PER_S if rate_hz is None else None
+    for index, name in enumerate(header[1:], start=2):
+        if _time_header_ns(name) is not None:
+            raise CsvError(
+                f"{path}: column {index} ({name!r}) holds time, but time must be the first column",
+                "move the time column first, or delete it and give --rate-hz",
+            )
+    return _time_header_ns(header[0])
+
+
+def _time_header_ns(name: str) -> int | None:
+    """ns per unit for a time column's header (``time_ms``, ``Time (s)``), None for any other."""
+    key = re.sub(r"\s*[(\[]\s*([^)\]]*?)\s*[)\]]\s*$", r"_\1", name.strip().lower())
+    return TIME_HEADERS_NS.get(key.replace(" ", "_"))
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -1,7 +1,7 @@
 """The error hierarchy: every failure the user can act on is a :class:`SpasmMonitorError`.
 
-Each error carries advice: what the user can do about it. The CLI prints
-``message`` and ``advice`` on one line each, never a traceback.
+Each error carries advice: what the user can do about it. The CLI prints the message
+with its advice in parentheses on one line and exits with code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -37,3 +37,9 @@ class StoreError(SpasmMonitorError):
     """The local spool or a remote database could not be used."""
 
     default_advice = "check the spool path is writable and the database URL and token"
+
+
+class GrafanaError(SpasmMonitorError):
+    """Grafana could not be reached, refused the token or a request, or is not Grafana."""
+
+    default_advice = "check the Grafana URL (the address of its login page) and the API token"

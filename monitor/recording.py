@@ -62,8 +62,14 @@ _INSERT = (
     "INSERT INTO items (time_ns, device, sensor, kind, rate_hz, seq_first, seq_last, n_samples,"
     " channels, samples, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
-_COLUMNS = "time_ns, device, sensor, kind, rate_hz, seq_first, seq_last, n_samples, channels, samples, record"
+_COLUMNS = (
+    "id, time_ns, device, sensor, kind, rate_hz, seq_first, seq_last, n_samples, channels, samples, record"
+)
 _Row = tuple[Any, ...]
+_DAMAGED_ADVICE = (
+    "the file is damaged; `sqlite3 FILE .recover | sqlite3 NEW` saves what is readable,"
+    " and NEW can be replayed or analysed"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +210,10 @@ class RecordingReader:
             ) from None
         if self.meta.get("format") != FORMAT:
             raise StoreError(f"{self.path}: not a spasm-monitor recording")
-        if int(self.meta.get("format_version", "0")) > FORMAT_VERSION:
+        version = self.meta.get("format_version", "0")
+        if not version.isdigit():
+            raise StoreError(f"{self.path}: unreadable recording format version {version!r}", _DAMAGED_ADVICE)
+        if int(version) > FORMAT_VERSION:
             raise StoreError(
                 f"{self.path}: recording format {self.meta['format_version']} is newer than this"
                 f" spasm-monitor reads ({FORMAT_VERSION})",
@@ -214,18 +223,28 @@ class RecordingReader:
     @property
     def config(self) -> dict[str, Any]:
         """The configuration snapshot kept with the data."""
-        snapshot: dict[str, Any] = json.loads(self.meta.get("config", "{}"))
+        try:
+            snapshot = json.loads(self.meta.get("config", "{}"))
+        except ValueError:
+            snapshot = None
+        if not isinstance(snapshot, dict):
+            raise StoreError(
+                f"{self.path}: the configuration kept in the recording is damaged", _DAMAGED_ADVICE
+            )
         return snapshot
 
     def summary(self) -> RecordingSummary:
         """Counts, time span and streams of the recording."""
-        n_frames, n_records, first, last = self._db.execute(
-            "SELECT SUM(record IS NULL), SUM(record IS NOT NULL), MIN(time_ns), MAX(time_ns) FROM items"
-        ).fetchone()
-        streams = self._db.execute(
-            "SELECT device, sensor, kind, rate_hz, COUNT(*) FROM items WHERE record IS NULL"
-            " GROUP BY device, sensor, kind, rate_hz ORDER BY device, sensor"
-        ).fetchall()
+        try:
+            n_frames, n_records, first, last = self._db.execute(
+                "SELECT SUM(record IS NULL), SUM(record IS NOT NULL), MIN(time_ns), MAX(time_ns) FROM items"
+            ).fetchone()
+            streams = self._db.execute(
+                "SELECT device, sensor, kind, rate_hz, COUNT(*) FROM items WHERE record IS NULL"
+                " GROUP BY device, sensor, kind, rate_hz ORDER BY device, sensor"
+            ).fetchall()
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: cannot read the recording: {error}", _DAMAGED_ADVICE) from None
         return RecordingSummary(int(n_frames or 0), int(n_records or 0), first, last, tuple(streams))
 
     def items(
@@ -243,10 +262,13 @@ class RecordingReader:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY time_ns, id" if by_time else " ORDER BY id"
-        cursor = self._db.execute(sql, params)
-        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-            for row in rows:
-                yield _item(row)
+        try:
+            cursor = self._db.execute(sql, params)
+            while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+                for row in rows:
+                    yield _item(self.path, row)
+        except sqlite3.Error as error:  # a damaged page: SQLite finds it only when it reads there
+            raise StoreError(f"{self.path}: cannot read the recording: {error}", _DAMAGED_ADVICE) from None
 
     def __iter__(self) -> Iterator[Frame | Record]:
         return self.items()
@@ -290,10 +312,26 @@ def _record_row(record: Record) -> _Row:
     return (record.time_ns, record.tags.get("device", ""), *(None,) * 8, text)
 
 
-def _item(row: _Row) -> Frame | Record:
-    time_ns, device, sensor, kind, rate_hz, seq_first, seq_last, n, channels, blob, record = row
-    if record is not None:
-        data = json.loads(record)
-        return Record(data["measurement"], int(data["time_ns"]), data["fields"], data["tags"])
-    samples = np.frombuffer(blob, dtype=_SAMPLE_DTYPE).reshape(n, channels)
-    return Frame(StreamId(device, sensor), SensorKind(kind), rate_hz, time_ns, seq_first, seq_last, samples)
+def _item(path: Path, row: _Row) -> Frame | Record:
+    """The Frame or Record of one row; a row no writer could have made is a :class:`StoreError`."""
+    item_id, time_ns, device, sensor, kind, rate_hz, seq_first, seq_last, n, channels, blob, record = row
+    try:
+        if record is not None:
+            data = json.loads(record)
+            return Record(
+                str(data["measurement"]), int(data["time_ns"]), dict(data["fields"]), dict(data["tags"])
+            )
+        if not isinstance(blob, bytes) or len(blob) != int(n) * int(channels) * _SAMPLE_DTYPE.itemsize:
+            raise ValueError(
+                f"{len(blob) if isinstance(blob, bytes) else 'no'} sample bytes for {n}x{channels}"
+            )
+        samples = np.frombuffer(blob, dtype=_SAMPLE_DTYPE).reshape(int(n), int(channels))
+        return Frame(
+            StreamId(str(device), str(sensor)), SensorKind(kind), float(rate_hz), int(time_ns),
+            int(seq_first), int(seq_last), samples,
+        )  # fmt: skip
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise StoreError(
+            f"{path}: item {item_id} is damaged ({type(error).__name__}: {reason})", _DAMAGED_ADVICE
+        ) from None

@@ -19,13 +19,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from monitor.analysis import Analysis, DetectedSpasm, analyze_emg, analyze_recording
 from monitor.clinical import not_scored_text
 from monitor.commands.config import DEFAULT_CONFIG
 from monitor.commands.progress import Progress
 from monitor.commands.recorded_config import config_from_snapshot, optional_config
 from monitor.config import AppConfig, load_config
-from monitor.emg_csv import read_emg_csv
+from monitor.dsp import EmgParams, SpasmDetector
+from monitor.emg_csv import CsvEmg, CsvError, read_emg_csv
+from monitor.emg_units import UNITS, amplitude_warning
+from monitor.errors import ConfigError
 from monitor.recording import RecordingReader, is_recording
 from monitor.types import NS_PER_S
 
@@ -41,11 +46,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "analyze", help="find spasms in an EMG CSV file or a recording and summarise them"
     )
     analyze.add_argument(
-        "file", type=Path, help="CSV (time column, then one column per channel, mV) or recording"
+        "file", type=Path, help="CSV (# comments, a time column, then one column per channel) or recording"
     )
     analyze.add_argument(
         "--rate-hz", type=float, default=None, help="sample rate of a CSV without a time column"
     )
+    analyze.add_argument(
+        "--units", choices=UNITS, default=None,
+        help="unit of a CSV's EMG numbers (default mV); counts need --scale-mv",
+    )  # fmt: skip
+    analyze.add_argument("--scale-mv", type=float, default=None, help="mV per ADC count, with --units counts")
     analyze.add_argument(
         "--format", choices=("table", "json", "csv"), default="table",
         help="table (default), json (a stable schema) or csv (one row per event)",
@@ -59,6 +69,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run_analyze(args: argparse.Namespace) -> int:
     if is_recording(args.file):
+        if args.units is not None or args.scale_mv is not None:
+            raise ConfigError("--units and --scale-mv are for CSV files: a recording holds mV", "")
         with RecordingReader(args.file) as reader:
             config = load_config(args.config) if args.config else None
             config = config or config_from_snapshot(reader.config, str(args.file)) or optional_config(args)
@@ -70,15 +82,40 @@ def run_analyze(args: argparse.Namespace) -> int:
             progress.done(f"{total} items read")
     else:
         config = optional_config(args)
-        emg = read_emg_csv(args.file, args.rate_hz)
-        analysis = analyze_emg(
-            emg.emg_mv, emg.sample_rate_hz, emg.t0_ns, config.emg_params if config else None, device="csv"
-        )
+        params = config.emg_params if config else None
+        args.units = args.units or "mV"
+        emg = read_emg_csv(args.file, args.rate_hz, args.units, args.scale_mv)
+        _check_analysable(emg, args, params or EmgParams())
+        analysis = analyze_emg(emg.emg_mv, emg.sample_rate_hz, emg.t0_ns, params, device="csv")
     try:
         _print(analysis, args)
     except BrokenPipeError:  # `analyze ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise
     return 0
+
+
+def _check_analysable(emg: CsvEmg, args: argparse.Namespace, params: EmgParams) -> None:
+    """Refuse what the detector cannot read; say (on stderr) what the user should know."""
+    SpasmDetector(emg.sample_rate_hz, emg.emg_mv.shape[1])  # a rate it refuses, named first
+    duration_s = emg.emg_mv.shape[0] / emg.sample_rate_hz
+    if duration_s < params.floor_window_s:
+        raise CsvError(
+            f"{args.file}: {emg.emg_mv.shape[0]} sample(s), {duration_s:.3g} s, too short to analyse",
+            f"the detector needs at least {params.floor_window_s:g} s to learn the resting level",
+        )
+    finite = np.isfinite(emg.emg_mv)
+    for channel, name in enumerate(emg.channel_names):
+        if not finite[:, channel].any():
+            raise CsvError(
+                f"{args.file}: channel {name!r} holds no numbers (every value is NaN or infinite)",
+                "remove the column, or export the file again",
+            )
+    for note in emg.notes:
+        print(f"spasm-monitor: {args.file}: {note}", file=sys.stderr)
+    if (missing := int(finite.size - np.count_nonzero(finite))) > 0:
+        print(f"spasm-monitor: {args.file}: {missing} NaN samples, read as gaps", file=sys.stderr)
+    if (warning := amplitude_warning(emg.emg_mv, emg.channel_names, args.units)) is not None:
+        print(f"spasm-monitor: warning: {args.file}: {warning}", file=sys.stderr)
 
 
 def _print(analysis: Analysis, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import urllib.parse
 from pathlib import Path
 
 from grafana_client.api import GrafanaApi
@@ -20,6 +21,7 @@ from monitor.config import load_config
 from monitor.errors import ConfigError
 
 TOKEN_ENV = "SPASM_GRAFANA_TOKEN"
+GRAFANA_TIMEOUT_S = 10.0  # per request: a Grafana that takes longer is reported, not waited on
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +59,11 @@ def _influx_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--influx-url", help="InfluxDB URL for that datasource (default http://localhost:8086)"
     )
-    parser.add_argument("--database", help="InfluxDB database, DBRP-mapped on 2.x (default spasm)")
+    parser.add_argument(
+        "--influx-database", dest="database", help="InfluxDB database, DBRP-mapped on 2.x (default spasm)"
+    )
+    # The old spelling, kept working for scripts; `demo` and the help say --influx-database.
+    parser.add_argument("--database", dest="database", help=argparse.SUPPRESS)
 
 
 def _apply_config(args: argparse.Namespace) -> None:
@@ -74,9 +80,25 @@ def _apply_config(args: argparse.Namespace) -> None:
         args.url = args.url or (grafana.url if grafana else None)
         if not args.url:
             raise ConfigError("no Grafana URL: give --url or [grafana] url in config.toml")
+        _check_url(args.url)
         if args.token_file is None and grafana is not None and grafana.token_file and args.token_env is None:
             args.token_file = Path(grafana.token_file)
         args.token_env = args.token_env or (grafana.token_env if grafana else TOKEN_ENV)
+
+
+def _check_url(url: str) -> None:
+    """Refuse a Grafana URL without http(s):// and a host, or with a credential in it."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"the Grafana URL must not hold credentials, got {parts.scheme}://***@{parts.netloc.rpartition('@')[2]}",
+            "give the API token through --token-file or --token-env",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"the Grafana URL must start with http:// or https://, got {url!r}",
+            f"e.g. --url http://{url.split('://')[-1] or 'localhost:3000'}",
+        )
 
 
 def _settings(args: argparse.Namespace) -> ProvisioningSettings:
@@ -118,7 +140,7 @@ def read_token(args: argparse.Namespace) -> str:
 
 def run_publish(args: argparse.Namespace) -> int:
     _apply_config(args)
-    api = GrafanaApi.from_url(args.url, credential=read_token(args))
+    api = GrafanaApi.from_url(args.url, credential=read_token(args), timeout=GRAFANA_TIMEOUT_S)
     report = publish_to_grafana(api, _settings(args))
     print(
         f"published to {args.url}: {len(report.created)} created, {len(report.updated)} updated,"

@@ -17,6 +17,7 @@ from monitor.commands.config import DEFAULT_CONFIG
 from monitor.commands.progress import Progress
 from monitor.commands.recorded_config import config_from_snapshot
 from monitor.config import AppConfig, load_config
+from monitor.errors import StoreError
 from monitor.pipeline import Pipeline
 from monitor.recording import RecordingReader
 from monitor.store import Spool
@@ -44,7 +45,12 @@ def run_replay(args: argparse.Namespace) -> int:
     with RecordingReader(args.file) as reader:
         config = _config(args, reader)
         spool_path: Path = args.spool or config.store.spool_path
-        spool_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            spool_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the spool's folder {spool_path.parent}: {error.strerror}"
+            ) from None
         summary = reader.summary()
         progress = Progress(f"replay {args.file.name}", summary.n_items)
         pipeline = Pipeline(config)
