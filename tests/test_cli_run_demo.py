@@ -153,6 +153,16 @@ def test_demo_produces_the_report_and_summary_and_forwards_to_influxdb(
     p = injection.pre_post
     assert f"after the injection: {p.pre_per_h:.1f} -> {p.post_per_h:.1f}" in summary
     assert f"{data.spasms_per_h:.2f} per observed hour" in summary
+    # The Botox effect the terminal states is the report's headline, from its cycle table.
+    from monitor.report.cycles import latest_change
+
+    change = latest_change(data.cycles)
+    assert change is not None
+    assert change.window is not None
+    if change.window.ratio == change.window.ratio:  # a rate ratio was estimable
+        assert f"rate ratio {change.window.ratio:.2f} (95 % CI {change.window.ci_low:.2f}-" in summary
+    else:
+        assert "not enough worn time to tell" in summary
     scored = [d for d in data.days if d.snow_frequency is not None]
     assert len(scored) == 2  # the worn day of each simulated week
     assert all(d.observed_s >= 8 * 3600 for d in scored)

@@ -255,6 +255,7 @@ def _print_summary(
     measured = report.injections[0].pre_post if report.injections else None
     for line in summary_lines(history, measured):
         print(f"  {line}")
+    print(f"  {_botox_effect_line(report)}")
     rate = "no data" if report.spasms_per_h is None else f"{report.spasms_per_h:.2f}"
     print(
         f"  whole period: {report.spasms} spasms, {rate} per observed hour"
@@ -274,3 +275,20 @@ def _print_summary(
     print(f"  store: {spool_path}")
     print(f"  report: {report_path.resolve()}")
     print(f"  wall time {wall_s:.0f} s")
+
+
+def _botox_effect_line(report: Any) -> str:
+    """The report's headline on the latest injection (its cycle table), in one line."""
+    from monitor.report.cycles import latest_change
+
+    change = latest_change(report.cycles)
+    if change is None or change.window is None:
+        return "Botox effect (report): no injection with a window after it yet"
+    w = change.window
+    days = f"days {change.first_day}-{change.last_day} after the {change.injection} injection"
+    if w.ratio != w.ratio:  # NaN: too few observed days on a side
+        return f"Botox effect (report): {days}: not enough worn time to tell"
+    return (
+        f"Botox effect (report): {days}: {w.per_h:.1f} vs {change.baseline.per_h:.1f} spasms per"
+        f" observed hour, rate ratio {w.ratio:.2f} (95 % CI {w.ci_low:.2f}-{w.ci_high:.2f}): {change.verdict}"
+    )
