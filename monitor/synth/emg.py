@@ -313,6 +313,25 @@ def generate_emg(scenario: EmgScenario | None = None, t0_ns: int = 0) -> Synthet
     return SyntheticEmg(emg, fs, t0_ns, spasms, artefacts, sc)
 
 
+def semg_noise(n: int, fs: float, rng: np.random.Generator) -> FloatArray:
+    """Unit-RMS Gaussian noise with the surface-EMG spectrum of Shwedyk et al. 1977.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    fs : float
+        Sample rate, Hz.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Unit-RMS noise; multiply by an activation envelope in mV for a muscle's sEMG.
+    """
+    return _semg_noise(n, fs, rng)
+
+
 def _semg_noise(n: int, fs: float, rng: np.random.Generator) -> FloatArray:
     """Unit-RMS Gaussian noise with the surface-EMG spectrum of Shwedyk et al. 1977."""
     spectrum = np.fft.rfft(rng.standard_normal(n))

@@ -353,33 +353,7 @@ def generate_motion(
     psi_deg = script.psi_deg()
     kin = _kinematics(joint, theta_deg, phi_deg, psi_deg, internal_rate_hz, script.sway_deg())
 
-    n_out = len(theta_deg[::decimation])
-    dt_s = 1.0 / sample_rate_hz
-    imus = []
-    for rot_seg, omega_seg_dps, acc_seg_g in (
-        (kin.rot_prox, kin.omega_prox_dps, kin.acc_prox_g),
-        (kin.rot_dist, kin.omega_dist_dps, kin.acc_dist_g),
-    ):
-        mount = _random_rotation(rng, error_model.misalignment_deg)
-        rot_sensor = _compose(rot_seg[::decimation], mount)
-        gyr_true = mount.inv().apply(omega_seg_dps[::decimation])
-        acc_true = mount.inv().apply(acc_seg_g[::decimation])
-        gyr_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error
-        acc_draw = rng.uniform(-1, 1, 3)
-        if error_model.acc_scale_error is None:
-            acc_scale = 1.0 + acc_draw * error_model.scale_error / 3.0
-        else:
-            acc_scale = 1.0 + acc_draw * error_model.acc_scale_error
-        bias = rng.uniform(-1, 1, 3) * error_model.gyr_bias_dps + np.cumsum(
-            rng.normal(0.0, error_model.gyr_bias_walk_dps_per_sqrt_s * math.sqrt(dt_s), (n_out, 3)),
-            axis=0,
-        )
-        if error_model.gyr_bias_wander_dps > 0:
-            bias = bias + _bias_wander(extra_rng, n_out, sample_rate_hz, error_model.gyr_bias_wander_dps)
-        gyr = gyr_true * gyr_scale + bias + rng.normal(0, error_model.gyr_noise_dps, (n_out, 3))
-        acc = acc_true * acc_scale + rng.normal(0, error_model.acc_noise_g, (n_out, 3))
-        quat = rot_sensor.as_quat(scalar_first=True)
-        imus.append((acc, gyr, quat, mount.as_quat(scalar_first=True), bias))
+    imus = _strap(kin, decimation, sample_rate_hz, error_model, rng, extra_rng)
 
     t_of = script.ns_of(t0_ns)
     omega_dist_speed = np.linalg.norm(kin.omega_dist_dps, axis=1)
@@ -406,7 +380,9 @@ def generate_motion(
         )
         for s in script.sets
     )
-    (acc_p, gyr_p, q_p, mount_p, bias_p), (acc_d, gyr_d, q_d, mount_d, bias_d) = imus
+    (acc_p, gyr_p, q_p, mount_p, bias_p), (acc_d, gyr_d, q_d, mount_d, bias_d) = (
+        (i.acc_g, i.gyr_dps, i.quat, i.mount, i.gyr_bias_dps) for i in imus
+    )
     return MotionRecording(
         joint=joint,
         sample_rate_hz=float(sample_rate_hz),
@@ -427,6 +403,118 @@ def generate_motion(
         gyr_bias_prox_dps=bias_p,
         gyr_bias_dist_dps=bias_d,
     )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StrappedImu:
+    """The readings of one simulated IMU strapped on a segment.
+
+    Attributes
+    ----------
+    acc_g : ndarray, shape (n, 3)
+        Accelerometer, g.
+    gyr_dps : ndarray, shape (n, 3)
+        Gyroscope, deg/s.
+    quat : ndarray, shape (n, 4)
+        True sensor-to-earth orientation, (w, x, y, z).
+    mount : ndarray, shape (4,)
+        True mounting on the segment, (w, x, y, z), sensor frame to segment frame.
+    gyr_bias_dps : ndarray, shape (n, 3)
+        True gyroscope bias at every sample, deg/s.
+    """
+
+    acc_g: npt.NDArray[np.float64]
+    gyr_dps: npt.NDArray[np.float64]
+    quat: npt.NDArray[np.float64]
+    mount: npt.NDArray[np.float64]
+    gyr_bias_dps: npt.NDArray[np.float64]
+
+
+def strap_imus(
+    joint: Joint,
+    theta_deg: npt.NDArray[np.float64],
+    phi_deg: npt.NDArray[np.float64],
+    internal_rate_hz: float,
+    decimation: int,
+    error_model: ImuErrorModel,
+    rng: np.random.Generator,
+    extra_rng: np.random.Generator | None = None,
+) -> tuple[StrappedImu, StrappedImu]:
+    """The two IMUs of a hinge whose motion is scripted at an internal rate.
+
+    The same kinematics and sensor errors as :func:`generate_motion`, for other
+    generators that script their own joint angle (for example the Tardieu stretches of
+    :mod:`monitor.synth.tardieu`).
+
+    Parameters
+    ----------
+    joint : {"knee", "elbow", "ankle"}
+    theta_deg : ndarray, shape (m,)
+        True joint angle at ``internal_rate_hz``, degrees (see the module conventions).
+    phi_deg : ndarray, shape (m,)
+        Pitch of the proximal segment forward from hanging straight down, degrees.
+    internal_rate_hz : float
+        Rate of ``theta_deg``, Hz (about 1 kHz, so finite differences are accurate).
+    decimation : int
+        Every ``decimation``-th internal sample is a sensor sample.
+    error_model : ImuErrorModel
+    rng : numpy.random.Generator
+        Draws the mountings, biases, scale errors and noise.
+    extra_rng : numpy.random.Generator, optional
+        Draws the bias wander (only used when the error model has one).
+
+    Returns
+    -------
+    tuple of StrappedImu
+        The proximal and the distal IMU, ``ceil(m / decimation)`` samples each.
+    """
+    theta = np.asarray(theta_deg, dtype=np.float64)
+    kin = _kinematics(
+        joint, theta, np.asarray(phi_deg, dtype=np.float64), np.zeros_like(theta), internal_rate_hz
+    )
+    extra = extra_rng if extra_rng is not None else np.random.default_rng()
+    prox, dist = _strap(kin, decimation, internal_rate_hz / decimation, error_model, rng, extra)
+    return prox, dist
+
+
+def _strap(
+    kin: _Kinematics,
+    decimation: int,
+    sample_rate_hz: float,
+    error_model: ImuErrorModel,
+    rng: np.random.Generator,
+    extra_rng: np.random.Generator,
+) -> list[StrappedImu]:
+    """Mount an IMU on each segment and add its errors (the draws in a fixed order)."""
+    n_out = len(kin.acc_prox_g[::decimation])
+    dt_s = 1.0 / sample_rate_hz
+    imus: list[StrappedImu] = []
+    for rot_seg, omega_seg_dps, acc_seg_g in (
+        (kin.rot_prox, kin.omega_prox_dps, kin.acc_prox_g),
+        (kin.rot_dist, kin.omega_dist_dps, kin.acc_dist_g),
+    ):
+        mount = _random_rotation(rng, error_model.misalignment_deg)
+        rot_sensor = _compose(rot_seg[::decimation], mount)
+        gyr_true = mount.inv().apply(omega_seg_dps[::decimation])
+        acc_true = mount.inv().apply(acc_seg_g[::decimation])
+        gyr_scale = 1.0 + rng.uniform(-1, 1, 3) * error_model.scale_error
+        acc_draw = rng.uniform(-1, 1, 3)
+        if error_model.acc_scale_error is None:
+            acc_scale = 1.0 + acc_draw * error_model.scale_error / 3.0
+        else:
+            acc_scale = 1.0 + acc_draw * error_model.acc_scale_error
+        bias = rng.uniform(-1, 1, 3) * error_model.gyr_bias_dps + np.cumsum(
+            rng.normal(0.0, error_model.gyr_bias_walk_dps_per_sqrt_s * math.sqrt(dt_s), (n_out, 3)),
+            axis=0,
+        )
+        if error_model.gyr_bias_wander_dps > 0:
+            bias = bias + _bias_wander(extra_rng, n_out, sample_rate_hz, error_model.gyr_bias_wander_dps)
+        gyr = gyr_true * gyr_scale + bias + rng.normal(0, error_model.gyr_noise_dps, (n_out, 3))
+        acc = acc_true * acc_scale + rng.normal(0, error_model.acc_noise_g, (n_out, 3))
+        quat = rot_sensor.as_quat(scalar_first=True)
+        imus.append(StrappedImu(acc, gyr, quat, mount.as_quat(scalar_first=True), bias))
+
+    return imus
 
 
 def _error_model(

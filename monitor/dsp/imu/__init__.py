@@ -27,6 +27,7 @@ from monitor.dsp.imu.streaming import (
     MovementSpasmProcessor,
     SegmentStreams,
 )
+from monitor.dsp.imu.tardieu import TardieuTrial, tardieu_trials
 
 __all__ = [
     "JOINTS",
@@ -45,6 +46,7 @@ __all__ = [
     "RomProcessor",
     "SegmentStreams",
     "StreamAligner",
+    "TardieuTrial",
     "calibrate_joint",
     "count_repetitions",
     "detect_movement_spasms",
@@ -52,4 +54,5 @@ __all__ = [
     "joint_angle_from_orientations",
     "orientation",
     "range_of_motion",
+    "tardieu_trials",
 ]
