@@ -28,8 +28,8 @@ import numpy as np
 
 from monitor.store import Forwarder, InfluxV1Writer, NumericSeries, Spool
 from monitor.store.forwarder import DEFAULT_BATCH_POINTS
-from monitor.store.local_server import LocalInfluxd
 from monitor.types import Record
+from tests.local_influxd import LocalInfluxd
 
 T0_NS = 1_767_225_600_000_000_000  # 2026-01-01 UTC
 ENVELOPE_STEP_NS = 100_000_000  # 10 Hz envelope blocks

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from devices.base import DeviceProfile
 from devices.ganglion.plugin import PROFILE as GANGLION
 from devices.myo.plugin import PROFILE as MYO
-from devices.polar.plugin import PROFILE as POLAR
+from devices.polar.profile import PROFILE as POLAR
 from devices.reference.plugin import PROFILE as REFERENCE
 
 PROFILES: dict[str, DeviceProfile] = {

@@ -39,7 +39,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.clinical.scores import OBSERVATION
 from monitor.config import AppConfig, DeviceEntry
 from monitor.dsp import JointAngleProcessor, MovementSpasmProcessor, SegmentStreams, SpasmDetector
 from monitor.dsp.coverage import StreamCoverage
@@ -47,6 +46,7 @@ from monitor.dsp.imu.activity import MovementActivity
 from monitor.dsp.imu.calibration import JointCalibration
 from monitor.pipeline_guard import ProcessorGuard
 from monitor.store.line_protocol import render_records
+from monitor.store.schema import OBSERVATION
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 logger = logging.getLogger(__name__)

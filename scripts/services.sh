@@ -56,10 +56,10 @@ services_start() {
     rpc_port="$(_services_free_port)"
     vm_port="$(_services_free_port)"
     # One influxd config for the test run and the tests' own instances: the template in
-    # monitor/store/local_server.py.
+    # tests/local_influxd.py.
     "${SPASM_PYTHON:-.venv/bin/python}" -c '
 import sys
-from monitor.store.local_server import CONFIG_TEMPLATE
+from tests.local_influxd import CONFIG_TEMPLATE
 root, rpc_port, http_port = sys.argv[1:]
 print(CONFIG_TEMPLATE.format(root=root, rpc_port=rpc_port, http_port=http_port), end="")
 ' "$SPASM_SERVICES_DIR/influxdb" "$rpc_port" "$influx_port" >"$SPASM_SERVICES_DIR/influxdb.conf"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from monitor.store.local_server import LocalInfluxd
+from tests.local_influxd import LocalInfluxd
 
 _database_numbers = itertools.count()
 

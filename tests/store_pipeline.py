@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from monitor.store import Backoff, Forwarder, InfluxV1Writer, Spool
+from monitor.backoff import Backoff
+from monitor.store import Forwarder, InfluxV1Writer, Spool
 from monitor.types import Record
 
 T0_NS = 1_767_225_600_000_000_007

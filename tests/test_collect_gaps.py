@@ -145,6 +145,7 @@ def test_backoff_is_chosen_per_error(error: BaseException, backoff: object) -> N
 
 def test_backoff_grows_and_caps() -> None:
     rng = random.Random(0)
-    delays = [NOT_FOUND_BACKOFF.delay_s(a, rng) for a in range(12)]
-    assert delays[0] < 1.0 < delays[3]
-    assert max(delays) <= NOT_FOUND_BACKOFF.max_s * (1 + NOT_FOUND_BACKOFF.jitter)
+    caps_s = [NOT_FOUND_BACKOFF.cap_s(a) for a in range(12)]
+    assert caps_s[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert caps_s[-1] == NOT_FOUND_BACKOFF.max_s
+    assert all(0.0 <= NOT_FOUND_BACKOFF.delay_s(a, rng) <= cap_s for a, cap_s in enumerate(caps_s))

@@ -16,10 +16,11 @@ from aiohttp import web
 
 from monitor.alerts import FORWARD_STALLED, AlertEngine, AlertService, AlertThresholds
 from monitor.alerts.config import load_alert_config
+from monitor.backoff import Backoff
 from monitor.cli import main
 from monitor.errors import ConfigError
 from monitor.report import build_report
-from monitor.store import PENDING, SET_ASIDE, Backoff, Forwarder, InfluxV1Writer, Spool, store_status
+from monitor.store import PENDING, SET_ASIDE, Forwarder, InfluxV1Writer, Spool, store_status
 from monitor.types import Record, SpasmEvent
 
 T0_NS = 1_767_225_600_123_456_789

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from aiohttp import web
 
+from monitor.backoff import Backoff
 from monitor.store import (
     SENT,
     SET_ASIDE,
-    Backoff,
     Forwarder,
     InfluxV1Writer,
     InfluxV2Writer,
@@ -246,9 +246,11 @@ async def test_access_errors_keep_the_data_queued(tmp_path: Path, stub: tuple[St
     path = tmp_path / "spool.sqlite"
     with Spool(path) as spool:
         spool.append([Record("gap", T0_NS, {"duration_s": 2.0}, {"patient": "p01"})])
-    backoff = Backoff(first_s=0.05, max_s=0.5, access_error_s=0.1)
     forwarder = Forwarder(
-        path, InfluxV1Writer(url, "spasm", username="u", password="secret"), backoff=backoff
+        path,
+        InfluxV1Writer(url, "spasm", username="u", password="secret"),
+        backoff=Backoff(first_s=0.05, max_s=0.5),
+        access_error_s=0.1,
     )
     assert "secret" not in repr(forwarder.writer)
     await asyncio.wait_for(forwarder.drain(), timeout=10)

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from monitor.store import PENDING, Backoff, Forwarder, InfluxV1Writer, Spool
-from monitor.store.local_server import LocalInfluxd
+from monitor.backoff import Backoff
+from monitor.store import PENDING, Forwarder, InfluxV1Writer, Spool
 from monitor.types import Record
+from tests.local_influxd import LocalInfluxd
 from tests.store_pipeline import STEP_NS, T0_NS
 
 OUTAGE_S = 30.0

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from monitor.backoff import Backoff
 from monitor.errors import ConfigError
-from monitor.store import Backoff, Forwarder, InfluxV1Writer, InfluxV2Writer, Spool
+from monitor.store import Forwarder, InfluxV1Writer, InfluxV2Writer, Spool
 from monitor.store.writer import (
     AccessWriteError,
     RejectedWriteError,
@@ -93,14 +93,13 @@ async def test_a_body_too_large_is_split_not_dropped(tmp_path: Path) -> None:
     assert forwarder.stats.set_aside_points == 0
 
 
-def test_backoff_grows_exponentially_with_jitter_up_to_its_cap() -> None:
-    backoff = Backoff(first_s=0.5, max_s=30.0)
-    rng = random.Random(0)
+def test_forwarder_waits_follow_the_backoff_unless_the_server_says_otherwise(tmp_path: Path) -> None:
+    forwarder = Forwarder(tmp_path / "spool.sqlite", InfluxV1Writer("http://127.0.0.1:1", "d"), seed=0)
     plain = RetryableWriteError(0, "down")
     for attempt in range(10):
-        nominal_s = min(30.0, 0.5 * 2**attempt)
-        waits = [backoff.delay_s(attempt, plain, rng) for _ in range(200)]
-        assert all(0.5 * nominal_s <= w <= nominal_s for w in waits)
-        assert max(waits) - min(waits) > 0.25 * nominal_s  # jittered, not in lock-step
-    assert backoff.delay_s(3, RetryableWriteError(503, "busy", retry_after_s=12.0), rng) == 12.0
-    assert backoff.delay_s(0, RetryableWriteError(429, "slow", retry_after_s=9999.0), rng) == 300.0
+        cap_s = min(30.0, 0.5 * 2**attempt)
+        waits = [forwarder.retry_delay_s(attempt, plain) for _ in range(200)]
+        assert all(0.0 <= w <= cap_s for w in waits)
+        assert max(waits) - min(waits) > 0.5 * cap_s  # jittered, not in lock-step
+    assert forwarder.retry_delay_s(3, RetryableWriteError(503, "busy", retry_after_s=12.0)) == 12.0
+    assert forwarder.retry_delay_s(0, RetryableWriteError(429, "slow", retry_after_s=9999.0)) == 300.0

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from monitor.clinical import clinical_scores, weekly_rom
-from monitor.demo import OBSERVATION, SIMULATED_TAGS, HistorySummary, TreatmentCourse, simulate_history
+from monitor.demo import SIMULATED_TAGS, HistorySummary, TreatmentCourse, simulate_history
 from monitor.store import Spool
+from monitor.store.schema import OBSERVATION
 from monitor.types import NS_PER_S, Record
 
 START = dt.date(2026, 1, 5)

@@ -1,9 +1,10 @@
 """Polar H10 and Verity Sense over the Polar Measurement Data (PMD) service.
 
-``profile`` holds the UUIDs, constants, control point encoders and parsers; ``decoder`` the
-pure data frame decoder; ``plugin`` the :class:`devices.base.DeviceProfile`; ``emulator`` a
-bumble GATT server speaking the same protocol (written from the specification, not from
-the decoder). See ``README.md``.
+``pmd`` holds the PMD UUIDs, constants, control point encoders and parsers; ``psftp`` the
+PS-FTP device clock read (RFC76 frames, protobuf answer); ``decoder`` the pure data frame
+decoder; ``profile`` the :class:`devices.base.DeviceProfile` (:class:`PolarProfile`);
+``emulator`` a bumble GATT server speaking the same protocol (written from the
+specification, not from the decoder). See ``README.md``.
 """
 
 from devices.polar.decoder import (
@@ -16,8 +17,7 @@ from devices.polar.decoder import (
     UnsupportedMeasurementError,
     decode_frame,
 )
-from devices.polar.plugin import PROFILE, PolarProfile, PolarStreamDecoder, UnexpectedStreamError
-from devices.polar.profile import (
+from devices.polar.pmd import (
     CONTROL_POINT_UUID,
     DATA_UUID,
     SERVICE_UUID,
@@ -28,6 +28,7 @@ from devices.polar.profile import (
     PolarResponseError,
     SettingType,
 )
+from devices.polar.profile import PROFILE, PolarProfile, PolarStreamDecoder, UnexpectedStreamError
 
 __all__ = [
     "CONTROL_POINT_UUID",

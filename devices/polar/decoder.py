@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.base import Payload
-from devices.polar.profile import (
+from devices.polar.pmd import (
     DELTA_FRAME_BIT,
     FRAME_HEADER,
     FRAME_HEADER_BYTES,
@@ -85,7 +85,7 @@ class DeltaBlockError(DecodeError):
 class TimestampOutOfRangeError(DecodeError):
     """A timestamp no sensor clock can show: past 2099, or a first sample before 2000.
 
-    Raised by the stream decoder (``devices.polar.plugin``), which knows the sample rate;
+    Raised by the stream decoder (``devices.polar.profile``), which knows the sample rate;
     :func:`decode_frame` reads any stamp the format can carry.
     """
 

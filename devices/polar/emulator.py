@@ -64,7 +64,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
 from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
-from devices.polar.profile import (
+from devices.polar.pmd import (
     BATTERY_LEVEL_UUID,
     BATTERY_SERVICE_UUID,
     CONTROL_POINT_UUID,
@@ -73,13 +73,13 @@ from devices.polar.profile import (
     HEART_RATE_SERVICE_UUID,
     POLAR_EPOCH_UNIX_NS,
     POLAR_SERVICE_UUID,
-    PSFTP_MTU_UUID,
     SERVICE_UUID,
     MeasurementType,
     Opcode,
     ResponseStatus,
     SettingType,
 )
+from devices.polar.psftp import PSFTP_MTU_UUID
 from monitor.types import NS_PER_S
 
 HEART_RATE_MEASUREMENT_UUID = "00002a37-0000-1000-8000-00805f9b34fb"  # SIG assigned number

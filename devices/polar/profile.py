@@ -1,522 +1,446 @@
-"""Polar Measurement Data (PMD) service: UUIDs, constants, control point encoders and parsers.
+"""Polar H10 and Verity Sense as a :class:`devices.base.DeviceProfile`: PMD handshake and decoder.
 
-Bytes only: no I/O. Everything below is read from Polar's published SDK
-(github.com/polarofficial/polar-ble-sdk, Android sources under
-``sources/Android/android-communications/library/src/main/java/com/polar/androidcommunications/
-api/ble/model/gatt/client/pmd/``), cited per constant as ``SDK <file>``:
+Handshake (:meth:`PolarProfile.start`), in the SDK's order (``BlePMDClient.kt``): indications
+of the control point on, read the control point for the offered measurement types, then
+for each wanted type GET_MEASUREMENT_SETTINGS, pick values among the offered ones, and
+REQUEST_MEASUREMENT_START with them; its response carries the FACTOR that scales
+delta-coded samples. ``ERROR_ALREADY_IN_STATE`` (a stream left running by a lost link) is
+answered with STOP then START; any other refusal raises :class:`PolarCommandError`.
 
-- UUIDs: ``BlePMDClient.kt`` (``PMD_SERVICE``, ``PMD_CP``, ``PMD_DATA``).
-- Reading the control point gives the feature bitmap: byte 1 bit ``t`` set when
-  measurement type ``t`` (0..7) is offered (``PmdMeasurementType.fromByteArray``, which
-  reads bytes 1 and 2 and ignores byte 0; devices put 0x0F there, and so does the emulator).
-- Measurement types: ECG 0, PPG 1, ACC 2, PPI 3, GYRO 5, MAGNETOMETER 6
-  (``PmdMeasurementType.kt``); the type byte's low 6 bits, the top 2 bits select online
-  or offline recording (``PmdRecordingType``: online is 0).
-- Opcodes: GET_MEASUREMENT_SETTINGS 1, REQUEST_MEASUREMENT_START 2, STOP_MEASUREMENT 3
-  (``PmdControlPointCommand.kt``). A command is ``[opcode, type, settings...]``.
-- Settings are ``[setting type, count, value × count]`` little-endian; the value width is
-  per setting: SAMPLE_RATE 2, RESOLUTION 2, RANGE 2, RANGE_MILLIUNIT 4, CHANNELS 1, FACTOR 4
-  bytes (``PmdSetting.kt``, ``typeToFieldSize``; CHANNELS is one byte, not two). FACTOR is an
-  IEEE-754 float32, given only in the start response; it scales delta-coded samples.
-- Responses arrive as indications on the control point: ``0xF0, opcode, type, status,
-  more, parameters...``; ``more`` set means the parameters continue in the next indication,
-  whose own parameters start at byte 5 (``PmdControlPointResponse.kt``,
-  ``BlePMDClient.sendPmdCommand``). Status codes are listed in :class:`ResponseStatus`.
-- A control point indication whose first byte is not 0xF0 comes from the device unasked:
-  0x01 ``ONLINE_MEASUREMENT_STOPPED`` followed by the stopped types
-  (``PmdControlPointCommandServiceToClient``).
+What is started, for spasm and range-of-motion monitoring:
 
-Products (``documentation/products/PolarH10.md``, ``PolarVeritySense.md``): H10 ECG at
-130 Hz in µV, ACC at 25/50/100/200 Hz and 2/4/8 g in mG; Verity Sense ACC at 52 Hz and 8 g,
-GYRO at 52 Hz and 2000 deg/s.
+- ACC on every device, at the highest offered rate up to 200 Hz (H10: 200 Hz; Verity Sense:
+  52 Hz, its only rate) and 8 g range: a myoclonic jerk or clonus beat (3-8 Hz, harmonics to
+  ~20 Hz) needs tens of Hz of bandwidth, and a strong jerk or a fall passes 4 g; 8 g keeps
+  4 mg resolution, far below the tilt resolution a range-of-motion angle needs.
+- GYRO where offered (Verity Sense: 52 Hz, 2000 deg/s): angular velocity is the IMU's
+  evidence of a spasm and the input of the joint angle.
+- ECG where offered (H10: 130 Hz, its only rate): heart rate response to spasms, at 390 B/s.
 
-Advertising: the SDK takes a device as Polar when its local name starts with ``"Polar"`` and
-has at least three space-separated words, the last being the device id
-(``PolarAdvDataUtility.isPolarDevice``): ``"Polar H10 1A2B3C4D"``, ``"Polar Sense B5C2AE21"``
-(Verity Sense). Projects working with the sensors report the Heart Rate service 0x180D
-and Polar's 16-bit service 0xFEEE in the advertisements, not the 128-bit PMD service (not
-in Polar's own documentation), so the name is what identifies them.
-
-Device time (``documentation/TimeSystemExplained.md``): ns since 2000-01-01T00:00:00Z; an
-H10 whose time was never set restarts from its default 2019-01-01T00:00:00Z after each
-power-off (about a minute off the strap without a connection).
+Sample counters: PMD frames carry the device time of their last sample, not a counter.
+Each stream's counter starts at ``round(t_first × rate)`` (device time in samples), so all
+streams of a device share one time base; within a connection it then advances by the
+samples received plus the samples missing between frames, measured from the timestamps
+with a running estimate of the true sample period (so a rate a little off nominal never
+shows as a gap). PMD time is the device's local time, which steps (daylight saving time, a
+phone's time sync): a timestamp that goes back, or leaps further ahead than
+:data:`MAX_MISSING_S`, continues the count without a gap, and the session, which sees the
+arrival times, tells a step of the device clock from a bad stamp
+(``monitor.collect.timebase``). Each packet also carries the device time of its first sample
+(:attr:`devices.base.Packet.device_time_ns`, from the frame's timestamp): streams sit at
+their own phase on the device clock, which a whole-sample counter cannot express. The
+session's clock fit (``monitor.collect.clock``) maps that device time to UTC.
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import IntEnum
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from devices.base import DecodeError as BaseDecodeError
-from monitor.errors import DeviceError
+from devices.base import Channel, GattClient, Packet, Payload
+from devices.polar.decoder import PmdFrame, TimestampOutOfRangeError, decode_frame
+from devices.polar.pmd import (
+    BATTERY_LEVEL_UUID,
+    CONTROL_POINT_UUID,
+    DATA_UUID,
+    DEVICE_STOPPED_CODE,
+    HEART_RATE_SERVICE_UUID,
+    LOCAL_NAME_PREFIX,
+    MEASUREMENT_TYPE_MASK,
+    PMD_TIME_MAX_NS,
+    POLAR_SERVICE_UUID,
+    RESPONSE_CODE,
+    SERVICE_UUID,
+    DecodeError,
+    MeasurementType,
+    Opcode,
+    PolarCommandError,
+    PolarDeviceError,
+    PolarResponseError,
+    Response,
+    ResponseStatus,
+    Settings,
+    SettingType,
+    get_settings_command,
+    parse_features,
+    parse_response,
+    parse_settings,
+    start_command,
+    stop_command,
+)
+from devices.polar.psftp import (
+    NS_PER_MS,
+    PFTP_QUERY_GET_LOCAL_TIME,
+    PSFTP_MTU_UUID,
+    RFC76_STATUS_ERROR_OR_RESPONSE,
+    RFC76_STATUS_LAST,
+    ClockDecodeError,
+    PsFtpError,
+    decode_local_time_ns,
+    parse_rfc76_frame,
+    rfc76_query_frames,
+)
+from monitor.types import NS_PER_S, SensorKind
 
-# SDK BlePMDClient.kt (companion object).
-SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
-CONTROL_POINT_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"  # read (features), write, indicate
-DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"  # notify: data frames
-# Bluetooth SIG assigned numbers: Battery Service / Battery Level, Heart Rate service.
-BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
-BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
-HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
-# Polar Electro Oy's 16-bit member service (SDK BlePsFtpUtils.RFC77_PFTP_SERVICE).
-POLAR_SERVICE_UUID = "0000feee-0000-1000-8000-00805f9b34fb"
+logger = logging.getLogger(__name__)
 
-LOCAL_NAME_PREFIX = "Polar"  # SDK BleAdvertisementContent.BLE_ADV_POLAR_PREFIX_IN_LOCAL_NAME
-FEATURES_FIRST_BYTE = 0x0F  # first byte of a control point read on the devices (the SDK ignores it)
-RESPONSE_CODE = 0xF0  # SDK PmdControlPointResponse.CONTROL_POINT_RESPONSE_CODE
-RESPONSE_HEADER_BYTES = 5  # 0xF0, opcode, type, status, more
-DEVICE_STOPPED_CODE = 0x01  # SDK PmdControlPointCommandServiceToClient.ONLINE_MEASUREMENT_STOPPED
-MEASUREMENT_TYPE_MASK = 0x3F  # SDK PmdMeasurementType.MEASUREMENT_TYPE_BIT_MASK
+RESPONSE_TIMEOUT_S = 5.0  # the SDK waits 30 s; a live sensor answers within a connection interval or two
+# A counter range no device time can reach: 2**40 samples at 200 Hz is 174 years, so a
+# clock reset (an H10 back to 2019 after a power-off) is far more than half the range behind
+# and the session sees a reboot, not a run of duplicates.
+COUNTER_MODULUS = 1 << 40
+PERIOD_SMOOTHING = 0.05  # weight of one frame in the running estimate of the true sample period
+MAX_RESTARTS = 20  # per connection: a device that keeps stopping a stream is left alone
+PERIOD_TOLERANCE = 0.05  # frames further than 5 % off the nominal period never update it
+# Within one connection frames are lost only while the sensor's queue overflows or a stream
+# it stopped is started again (seconds); a stamp further ahead than this is a step of the
+# device clock or a bad stamp, not a minute of lost frames, so it counts no missing samples.
+MAX_MISSING_S = 60.0
+# A clock read (PS-FTP GET_LOCAL_TIME) answers within a connection interval or two; one that
+# does not means the link is going, and the session then stops reading the clock.
+CLOCK_READ_TIMEOUT_S = 2.0
+ATT_WRITE_OVERHEAD_BYTES = 3  # ATT opcode + handle
+# The device truncates its time to the ms: the time it latched lies up to 1 ms (of device
+# time) after the value it returns. A read waits this long after the session's send stamp
+# before it writes the query, so the value's own instant still falls within the session's
+# window (1 ms, plus 10 µs for a device clock up to 0.9 % slow; see read_device_clock_ns).
+CLOCK_QUANTUM_WAIT_NS = NS_PER_MS + 10_000
 
-# Data frames (SDK PmdDataFrame.kt): type, uint64 LE timestamp of the last sample, frame type.
-FRAME_HEADER = struct.Struct("<BQB")
-FRAME_HEADER_BYTES = FRAME_HEADER.size  # 10
-DELTA_FRAME_BIT = 0x80  # frame type bit 7: delta-compressed
-FRAME_TYPE_MASK = 0x7F
-# PMD time is ns since 2000-01-01 of the device's local time: a stamp at or past 2100-01-01
-# (36,525 days later) is no time a sensor can be set to, and past 2^63 ns it cannot even be
-# carried as UTC ns. 2^63-1 and 2^64-1 (unset or corrupt stamps) land here.
-PMD_TIME_MAX_NS = 36_525 * 86_400 * 1_000_000_000
-
-# ns between 1970-01-01 and 2000-01-01 (TimeSystemExplained.md, "Note 1").
-POLAR_EPOCH_UNIX_NS = 946_684_800_000_000_000
-# The H10's time after a power-off when never set: 2019-01-01T00:00:00Z (TimeSystemExplained.md).
-H10_DEFAULT_TIME_NS = 599_616_000_000_000_000
-
-
-class MeasurementType(IntEnum):
-    """PMD measurement types (SDK ``PmdMeasurementType.kt``)."""
-
-    ECG = 0
-    PPG = 1
-    ACC = 2
-    PPI = 3
-    GYRO = 5
-    MAGNETOMETER = 6
-
-
-class Opcode(IntEnum):
-    """Client-to-device control point opcodes (SDK ``PmdControlPointCommand.kt``)."""
-
-    GET_MEASUREMENT_SETTINGS = 1
-    REQUEST_MEASUREMENT_START = 2
-    STOP_MEASUREMENT = 3
-
-
-class SettingType(IntEnum):
-    """Setting ids of the settings TLV (SDK ``PmdSetting.kt``)."""
-
-    SAMPLE_RATE = 0  # Hz
-    RESOLUTION = 1  # bits
-    RANGE = 2  # g for ACC, deg/s for GYRO
-    RANGE_MILLIUNIT = 3
-    CHANNELS = 4
-    FACTOR = 5  # float32: physical value of one LSB of delta-coded samples
-
-
-SETTING_SIZE_BYTES: dict[SettingType, int] = {
-    SettingType.SAMPLE_RATE: 2,
-    SettingType.RESOLUTION: 2,
-    SettingType.RANGE: 2,
-    SettingType.RANGE_MILLIUNIT: 4,
-    SettingType.CHANNELS: 1,
-    SettingType.FACTOR: 4,
+# What to start, in order, and the preferred value of each setting (see the module docstring).
+WANTED: dict[MeasurementType, dict[SettingType, int]] = {
+    MeasurementType.ACC: {SettingType.SAMPLE_RATE: 200, SettingType.RANGE: 8, SettingType.RESOLUTION: 16},
+    MeasurementType.GYRO: {SettingType.SAMPLE_RATE: 200, SettingType.RANGE: 2000, SettingType.RESOLUTION: 16},
+    MeasurementType.ECG: {SettingType.SAMPLE_RATE: 130, SettingType.RESOLUTION: 14},
 }
+STREAM_KEYS: dict[MeasurementType, str] = {
+    MeasurementType.ACC: "acc",
+    MeasurementType.GYRO: "gyr",
+    MeasurementType.ECG: "ecg",
+}
+CHANNELS: dict[MeasurementType, tuple[Channel, ...]] = {
+    MeasurementType.ACC: (Channel("acc", SensorKind.ACC, slice(None)),),
+    MeasurementType.GYRO: (Channel("gyr", SensorKind.GYR, slice(None)),),
+    MeasurementType.ECG: (Channel("ecg", SensorKind.ECG, slice(None)),),
+}
+_DATA_UUID = DATA_UUID.lower()
 
 
-class ResponseStatus(IntEnum):
-    """Control point response status (SDK ``PmdControlPointResponse.PmdControlPointResponseCode``)."""
+def choose(offered: Settings, preferred: dict[SettingType, int]) -> dict[SettingType, int]:
+    """One value per offered setting: the preferred one, else the largest below it, else the smallest.
 
-    SUCCESS = 0
-    ERROR_INVALID_OP_CODE = 1
-    ERROR_INVALID_MEASUREMENT_TYPE = 2
-    ERROR_NOT_SUPPORTED = 3
-    ERROR_INVALID_LENGTH = 4
-    ERROR_INVALID_PARAMETER = 5
-    ERROR_ALREADY_IN_STATE = 6
-    ERROR_INVALID_RESOLUTION = 7
-    ERROR_INVALID_SAMPLE_RATE = 8
-    ERROR_INVALID_RANGE = 9
-    ERROR_INVALID_MTU = 10
-    ERROR_INVALID_NUMBER_OF_CHANNELS = 11
-    ERROR_INVALID_STATE = 12
-    ERROR_DEVICE_IN_CHARGER = 13
-    ERROR_DISK_FULL = 14
-
-
-# -- errors ---------------------------------------------------------------------------------
-
-
-class PolarDeviceError(DeviceError):
-    """A Polar device refused or garbled a control point exchange."""
-
-    default_advice = (
-        "check the sensor is charged, on its strap or band (an H10 sleeps off the strap), "
-        "and not streaming to another app"
-    )
-
-
-class PolarCommandError(PolarDeviceError):
-    """A control point command was answered with an error status."""
-
-    def __init__(self, opcode: int, measurement: int, status: int, advice: str | None = None) -> None:
-        self.opcode = opcode
-        self.measurement = measurement
-        self.status = status
-        status_name = _name(ResponseStatus, status)
-        command = f"{_name(Opcode, opcode)} of {_name(MeasurementType, measurement)}"
-        super().__init__(f"Polar PMD {command} refused: {status_name}", advice)
-
-
-class PolarResponseError(PolarDeviceError):
-    """A control point response or feature read is malformed or does not answer the command."""
-
-
-class DecodeError(BaseDecodeError):
-    """A PMD data notification is not a valid frame for the negotiated settings."""
-
-    default_advice = "the frame was counted and skipped; if this repeats, update the sensor's firmware"
-
-
-# -- control point: encoders ------------------------------------------------------------------
-
-
-def get_settings_command(measurement: MeasurementType) -> bytes:
-    """``GET_MEASUREMENT_SETTINGS`` of an online measurement.
+    Settings without a preference (CHANNELS, RANGE_MILLIUNIT) take the largest offered value.
 
     Examples
     --------
-    >>> get_settings_command(MeasurementType.ACC).hex()
-    '0102'
+    >>> offered = Settings({SettingType.SAMPLE_RATE: (25, 50, 100, 200), SettingType.RANGE: (2, 4, 8)})
+    >>> choose(offered, {SettingType.SAMPLE_RATE: 130, SettingType.RANGE: 8})
+    {<SettingType.SAMPLE_RATE: 0>: 100, <SettingType.RANGE: 2>: 8}
     """
-    return bytes([Opcode.GET_MEASUREMENT_SETTINGS, measurement])
-
-
-def start_command(measurement: MeasurementType, selected: Mapping[SettingType, int]) -> bytes:
-    """``REQUEST_MEASUREMENT_START`` with one value per setting (FACTOR is never sent).
-
-    Examples
-    --------
-    >>> start_command(MeasurementType.ACC, {SettingType.SAMPLE_RATE: 200, SettingType.RANGE: 8}).hex()
-    '02020001c80002010800'
-    """
-    return bytes([Opcode.REQUEST_MEASUREMENT_START, measurement]) + encode_settings(
-        {kind: (value,) for kind, value in selected.items() if kind is not SettingType.FACTOR}
-    )
-
-
-def stop_command(measurement: MeasurementType) -> bytes:
-    """``STOP_MEASUREMENT`` of one measurement type."""
-    return bytes([Opcode.STOP_MEASUREMENT, measurement])
-
-
-def encode_settings(settings: Mapping[SettingType, Sequence[int]]) -> bytes:
-    """Settings TLV: ``[type, count, values (little-endian, per-type width)]`` per setting."""
-    out = bytearray()
-    for kind, values in settings.items():
-        size = SETTING_SIZE_BYTES[kind]
-        out += bytes([kind, len(values)])
-        for value in values:
-            out += int(value).to_bytes(size, "little", signed=False)
-    return bytes(out)
-
-
-def encode_factor(factor: float) -> bytes:
-    """The FACTOR setting as a start response carries it (float32 bits)."""
-    return bytes([SettingType.FACTOR, 1]) + struct.pack("<f", factor)
-
-
-# -- control point: parsers -------------------------------------------------------------------
-
-
-def parse_features(payload: bytes | bytearray) -> frozenset[MeasurementType]:
-    """Measurement types offered, from a control point read (SDK ``PmdMeasurementType.fromByteArray``).
-
-    Raises
-    ------
-    PolarResponseError
-        Shorter than 2 bytes.
-    """
-    if len(payload) < 2:
-        raise PolarResponseError(f"PMD feature read too short for its bitmap: {bytes(payload).hex()}")
-    return frozenset(t for t in MeasurementType if payload[1] >> t & 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One control point response, its continuation indications joined.
-
-    Attributes
-    ----------
-    opcode, measurement, status : int
-        Echoed opcode and measurement type byte, and the status (:class:`ResponseStatus`).
-    more : bool
-        True when more parameters follow in another indication.
-    parameters : bytes
-        Everything after the 5-byte header.
-    """
-
-    opcode: int
-    measurement: int
-    status: int
-    more: bool
-    parameters: bytes = b""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == ResponseStatus.SUCCESS
-
-
-def parse_response(payload: bytes | bytearray) -> Response:
-    """Parse one control point indication that starts with 0xF0.
-
-    A response with an error status may stop after its status byte (4 bytes).
-
-    Raises
-    ------
-    PolarResponseError
-        Not a response (first byte), or too short.
-    """
-    if len(payload) < 4 or payload[0] != RESPONSE_CODE:
-        raise PolarResponseError(f"not a PMD control point response: {bytes(payload).hex()}")
-    more = len(payload) > 4 and payload[4] != 0
-    return Response(payload[1], payload[2] & MEASUREMENT_TYPE_MASK, payload[3], more, bytes(payload[5:]))
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Settings of a measurement: offered values (GET_SETTINGS) or selected ones (start).
-
-    Attributes
-    ----------
-    values : dict of SettingType to tuple of int
-        For FACTOR, the float32 bits as an unsigned int; see :attr:`factor`.
-    """
-
-    values: dict[SettingType, tuple[int, ...]] = field(default_factory=dict)
-
-    @property
-    def factor(self) -> float | None:
-        """FACTOR as a float, or None when absent."""
-        bits = self.values.get(SettingType.FACTOR)
-        return None if not bits else float(struct.unpack("<f", bits[0].to_bytes(4, "little"))[0])
-
-
-def parse_settings(parameters: bytes | bytearray) -> Settings:
-    """Parse a settings TLV (SDK ``PmdSetting.parsePmdSettingsData``).
-
-    Raises
-    ------
-    PolarResponseError
-        Unknown setting type, or a TLV running past the end.
-    """
-    values: dict[SettingType, tuple[int, ...]] = {}
-    offset = 0
-    while offset < len(parameters):
-        if offset + 2 > len(parameters):
-            raise PolarResponseError(f"PMD settings truncated at byte {offset}: {bytes(parameters).hex()}")
-        kind_byte, count = parameters[offset], parameters[offset + 1]
-        if kind_byte not in SettingType._value2member_map_:
-            raise PolarResponseError(f"unknown PMD setting type {kind_byte} in {bytes(parameters).hex()}")
-        kind = SettingType(kind_byte)
-        size = SETTING_SIZE_BYTES[kind]
-        end = offset + 2 + count * size
-        if end > len(parameters):
-            raise PolarResponseError(f"PMD setting {kind.name} runs past the end: {bytes(parameters).hex()}")
-        values[kind] = tuple(
-            int.from_bytes(parameters[i : i + size], "little") for i in range(offset + 2, end, size)
-        )
-        offset = end
-    return Settings(values)
-
-
-def _name(enum: type[IntEnum], value: int) -> str:
-    return enum(value).name if value in enum._value2member_map_ else str(value)
-
-
-# -- PS-FTP: the device clock (GET_LOCAL_TIME) ----------------------------------------------
-#
-# Polar's file transfer service (SDK ``BlePsFtpUtils.kt``, ``BlePsFtpClient.kt``, under
-# ``.../api/ble/model/gatt/client/psftp/``) lives in the 0xFEEE service. A query is an RFC60
-# header ``[id & 0xFF, (id >> 8 & 0x7F) | 0x80]`` plus optional protobuf parameters, cut into
-# RFC76 frames written to the MTU characteristic; the answer comes back as RFC76 frames
-# notified on the same characteristic (``query`` and ``suspendReadResponse``). An RFC76 frame
-# is one header byte, ``next | status << 1 | sequence << 4`` (next: 0 on the first frame of a
-# message, 1 after; status: 1 LAST, 3 MORE, 0 error or empty response whose two next bytes
-# are a little-endian error code, 0 meaning success; sequence: 0..15 ring from 0 per
-# message), then the payload. ``GET_LOCAL_TIME`` is query 4 (``pftp_request.proto``
-# ``PbPFtpQuery``); the SDK's ``getLocalTime`` parses its answer as
-# ``PbPFtpSetLocalTimeParams``: date (1: year, 2: month, 3: day), time (1: hour, 2: minute,
-# 3: seconds, 4: millis, optional), tz_offset (3, minutes, optional). It is the device time
-# that stamps the PMD frames (``TimeSystemExplained.md``: "The device time is used to
-# timestamp the events", read with ``getLocalTime``), as local date and time: so it maps
-# to the PMD time base as ns since 2000-01-01T00:00:00 of that local time.
-
-PSFTP_MTU_UUID = "fb005c51-02e7-f387-1cad-8acd2d8df0c8"  # SDK RFC77_PFTP_MTU_CHARACTERISTIC
-RFC76_STATUS_ERROR_OR_RESPONSE = 0
-RFC76_STATUS_LAST = 1
-RFC76_STATUS_MORE = 3
-PFTP_QUERY_GET_LOCAL_TIME = 4  # SDK pftp_request.proto PbPFtpQuery.GET_LOCAL_TIME
-PFTP_ERROR_NOT_IMPLEMENTED = 201  # SDK pftp_error.proto; the SDK maps it to "no getTime"
-NS_PER_MS = 1_000_000
-_POLAR_EPOCH = datetime(2000, 1, 1)
-
-
-class PsFtpError(PolarDeviceError):
-    """The device answered a PS-FTP query with an error code (201: not implemented)."""
-
-    def __init__(self, code: int) -> None:
-        self.code = code
-        super().__init__(f"Polar PS-FTP query refused with error {code}")
-
-
-class ClockDecodeError(DecodeError):
-    """A GET_LOCAL_TIME answer is not a valid RFC76 frame or PbPFtpSetLocalTimeParams."""
-
-    default_advice = "the clock read was skipped; if this repeats, update the sensor's firmware"
-
-
-class CoarseClockError(PolarDeviceError):
-    """The device gives its time without milliseconds: too coarse to pin the offset."""
-
-
-def rfc76_query_frames(query_id: int, parameters: bytes = b"", max_frame_bytes: int = 20) -> list[bytes]:
-    """RFC76 frames of one PS-FTP query (SDK ``makeCompleteMessageStream`` +
-    ``buildRfc76MessageFrameAll``), each at most ``max_frame_bytes`` (ATT MTU - 3).
-
-    Examples
-    --------
-    >>> [frame.hex() for frame in rfc76_query_frames(PFTP_QUERY_GET_LOCAL_TIME)]
-    ['020480']
-    """
-    message = bytes([query_id & 0xFF, ((query_id >> 8) & 0x7F) | 0x80]) + parameters
-    room = max_frame_bytes - 1
-    frames = []
-    for index, start in enumerate(range(0, len(message), room)):
-        chunk = message[start : start + room]
-        status = RFC76_STATUS_MORE if start + room < len(message) else RFC76_STATUS_LAST
-        frames.append(bytes([(index > 0) | status << 1 | (index % 16) << 4]) + chunk)
-    return frames
-
-
-@dataclass(frozen=True, slots=True)
-class Rfc76Frame:
-    """One RFC76 frame as notified: header fields and payload (error code for status 0)."""
-
-    next: int
-    status: int
-    sequence: int
-    payload: bytes
-    error: int = 0
-
-
-def parse_rfc76_frame(data: bytes | bytearray) -> Rfc76Frame:
-    """Parse one RFC76 frame (SDK ``processRfc76MessageFrameHeader``); raises :class:`ClockDecodeError`."""
-    if len(data) < 1:
-        raise ClockDecodeError("empty PS-FTP frame")
-    header = data[0]
-    status = header >> 1 & 0x03
-    if status == RFC76_STATUS_ERROR_OR_RESPONSE:
-        if len(data) < 3:
-            raise ClockDecodeError(f"PS-FTP error frame without its code: {bytes(data).hex()}")
-        return Rfc76Frame(header & 1, status, header >> 4, b"", data[1] | data[2] << 8)
-    if status not in (RFC76_STATUS_LAST, RFC76_STATUS_MORE):
-        raise ClockDecodeError(f"PS-FTP frame with undefined status {status}: {bytes(data).hex()}")
-    return Rfc76Frame(header & 1, status, header >> 4, bytes(data[1:]))
-
-
-def _varint(data: bytes, offset: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        if offset >= len(data) or shift > 63:
-            raise ClockDecodeError(f"protobuf varint runs past the end: {data.hex()}")
-        byte = data[offset]
-        value |= (byte & 0x7F) << shift
-        offset += 1
-        shift += 7
-        if not byte & 0x80:
-            return value, offset
-
-
-def _protobuf_fields(data: bytes) -> dict[int, int | bytes]:
-    """Fields of a proto2 message by number (varints and length-delimited only; last one wins)."""
-    fields: dict[int, int | bytes] = {}
-    offset = 0
-    while offset < len(data):
-        key, offset = _varint(data, offset)
-        number, wire_type = key >> 3, key & 0x07
-        if wire_type == 0:
-            fields[number], offset = _varint(data, offset)
-        elif wire_type == 2:
-            length, offset = _varint(data, offset)
-            if offset + length > len(data):
-                raise ClockDecodeError(f"protobuf field {number} runs past the end: {data.hex()}")
-            fields[number] = data[offset : offset + length]
-            offset += length
-        elif wire_type in (1, 5):  # fixed64 / fixed32: not in these messages, skipped
-            offset += 8 if wire_type == 1 else 4
+    selected: dict[SettingType, int] = {}
+    for kind, values in offered.values.items():
+        if kind is SettingType.FACTOR or not values:
+            continue
+        want = preferred.get(kind)
+        if want is None:
+            selected[kind] = max(values)
+        elif want in values:
+            selected[kind] = want
         else:
-            raise ClockDecodeError(f"protobuf wire type {wire_type} in {data.hex()}")
-    if offset > len(data):
-        raise ClockDecodeError(f"protobuf message runs past the end: {data.hex()}")
-    return fields
+            below = [v for v in values if v < want]
+            selected[kind] = max(below) if below else min(values)
+    return selected
 
 
-def _message(fields: Mapping[int, int | bytes], number: int, name: str) -> dict[int, int | bytes]:
-    value = fields.get(number)
-    if not isinstance(value, bytes):
-        raise ClockDecodeError(f"PbPFtpSetLocalTimeParams without its {name}")
-    return _protobuf_fields(value)
+@dataclass
+class _StreamState:
+    """What the decoder keeps between frames of one measurement."""
+
+    rate_hz: float
+    factor: float | None
+    period_ns: float  # running estimate of the true sample period, device ns
+    last_timestamp_ns: int | None = None
+    next_counter: int = 0
 
 
-def _uint(fields: Mapping[int, int | bytes], number: int, name: str) -> int:
-    value = fields.get(number)
-    if not isinstance(value, int):
-        raise ClockDecodeError(f"PbPFtpSetLocalTimeParams without its {name}")
-    return value
+class PolarStreamDecoder:
+    """Adapts :func:`decode_frame` to the session: negotiated settings plus sample counters.
 
-
-def decode_local_time_ns(message: bytes | bytearray) -> int:
-    """Device time of a GET_LOCAL_TIME answer (``PbPFtpSetLocalTimeParams``): ns since
-    2000-01-01T00:00:00 of the device's local time, the PMD time base, truncated to the ms.
-
-    Raises
-    ------
-    ClockDecodeError
-        Not such a message, or not a valid date and time.
-    CoarseClockError
-        No milliseconds (a whole-second time cannot pin the offset).
-
-    Examples
-    --------
-    2024-06-15 10:30:45.507:
-
-    >>> decode_local_time_ns(bytes.fromhex("0a0708e80f1006180f1209080a101e182d20fb03"))
-    771762645507000000
+    Parameters
+    ----------
+    started : dict of MeasurementType to (rate_hz, factor)
+        Each started measurement's sample rate (Hz) and FACTOR (None when not given).
     """
-    fields = _protobuf_fields(bytes(message))
-    date, clock = _message(fields, 1, "date"), _message(fields, 2, "time")
-    if 4 not in clock:
-        raise CoarseClockError("the Polar device gives its time without milliseconds")
-    millis = _uint(clock, 4, "millis")
-    try:
-        local = datetime(
-            _uint(date, 1, "year"),
-            _uint(date, 2, "month"),
-            _uint(date, 3, "day"),
-            _uint(clock, 1, "hour"),
-            _uint(clock, 2, "minute"),
-            _uint(clock, 3, "seconds"),
+
+    def __init__(self, started: dict[MeasurementType, tuple[float, float | None]]) -> None:
+        self._streams = {
+            kind: _StreamState(rate_hz, factor, NS_PER_S / rate_hz)
+            for kind, (rate_hz, factor) in started.items()
+        }
+
+    @property
+    def rates_hz(self) -> dict[MeasurementType, float]:
+        return {kind: state.rate_hz for kind, state in self._streams.items()}
+
+    def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
+        """One Packet per PMD data frame; raises a :class:`devices.polar.profile.DecodeError`."""
+        if uuid.lower() != _DATA_UUID:
+            return ()
+        frame = decode_frame(payload, self._factor(payload))
+        state = self._streams.get(frame.measurement)
+        if state is None:  # a type we did not start (another app's stream): counted as malformed
+            raise UnexpectedStreamError(f"PMD {frame.measurement.name} frame, but it was not started")
+        first_ns = frame.timestamp_ns - round((frame.n_samples - 1) * state.period_ns)
+        if not 0 <= first_ns <= frame.timestamp_ns < PMD_TIME_MAX_NS:  # 0 or 2**64-1: unset, or corrupt
+            raise TimestampOutOfRangeError(
+                f"PMD timestamp {frame.timestamp_ns} ns puts {frame.n_samples} samples outside 2000-2099"
+            )
+        counter = self._counter(state, frame)
+        return (
+            Packet(
+                STREAM_KEYS[frame.measurement],
+                state.rate_hz,
+                frame.samples,
+                CHANNELS[frame.measurement],
+                counter=counter % COUNTER_MODULUS,
+                counter_modulus=COUNTER_MODULUS,
+                # Streams sit at their own phase on the device clock; counter / rate would
+                # round it to a whole sample (up to 9.6 ms at 52 Hz).
+                device_time_ns=first_ns,
+            ),
         )
-    except (ValueError, OverflowError) as error:
-        raise ClockDecodeError(f"not a date and time: {error}") from None
-    if millis > 999:
-        raise ClockDecodeError(f"{millis} ms is not a millisecond of a second")
-    elapsed = local - _POLAR_EPOCH
-    device_ns = (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000_000 + millis * NS_PER_MS
-    if not 0 <= device_ns < PMD_TIME_MAX_NS:  # the PMD time base spans 2000-2099
-        raise ClockDecodeError(f"device time {local.isoformat()} is outside 2000-2099")
-    return device_ns
+
+    def _factor(self, payload: Payload) -> float | None:
+        """FACTOR of the frame's measurement, looked up before decoding (it scales the samples)."""
+        if len(payload) == 0 or payload[0] & MEASUREMENT_TYPE_MASK not in _KINDS:
+            return None
+        state = self._streams.get(MeasurementType(payload[0] & MEASUREMENT_TYPE_MASK))
+        return None if state is None else state.factor
+
+    @staticmethod
+    def _counter(state: _StreamState, frame: PmdFrame) -> int:
+        """Device sample counter of the frame's first sample (see the module docstring)."""
+        n = frame.n_samples
+        nominal_ns = NS_PER_S / state.rate_hz
+        elapsed_ns = 0 if state.last_timestamp_ns is None else frame.timestamp_ns - state.last_timestamp_ns
+        if state.last_timestamp_ns is None:  # first frame of the connection: anchor on its time
+            counter = round((frame.timestamp_ns - (n - 1) * state.period_ns) / nominal_ns)
+        elif not 0 < elapsed_ns <= MAX_MISSING_S * NS_PER_S + n * state.period_ns:
+            # The device clock went back or leapt ahead (its local time was set, or one stamp
+            # is bad): the samples themselves follow on; the session judges the time.
+            counter = state.next_counter
+        else:
+            missing = max(0, round(elapsed_ns / state.period_ns - n))
+            counter = state.next_counter + missing
+            if missing == 0:
+                period_ns = elapsed_ns / n
+                if abs(period_ns - nominal_ns) < PERIOD_TOLERANCE * nominal_ns:
+                    state.period_ns += PERIOD_SMOOTHING * (period_ns - state.period_ns)
+        state.last_timestamp_ns = frame.timestamp_ns
+        state.next_counter = counter + n
+        return counter
+
+
+class UnexpectedStreamError(DecodeError):
+    """A data frame of a measurement type this session did not start."""
+
+
+_KINDS = {int(k) for k in MeasurementType}
+
+
+class PolarProfile:
+    """Polar sensors speaking PMD: H10 chest strap (ACC + ECG), Verity Sense (ACC + GYRO).
+
+    Also a :class:`devices.base.ClockReader`: :meth:`read_device_clock_ns` asks the device
+    its time over PS-FTP (``GET_LOCAL_TIME``), the clock that stamps PMD frames.
+    """
+
+    name = "polar"
+    service_uuid = SERVICE_UUID
+    stream_uuids = (DATA_UUID,)
+    battery_uuid: str | None = BATTERY_LEVEL_UUID
+
+    def __init__(self) -> None:
+        # One PS-FTP answer channel per connected client (a new client on each connection).
+        self._psftp: weakref.WeakKeyDictionary[GattClient, _PsFtpAnswers] = weakref.WeakKeyDictionary()
+
+    def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
+        """The SDK's name rule (``"Polar <model> <id>"``); without a name, the PMD service, or
+        Polar's 0xFEEE beside Heart Rate (what the sensors list in their advertisements)."""
+        if local_name is not None:
+            words = local_name.strip().split(" ")
+            if words[0] == LOCAL_NAME_PREFIX and len(words) > 2:
+                return True
+        services = {u.lower() for u in service_uuids}
+        return SERVICE_UUID in services or {POLAR_SERVICE_UUID, HEART_RATE_SERVICE_UUID} <= services
+
+    async def start(self, client: GattClient) -> PolarStreamDecoder:
+        """Start ACC (+GYRO, +ECG where offered); returns the decoder for what was negotiated."""
+        control = _ControlPoint(client)
+        await client.start_notify(CONTROL_POINT_UUID, control.on_indication)
+        offered = parse_features(await client.read_gatt_char(CONTROL_POINT_UUID))
+        if MeasurementType.ACC not in offered:
+            raise PolarResponseError("this Polar device offers no ACC stream over PMD")
+        started: dict[MeasurementType, tuple[float, float | None]] = {}
+        for kind, preferred in WANTED.items():
+            if kind not in offered:
+                continue
+            settings = parse_settings((await control.command(get_settings_command(kind))).parameters)
+            selected = choose(settings, preferred)
+            if SettingType.SAMPLE_RATE not in selected:
+                raise PolarResponseError(f"Polar {kind.name} settings offer no sample rate")
+            response = await control.command(start_command(kind, selected), allow_already=True)
+            if response.status == ResponseStatus.ERROR_ALREADY_IN_STATE:
+                await control.command(stop_command(kind))
+                response = await control.command(start_command(kind, selected))
+            factor = parse_settings(response.parameters).factor
+            started[kind] = (float(selected[SettingType.SAMPLE_RATE]), factor)
+            control.start_commands[kind] = start_command(kind, selected)
+        return PolarStreamDecoder(started)
+
+    async def read_device_clock_ns(self, client: GattClient) -> int:
+        """One PS-FTP ``GET_LOCAL_TIME`` query: device time, ns on the PMD time base (since
+        2000-01-01 of the device's local time), as the device truncated it to the ms.
+
+        The query is written to the PS-FTP MTU characteristic (without response, as the
+        SDK does) and the answer awaited as its notifications, so the session's timing of
+        this call spans both. The device latches its time ``t`` between the query's arrival
+        and its answer, but returns ``floor(t)`` to the ms: ``floor(t)`` itself happened up
+        to 1 ms before ``t``, possibly before the query was sent. So the query is written
+        only :data:`CLOCK_QUANTUM_WAIT_NS` after this call began: ``floor(t)`` then still
+        falls after the session's send stamp and (being at most ``t``) before its receive
+        stamp, and the round-trip bounds hold as they are. The wait widens each exchange by
+        1 ms, but the bursts' intersected bounds recover most of it: reads that land just
+        before a ms tick bound the offset tightly from below, reads just after one from above.
+
+        Raises
+        ------
+        ClockDecodeError
+            A malformed answer (the session skips the read).
+        PsFtpError, CoarseClockError, PolarResponseError
+            The device has no such query, gives whole seconds only, or did not answer
+            within :data:`CLOCK_READ_TIMEOUT_S`: the session keeps the fit of arrivals.
+        """
+        entered_ns = time.time_ns()
+        answers = self._psftp.get(client)
+        if answers is None:
+            answers = _PsFtpAnswers()
+            await client.start_notify(PSFTP_MTU_UUID, answers.on_notification)
+            self._psftp[client] = answers
+        answers.clear()
+        while (remaining_ns := entered_ns + CLOCK_QUANTUM_WAIT_NS - time.time_ns()) > 0:
+            await asyncio.sleep(remaining_ns / NS_PER_S)
+        max_frame = max(ATT_WRITE_OVERHEAD_BYTES + 1, client.mtu_size - ATT_WRITE_OVERHEAD_BYTES)
+        for frame in rfc76_query_frames(PFTP_QUERY_GET_LOCAL_TIME, max_frame_bytes=max_frame):
+            await client.write_gatt_char(PSFTP_MTU_UUID, frame, response=False)
+        return decode_local_time_ns(await answers.message(CLOCK_READ_TIMEOUT_S))
+
+    async def stop(self, client: GattClient) -> None:
+        """STOP every stream this profile starts (best effort; no response awaited)."""
+        for kind in WANTED:
+            await client.write_gatt_char(CONTROL_POINT_UUID, stop_command(kind), response=True)
+
+
+class _PsFtpAnswers:
+    """RFC76 frames notified on the PS-FTP MTU characteristic, joined into messages."""
+
+    def __init__(self) -> None:
+        self._frames: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def on_notification(self, _characteristic: object, data: bytearray) -> None:
+        # Called from the stack's event handling: never block.
+        self._frames.put_nowait(bytes(data))
+
+    def clear(self) -> None:
+        """Forget frames of an earlier answer (one that came after its read gave up)."""
+        while not self._frames.empty():
+            self._frames.get_nowait()
+
+    async def message(self, timeout_s: float) -> bytes:
+        """The next answer's payload (SDK ``suspendReadResponse``); raises on an error code."""
+        payload = bytearray()
+        index = 0
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    frame = parse_rfc76_frame(await self._frames.get())
+                    if frame.sequence != index % 16 or frame.next != (index > 0):
+                        raise ClockDecodeError(f"PS-FTP frame {frame.sequence} out of sequence at {index}")
+                    index += 1
+                    if frame.status == RFC76_STATUS_ERROR_OR_RESPONSE:
+                        if frame.error:
+                            raise PsFtpError(frame.error)
+                        return bytes(payload)
+                    payload += frame.payload
+                    if frame.status == RFC76_STATUS_LAST:
+                        return bytes(payload)
+        except TimeoutError:
+            raise PolarResponseError(f"no answer to PS-FTP GET_LOCAL_TIME within {timeout_s} s") from None
+
+
+class _ControlPoint:
+    """Sends control point commands and waits for their indicated responses.
+
+    It also answers the device's own ``ONLINE_MEASUREMENT_STOPPED`` (0x01 + types): the
+    link stays up but the stream went quiet, so it sends that stream's START again (at most
+    :data:`MAX_RESTARTS` times per connection); the samples missed show as a gap.
+    """
+
+    def __init__(self, client: GattClient) -> None:
+        self._client = client
+        self._responses: asyncio.Queue[bytes] = asyncio.Queue()
+        self.start_commands: dict[int, bytes] = {}  # measurement type → its START, once started
+        self.restarts = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_indication(self, _characteristic: object, data: bytearray) -> None:
+        # Called from the stack's event handling: never block.
+        if data and data[0] == RESPONSE_CODE:
+            self._responses.put_nowait(bytes(data))
+        elif data and data[0] == DEVICE_STOPPED_CODE:
+            for kind in data[1:]:
+                command = self.start_commands.get(kind & MEASUREMENT_TYPE_MASK)
+                if command is not None and self.restarts < MAX_RESTARTS:
+                    self.restarts += 1
+                    task = asyncio.ensure_future(self._restart(command))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+
+    async def _restart(self, command: bytes) -> None:
+        try:
+            await self.command(command, allow_already=True)
+        except PolarDeviceError as error:  # the session sees the silence; a reconnect retries
+            logger.warning("Polar stream %s stopped by the device, restart refused: %s", command[1], error)
+
+    async def command(self, payload: bytes, *, allow_already: bool = False) -> Response:
+        """Write ``payload`` and return its (joined) response; raise on an error status."""
+        while not self._responses.empty():  # a late answer to an earlier, timed-out command
+            self._responses.get_nowait()
+        await self._client.write_gatt_char(CONTROL_POINT_UUID, payload, response=True)
+        first = await self._receive(payload[0])
+        parameters, part = first.parameters, first
+        while part.more:
+            part = await self._receive(payload[0])
+            parameters += part.parameters
+        result = Response(first.opcode, first.measurement, first.status, False, parameters)
+        if result.ok or (allow_already and result.status == ResponseStatus.ERROR_ALREADY_IN_STATE):
+            return result
+        raise PolarCommandError(payload[0], payload[1] if len(payload) > 1 else 0, result.status)
+
+    async def _receive(self, opcode: int) -> Response:
+        while True:
+            try:
+                data = await asyncio.wait_for(self._responses.get(), RESPONSE_TIMEOUT_S)
+            except TimeoutError:
+                raise PolarResponseError(
+                    f"no answer to PMD {Opcode(opcode).name} within {RESPONSE_TIMEOUT_S} s"
+                ) from None
+            response = parse_response(data)
+            if response.opcode == opcode:  # the SDK skips responses to other commands too
+                return response
+
+
+PROFILE = PolarProfile()

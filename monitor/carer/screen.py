@@ -18,9 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.clinical.events import episodes, local_midnight_ns, to_local
-from monitor.clinical.observed import COVERAGE, OBSERVATION, observed_seconds_by_date
+from monitor.clinical.observed import observed_seconds_by_date
 from monitor.config import AppConfig, DeviceEntry
 from monitor.store import Spool, store_status
+from monitor.store.schema import COVERAGE, OBSERVATION
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S

@@ -25,10 +25,9 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from monitor.clinical.events import local_hour_start_ns, to_local
+from monitor.store.schema import COVERAGE, OBSERVATION
 from monitor.types import NS_PER_S, Record
 
-OBSERVATION = "observation"
-COVERAGE = "coverage"
 NS_PER_HOUR = 3600 * NS_PER_S
 NS_PER_MINUTE = 60 * NS_PER_S
 
@@ -134,8 +133,6 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 __all__ = [
-    "COVERAGE",
-    "OBSERVATION",
     "observed_intervals",
     "observed_seconds_by_date",
     "observed_seconds_by_hour",

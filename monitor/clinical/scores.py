@@ -36,13 +36,14 @@ from monitor.clinical.events import (
     spasm_rows,
     to_local,
 )
-from monitor.clinical.observed import OBSERVATION, observed_seconds_by_hour
+from monitor.clinical.observed import observed_seconds_by_hour
 from monitor.clinical.penn import penn_daily_severity, penn_frequency_for_rate, penn_severity
 from monitor.clinical.prepost import POST_END_DAY, PRE_DAYS, pre_post_records
 from monitor.clinical.response import treatment_responses
 from monitor.clinical.severity import MIN_REFERENCE_SPASMS, SeverityReference, severity_references
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, snow_frequency, snow_scorable
 from monitor.store import Spool
+from monitor.store.schema import COVERAGE, OBSERVATION
 from monitor.types import NS_PER_S, FieldValue, Record
 
 CLINICAL_SCORE = "clinical_score"
@@ -217,8 +218,7 @@ def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, Se
     """Severity references read from the spool: the reference periods lie before the range scored."""
     treatments = spool.query(0, end_ns, measurement="treatment")
     first = (
-        spool.query(0, end_ns, measurement=OBSERVATION)[:1]
-        + spool.query(0, end_ns, measurement="coverage")[:1]
+        spool.query(0, end_ns, measurement=OBSERVATION)[:1] + spool.query(0, end_ns, measurement=COVERAGE)[:1]
     )
     anchors = [r.time_ns for r in treatments + first]
     if not anchors:
@@ -233,4 +233,4 @@ def _ordered(records: list[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags.get("period", "")))
 
 
-__all__ = ["CLINICAL_SCORE", "NS_PER_DAY", "NS_PER_HOUR", "OBSERVATION", "clinical_scores", "score_spool"]
+__all__ = ["CLINICAL_SCORE", "NS_PER_DAY", "NS_PER_HOUR", "clinical_scores", "score_spool"]

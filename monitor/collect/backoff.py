@@ -1,43 +1,28 @@
-"""Retry delays, named and chosen per error (as bleak-retry-connector does).
+"""BLE retry delays, named and chosen per error (as bleak-retry-connector does).
 
 Each failure has its own cause, so its own pace: a wearable out of range comes back in
 seconds to minutes, a busy controller in a fraction of a second, a missing adapter only
-after the user acts.
+after the user acts. The schedule itself (full jitter) is :class:`monitor.backoff.Backoff`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from dataclasses import dataclass
 
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff: ``first_s · factor**attempt``, capped at ``max_s``, ± ``jitter``."""
-
-    first_s: float
-    factor: float
-    max_s: float
-    jitter: float = 0.2  # fraction; spreads reconnects of many wearables after a gateway hiccup
-
-    def delay_s(self, attempt: int, rng: random.Random, scale: float = 1.0) -> float:
-        base = min(self.max_s, self.first_s * self.factor**attempt)
-        return scale * base * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))
-
+from monitor.backoff import Backoff
 
 # Not advertising (asleep, charging, out of range): look again soon, then settle.
-NOT_FOUND_BACKOFF = Backoff(first_s=0.5, factor=2.0, max_s=30.0)
+NOT_FOUND_BACKOFF = Backoff(first_s=0.5, max_s=30.0)
 # Connect timed out: the link is marginal; give the radio room.
-CONNECT_TIMEOUT_BACKOFF = Backoff(first_s=1.0, factor=2.0, max_s=60.0)
+CONNECT_TIMEOUT_BACKOFF = Backoff(first_s=1.0, max_s=60.0)
 # Connected but GATT setup failed (ATT error, disconnect during discovery): transient.
-GATT_ERROR_BACKOFF = Backoff(first_s=0.25, factor=2.0, max_s=10.0)
+GATT_ERROR_BACKOFF = Backoff(first_s=0.25, max_s=10.0)
 # No adapter, no D-Bus, HCI transport refused: needs the user; retry slowly.
-ADAPTER_ERROR_BACKOFF = Backoff(first_s=5.0, factor=2.0, max_s=120.0)
+ADAPTER_ERROR_BACKOFF = Backoff(first_s=5.0, max_s=120.0)
 # The link dropped after streaming: rescan and reconnect at once.
-DROPPED_BACKOFF = Backoff(first_s=0.0, factor=1.0, max_s=0.0, jitter=0.0)
+DROPPED_BACKOFF = Backoff(first_s=0.0, max_s=0.0)
 
 
 def backoff_for(error: BaseException) -> Backoff:

@@ -189,7 +189,6 @@ class DeviceClock:
         self._receive_bounds: list[tuple[int, float]] = []
         self._latest_x = 0  # latest device time seen by arrivals or exchanges
         self._sync_bound_ns: float | None = None
-        self.sync_count = 0
 
     @property
     def slope_tolerance(self) -> float:
@@ -341,7 +340,6 @@ class DeviceClock:
         slope = self._slope  # a burst spans seconds: 100 ppm would tilt it by 0.1 ms per second
         self._send_bounds.append(max(sends, key=lambda point: point[1] - slope * point[0]))
         self._receive_bounds.append(min(receives, key=lambda point: point[1] - slope * point[0]))
-        self.sync_count += len(exchanges)
         self._latest_x = max(self._latest_x, max(x for x, _ in sends))
         horizon_x = self._latest_x - 2 * self._half_window_ns
         kept = [

@@ -42,7 +42,8 @@ from bleak.backends.scanner import AdvertisementData
 
 from devices.base import ClockReader, DecodeError, Packet, StreamDecoder
 from devices.registry import get_profile
-from monitor.collect.backoff import ADAPTER_ERROR_BACKOFF, DROPPED_BACKOFF, Backoff, backoff_for
+from monitor.backoff import Backoff
+from monitor.collect.backoff import ADAPTER_ERROR_BACKOFF, DROPPED_BACKOFF, backoff_for
 from monitor.collect.clock import DeviceClock, device_time_ns
 from monitor.collect.config import CollectorConfig, DeviceConfig
 from monitor.collect.errors import bluetooth_unavailable

@@ -5,13 +5,11 @@ file, for a worker next to the live demo); :class:`TreatmentCourse` is the cours
 (injection effect, night spasms, PT range of motion); :func:`summary_lines` prints it.
 """
 
-from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.history import SIMULATED_TAGS, build_history_file, simulate_history
 from monitor.demo.summary import DaySummary, HistorySummary, summary_lines
 
 __all__ = [
-    "OBSERVATION",
     "SIMULATED_TAGS",
     "DaySummary",
     "HistorySummary",

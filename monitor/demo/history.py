@@ -41,12 +41,11 @@ import numpy as np
 
 from monitor.clinical import NightWindow, pre_post, pre_post_by_injection, score_spool, spasm_rows
 from monitor.clinical.events import to_local, to_ns
-from monitor.clinical.scores import OBSERVATION
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.summary import DaySummary, HistorySummary
 from monitor.demo.windows import ExerciseResult, run_emg_window, run_exercise_window
 from monitor.store import Spool
-from monitor.store.schema import SIMULATED_SOURCE
+from monitor.store.schema import OBSERVATION, SIMULATED_SOURCE
 from monitor.treatment import BotoxInjection, PtSession
 from monitor.types import NS_PER_S, FieldValue, Record
 

@@ -31,7 +31,6 @@ from monitor.clinical import (
     weekly_rom,
 )
 from monitor.clinical.events import local_midnight_ns, spasm_kind, to_local
-from monitor.clinical.observed import COVERAGE
 from monitor.report.cycles import gather_cycles
 from monitor.report.model import (
     AlertRow,
@@ -44,10 +43,10 @@ from monitor.report.model import (
     RomDay,
     Treatment,
 )
+from monitor.store.schema import COVERAGE, OBSERVATION
 from monitor.types import NS_PER_S, Record
 
 SPASM_EVENT = "spasm_event"
-OBSERVATION = "observation"  # a spasm-monitoring interval (``duration_s``, ``offset_ns``)
 # What monitor.clinical.observed reads for observed time.
 OBSERVED_TIME = (OBSERVATION, COVERAGE)
 # Tags that mark simulated data: the demo history's ``source=simulated``, the short demo's device.

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.clinical import CLINICAL_SCORE, DEFAULT_MIN_WEAR_H, NightWindow
-from monitor.clinical.observed import COVERAGE
-from monitor.report.gather import DEFAULT_MAX_EVENTS, OBSERVATION, SPASM_EVENT, gather
+from monitor.report.gather import DEFAULT_MAX_EVENTS, SPASM_EVENT, gather
 from monitor.report.model import ReportData, ReportError
 from monitor.store import Spool
+from monitor.store.schema import COVERAGE, OBSERVATION
 from monitor.treatment import parse_zone
 from monitor.types import Record
 

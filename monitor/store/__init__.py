@@ -10,7 +10,7 @@ Typical use::
 With no InfluxDB configured, :meth:`Spool.query` is the embedded store.
 """
 
-from monitor.store.forwarder import Backoff, Forwarder, ForwardStats
+from monitor.store.forwarder import Forwarder, ForwardStats
 from monitor.store.influx_v1 import InfluxV1Writer
 from monitor.store.influx_v2 import InfluxV2Writer
 from monitor.store.series import NumericSeries
@@ -35,7 +35,6 @@ __all__ = [
     "SET_ASIDE",
     "AccessWriteError",
     "AppendStats",
-    "Backoff",
     "Batch",
     "ForwardStats",
     "Forwarder",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from monitor.backoff import Backoff
 from monitor.errors import StoreError
 from monitor.store.spool import Batch, Spool
 from monitor.store.spool_db import SpoolBusyError
@@ -47,26 +48,11 @@ STOP_GRACE_S = 5.0  # an in-flight request may finish this long after the stop, 
 BUSY_RETRY_MAX_S = 5.0  # longest wait between tries of a spool another process has locked
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with jitter between retries of one batch.
-
-    Attempt ``k`` waits a uniform random time in ``[0.5, 1] * min(max_s, first_s * 2**k)``:
-    the jitter spreads many gateways that lost the same server, so they do not return in step.
-    A server's ``Retry-After`` (429/503) replaces the computed wait, up to ``retry_after_max_s``.
-    """
-
-    first_s: float = 0.5
-    max_s: float = 30.0
-    retry_after_max_s: float = 300.0
-    access_error_s: float = 60.0  # 401/403/404 need a human: retry slowly, do not hammer
-
-    def delay_s(self, attempt: int, error: RetryableWriteError, rng: random.Random) -> float:
-        if error.retry_after_s is not None:
-            return min(error.retry_after_s, self.retry_after_max_s)
-        if isinstance(error, AccessWriteError):
-            return self.access_error_s
-        return rng.uniform(0.5, 1.0) * min(self.max_s, self.first_s * 2.0**attempt)
+# Waits between retries of one batch. The full jitter spreads many gateways that lost the
+# same server, so they do not return in step.
+DEFAULT_BACKOFF = Backoff(first_s=0.5, max_s=30.0)
+RETRY_AFTER_MAX_S = 300.0  # longest server-requested wait (429/503 ``Retry-After``) obeyed
+ACCESS_ERROR_S = 60.0  # 401/403/404 need a human: retry slowly, do not hammer
 
 
 @dataclass(slots=True)
@@ -116,7 +102,11 @@ class Forwarder:
     batch_points : int
         Points per request body.
     backoff : Backoff
-        Waits between retries.
+        Waits between retries (full jitter); a server's ``Retry-After`` replaces it.
+    retry_after_max_s : float
+        Longest ``Retry-After`` obeyed, s.
+    access_error_s : float
+        Wait after a 401/403/404 (needs a human, not a quicker retry), s.
     spool_options : dict or None
         Keyword arguments for the forwarder's :class:`Spool` (``synchronous``, ``busy_timeout_s``).
     seed : int or None
@@ -129,7 +119,9 @@ class Forwarder:
         writer: Writer,
         *,
         batch_points: int = DEFAULT_BATCH_POINTS,
-        backoff: Backoff | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        retry_after_max_s: float = RETRY_AFTER_MAX_S,
+        access_error_s: float = ACCESS_ERROR_S,
         spool_options: dict[str, Any] | None = None,
         seed: int | None = None,
     ) -> None:
@@ -137,7 +129,9 @@ class Forwarder:
             raise ValueError(f"batch_points must be >= 1, got {batch_points}")
         self.writer = writer
         self.batch_points = batch_points
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff
+        self.retry_after_max_s = retry_after_max_s
+        self.access_error_s = access_error_s
         self.stats = ForwardStats()
         self._rng = random.Random(seed)
         self._spool_path = spool_path
@@ -276,7 +270,7 @@ class Forwarder:
                 await self.writer.write(body)
                 return
             except RetryableWriteError as error:
-                delay_s = self.backoff.delay_s(attempt, error, self._rng)
+                delay_s = self.retry_delay_s(attempt, error)
                 self.stats.retries += 1
                 await self._note(str(error))
                 level = logging.ERROR if isinstance(error, AccessWriteError) else logging.WARNING
@@ -285,6 +279,18 @@ class Forwarder:
                 )
                 await self._sleep(delay_s, raise_on_stop=True)
                 attempt += 1
+
+    def retry_delay_s(self, attempt: int, error: RetryableWriteError) -> float:
+        """The wait before retry ``attempt`` (0-based) after ``error``, s.
+
+        A server's ``Retry-After`` wins (up to ``retry_after_max_s``); an access error waits
+        ``access_error_s``; anything else follows :attr:`backoff`.
+        """
+        if error.retry_after_s is not None:
+            return min(error.retry_after_s, self.retry_after_max_s)
+        if isinstance(error, AccessWriteError):
+            return self.access_error_s
+        return self.backoff.delay_s(attempt, self._rng)
 
     # -- plumbing --------------------------------------------------------------------------
 

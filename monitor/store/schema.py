@@ -34,6 +34,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("gap", False, "per stream interruption"),
         Measurement("imu_gap", False, "per IMU stream interruption"),
         Measurement("calibration", False, "per joint calibration and run start"),
+        Measurement("tardieu", False, "per stretch and session of a guided Tardieu test"),
         Measurement("device_status", False, "per status change or minute"),
         Measurement("alert", False, "per alert"),
         Measurement("treatment", False, "per treatment entry"),
@@ -53,6 +54,11 @@ MEASUREMENTS: dict[str, Measurement] = {
 }
 
 SPOOL_DROP = "spool_drop"
+# The two measurements that define observed time (monitor/clinical/observed.py): the pipeline
+# writes them, clinical scoring, the report and the carer screen read them. Named here, with
+# the registry, so that writers need not import the clinical layer that reads them.
+OBSERVATION = "observation"
+COVERAGE = "coverage"
 
 
 def is_droppable(measurement: str) -> bool:

@@ -19,18 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices.base import ClockReader, NotifyHandler, Payload
-from devices.polar import plugin
+from devices.polar import profile as polar_profile
 from devices.polar.emulator import local_time_message, rfc76_frames
-from devices.polar.plugin import CLOCK_QUANTUM_WAIT_NS, PolarProfile
-from devices.polar.profile import (
+from devices.polar.pmd import POLAR_EPOCH_UNIX_NS, DecodeError, PolarDeviceError, PolarResponseError
+from devices.polar.profile import CLOCK_QUANTUM_WAIT_NS, PolarProfile
+from devices.polar.psftp import (
     PFTP_QUERY_GET_LOCAL_TIME,
-    POLAR_EPOCH_UNIX_NS,
     PSFTP_MTU_UUID,
     ClockDecodeError,
     CoarseClockError,
-    DecodeError,
-    PolarDeviceError,
-    PolarResponseError,
     PsFtpError,
     decode_local_time_ns,
     parse_rfc76_frame,
@@ -129,7 +126,7 @@ async def test_a_multi_frame_answer_is_joined() -> None:
 
 
 async def test_refused_out_of_sequence_and_silent_reads_raise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plugin, "CLOCK_READ_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(polar_profile, "CLOCK_READ_TIMEOUT_S", 0.05)
     with pytest.raises(PsFtpError) as refused:
         await PolarProfile().read_device_clock_ns(FakePsFtp(0, [bytes([0x00, 201, 0])]))
     assert refused.value.code == 201

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from devices.polar import decoder as polar_decoder
 from devices.polar.decoder import decode_frame
 from devices.polar.emulator import delta_frame, raw_frame
-from devices.polar.plugin import COUNTER_MODULUS, PolarStreamDecoder
-from devices.polar.profile import DATA_UUID, DecodeError, MeasurementType
+from devices.polar.pmd import DATA_UUID, DecodeError, MeasurementType
+from devices.polar.profile import COUNTER_MODULUS, PolarStreamDecoder
 from monitor.collect.gaps import SequenceTracker
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -14,9 +14,8 @@ from collections.abc import Awaitable
 import pytest
 
 from devices.base import NotifyHandler, Payload
-from devices.polar import plugin
-from devices.polar.plugin import PROFILE, choose
-from devices.polar.profile import (
+from devices.polar import profile as polar_profile
+from devices.polar.pmd import (
     CONTROL_POINT_UUID,
     MeasurementType,
     PolarCommandError,
@@ -30,6 +29,7 @@ from devices.polar.profile import (
     parse_settings,
     start_command,
 )
+from devices.polar.profile import PROFILE, choose
 from devices.registry import recognise
 
 H10_ACC_SETTINGS = encode_settings(
@@ -166,7 +166,7 @@ async def test_stream_left_running_is_stopped_then_started_again() -> None:
 async def test_device_without_acc_or_without_answers_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(PolarResponseError, match="no ACC"):
         await PROFILE.start(ScriptedPolar(0b1, {0: H10_ECG_SETTINGS}))
-    monkeypatch.setattr(plugin, "RESPONSE_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(polar_profile, "RESPONSE_TIMEOUT_S", 0.05)
     with pytest.raises(PolarResponseError, match="no answer"):
         await PROFILE.start(_h10(silent=True))
 
@@ -186,7 +186,7 @@ def test_control_point_parsers() -> None:
     assert not response.more
     offered = parse_settings(response.parameters)
     assert offered.values[SettingType.SAMPLE_RATE] == (25, 50, 100, 200)
-    assert choose(offered, plugin.WANTED[MeasurementType.ACC]) == {
+    assert choose(offered, polar_profile.WANTED[MeasurementType.ACC]) == {
         SettingType.SAMPLE_RATE: 200,
         SettingType.RESOLUTION: 16,
         SettingType.RANGE: 8,

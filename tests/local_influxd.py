@@ -1,9 +1,10 @@
-"""Throwaway InfluxDB 1.x server on 127.0.0.1, for tests, benchmarks and demos.
+"""Throwaway InfluxDB 1.x server on 127.0.0.1, for tests and benchmarks.
 
 Debian's ``influxdb`` package (1.6.7) does not start by itself in a container, so
 this starts ``influxd run -config FILE`` with its data in a directory of our own,
 and can stop (SIGTERM), kill (SIGKILL) and restart it on the same data and port.
-Production code never imports this module.
+It lives with the tests (``bench/`` imports it as ``tests.local_influxd``): the product never
+starts a database of its own.
 """
 
 from __future__ import annotations
