@@ -80,6 +80,7 @@ def build(timezone: str = "UTC") -> dash.Dashboard:
         .with_panel(_pre_post())
         .with_panel(_treatment_response())
         .with_panel(_weekly_rom())
+        .with_panel(_tardieu())
         .with_row(dash.Row("Range of motion"))
         .with_panel(_rom())
         .with_panel(_repetitions())
@@ -250,6 +251,23 @@ def _weekly_rom() -> PanelBuilder:
         "degree",
     )
     return panel.with_target(target(q, alias="$tag_joint")).span(12)
+
+
+def _tardieu() -> PanelBuilder:
+    # The session medians of `spasm-monitor tardieu` (docs/schema.md tardieu), the latest of
+    # each local day; the injections and PT sessions are the dashboard's annotations.
+    q = (
+        'SELECT last("r1_deg") AS "R1", last("r2_deg") AS "R2", last("r2_minus_r1_deg") AS "R2 − R1" '
+        f'FROM "tardieu" WHERE {PATIENT_RANGE} AND "scope" = \'session\' '
+        f'GROUP BY time(1d), "joint", "side" fill(none) {LOCAL_DAYS}'
+    )
+    panel = lines(
+        "Tardieu R1, R2 and R2 − R1 per joint",
+        "Guided Tardieu tests: catch angle R1, passive range R2 and the dynamic part R2 − R1 (the part "
+        "Botox acts on), degrees in the joint's convention (docs/clinical.md).",
+        "degree",
+    )
+    return panel.with_target(target(q, alias="$tag_side $tag_joint $col")).span(12)
 
 
 def _rom() -> PanelBuilder:

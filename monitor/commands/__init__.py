@@ -20,6 +20,7 @@ from monitor.commands import (
     run,
     status,
     store,
+    tardieu,
     treatment,
 )
 
@@ -36,6 +37,7 @@ COMMANDS = [
     replay,
     store,
     calibrate,
+    tardieu,
     status,
     export,
     forget,

@@ -32,6 +32,7 @@ from monitor.clinical import (
 )
 from monitor.clinical.events import local_midnight_ns, spasm_kind, to_local
 from monitor.report.cycles import gather_cycles
+from monitor.report.html_tardieu import gather_tardieu
 from monitor.report.model import (
     AlertRow,
     Coverage,
@@ -121,6 +122,7 @@ def gather(
         events_total=len(events),
         alerts=tuple(_alert_row(r) for r in period if r.measurement == "alert"),
         cycles=gather_cycles(records, start_ns, end_ns, zone),
+        tardieu=gather_tardieu(period, start_ns, end_ns, zone),
     )
 
 

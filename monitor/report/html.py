@@ -31,6 +31,7 @@ from monitor.report.html_clinician import (
     render_summary,
 )
 from monitor.report.html_patient import render_patient
+from monitor.report.html_tardieu import render_tardieu
 from monitor.report.model import ReportData
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -69,6 +70,7 @@ def render_html(data: ReportData) -> str:
         render_kinds(data),
         render_day_night(data, axis),
         render_rom(data, axis),
+        render_tardieu(data, axis),
         render_events(data, zone),
         render_notes(),
     ]

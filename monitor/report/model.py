@@ -155,6 +155,24 @@ class RomDay:
 
 
 @dataclass(frozen=True, slots=True)
+class TardieuPoint:
+    """One guided Tardieu test (a ``tardieu`` session record): the latest of its local day.
+
+    Angles in degrees of the joint's convention; None where the test found none (no catch).
+    """
+
+    joint: str
+    side: str
+    date: dt.date
+    time_ns: int
+    r2_deg: float | None
+    r1_deg: float | None
+    r2_minus_r1_deg: float | None
+    v3_dps: float | None
+    catch_source: str
+
+
+@dataclass(frozen=True, slots=True)
 class EventRow:
     """One detected spasm as the detector reported it (one EMG channel, or the IMU)."""
 
@@ -232,6 +250,8 @@ class ReportData:
     alerts : tuple of AlertRow
     cycles : tuple of Cycle
         The Botox cycles of the period's injections, read on all data around them.
+    tardieu : tuple of TardieuPoint
+        The guided Tardieu tests of the period, per joint and side in time order.
     """
 
     patient: str
@@ -263,3 +283,4 @@ class ReportData:
     events_total: int
     alerts: tuple[AlertRow, ...]
     cycles: tuple[Cycle, ...] = ()  # Botox cycles of the period's injections
+    tardieu: tuple[TardieuPoint, ...] = ()  # guided Tardieu tests (monitor/report/html_tardieu.py)

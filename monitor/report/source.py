@@ -29,6 +29,7 @@ READ_MEASUREMENTS = (
     "treatment",
     "alert",
     "rom",
+    "tardieu",
     OBSERVATION,
     COVERAGE,
     "gap",

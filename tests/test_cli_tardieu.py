@@ -1,0 +1,93 @@
+"""``spasm-monitor tardieu``: what it refuses, and the records it stores from a guided test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor.commands.tardieu import stretched_muscle_emg, summary_line, tardieu_records
+from monitor.config import load_config
+from monitor.store import Spool
+from monitor.store.calibrations import joint_pairs
+from monitor.synth.tardieu import default_spasticity, generate_tardieu_session
+from tests.test_tardieu_session import run
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _config(tmp_path: Path, *, emg: bool) -> Path:
+    devices = "".join(
+        f'[[device]]\nprofile = "reference"\naddress = "F1:00:00:00:00:0{i}"\n'
+        f'placement = "{placement}"\nside = "left"\njoint = "knee"\n\n'
+        for i, placement in ((1, "thigh"), (2, "shank"))
+    )
+    if emg:
+        devices += (
+            '[[device]]\nprofile = "reference"\naddress = "F1:00:00:00:00:03"\nplacement = "hamstring"\n'
+            'side = "left"\nmuscle = "hamstrings"\n\n'
+        )
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[patient]\nid = "p07"\n\n'
+        + devices
+        + '[ble]\nbackend = "bumble"\ntransport = "tcp-client:127.0.0.1:9"\n\n'
+        + f'[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
+    )
+    return path
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_without_a_stored_calibration_it_says_how_to_calibrate(tmp_path: Path) -> None:
+    config = _config(tmp_path, emg=False)
+    process = _cli("tardieu", "--joint", "knee", "--side", "left", "--config", str(config))
+    assert process.returncode == 1
+    assert "no stored calibration of the left knee" in process.stderr
+    assert "spasm-monitor calibrate --joint knee --side left" in process.stderr
+    assert "Traceback" not in process.stderr
+
+
+def test_zero_stretches_is_a_one_line_config_error(tmp_path: Path) -> None:
+    config = _config(tmp_path, emg=False)
+    process = _cli("tardieu", "--joint", "knee", "--fast", "0", "--config", str(config))
+    assert process.returncode == 2
+    assert "--slow and --fast must be >= 1" in process.stderr
+    assert "Traceback" not in process.stderr
+
+
+def test_the_emg_on_the_stretched_muscle_is_found(tmp_path: Path) -> None:
+    config = load_config(_config(tmp_path, emg=True))
+    (pair,) = joint_pairs(config)
+    assert stretched_muscle_emg(config, pair) == "F1:00:00:00:00:03"
+    assert stretched_muscle_emg(load_config(_config(tmp_path, emg=False)), pair) is None
+
+
+def test_stored_records_carry_each_stretch_and_the_session_medians(tmp_path: Path) -> None:
+    config = load_config(_config(tmp_path, emg=True))
+    (pair,) = joint_pairs(config)
+    session = generate_tardieu_session("knee", default_spasticity("knee", 0.6), seed=7)
+    test, verdicts = run(session, emg=True, slow_trials=2, fast_trials=3)
+    result = test.result()
+    assert result is not None
+    with Spool(config.store.spool_path) as spool:
+        spool.append(tardieu_records(config, pair, verdicts, result))
+        stored = spool.query(0, 2**62, measurement="tardieu")
+    trials = [r for r in stored if r.tags["scope"] == "trial"]
+    (summary,) = [r for r in stored if r.tags["scope"] == "session"]
+    assert [r.fields["speed"] for r in trials] == ["slow", "slow", "fast", "fast", "fast"]
+    assert all(
+        r.tags == {"patient": "p07", "joint": "knee", "side": "left", "scope": "trial"} for r in trials
+    )
+    assert all("r2_deg" in r.fields for r in trials[:2])
+    assert all(r.fields["catch_source"] == "emg" and "r1_deg" in r.fields for r in trials[2:])
+    assert summary.fields["r1_deg"] == result.r1_deg
+    assert summary.fields["r2_deg"] == result.r2_deg
+    assert summary.fields["r2_minus_r1_deg"] == result.r2_minus_r1_deg
+    assert summary.fields["catches"] == 3
+    assert summary.fields["fast_trials"] == 3
+    assert "R2 − R1" in summary_line("left knee", result)
