@@ -1,8 +1,9 @@
 """Offline analysis: spasms in a whole EMG array or recording, and their clinical summary.
 
-``spasm-monitor analyze`` uses it. EMG goes through the same detector as the live
-pipeline (:class:`monitor.dsp.SpasmDetector`, whose chunked results equal the batch
-call), gyroscopes through :class:`monitor.dsp.MovementSpasmDetector`; the summary counts
+``spasm-monitor analyze`` uses it. A recording goes through the live
+:class:`monitor.pipeline.Pipeline`, as ``replay`` sends it, so both find the same events;
+a bare EMG array (a CSV file) through the pipeline's EMG detector
+(:func:`monitor.dsp.detect_spasms`, whose batch results equal the chunked ones). The summary counts
 spasms the way the clinical scores do (:func:`monitor.clinical.spasm_rows`: events that
 overlap in time, on two channels or seen by EMG and IMU, are one spasm).
 """
@@ -10,7 +11,7 @@ overlap in time, on two channels or seen by EMG and IMU, are one spasm).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.clinical import penn_daily_frequency, snow_frequency, snow_scorable, spasm_rows
-from monitor.dsp import EmgParams, MovementSpasmDetector, SpasmDetector, detect_spasms
+from monitor.clinical.events import MOVEMENT, SPASM_EVENT, spasm_kind
+from monitor.config import AppConfig
+from monitor.dsp import EmgParams, detect_spasms
+from monitor.pipeline import Pipeline
 from monitor.recording import RecordingReader
-from monitor.types import NS_PER_S, SPASM_KINDS, Frame, Record, SensorKind
+from monitor.types import NS_PER_S, SPASM_KINDS, Frame, Record
 
 HOURS_PER_DAY = 24.0
 Progress = Callable[[int], None]  # called with the number of items done so far
@@ -28,7 +32,7 @@ Progress = Callable[[int], None]  # called with the number of items done so far
 
 @dataclass(frozen=True, slots=True)
 class DetectedSpasm:
-    """One detected spasm, from EMG (one channel) or from a gyroscope (``source = "imu"``)."""
+    """One detected spasm, from EMG (one channel) or from a gyroscope alone (``source = "imu"``)."""
 
     onset_ns: int
     offset_ns: int
@@ -59,7 +63,9 @@ class DetectedSpasm:
             onset_ns=record.time_ns,
             offset_ns=int(fields["offset_ns"]),
             kind=tags.get("kind", ""),
-            source=tags.get("sensor", "emg"),
+            # The schema's spasm_event carries no sensor tag: an IMU-only event is the one
+            # of kind movement (old spools' IMU-only "myoclonic" included, as clinical reads them).
+            source="imu" if spasm_kind(record) == MOVEMENT else "emg",
             device=tags.get("device", ""),
             channel=int(tags.get("channel", 0)),
             location=tags.get("location", ""),
@@ -84,6 +90,8 @@ class Analysis:
         Time with data, s (the longest stream's samples; gaps are not observed).
     records : list of Record
         The ``spasm_event`` records behind ``events``.
+    unknown_devices : set of str
+        Devices of a recording that the configuration does not list (their frames skipped).
     """
 
     events: list[DetectedSpasm]
@@ -91,6 +99,7 @@ class Analysis:
     end_ns: int
     observed_s: float
     records: list[Record] = field(default_factory=list)
+    unknown_devices: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
         """Counts, rates and scores (a stable, JSON-ready mapping; see the module docstring)."""
@@ -140,92 +149,45 @@ def analyze_emg(
 
 
 def analyze_recording(
-    reader: RecordingReader,
-    params: EmgParams | None = None,
-    tags_of: Callable[[str], dict[str, str]] | None = None,
-    progress: Progress | None = None,
+    reader: RecordingReader, config: AppConfig, progress: Progress | None = None
 ) -> Analysis:
-    """Spasms in every EMG and gyroscope stream of a recording, read in bounded memory.
+    """Spasms in a recording, found by the live :class:`~monitor.pipeline.Pipeline`.
+
+    The recording goes through the pipeline exactly as ``spasm-monitor replay`` sends it,
+    so the ``spasm_event`` records are the ones a replay stores: EMG is analysed only on
+    wearables with a ``muscle``, gyroscopes on every wearable, and frames of a device the
+    configuration does not list are skipped. Read in bounded memory.
 
     Parameters
     ----------
     reader : RecordingReader
-    params : EmgParams, optional
-        EMG detector parameters (the configuration's ``[dsp]``).
-    tags_of : callable, optional
-        Tags (location, muscle) for a device id, from the configuration.
+    config : AppConfig
+        Wearables (placement, muscle) and ``[dsp]``: ``--config``, else the recording's own.
     progress : callable, optional
         Called now and then with the number of items read.
     """
-    return _StreamAnalyzer(params or EmgParams(), tags_of or (lambda device: {})).run(
-        reader.items(), progress
-    )
+    pipeline = Pipeline(config)
+    records: list[Record] = []
+    covered_s: dict[tuple[str, str], float] = {}
+    start_ns: int | None = None
+    end_ns: int | None = None
+    for done, item in enumerate(reader.items(), 1):
+        records += _spasm_events(pipeline.process(item))
+        if isinstance(item, Frame) and config.device(item.stream.device) is not None:
+            key = (item.stream.device, item.stream.sensor)
+            covered_s[key] = covered_s.get(key, 0.0) + item.n_samples / item.sample_rate_hz
+            frame_end_ns = item.time_ns(item.n_samples)
+            start_ns = item.t0_ns if start_ns is None else min(start_ns, item.t0_ns)
+            end_ns = frame_end_ns if end_ns is None else max(end_ns, frame_end_ns)
+        if progress is not None and done % 1000 == 0:
+            progress(done)
+    records += _spasm_events(pipeline.flush())
+    records.sort(key=lambda r: (r.time_ns, r.tags.get("device", ""), r.tags.get("channel", "")))
+    events = [DetectedSpasm.from_record(r) for r in records]
+    # Observed: the longest stream's samples (gaps are not observed).
+    observed_s = max(covered_s.values(), default=0.0)
+    return Analysis(events, start_ns or 0, end_ns or 0, observed_s, records, pipeline.stats.unknown_devices)
 
 
-class _StreamAnalyzer:
-    """One detector per stream; a time jump in a gyroscope stream restarts its detector."""
-
-    def __init__(self, params: EmgParams, tags_of: Callable[[str], dict[str, str]]) -> None:
-        self.params = params
-        self.tags_of = tags_of
-        self.emg: dict[tuple[str, str], SpasmDetector] = {}
-        self.gyr: dict[tuple[str, str], tuple[MovementSpasmDetector, int]] = {}  # detector, next t0
-        self.covered_s: dict[tuple[str, str], float] = {}
-        self.records: list[Record] = []
-        self.start_ns: int | None = None
-        self.end_ns: int | None = None
-
-    def run(self, items: Iterable[Frame | Record], progress: Progress | None) -> Analysis:
-        for done, item in enumerate(items, 1):
-            if isinstance(item, Frame):
-                self._frame(item)
-            if progress is not None and done % 1000 == 0:
-                progress(done)
-        for detector in self.emg.values():
-            self._keep(detector.flush())
-        for key, (gyr, _) in self.gyr.items():
-            self._keep([e.to_record(self._tags(key[0], "imu")) for e in gyr.flush()])
-        self.records.sort(key=lambda r: (r.time_ns, r.tags.get("device", ""), r.tags.get("channel", "")))
-        events = [DetectedSpasm.from_record(r) for r in self.records]
-        observed_s = max(self.covered_s.values(), default=0.0)
-        return Analysis(events, self.start_ns or 0, self.end_ns or 0, observed_s, self.records)
-
-    def _frame(self, frame: Frame) -> None:
-        key = (frame.stream.device, frame.stream.sensor)
-        end_ns = frame.time_ns(frame.n_samples)
-        self.start_ns = frame.t0_ns if self.start_ns is None else min(self.start_ns, frame.t0_ns)
-        self.end_ns = end_ns if self.end_ns is None else max(self.end_ns, end_ns)
-        self.covered_s[key] = self.covered_s.get(key, 0.0) + frame.n_samples / frame.sample_rate_hz
-        if frame.kind == SensorKind.EMG:
-            detector = self.emg.get(key)
-            if detector is None:
-                tags = self._tags(frame.stream.device, "emg")
-                overrides = self.params.as_dict()
-                detector = self.emg[key] = SpasmDetector(
-                    frame.sample_rate_hz, frame.channels, tags, **overrides
-                )
-            self._keep(detector.process(frame))
-        elif frame.kind == SensorKind.GYR:
-            self._gyroscope(key, frame, end_ns)
-
-    def _gyroscope(self, key: tuple[str, str], frame: Frame, end_ns: int) -> None:
-        current = self.gyr.get(key)
-        half_period_ns = NS_PER_S / frame.sample_rate_hz / 2
-        if current is not None and abs(frame.t0_ns - current[1]) > half_period_ns:
-            self._keep([e.to_record(self._tags(key[0], "imu")) for e in current[0].flush()])
-            current = None
-        if current is None:
-            location = self.tags_of(key[0]).get("location", "")
-            current = (
-                MovementSpasmDetector(frame.sample_rate_hz, frame.t0_ns, location=location),
-                frame.t0_ns,
-            )
-        detector = current[0]
-        self.gyr[key] = (detector, end_ns)
-        self._keep([e.to_record(self._tags(key[0], "imu")) for e in detector.update(frame.samples)])
-
-    def _tags(self, device: str, sensor: str) -> dict[str, str]:
-        return {**self.tags_of(device), "device": device, "sensor": sensor}
-
-    def _keep(self, records: list[Record]) -> None:
-        self.records.extend(r for r in records if r.measurement == "spasm_event")
+def _spasm_events(records: list[Record]) -> list[Record]:
+    return [r for r in records if r.measurement == SPASM_EVENT]

@@ -14,6 +14,7 @@ import pytest
 
 from monitor.analysis import analyze_recording
 from monitor.cli import main
+from monitor.config import load_config
 from monitor.dsp import detect_movement_spasms, detect_spasms
 from monitor.emg_csv import read_emg_csv
 from monitor.recording import RecordingReader, RecordingWriter
@@ -43,6 +44,20 @@ def _write_csv(path: Path, rec: SyntheticEmg, time: str = "relative", header: bo
     if header:
         lines.insert(0, ",".join(["time"] + [f"ch{c}" for c in range(channels)]))
     path.write_text("\n".join(lines) + "\n")
+
+
+def write_config(folder: Path, device: str, muscle: str | None = None) -> Path:
+    """A ``config.toml`` in ``folder`` naming the wearable ``device`` (its ``label``).
+
+    EMG is analysed only where a muscle is named, as in a live run.
+    """
+    path = folder / "config.toml"
+    lines = ['[patient]', 'id = "p01"', '[[device]]', f'label = "{device}"',
+             'address = "F3:00:00:00:00:01"', 'placement = "calf"']  # fmt: skip
+    if muscle is not None:
+        lines.append(f'muscle = "{muscle}"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -156,14 +171,16 @@ def test_a_recording_is_analysed_like_its_samples(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "dev", muscle="soleus")  # found as ./config.toml
     path = tmp_path / "r.sqlite"
     emg = synthetic.emg_mv.astype(np.float32)
     step = 37  # frames of an odd length: the detector's chunking must not matter
     with RecordingWriter(path) as writer:
         for start in range(0, emg.shape[0], step):
             t0 = T0_NS + round(start * NS_PER_S / 1000.0)
-            writer.append(Frame(StreamId("dev", "emg"), SensorKind.EMG, 1000.0, t0, start, start,
-                                emg[start : start + step]))  # fmt: skip
+            chunk = emg[start : start + step]
+            writer.append(Frame(StreamId("dev", "emg"), SensorKind.EMG, 1000.0, t0, start,
+                                start + chunk.shape[0] - 1, chunk))  # fmt: skip
     expected = detect_spasms(emg, 1000.0, T0_NS)
     code, out = _run(capsys, str(path), "--format", "json")
     assert code == 0
@@ -179,23 +196,29 @@ def test_gyroscope_frames_of_a_recording_give_the_movement_spasms(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "shank")  # an IMU wearable: no muscle
     motion = generate_motion("knee", duration_s=120, n_spasms=3, seed=4)
     expected = detect_movement_spasms(motion.acc_dist_g, motion.gyr_dist_dps, 100.0, motion.t0_ns)
-    assert len(expected) == 3
+    assert len(expected) == len(motion.spasms) == 3
     path = tmp_path / "imu.sqlite"
     step = 10  # 100 ms of a 100 Hz IMU per notification
     with RecordingWriter(path) as writer:
-        for start in range(0, motion.n_samples, step):
+        for packet, start in enumerate(range(0, motion.n_samples, step)):
             t0 = motion.t0_ns + round(start * NS_PER_S / 100.0)
             for sensor, kind, values in (("acc", SensorKind.ACC, motion.acc_dist_g),
                                          ("gyr", SensorKind.GYR, motion.gyr_dist_dps)):  # fmt: skip
-                writer.append(Frame(StreamId("shank", sensor), kind, 100.0, t0, start, start,
+                # One sequence number per notification, as the collector numbers them.
+                writer.append(Frame(StreamId("shank", sensor), kind, 100.0, t0, packet, packet,
                                     values[start : start + step]))  # fmt: skip
     assert main(["analyze", str(path), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["summary"]["by_source"] == {"emg": 0, "imu": 3}
     assert [e["onset"] for e in document["events"]] == [_iso_ms(e.onset_ns) for e in expected]
     assert all(e["kind"] == "movement" and e["imu_peak_dps"] > 100 for e in document["events"])
+    # Each event is one of the generator's true jerks, found within 50 ms of its onset.
+    onsets_ns = [np.datetime64(e["onset"].rstrip("Z"), "ns").astype(np.int64) for e in document["events"]]
+    for found_ns, true in zip(onsets_ns, motion.spasms, strict=True):
+        assert abs(int(found_ns) - true.onset_ns) <= 50_000_000
 
 
 def _iso_ms(time_ns: int) -> str:
@@ -204,6 +227,7 @@ def _iso_ms(time_ns: int) -> str:
 
 
 def test_a_gap_in_a_gyroscope_stream_restarts_its_detector(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, "shank"))
     motion = generate_motion("knee", duration_s=120, n_spasms=3, seed=4)
     split, gap_ns = 6000, 30 * NS_PER_S  # 60 s in, the wearable was away for 30 s
     halves = [(0, motion.t0_ns), (split, motion.t0_ns + round(split * NS_PER_S / 100.0) + gap_ns)]
@@ -214,11 +238,12 @@ def test_a_gap_in_a_gyroscope_stream_restarts_its_detector(tmp_path: Path) -> No
             gyr = motion.gyr_dist_dps[start:stop]
             expected += detect_movement_spasms(motion.acc_dist_g[start:stop], gyr, 100.0, t0)
             for i in range(0, gyr.shape[0], 10):
+                seq = (start + i) // 10 + (1 if start else 0)  # a notification lost in the gap
                 writer.append(Frame(StreamId("shank", "gyr"), SensorKind.GYR, 100.0,
-                                    t0 + round(i * NS_PER_S / 100.0), i, i, gyr[i : i + 10]))  # fmt: skip
+                                    t0 + round(i * NS_PER_S / 100.0), seq, seq, gyr[i : i + 10]))  # fmt: skip
     assert any(e.onset_ns > halves[1][1] for e in expected)  # a spasm after the gap, timed by it
     with RecordingReader(path) as reader:
-        analysis = analyze_recording(reader)
+        analysis = analyze_recording(reader, config)
     assert [(e.onset_ns, e.offset_ns) for e in analysis.events] == [
         (e.onset_ns, e.offset_ns) for e in expected
     ]

@@ -1,5 +1,9 @@
 """``spasm-monitor analyze FILE``: spasms in an EMG CSV file or a recording, with a summary.
 
+A recording runs through the same pipeline and configuration as ``spasm-monitor replay``
+(``--config``, else the one the recording keeps, else ``config.toml``), so both report the
+same spasm events; only the output differs.
+
 Output formats (stdout; progress goes to stderr):
 
 - ``table`` (default): the summary, then one line per event, for a person;
@@ -62,7 +66,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )  # fmt: skip
     analyze.add_argument(
         "--config", type=Path, default=None,
-        help=f"[dsp] and device tags from this file (default: a recording's own, else {DEFAULT_CONFIG})",
+        help=f"wearables and [dsp] from this file (default: a recording's own, else {DEFAULT_CONFIG})",
     )  # fmt: skip
     analyze.set_defaults(handler=run_analyze)
 
@@ -72,14 +76,14 @@ def run_analyze(args: argparse.Namespace) -> int:
         if args.units is not None or args.scale_mv is not None:
             raise ConfigError("--units and --scale-mv are for CSV files: a recording holds mV", "")
         with RecordingReader(args.file) as reader:
-            config = load_config(args.config) if args.config else None
-            config = config or config_from_snapshot(reader.config, str(args.file)) or optional_config(args)
+            recording_config = _recording_config(args, reader)
             total = reader.summary().n_items
             progress = Progress(f"analyze {args.file.name}", total)
-            analysis = analyze_recording(
-                reader, config.emg_params if config else None, _tags_of(config), progress.update
-            )
+            analysis = analyze_recording(reader, recording_config, progress.update)
             progress.done(f"{total} items read")
+        for device in sorted(analysis.unknown_devices):  # stderr: stdout may be JSON or CSV
+            print(f"spasm-monitor: {args.file}: skipped {device}: not a [[device]] of the configuration",
+                  file=sys.stderr)  # fmt: skip
     else:
         config = optional_config(args)
         params = config.emg_params if config else None
@@ -198,12 +202,11 @@ def print_table(analysis: Analysis, file: str) -> None:
         )
 
 
-def _tags_of(config: AppConfig | None) -> Any:
-    def tags(device: str) -> dict[str, str]:
-        entry = config.device(device) if config else None
-        return entry.tags() if entry else {}
-
-    return tags
+def _recording_config(args: argparse.Namespace, reader: RecordingReader) -> AppConfig:
+    """As ``replay`` chooses it: ``--config``, else the recording's own, else the default file."""
+    if args.config is not None:
+        return load_config(args.config)
+    return config_from_snapshot(reader.config, str(args.file)) or load_config(DEFAULT_CONFIG)
 
 
 def _iso(time_ns: int) -> str:
