@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import collector_sink
 import pytest
+from collector_sink import one_wearable_config
 
-from devices.emulation.process import Emulated, start_emulated, wearable_address
-from monitor.collect import Collector, CollectorConfig, DeviceConfig
-from monitor.types import Frame, Record
+from devices.emulation.process import Emulated, start_emulated
+from monitor.collect import Collector
+from monitor.types import Frame
 
-WAIT_S = 30.0  # a ceiling for each awaited state, not a choreography
 STREAMS = (("EMG", "emg"), ("IMU", "acc"))  # the emulator's wire stream, the frames counted for it
 
 
@@ -39,36 +40,14 @@ def emulated(tmp_path: Path) -> Iterator[Emulated]:
     started.stop()
 
 
-class Sink:
-    """Keeps every item the collector delivers; a test awaits a condition on them."""
-
-    def __init__(self) -> None:
-        self.items: list[Frame | Record] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, item: Frame | Record) -> None:
-        self.items.append(item)
-        self._changed.set()
-
-    async def until(self, condition: Callable[[], bool], what: str) -> None:
-        async def wait() -> None:
-            while not condition():
-                self._changed.clear()
-                await self._changed.wait()
-
-        try:
-            await asyncio.wait_for(wait(), WAIT_S)
-        except TimeoutError:
-            raise AssertionError(f"not within {WAIT_S} s: {what}") from None
+class Sink(collector_sink.Sink):
+    """Counts samples and connects among the items."""
 
     def samples(self, sensor: str) -> int:
         return sum(i.n_samples for i in self.items if isinstance(i, Frame) and i.stream.sensor == sensor)
 
     def received(self, sensor: str, samples: int) -> bool:
         return self.samples(sensor) >= samples
-
-    def records(self, measurement: str) -> list[Record]:
-        return [i for i in self.items if isinstance(i, Record) and i.measurement == measurement]
 
     def connects(self) -> int:
         return sum(r.fields["state"] == "connected" for r in self.records("ble_status"))
@@ -78,14 +57,7 @@ class Sink:
 async def test_a_reboot_within_the_duplicate_window_keeps_every_packet_after_it(
     emulated: Emulated, away_s: float
 ) -> None:
-    config = CollectorConfig(
-        (DeviceConfig(address=wearable_address(1)),),
-        backend="bumble",
-        bumble_transport=emulated.collector_transport,
-        backoff_scale=0.2,
-        scan_timeout_s=5.0,
-        connect_timeout_s=5.0,
-    )
+    config = one_wearable_config(emulated)
     sink = Sink()
     collector = Collector(config, sink=sink)
     task = asyncio.create_task(collector.run())

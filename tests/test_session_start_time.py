@@ -19,18 +19,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from collector_sink import Sink, one_wearable_config
 
-from devices.emulation.process import Emulated, start_emulated, wearable_address
-from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from devices.emulation.process import Emulated, start_emulated
+from monitor.collect import Collector
 from monitor.collect.clock import DeviceClock
 from monitor.types import NS_PER_S, Frame, Record
 
-WAIT_S = 30.0  # a ceiling for each awaited state, not a choreography
 CHECKED_S = 3.0  # the start-up stretch checked, s of each stream
 JITTER_MS = 5.0  # the emulator delays each notification by 0..2·JITTER_MS after its last sample
 # The link's own latency floor and its wander (two TCP HCI hops through the hub, busy event
@@ -53,39 +53,20 @@ def emulated(tmp_path: Path) -> Iterator[Emulated]:
     started.stop()
 
 
-class StallingSink:
+class StallingSink(Sink):
     """Keeps every item; blocks the event loop once, at the first ``ble_clock`` record."""
 
     def __init__(self) -> None:
-        self.items: list[Frame | Record] = []
-        self._changed = asyncio.Event()
+        super().__init__()
         self.stalled = False
 
     def __call__(self, item: Frame | Record) -> None:
-        self.items.append(item)
-        self._changed.set()
+        super().__call__(item)
         if not self.stalled and isinstance(item, Record) and item.measurement == "ble_clock":
             self.stalled = True
             # A blocking stall on purpose: the fault is a gateway too busy to run its
             # notification callbacks, which then arrive together.
             time.sleep(STALL_S)
-
-    async def until(self, condition: Callable[[], bool], what: str) -> None:
-        async def wait() -> None:
-            while not condition():
-                self._changed.clear()
-                await self._changed.wait()
-
-        try:
-            await asyncio.wait_for(wait(), WAIT_S)
-        except TimeoutError:
-            raise AssertionError(f"not within {WAIT_S} s: {what}") from None
-
-    def frames(self, sensor: str) -> list[Frame]:
-        return [i for i in self.items if isinstance(i, Frame) and i.stream.sensor == sensor]
-
-    def records(self, measurement: str) -> list[Record]:
-        return [i for i in self.items if isinstance(i, Record) and i.measurement == measurement]
 
     def covers(self, sensor: str, span_s: float) -> bool:
         """Whether ``sensor``'s frames span ``span_s`` of samples from its first frame."""
@@ -98,14 +79,7 @@ class StallingSink:
 async def test_the_first_seconds_after_a_busy_connect_advance_by_the_nominal_period(
     emulated: Emulated,
 ) -> None:
-    config = CollectorConfig(
-        (DeviceConfig(address=wearable_address(1)),),
-        backend="bumble",
-        bumble_transport=emulated.collector_transport,
-        backoff_scale=0.2,
-        scan_timeout_s=5.0,
-        connect_timeout_s=5.0,
-    )
+    config = one_wearable_config(emulated)
     sink = StallingSink()
     collector = Collector(config, sink=sink)
     task = asyncio.create_task(collector.run())

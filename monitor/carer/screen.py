@@ -22,6 +22,7 @@ from monitor.clinical.observed import observed_seconds_by_date
 from monitor.config import AppConfig, DeviceEntry
 from monitor.store import Spool, store_status
 from monitor.store.schema import COVERAGE, OBSERVATION
+from monitor.store.status import age_text
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S
@@ -151,7 +152,7 @@ class CarerStatus:
     def _state_words(self, w: WearableLine, zone: ZoneInfo) -> str:
         if w.since_ns is None:
             return "never connected"
-        since = f"since {_clock(w.since_ns, zone, self.now_ns)} (for {_age(self.now_ns - w.since_ns)})"
+        since = f"since {_clock(w.since_ns, zone, self.now_ns)} (for {age_text(self.now_ns - w.since_ns)})"
         words = {"connected": "connected", "retrying": "not connected, retrying", "stopped": "not collecting"}
         text = f"{words.get(w.state, 'not connected')} {since}"
         return text + (f": {w.problem}" if w.problem else "")
@@ -160,7 +161,7 @@ class CarerStatus:
         if w.last_data_ns is None:
             return "no data yet"
         age_ns = self.now_ns - w.last_data_ns
-        words = f"last data {_clock(w.last_data_ns, zone, self.now_ns)} ({_age(age_ns)} ago)"
+        words = f"last data {_clock(w.last_data_ns, zone, self.now_ns)} ({age_text(age_ns)} ago)"
         if w.state == "connected" and age_ns > STALE_DATA_NS:
             words += ", NOTHING ARRIVING: is `spasm-monitor run` still running?"
         return words
@@ -290,9 +291,8 @@ def _forwarding(spool: Spool, config: AppConfig, now_ns: int) -> dict[str, Any]:
     elif status.last_sent_at_ns is None:
         words = f"nothing sent yet; {status.queued_points:,} points waiting"
     else:
-        words = (
-            f"last sent {_age(now_ns - status.last_sent_at_ns)} ago; {status.queued_points:,} points waiting"
-        )
+        age = age_text(now_ns - status.last_sent_at_ns)
+        words = f"last sent {age} ago; {status.queued_points:,} points waiting"
         if status.last_error and (status.last_error_at_ns or 0) > status.last_sent_at_ns:
             words += f"; FAILING since then: {status.last_error}"
     if status.set_aside_points:
@@ -311,7 +311,7 @@ def _signal_words(issues: dict[str, float]) -> str:
     if not issues:
         return "signal good today"
     parts = [
-        f"{_ISSUE_WORDS.get(k, k.replace('_', ' '))} {_age(round(s * NS_PER_S))}"
+        f"{_ISSUE_WORDS.get(k, k.replace('_', ' '))} {age_text(round(s * NS_PER_S))}"
         for k, s in sorted(issues.items())
     ]
     return "signal problems today: " + ", ".join(parts)
@@ -326,14 +326,3 @@ def _clock(time_ns: int, zone: ZoneInfo, now_ns: int) -> str:
     local = to_local(time_ns, zone)
     today = to_local(now_ns, zone).date()
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M")
-
-
-def _age(ns: int) -> str:
-    seconds = max(0, ns) / NS_PER_S
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"

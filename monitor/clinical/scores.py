@@ -179,37 +179,29 @@ def score_spool(
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     first_ns = local_midnight_ns(to_local(start_ns, zone).date(), zone)
     last_day = to_local(end_ns - 1, zone).date() + dt.timedelta(days=1)
+    stop_ns = local_midnight_ns(last_day, zone)  # the range's end, widened to a local midnight
     # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
-    records = spool.query(first_ns, local_midnight_ns(last_day, zone), kept_only=True)
+    records = spool.query(first_ns, stop_ns, kept_only=True)
     # The injections of the treatment log say which limbs are affected, whenever they were.
     treatments = spool.query(0, first_ns, measurement="treatment", kept_only=True)
     # Severity grades against each patient's reference period, which lies before the range.
-    references = _spool_references(spool, local_midnight_ns(last_day, zone), zone)
+    references = _spool_references(spool, stop_ns, zone)
     scores = clinical_scores(treatments + records, zone, min_wear_h=min_wear_h, references=references)
     scores += episode_records(treatments + records)  # what the dashboards count
     if not any(r.measurement == "treatment" and r.tags.get("kind") == "botox" for r in records):
         return _ordered(scores)  # no injection to compare around (the live run's hourly case)
-    # Injections in the range need their 14 days before and 6 weeks after.
-    context = spool.query(
-        first_ns - PRE_DAYS * NS_PER_DAY,
-        local_midnight_ns(last_day, zone) + POST_END_DAY * NS_PER_DAY,
-        kept_only=True,
-    )
-    injections = [
-        s
-        for s in pre_post_records(context, zone)
-        if first_ns <= s.time_ns < local_midnight_ns(last_day, zone)
-    ]
-    # Each cycle: its baseline and up to its day 90 or the next injection (treatment_response).
-    cycles = spool.query(
-        first_ns - PRE_DAYS * NS_PER_DAY,
-        local_midnight_ns(last_day, zone) + CYCLE_READ_DAYS * NS_PER_DAY,
-        kept_only=True,
-    )
+
+    def around(days_after: int) -> list[Record]:
+        """The range widened by the days before an injection and ``days_after`` after it."""
+        return spool.query(
+            first_ns - PRE_DAYS * NS_PER_DAY, stop_ns + days_after * NS_PER_DAY, kept_only=True
+        )
+
+    # Injections in the range need their 14 days before and 6 weeks after; each cycle, its
+    # baseline and up to its day 90 or the next injection (treatment_response).
+    injections = [s for s in pre_post_records(around(POST_END_DAY), zone) if first_ns <= s.time_ns < stop_ns]
     responses = [
-        r
-        for r in treatment_responses(cycles, zone)
-        if first_ns <= r.time_ns < local_midnight_ns(last_day, zone)
+        r for r in treatment_responses(around(CYCLE_READ_DAYS), zone) if first_ns <= r.time_ns < stop_ns
     ]
     return _ordered(scores + injections) + responses  # the clinical scores first, then the cycles
 

@@ -15,22 +15,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitor.collect import Collector
-from monitor.collect.queue import Item
-from monitor.commands.config import add_config_argument
+from monitor.commands.guided import (
+    add_joint_arguments,
+    find_pair,
+    follow,
+    joint_name,
+    joint_tags,
+    print_flushed,
+    segment,
+)
 from monitor.config import AppConfig, load_config
 from monitor.dsp.imu.calibration import JointCalibration, calibration_fields
 from monitor.dsp.imu.calibration_step import GuidedCalibration, Phase
-from monitor.dsp.imu.joints import JOINTS
-from monitor.dsp.imu.streaming import CALIBRATION_GUIDED, CALIBRATION_MEASUREMENT, SegmentStreams
+from monitor.dsp.imu.streaming import CALIBRATION_GUIDED, CALIBRATION_MEASUREMENT
 from monitor.errors import ConfigError
 from monitor.store import Spool
-from monitor.store.calibrations import JointPair, joint_pairs
-from monitor.types import FieldValue, Frame, Record, SensorKind, StreamId
+from monitor.store.calibrations import JointPair
+from monitor.types import FieldValue, Frame, Record, SensorKind
 
 CALIBRATION_FAILED_EXIT = 1  # the patient can try again; a config mistake exits 2
 CONNECT_TIMEOUT_S = 60.0  # wall time for both wearables to stream before giving up
@@ -52,12 +56,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "calibrate", help="calibrate a joint's angle (neutral pose, then a few flexions); runs use it"
     )
-    parser.add_argument("--joint", required=True, choices=tuple(JOINTS), help="the joint to calibrate")
-    parser.add_argument(
-        "--side", choices=("left", "right"), default=None, help="which one, when config.toml has both"
-    )
+    add_joint_arguments(parser, "calibrate")
     parser.add_argument("--flexions", type=int, default=3, help="flexions to ask for (default 3)")
-    add_config_argument(parser)
     parser.set_defaults(handler=run_calibrate)
 
 
@@ -80,7 +80,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         spool.append([record])
     cal = outcome.calibration
     print(
-        f"calibration of the {_joint_name(pair)} stored in {config.store.spool_path}: flexion up to"
+        f"calibration of the {joint_name(pair)} stored in {config.store.spool_path}: flexion up to"
         f" {cal.flexion_deg:.0f} deg, neutral pose held within {cal.neutral_spread_deg:.1f} deg."
         " Runs use it from their next start."
     )
@@ -95,23 +95,6 @@ class Outcome:
     error: str = ""
 
 
-def find_pair(config: AppConfig, joint: str, side: str | None) -> JointPair:
-    """The configured wearables of ``joint`` (on ``side``); a one-line error if not exactly one."""
-    pairs = [p for p in joint_pairs(config) if p.joint == joint and (side is None or p.side == side)]
-    if not pairs:
-        where = f"{side} {joint}" if side else joint
-        raise ConfigError(
-            f"{config.source}: no two [[device]] entries with joint = {joint!r}"
-            + (f" and side = {side!r}" if side else "")
-            + f": nothing measures the {where}",
-            "give the proximal and the distal wearable of the joint `joint` and `side` keys",
-        )
-    if len(pairs) > 1:
-        sides = ", ".join(p.side for p in pairs)
-        raise ConfigError(f"config.toml has the {joint} on several sides ({sides}): give --side", "")
-    return pairs[0]
-
-
 def calibration_record(config: AppConfig, pair: JointPair, calibration: JointCalibration) -> Record:
     """The ``calibration`` record runs look up, tagged as the pipeline tags joint records."""
     fields: dict[str, FieldValue] = {
@@ -120,10 +103,7 @@ def calibration_record(config: AppConfig, pair: JointPair, calibration: JointCal
         "distal": pair.distal,
         **calibration_fields(calibration),
     }
-    tags = {"patient": config.patient.id, "joint": pair.joint}
-    if pair.side != "none":
-        tags["side"] = pair.side
-    return Record(CALIBRATION_MEASUREMENT, calibration.calibrated_ns, fields, tags)
+    return Record(CALIBRATION_MEASUREMENT, calibration.calibrated_ns, fields, joint_tags(config, pair))
 
 
 async def guided_calibration(
@@ -152,81 +132,52 @@ async def guided_calibration(
     phase_timeout_s : float
         Time of data allowed for the neutral pose, and then for the flexions, s.
     """
-    tell = say or _print
-    wanted = {pair.proximal, pair.distal}
+    tell = say or print_flushed
     placement = {d.device_id: d.placement for d in config.devices}
     side = "" if pair.side == "none" else f"{pair.side} "
-    steps: list[GuidedCalibration] = []
-    changed = asyncio.Event()
-    broken: list[str] = []
+    said: list[tuple[Phase, int, int]] = []
 
-    def sink(item: Item) -> None:
-        if not isinstance(item, Frame) or item.stream.device not in wanted or broken:
-            return
-        if item.kind not in (SensorKind.ACC, SensorKind.GYR):
-            return
-        if not steps:  # the first IMU frame fixes the processing rate, as in the pipeline
-            steps.append(
-                GuidedCalibration(
-                    _segment(pair.proximal),
-                    _segment(pair.distal),
-                    item.sample_rate_hz,
-                    pair.joint,
-                    flexions=flexions,
-                    phase_timeout_s=phase_timeout_s,
-                )
-            )
-        step = steps[0]
+    def start(rate_hz: float) -> GuidedCalibration:
+        return GuidedCalibration(
+            segment(pair.proximal),
+            segment(pair.distal),
+            rate_hz,
+            pair.joint,
+            flexions=flexions,
+            phase_timeout_s=phase_timeout_s,
+        )
+
+    def feed(step: GuidedCalibration, frame: Frame) -> bool:
+        if frame.kind not in (SensorKind.ACC, SensorKind.GYR):
+            return False
         before = (step.phase, step.flexions_seen, step.restarts)
-        try:
-            step.process(item)
-        except ValueError as error:  # a frame of the wrong shape: the wearable is not an IMU
-            broken.append(f"{item.stream.device} sent unusable IMU frames: {error}")
-        if broken or (step.phase, step.flexions_seen, step.restarts) != before:
-            changed.set()
+        step.process(frame)
+        return (step.phase, step.flexions_seen, step.restarts) != before
 
-    devices = tuple(d.collector_device() for d in config.devices if d.device_id in wanted)
-    collector = Collector(config.collector_config(devices=devices), sink)
-    collector.install_signal_handlers()
+    def poll(step: GuidedCalibration) -> str | None:
+        state = (step.phase, step.flexions_seen, step.restarts)
+        if not said or state != said[-1]:
+            for line in _prompts(step, said[-1] if said else None, pair, side, flexions):
+                tell(line)
+            said[:] = [state]
+        if step.phase is Phase.FAILED:
+            return step.error or "unknown"
+        return "" if step.phase is Phase.DONE else None
+
     names = " and ".join(f"the {placement[d]} wearable" for d in (pair.proximal, pair.distal))
     tell(f"Connecting to {names} ({side}{pair.joint})...")
-    started = time.monotonic()
-    collecting = asyncio.create_task(collector.run())
-    said: tuple[Phase, int, int] | None = None
-    error = ""
-    try:
-        while not collecting.done():
-            waiting = asyncio.create_task(changed.wait())
-            await asyncio.wait([collecting, waiting], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
-            changed.clear()
-            if broken:
-                error = broken[0]
-                break
-            if not steps:
-                if time.monotonic() - started > connect_timeout_s:
-                    error = f"{names} did not stream within {connect_timeout_s:g} s (are they on and near?)"
-                    break
-                continue
-            step = steps[0]
-            state = (step.phase, step.flexions_seen, step.restarts)
-            if state != said:
-                for line in _prompts(step, said, pair, side, flexions):
-                    tell(line)
-                said = state
-            if step.phase is Phase.DONE:
-                return Outcome(step.result)
-            if step.phase is Phase.FAILED:
-                error = step.error or "unknown"
-                break
-        else:
-            await collecting  # re-raises a collector failure
-            error = "the collector stopped (Ctrl-C?) before the calibration was done"
-    finally:
-        if not collecting.done():
-            collector.stop()
-            await asyncio.gather(collecting, return_exceptions=True)
-    return Outcome(None, error)
+    ended = await follow(
+        config,
+        {pair.proximal, pair.distal},
+        start=start,
+        feed=feed,
+        poll=poll,
+        connect_timeout_s=connect_timeout_s,
+        not_streaming=f"{names} did not stream within {connect_timeout_s:g} s (are they on and near?)",
+        stopped="the collector stopped (Ctrl-C?) before the calibration was done",
+        unusable="IMU frames",
+    )
+    return Outcome(ended.step.result if ended.step is not None else None, ended.error)
 
 
 def _prompts(
@@ -249,15 +200,3 @@ def _prompts(
     elif step.phase is Phase.DONE:
         lines.append("Done, thank you: you can relax.")
     return lines
-
-
-def _joint_name(pair: JointPair) -> str:
-    return pair.joint if pair.side == "none" else f"{pair.side} {pair.joint}"
-
-
-def _segment(device_id: str) -> SegmentStreams:
-    return SegmentStreams(StreamId(device_id, "acc"), StreamId(device_id, "gyr"))
-
-
-def _print(line: str) -> None:
-    print(line, flush=True)

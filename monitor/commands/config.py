@@ -7,6 +7,7 @@ from pathlib import Path
 
 from monitor.config import AppConfig, load_config
 from monitor.config.preflight import check_runnable
+from monitor.errors import StoreError
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -16,6 +17,20 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})"
     )
+
+
+def add_spool_argument(parser: argparse.ArgumentParser) -> None:
+    """``--spool PATH``, for the subcommands that read the spool ``run`` writes."""
+    parser.add_argument(
+        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
+    )
+
+
+def existing_spool(path: Path | str, advice: str = "give the spool `run` writes with --spool") -> Path:
+    """``path`` as a Path; a one-line error if no spool is there (a reader never creates one)."""
+    if not Path(path).is_file():
+        raise StoreError(f"spool file {str(path)!r} not found", advice)
+    return Path(path)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

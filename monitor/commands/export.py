@@ -16,9 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.clinical.events import local_midnight_ns
-from monitor.commands.config import add_config_argument
+from monitor.commands.config import add_config_argument, add_spool_argument, existing_spool
 from monitor.config import load_config
-from monitor.errors import StoreError
 from monitor.export import TABLES, Period, export_tables, to_json, write_csv, write_edf
 from monitor.store import Spool
 
@@ -29,9 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="take data out: events, episodes, scores, ROM, treatment (CSV/JSON); raw signals (EDF+)",
     )
     add_config_argument(parser)
-    parser.add_argument(
-        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
-    )
+    add_spool_argument(parser)
     parser.add_argument(
         "--out", default=None, help="CSV: a directory (one file per table); JSON: a file, - for stdout"
     )
@@ -67,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValueError("export needs --out (a directory for CSV, a file or - for JSON), or --edf")
     config = load_config(args.config)
-    spool_path = Path(args.spool or config.store.spool_path)
-    if not spool_path.is_file():
-        raise StoreError(
-            f"spool file {str(spool_path)!r} not found", "give the spool `run` writes with --spool"
-        )
+    spool_path = existing_spool(args.spool or config.store.spool_path)
     zone = ZoneInfo(config.patient.timezone)
     period = _period(args.from_date, args.to_date, zone)
     patient = config.patient.id if args.patient is None else (None if args.patient == "all" else args.patient)

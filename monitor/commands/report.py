@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from monitor.clinical import DEFAULT_MIN_WEAR_H
-from monitor.commands.config import DEFAULT_CONFIG
+from monitor.commands.config import DEFAULT_CONFIG, add_spool_argument
 from monitor.config import load_config
 from monitor.report import ReportError, build_report, write_report
 from monitor.report.gather import DEFAULT_MAX_EVENTS
@@ -22,12 +22,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report.add_argument(
         "--config", type=Path, default=None, help="take spool, patient and timezone from this config.toml"
     )
-    report.add_argument(
-        "--spool",
-        type=Path,
-        default=None,
-        help="the spool file (default: [store] spool_path)",
-    )
+    add_spool_argument(report)
     report.add_argument(
         "--from-influx",
         action="store_true",

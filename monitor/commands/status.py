@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from monitor.carer import carer_status
-from monitor.commands.config import add_config_argument
+from monitor.commands.config import add_config_argument, add_spool_argument, existing_spool
 from monitor.config import load_config
-from monitor.errors import StoreError
 from monitor.store import Spool
 
 
@@ -20,21 +18,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="each wearable (connected? battery? signal?), today's worn hours and spasms, sending, alerts",
     )
     add_config_argument(parser)
-    parser.add_argument(
-        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
-    )
+    add_spool_argument(parser)
     parser.add_argument("--json", action="store_true", help="the same facts as JSON, for scripts")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    spool_path = Path(args.spool or config.store.spool_path)
-    if not spool_path.is_file():  # read-only: never create an empty spool where one was mistyped
-        raise StoreError(
-            f"spool file {str(spool_path)!r} not found",
-            "has `spasm-monitor run` started yet? Or give the spool it writes with --spool",
-        )
+    spool_path = existing_spool(
+        args.spool or config.store.spool_path,
+        "has `spasm-monitor run` started yet? Or give the spool it writes with --spool",
+    )
     with Spool(spool_path, read_only=True) as spool:
         status = carer_status(spool, config, time.time_ns())
     if args.json:

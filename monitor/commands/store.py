@@ -7,10 +7,9 @@ import asyncio
 import time
 from pathlib import Path
 
-from monitor.commands.config import DEFAULT_CONFIG
+from monitor.commands.config import DEFAULT_CONFIG, add_spool_argument, existing_spool
 from monitor.config import load_config
 from monitor.config.store import InfluxConfig
-from monitor.errors import StoreError
 from monitor.store import Forwarder, ForwardStats, Spool, store_status
 
 DEFAULT_RETRY_TIMEOUT_S = 60.0
@@ -29,9 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         parser.add_argument(
             "--config", type=Path, default=None, help=f"config.toml (default {DEFAULT_CONFIG} unless --spool)"
         )
-        parser.add_argument(
-            "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
-        )
+        add_spool_argument(parser)
     retry.add_argument(
         "--timeout-s",
         type=float,
@@ -99,6 +96,4 @@ def _where(args: argparse.Namespace) -> tuple[Path, InfluxConfig | None]:
         config = load_config(config_path)
         spool = spool or config.store.spool_path
         influx = config.store.influx
-    if not Path(spool).is_file():  # never create an empty spool where the user mistyped one
-        raise StoreError(f"spool file {str(spool)!r} not found", "give the spool `run` writes with --spool")
-    return Path(spool), influx
+    return existing_spool(spool), influx

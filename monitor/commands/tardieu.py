@@ -15,23 +15,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.collect import Collector
-from monitor.collect.queue import Item
-from monitor.commands.calibrate import calibration_record, find_pair, guided_calibration
-from monitor.commands.config import add_config_argument
+from monitor.commands.calibrate import calibration_record, guided_calibration
+from monitor.commands.guided import (
+    add_joint_arguments,
+    find_pair,
+    follow,
+    joint_name,
+    joint_tags,
+    print_flushed,
+    segment,
+)
 from monitor.config import AppConfig, load_config
 from monitor.dsp.imu.calibration import JointCalibration
-from monitor.dsp.imu.joints import JOINTS
-from monitor.dsp.imu.streaming import SegmentStreams
 from monitor.dsp.imu.tardieu_session import STRETCH_SIGN, GuidedTardieu, Step, TardieuResult, Verdict
 from monitor.errors import ConfigError
 from monitor.store import Spool
 from monitor.store.calibrations import JointPair, latest_calibration
-from monitor.types import FieldValue, Frame, Record, SensorKind, StreamId
+from monitor.types import FieldValue, Frame, Record
 
 TARDIEU_MEASUREMENT = "tardieu"
 TARDIEU_FAILED_EXIT = 1  # the carer can try again; a config mistake exits 2
@@ -61,16 +64,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "tardieu", help="a guided Tardieu test of a joint (catch angle R1, passive range R2, speed V3)"
     )
-    parser.add_argument("--joint", required=True, choices=tuple(JOINTS), help="the joint to test")
-    parser.add_argument(
-        "--side", choices=("left", "right"), default=None, help="which one, when config.toml has both"
-    )
+    add_joint_arguments(parser, "test")
     parser.add_argument("--slow", type=int, default=3, help="slow stretches to ask for (default 3)")
     parser.add_argument("--fast", type=int, default=3, help="fast stretches to ask for (default 3)")
     parser.add_argument(
         "--calibrate", action="store_true", help="calibrate the joint first (else the stored calibration)"
     )
-    add_config_argument(parser)
     parser.set_defaults(handler=run_tardieu)
 
 
@@ -83,7 +82,7 @@ def run_tardieu(args: argparse.Namespace) -> int:
     config.store.spool_path.parent.mkdir(parents=True, exist_ok=True)
     with Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes) as spool:
         calibration = latest_calibration(spool, config.patient.id, pair)
-    name = _joint_name(pair)
+    name = joint_name(pair)
     if args.calibrate:
         outcome = asyncio.run(guided_calibration(config, pair))
         if outcome.calibration is None:
@@ -134,9 +133,7 @@ def tardieu_records(
     config: AppConfig, pair: JointPair, verdicts: list[Verdict], result: TardieuResult
 ) -> list[Record]:
     """One ``tardieu`` record per stretch (``scope=trial``) and the session's (``scope=session``)."""
-    tags = {"patient": config.patient.id, "joint": pair.joint}
-    if pair.side != "none":
-        tags["side"] = pair.side
+    tags = joint_tags(config, pair)
     records = []
     for verdict in verdicts:
         trial = verdict.trial
@@ -218,91 +215,59 @@ async def guided_tardieu(
     step_timeout_s : float
         Time of data allowed for each step, s.
     """
-    tell = say or _print
-    wanted = {pair.proximal, pair.distal} | ({emg_device} if emg_device else set())
+    tell = say or print_flushed
     side = "" if pair.side == "none" else f"{pair.side} "
-    steps: list[GuidedTardieu] = []
-    changed = asyncio.Event()
-    broken: list[str] = []
+    said: list[tuple[Step, int]] = []
     news: list[Verdict] = []
 
-    def sink(item: Item) -> None:
-        if not isinstance(item, Frame) or item.stream.device not in wanted or broken:
-            return
-        if not steps:
-            if item.kind not in (SensorKind.ACC, SensorKind.GYR):
-                return  # the first IMU frame fixes the processing rate, as in the pipeline
-            steps.append(
-                GuidedTardieu(
-                    _segment(pair.proximal),
-                    _segment(pair.distal),
-                    item.sample_rate_hz,
-                    pair.joint,
-                    calibration,
-                    emg_device=emg_device,
-                    slow_trials=slow,
-                    fast_trials=fast,
-                    step_timeout_s=step_timeout_s,
-                )
-            )
-        step = steps[0]
-        before = (step.step, step.restarts)
-        try:
-            news.extend(step.process(item))
-        except ValueError as error:  # a frame of the wrong shape, or a rate too low to time a catch
-            broken.append(f"{item.stream.device} sent unusable frames: {error}")
-        if broken or news or (step.step, step.restarts) != before:
-            changed.set()
+    def start(rate_hz: float) -> GuidedTardieu:
+        return GuidedTardieu(
+            segment(pair.proximal),
+            segment(pair.distal),
+            rate_hz,
+            pair.joint,
+            calibration,
+            emg_device=emg_device,
+            slow_trials=slow,
+            fast_trials=fast,
+            step_timeout_s=step_timeout_s,
+        )
 
-    devices = tuple(d.collector_device() for d in config.devices if d.device_id in wanted)
-    collector = Collector(config.collector_config(devices=devices), sink)
-    collector.install_signal_handlers()
+    def feed(step: GuidedTardieu, frame: Frame) -> bool:
+        before = (step.step, step.restarts)
+        news.extend(step.process(frame))  # a ValueError: a rate too low to time a catch, too
+        return bool(news) or (step.step, step.restarts) != before
+
+    def poll(step: GuidedTardieu) -> str | None:
+        for verdict in news:
+            tell(("Counted: " if verdict.counted else "Not counted: ") + verdict.message + ".")
+        news.clear()
+        state = (step.step, step.restarts)
+        if not said or state != said[-1]:
+            for line in _prompts(step, said[-1] if said else None, pair.joint, side, slow, fast):
+                tell(line)
+            said[:] = [state]
+        if step.step is Step.FAILED:
+            return step.error or "unknown"
+        return "" if step.step is Step.DONE else None
+
     tell(
         f"Connecting to the wearables of the {side}{pair.joint}"
         + (" and its EMG..." if emg_device else "...")
     )
-    started = time.monotonic()
-    collecting = asyncio.create_task(collector.run())
-    said: tuple[Step, int] | None = None
-    error = ""
-    try:
-        while not collecting.done():
-            waiting = asyncio.create_task(changed.wait())
-            await asyncio.wait([collecting, waiting], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
-            changed.clear()
-            if broken:
-                error = broken[0]
-                break
-            if not steps:
-                if time.monotonic() - started > connect_timeout_s:
-                    error = (
-                        f"the {side}{pair.joint}'s wearables did not stream within {connect_timeout_s:g} s"
-                    )
-                    break
-                continue
-            step = steps[0]
-            for verdict in news:
-                tell(("Counted: " if verdict.counted else "Not counted: ") + verdict.message + ".")
-            news.clear()
-            state = (step.step, step.restarts)
-            if state != said:
-                for line in _prompts(step, said, pair.joint, side, slow, fast):
-                    tell(line)
-                said = state
-            if step.step is Step.DONE:
-                return TardieuOutcome(step.result(), list(step.verdicts))
-            if step.step is Step.FAILED:
-                error = step.error or "unknown"
-                break
-        else:
-            await collecting  # re-raises a collector failure
-            error = "the collector stopped (Ctrl-C?) before the test was done"
-    finally:
-        if not collecting.done():
-            collector.stop()
-            await asyncio.gather(collecting, return_exceptions=True)
-    return TardieuOutcome(None, [], error)
+    ended = await follow(
+        config,
+        {pair.proximal, pair.distal} | ({emg_device} if emg_device else set()),
+        start=start,
+        feed=feed,
+        poll=poll,
+        connect_timeout_s=connect_timeout_s,
+        not_streaming=f"the {side}{pair.joint}'s wearables did not stream within {connect_timeout_s:g} s",
+        stopped="the collector stopped (Ctrl-C?) before the test was done",
+    )
+    if ended.step is None:
+        return TardieuOutcome(None, [], ended.error)
+    return TardieuOutcome(ended.step.result(), list(ended.step.verdicts))
 
 
 def _prompts(
@@ -332,15 +297,3 @@ def _prompts(
     elif step.step is Step.DONE:
         lines.append("Done, thank you: you can relax.")
     return lines
-
-
-def _joint_name(pair: JointPair) -> str:
-    return pair.joint if pair.side == "none" else f"{pair.side} {pair.joint}"
-
-
-def _segment(device_id: str) -> SegmentStreams:
-    return SegmentStreams(StreamId(device_id, "acc"), StreamId(device_id, "gyr"))
-
-
-def _print(line: str) -> None:
-    print(line, flush=True)

@@ -62,15 +62,17 @@ class StoreStatus:
             f"  set aside {self.set_aside_points:,}",
         ]
         if self.oldest_unsent_ns is not None:
-            out.append(f"  oldest unsent point: {_age(now_ns - self.oldest_unsent_ns)} old")
+            out.append(f"  oldest unsent point: {age_text(now_ns - self.oldest_unsent_ns)} old")
         for reason, n in sorted(self.set_aside_by_reason.items(), key=lambda kv: -kv[1]):
             out.append(f"  set aside, {reason}: {n:,}")
         if self.set_aside_points:
             out.append("  (set-aside points stay in the local report; `store retry` sends them again)")
-        sent = "never" if self.last_sent_at_ns is None else f"{_age(now_ns - self.last_sent_at_ns)} ago"
+        sent = "never" if self.last_sent_at_ns is None else f"{age_text(now_ns - self.last_sent_at_ns)} ago"
         out.append(f"  last forwarded: {sent}")
         if self.last_error:
-            when = "" if self.last_error_at_ns is None else f" ({_age(now_ns - self.last_error_at_ns)} ago)"
+            when = (
+                "" if self.last_error_at_ns is None else f" ({age_text(now_ns - self.last_error_at_ns)} ago)"
+            )
             out.append(f"  last forwarding error{when}: {self.last_error}")
         for measurement, n in sorted(self.dropped_points.items()):
             out.append(f"  dropped unsent {measurement} points (spool full): {n:,}")
@@ -130,7 +132,8 @@ def refusal_reason(error: str) -> str:
     return text.split(":", 1)[0][:60] or "refused"
 
 
-def _age(ns: int) -> str:
+def age_text(ns: int) -> str:
+    """An age or a duration, ns, as a person reads it: ``45 s``, ``12 min``, ``3.5 h``, ``2.0 days``."""
     seconds = max(0, ns) / NS_PER_S
     if seconds < 120:
         return f"{seconds:.0f} s"

@@ -22,17 +22,16 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.dsp.imu import quaternion as quat
-from monitor.dsp.imu.alignment import StreamAligner
 from monitor.dsp.imu.calibration import (
     CalibrationError,
     JointCalibration,
     calibrate_joint,
     relative_orientation,
 )
+from monitor.dsp.imu.joint_streams import JointAligner, SegmentStreams, plausible_runs
 from monitor.dsp.imu.joints import joint_spec
 from monitor.dsp.imu.orientation import OrientationFilter
-from monitor.dsp.imu.streaming import SegmentStreams, plausible_imu
-from monitor.types import NS_PER_S, Frame, SensorKind
+from monitor.types import Frame
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,6 +48,9 @@ class Phase(Enum):
     FLEXING = "flexing"  # counting flexions
     DONE = "done"  # :attr:`GuidedCalibration.result` holds the calibration
     FAILED = "failed"  # :attr:`GuidedCalibration.error` says why
+
+
+_OVER: tuple[Phase, ...] = (Phase.DONE, Phase.FAILED)
 
 
 class GuidedCalibration:
@@ -108,12 +110,6 @@ class GuidedCalibration:
                 "need flexions >= 1, hold_s >= 0.5, still_deg > 0 and min_flexion_deg >= 15,"
                 f" got {flexions}, {hold_s}, {still_deg}, {min_flexion_deg}"
             )
-        self._streams = {
-            (proximal.gyr, SensorKind.GYR): 0,
-            (proximal.acc, SensorKind.ACC): 1,
-            (distal.gyr, SensorKind.GYR): 2,
-            (distal.acc, SensorKind.ACC): 3,
-        }
         self.sample_rate_hz = float(sample_rate_hz)
         self.joint = joint
         self.flexions = flexions
@@ -122,7 +118,7 @@ class GuidedCalibration:
         self._n_settle = round(SETTLE_S * self.sample_rate_hz)
         self._n_hold = round(hold_s * self.sample_rate_hz)
         self._n_timeout = round(phase_timeout_s * self.sample_rate_hz)
-        self._aligner = StreamAligner(4, sample_rate_hz)
+        self._aligner = JointAligner(proximal, distal, sample_rate_hz)
         self.phase = Phase.SETTLING
         self.flexions_seen = 0
         self.restarts = 0  # gaps after settling, which sent the step back to the neutral pose
@@ -132,20 +128,15 @@ class GuidedCalibration:
 
     def process(self, frame: Frame) -> Phase:
         """Take one frame of any of the four streams (others are ignored); the phase now."""
-        key = (frame.stream, frame.kind)
-        if key not in self._streams or self.phase in (Phase.DONE, Phase.FAILED):
+        if not self._aligner.takes(frame) or self.phase in (Phase.DONE, Phase.FAILED):
             return self.phase
-        if frame.channels != 3:
-            raise ValueError(f"IMU frames must have 3 channels, got {frame.channels}")
-        offsets_ns = np.round(np.arange(frame.n_samples) * (NS_PER_S / frame.sample_rate_hz))
-        self._aligner.push(self._streams[key], frame.t0_ns + offsets_ns.astype(np.int64), frame.samples)
-        first_k, (gyr_p, acc_p, gyr_d, acc_d) = self._aligner.pull()
-        valid = plausible_imu(gyr_p, acc_p) & plausible_imu(gyr_d, acc_d)
-        edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
-        for lo, hi in zip(np.r_[0, edges], np.r_[edges, valid.size], strict=True):
-            if hi <= lo or self.phase in (Phase.DONE, Phase.FAILED):
-                continue
-            if not valid[lo]:
+        self._aligner.push_frame(frame)
+        first_k, columns = self._aligner.pull()
+        gyr_p, acc_p, gyr_d, acc_d = columns
+        for lo, hi, plausible in plausible_runs(columns):
+            if self.phase in _OVER:  # (not narrowed: the step moves on inside the loop)
+                break
+            if not plausible:
                 # While settling (a wearable that starts later than the other, the clock fit
                 # of a new connection still moving) this only delays the start, unseen by
                 # the patient; after, the signal dropped and the pose must be held again.

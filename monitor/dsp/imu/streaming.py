@@ -10,12 +10,9 @@ drop) counts as missing, like a gap, so it never reaches the orientation filters
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 
-from monitor.dsp.imu.alignment import StreamAligner
 from monitor.dsp.imu.calibration import (
     CalibrationError,
     JointCalibration,
@@ -23,6 +20,7 @@ from monitor.dsp.imu.calibration import (
     calibration_fields,
 )
 from monitor.dsp.imu.joint_angle import HingeAngle
+from monitor.dsp.imu.joint_streams import JointAligner, SegmentStreams, plausible_imu, plausible_runs
 from monitor.dsp.imu.joints import joint_spec
 from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmParams
 from monitor.dsp.imu.orientation import OrientationFilter, OrientationParams
@@ -41,21 +39,9 @@ CALIBRATION_STORED = "stored"  # a run uses a guided calibration stored earlier
 CALIBRATION_MISSING = "missing"  # none stored: the run falls back to the implicit one
 CALIBRATION_IMPLICIT = "implicit"  # the run's own first seconds calibrated it
 CALIBRATION_FAILED = "failed"  # a calibration window that could not calibrate: skipped
-# Beyond these no body-worn IMU measures (the widest full scales sold are ±30 g and
-# ±4000 deg/s, e.g. TDK ICM-20649's datasheet): such a value is a corrupt frame.
-MAX_PLAUSIBLE_ACC_G = 64.0
-MAX_PLAUSIBLE_GYR_DPS = 8000.0
 # Joint angle is reported at 10 Hz: enough for the slowest clinical use (ROM trends)
 # and the dashboards, a tenth of the raw rate.
 ANGLE_STEP_NS = NS_PER_S // 10
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentStreams:
-    """The accelerometer and gyroscope streams of the IMU on one segment."""
-
-    acc: StreamId
-    gyr: StreamId
 
 
 class JointAngleProcessor:
@@ -109,16 +95,10 @@ class JointAngleProcessor:
         max_gap_s: float | None = None,
     ) -> None:
         joint_spec(joint)
-        self._streams = {
-            (proximal.gyr, SensorKind.GYR): 0,
-            (proximal.acc, SensorKind.ACC): 1,
-            (distal.gyr, SensorKind.GYR): 2,
-            (distal.acc, SensorKind.ACC): 3,
-        }
         self.sample_rate_hz = float(sample_rate_hz)
         self.joint = joint
         self._tags = {"joint": joint} | (tags or {})
-        self._aligner = StreamAligner(4, sample_rate_hz, max_gap_s)
+        self._aligner = JointAligner(proximal, distal, sample_rate_hz, max_gap_s)
         self._orientation_params = orientation_params
         self._filters = self._new_filters()
         self._neutral_s, self._calibration_s = neutral_s, calibration_s
@@ -143,15 +123,7 @@ class JointAngleProcessor:
 
     def process(self, frame: Frame) -> list[Record]:
         """Take one frame of any of the four streams; return the records now final."""
-        key = (frame.stream, frame.kind)
-        if key not in self._streams:
-            raise ValueError(f"frame of unexpected stream {frame.stream} ({frame.kind})")
-        if frame.channels != 3:
-            raise ValueError(f"IMU frames must have 3 channels, got {frame.channels}")
-        times = frame.t0_ns + np.round(np.arange(frame.n_samples) * (NS_PER_S / frame.sample_rate_hz)).astype(
-            np.int64
-        )
-        self._aligner.push(self._streams[key], times, frame.samples)
+        self._aligner.push_frame(frame)
         return self._run(*self._aligner.pull())
 
     def flush(self) -> list[Record]:
@@ -176,11 +148,8 @@ class JointAngleProcessor:
         if n == 0:
             return []
         records = self._announce(first_k)
-        valid = plausible_imu(gyr_p, acc_p) & plausible_imu(gyr_d, acc_d)
-        # Runs of valid and missing grid points, in order.
-        edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
-        for lo, hi in zip(np.r_[0, edges], np.r_[edges, n], strict=True):
-            if valid[lo]:
+        for lo, hi, plausible in plausible_runs(columns):
+            if plausible:
                 records += self._end_gap(first_k + lo)
                 qp = self._filters[0].update(acc_p[lo:hi], gyr_p[lo:hi])
                 qd = self._filters[1].update(acc_d[lo:hi], gyr_d[lo:hi])
@@ -306,14 +275,6 @@ class JointAngleProcessor:
         if angle.size:
             self._next_step = max(self._next_step, int(step[-1]) + 1)
         return records
-
-
-def plausible_imu(gyr_dps: FloatArray, acc_g: FloatArray) -> npt.NDArray[np.bool_]:
-    """Per grid point: every axis finite and within what an IMU can measure."""
-    with np.errstate(invalid="ignore"):  # NaN compares False: missing, as it should
-        gyr_ok = (np.abs(gyr_dps) <= MAX_PLAUSIBLE_GYR_DPS).all(axis=1)
-        acc_ok = (np.abs(acc_g) <= MAX_PLAUSIBLE_ACC_G).all(axis=1)
-    return np.asarray(gyr_ok & acc_ok, dtype=bool)
 
 
 class MovementSpasmProcessor:

@@ -25,12 +25,11 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from monitor.dsp.imu.alignment import StreamAligner
 from monitor.dsp.imu.calibration import JointCalibration
 from monitor.dsp.imu.joint_angle import HingeAngle
+from monitor.dsp.imu.joint_streams import JointAligner, SegmentStreams, plausible_runs
 from monitor.dsp.imu.joints import joint_spec
 from monitor.dsp.imu.orientation import OrientationFilter
-from monitor.dsp.imu.streaming import SegmentStreams, plausible_imu
 from monitor.dsp.imu.tardieu import FAST_MIN_DPS, SLOW_MAX_DPS, TardieuTrial, tardieu_trials
 from monitor.types import NS_PER_S, Frame, SensorKind
 
@@ -58,6 +57,9 @@ class Step(Enum):
     FAST = "fast"  # counting scored fast stretches
     DONE = "done"
     FAILED = "failed"  # :attr:`GuidedTardieu.error` says why
+
+
+_OVER: tuple[Step, ...] = (Step.DONE, Step.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +177,6 @@ class GuidedTardieu:
                 "need slow_trials >= 1, fast_trials >= 1, relax_s >= 0.5 and step_timeout_s > 0,"
                 f" got {slow_trials}, {fast_trials}, {relax_s}, {step_timeout_s}"
             )
-        self._streams = {
-            (proximal.gyr, SensorKind.GYR): 0,
-            (proximal.acc, SensorKind.ACC): 1,
-            (distal.gyr, SensorKind.GYR): 2,
-            (distal.acc, SensorKind.ACC): 3,
-        }
         self._emg_device = emg_device
         self.sample_rate_hz = float(sample_rate_hz)
         self.joint = joint
@@ -192,7 +188,7 @@ class GuidedTardieu:
         self._n_still_after = round(_STILL_AFTER_S * self.sample_rate_hz)
         self._n_timeout = round(step_timeout_s * self.sample_rate_hz)
         self._n_piece = max(1, round(_PIECE_S * self.sample_rate_hz))
-        self._aligner = StreamAligner(4, sample_rate_hz)
+        self._aligner = JointAligner(proximal, distal, sample_rate_hz)
         self._emg_t0_ns: int | None = None
         self._emg_rate_hz = 0.0
         self._emg: list[FloatArray] = []
@@ -211,21 +207,16 @@ class GuidedTardieu:
         if frame.kind is SensorKind.EMG and frame.stream.device == self._emg_device:
             self._take_emg(frame)
             return self._measure()
-        key = (frame.stream, frame.kind)
-        if key not in self._streams:
+        if not self._aligner.takes(frame):
             return []
-        if frame.channels != 3:
-            raise ValueError(f"IMU frames must have 3 channels, got {frame.channels}")
-        offsets_ns = np.round(np.arange(frame.n_samples) * (NS_PER_S / frame.sample_rate_hz))
-        self._aligner.push(self._streams[key], frame.t0_ns + offsets_ns.astype(np.int64), frame.samples)
-        first_k, (gyr_p, acc_p, gyr_d, acc_d) = self._aligner.pull()
-        valid = plausible_imu(gyr_p, acc_p) & plausible_imu(gyr_d, acc_d)
-        edges = np.flatnonzero(np.diff(valid.astype(np.int8))) + 1
+        self._aligner.push_frame(frame)
+        first_k, columns = self._aligner.pull()
+        gyr_p, acc_p, gyr_d, acc_d = columns
         found: list[Verdict] = []
-        for lo, hi in zip(np.r_[0, edges], np.r_[edges, valid.size], strict=True):
-            if hi <= lo or self.step in (Step.DONE, Step.FAILED):
-                continue
-            if not valid[lo]:
+        for lo, hi, plausible in plausible_runs(columns):
+            if self.step in _OVER:  # (not narrowed: the step moves on inside the loop)
+                break
+            if not plausible:
                 if self.step is not Step.SETTLING:
                     self.restarts += 1
                     self._resume = self.step
