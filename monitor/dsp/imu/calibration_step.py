@@ -78,7 +78,7 @@ class GuidedCalibration:
     Examples
     --------
     >>> from monitor.synth.motion import generate_motion
-    >>> from monitor.types import StreamId
+    >>> from monitor.types import Frame, SensorKind, StreamId
     >>> rec = generate_motion("knee", duration_s=60, sample_rate_hz=50, seed=3)
     >>> prox = SegmentStreams(StreamId("thigh", "acc"), StreamId("thigh", "gyr"))
     >>> dist = SegmentStreams(StreamId("shank", "acc"), StreamId("shank", "gyr"))
