@@ -121,14 +121,38 @@ class _Channel:
     quality: dict[str, RunTracker]
     bursts: deque[tuple[int, int, bool]]  # start, stop, reached the on threshold
     heartbeats: HeartbeatGate
-    event: tuple[int, int] | None = None
+    event: _OpenEvent | None = None
     last_burst_mark: int = -(10**12)  # the peak of a blip, the end of a longer burst
-    # End of the open event's last burst that was not an isolated blip, and the isolated
-    # blips that continued it since: if they turn out to keep a heart rhythm, they go.
-    event_solid_stop: int = 0
-    event_trailing_blips: list[tuple[int, int, int]] = field(default_factory=list)  # start, stop, peak
-    event_only_blips: bool = False
     last_offset: int = -(10**12)
+
+
+@dataclass(slots=True)
+class _OpenEvent:
+    """The spasm a channel is building, in envelope samples ``start <= i < stop``.
+
+    ``solid_stop`` ends its last burst that was not an isolated blip; the isolated blips
+    that continued it since (``trailing_blips``: start, stop, peak) go again if they turn
+    out to keep a heart rhythm. ``only_blips``: it began with an isolated blip and only
+    such blips joined it, so it goes whole.
+    """
+
+    start: int
+    stop: int
+    only_blips: bool
+    solid_stop: int = 0
+    trailing_blips: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.solid_stop = self.stop
+
+    def extend(self, start: int, stop: int, peak: int, isolated_blip: bool) -> None:
+        self.stop = max(self.stop, stop)
+        if isolated_blip:
+            self.trailing_blips.append((start, stop, peak))
+        else:
+            self.solid_stop = self.stop
+            self.trailing_blips = []
+            self.only_blips = False
 
 
 class SpasmDetector:
@@ -384,7 +408,7 @@ class SpasmDetector:
         horizon = self._position
         while state.bursts and (final or state.bursts[0][1] + self._lookahead <= horizon):
             start, stop, strong = state.bursts.popleft()
-            continues = state.event is not None and start - state.event[1] <= self._merge_samples
+            continues = state.event is not None and start - state.event.stop <= self._merge_samples
             # Clonic beats peak within a period of the slowest clonus of each other;
             # heartbeats (at most 140 bpm) further apart than that. After a longer burst
             # the interval counts from its end.
@@ -405,36 +429,28 @@ class SpasmDetector:
             if is_motion(self._history, ch, start, stop, self.sample_rate_hz, rate, self.params, continues):
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
-            if continues and state.event is not None and stop - state.event[0] <= self._max_event_samples:
-                state.event = (state.event[0], max(state.event[1], stop))
-                if blip and isolated:
-                    state.event_trailing_blips.append((start, stop, peak))
-                else:
-                    state.event_solid_stop = state.event[1]
-                    state.event_trailing_blips = []
-                    state.event_only_blips = False
+            if continues and state.event is not None and stop - state.event.start <= self._max_event_samples:
+                state.event.extend(start, stop, peak, blip and isolated)
                 continue
             if not strong:
                 continue
             if state.event is not None:
-                self._emit(ch, *state.event)
-            state.event = (start, stop)
-            state.event_solid_stop = stop
-            state.event_trailing_blips = []
-            state.event_only_blips = blip and isolated
-        if state.event is None:
+                self._emit(ch, state.event.start, state.event.stop)
+            state.event = _OpenEvent(start, stop, only_blips=blip and isolated)
+        event = state.event
+        if event is None:
             return
-        if state.event[1] - state.event[0] >= self._max_event_samples:
-            self._emit(ch, *state.event)  # it cannot grow: emit now and keep memory bounded
+        if event.stop - event.start >= self._max_event_samples:
+            self._emit(ch, event.start, event.stop)  # it cannot grow: emit now and keep memory bounded
             state.event = None
             return
         open_start = state.detection.open_start
         could_merge = bool(state.bursts) or (
-            open_start is not None and open_start - state.event[1] <= self._merge_samples
+            open_start is not None and open_start - event.stop <= self._merge_samples
         )
-        quiet = horizon - state.event[1] > self._merge_samples + self._lookahead
+        quiet = horizon - event.stop > self._merge_samples + self._lookahead
         if final or (quiet and not could_merge):
-            self._emit(ch, *state.event)
+            self._emit(ch, event.start, event.stop)
             state.event = None
 
     def _is_heartbeat(self, state: _Channel, peak: int, isolated: bool, continues: bool) -> bool:
@@ -443,24 +459,25 @@ class SpasmDetector:
         if not isolated:  # a clonic beat of the spasm
             state.heartbeats.judge(peak, isolated)
             return False
-        trailing = [p for _, _, p in state.event_trailing_blips]
-        return state.heartbeats.judge_continuation(peak, state.event[0], trailing)
+        trailing = [p for _, _, p in state.event.trailing_blips]
+        return state.heartbeats.judge_continuation(peak, state.event.start, trailing)
 
     def _drop_trailing_heartbeats(self, ch: int) -> None:
         """A heartbeat continued the open event: the isolated blips before it were beats too."""
         state = self._state[ch]
-        if state.event is None:
+        event = state.event
+        if event is None:
             return
-        beats = [(start, stop) for start, stop, _ in state.event_trailing_blips]
-        if state.event_only_blips:
-            beats = [(state.event[0], state.event_solid_stop), *beats]
+        beats = [(start, stop) for start, stop, _ in event.trailing_blips]
+        if event.only_blips:
+            beats = [(event.start, event.solid_stop), *beats]
             state.event = None
         else:
-            state.event = (state.event[0], state.event_solid_stop)
+            event.stop = event.solid_stop
+            event.trailing_blips = []
         if beats:
             starts, stops = zip(*beats, strict=True)
             self._quality_runs(ch, "ecg_artifact", np.array(starts), np.array(stops))
-        state.event_trailing_blips = []
 
     def _emit(self, ch: int, start: int, stop: int) -> None:
         p = self.params
@@ -532,7 +549,7 @@ class SpasmDetector:
             if state.bursts:
                 keep = min(keep, state.bursts[0][0])
             if state.event is not None:
-                keep = min(keep, state.event[0])
+                keep = min(keep, state.event.start)
             if state.detection.open_start is not None:
                 keep = min(keep, state.detection.open_start)
         self._history.trim(keep - self._edge_samples - 2 * self._guard_samples)
