@@ -9,11 +9,7 @@ measure no longer separates them, and the share of the raw 1.5–10 Hz band is u
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
-import numpy.typing as npt
 
 from monitor.dsp.envelope import MOTION_RMS_FREQUENCY_MIN_RATE_HZ
 from monitor.dsp.history import EnvelopeHistory
@@ -81,17 +77,10 @@ def _at_rest(history: EnvelopeHistory, channel: int, start: int, rest_power: flo
     return bool(edge.size) and rest_power <= float(edge[0]) ** 2
 
 
-def _rest_level(
-    history: EnvelopeHistory,
-    series: str,
-    channel: int,
-    before: slice,
-    statistic: Callable[[npt.NDArray[np.float32]], Any] = np.median,
-) -> float:
-    """``series`` over ``before``, by default its median: other knocks in a dense rest do not
-    move it."""
+def _rest_level(history: EnvelopeHistory, series: str, channel: int, before: slice) -> float:
+    """Median of ``series`` over ``before``: other knocks in a dense rest do not move it."""
     values = history.window(series, channel, before.start, before.stop)
-    return float(statistic(values)) if values.size else 0.0
+    return float(np.median(values)) if values.size else 0.0
 
 
 def lost_signal(history: EnvelopeHistory, channel: int, start: int, stop: int, guard: int) -> bool:
