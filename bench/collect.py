@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from devices.emulation.process import Emulated, start_emulated, wearable_address
 from devices.reference import StreamType
+from emulators.process import Emulated, start_emulated, wearable_address
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
 from monitor.collect.queue import Item
 from monitor.collect.session import DeviceSession

@@ -3,6 +3,12 @@
 Each rule queries InfluxQL per ``patient`` (and ``device`` where a device is at fault), reduces
 each series to one number with server-side expressions, and fires when a math expression is
 true. ``alert_rules`` gives the provisioning API's JSON; ``alert_rules_provisioning`` the file.
+
+Spasms are counted as the rest of the product counts them: ``spasm_episode`` records (one per
+limb episode, however many EMG channels and wearables saw it) and the hourly ``clinical_score``
+records (one per observed local hour), never ``spasm_event`` rows. No rule reads missing data
+as a value: a query that returns nothing leaves its rule OK or in Grafana's own NoData state,
+never Alerting.
 """
 
 from __future__ import annotations
@@ -37,10 +43,21 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
     t = thresholds
     baseline_s = round(t.spike_baseline_days * 86400)
     offline_min = max(1, math.ceil(t.offline_max_min))  # whole 1-minute buckets
-    # The baseline is the patient's observed hours, as the home engine's: the hourly
-    # clinical_score points (one per observed local hour, with its spasm count), ending an hour
-    # before the last hour began, so that the spike does not raise its own bar. From their
-    # count o, sum s and sum of squares q: mean = s/o and variance = q/o - mean².
+    # The spike rule decides as monitor.alerts.spike does: the spasms of the last hour against
+    # mean + max(k·σ, min_count) of the patient's observed hours before it. Spasms are episodes
+    # (a spasm seen by two EMG channels and an IMU is one), as stored by monitor.clinical: the
+    # last hour's spasm_episode records of the affected limbs, which is what the hourly scores
+    # count. The baseline is the hourly clinical_score points (one per observed local hour,
+    # with its spasm count; an unworn hour has no point, so it is no data, never a calm 0),
+    # ending an hour before the last hour began, so that the spike does not raise its own bar.
+    # From their count o, sum s and sum of squares q: mean = s/o and variance = q/o - mean²
+    # (the population variance, as the home engine's numpy std). Where the two can differ: the
+    # home engine counts every limb and calls a UTC hour observed when any record fell in it;
+    # this rule counts what the scores count (the affected limbs, hours with observed time).
+    # With every worn limb affected (the default) in a whole-hour time zone they agree. A live
+    # run stores an hour's episodes when it scores that hour (monitor.clinical.rescore, once an
+    # hour), so this rule sees a spike once its hour is scored, not within it.
+    last_hour = f'FROM "spasm_episode" WHERE "affected" = true AND {BY_PATIENT}'
     hours = 'FROM "clinical_score" WHERE "period" = \'hour\' AND $timeFilter'
     squares = f'FROM (SELECT "spasms" * "spasms" AS "sq" {hours})'
     mean = "($s / $o)"
@@ -53,7 +70,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
         _rule(
             "spasm-rate-spike", "Spasm-rate spike", ds,
             {
-                "A": (f'SELECT count("duration_s") FROM "spasm_event" WHERE {BY_PATIENT}', 3600),
+                "A": (f'SELECT count("duration_s") {last_hour}', 3600),
                 "O": (f'SELECT count("spasms") {hours} GROUP BY "patient"', (baseline_s, 7200)),
                 "S": (f'SELECT sum("spasms") {hours} GROUP BY "patient"', (baseline_s, 7200)),
                 "Q": (f'SELECT sum("sq") {squares} GROUP BY "patient"', (baseline_s, 7200)),
@@ -64,7 +81,7 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
                 f"Spasms in the last hour reach the patient's {t.spike_baseline_days:g}-day hourly baseline "
                 f"plus {t.spike_sigma:g}σ and plus at least {t.spike_min_count}"
             ),
-            no_data="OK",
+            no_data="OK",  # no episode in the last hour, or no observed hour: nothing to alert on
             cooldown_min=t.cooldown_min,
         ),
         _rule(
@@ -89,7 +106,10 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
             reducers={"a": ("A", "last")},
             condition="$a <= 0",
             summary=f"No data from the device for more than {t.offline_max_min:g} min",
-            no_data="Alerting",  # every device silent: the query returns nothing at all
+            # Every device silent for a day: the query returns nothing at all. That is no data,
+            # not an offline device with a value: Grafana's NoData state raises its own
+            # DatasourceNoData alert, so the clinic still hears of it, labelled as what it is.
+            no_data="NoData",
             cooldown_min=t.cooldown_min,
         ),
         # Unusable-EMG stretches are stamped at onset: look back two windows so a stretch that

@@ -1,1 +1,5 @@
-"""BLE device profiles: UUIDs, decoders to Frames, and emulated wearables."""
+"""BLE device profiles: UUIDs, handshakes and pure decoders to Packets (bytes only).
+
+The emulated wearables that speak these protocols live beside this package, in
+:mod:`emulators`.
+"""

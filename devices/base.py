@@ -125,12 +125,22 @@ class Packet:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A stream the link's MTU made the wearable slow down (reference: docs/protocol.md §7)."""
+
+    stream: str  # the profile's name of the stream, e.g. "emg"
+    default_rate_hz: float  # what it sends on a link of the profile's assumed MTU
+    rate_hz: float  # what it sends on this link
+
+
 class StreamDecoder(Protocol):
     """Per-connection decoder: what :meth:`DeviceProfile.start` negotiated, plus delta state.
 
     A decoder may also carry ``boot_id: int | None``, the wearable's boot identifier read
     during the handshake (the reference wearable's, docs/protocol.md §4): the session takes a
-    new value for a reboot (new counts, new clock fit), whatever the counters say.
+    new value for a reboot (new counts, new clock fit), whatever the counters say; and
+    ``rate_limits``, the :class:`RateLimit` of each stream a small MTU slowed down.
     """
 
     def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:

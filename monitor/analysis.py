@@ -19,61 +19,16 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.clinical import penn_daily_frequency, snow_frequency, snow_scorable, spasm_rows
-from monitor.clinical.events import MOVEMENT, SPASM_EVENT, spasm_kind
+from monitor.clinical.events import spasm_kind
 from monitor.config import AppConfig
 from monitor.dsp import EmgParams, detect_spasms
 from monitor.pipeline import Pipeline
 from monitor.recording import RecordingReader
-from monitor.types import NS_PER_S, SPASM_KINDS, Frame, Record
+from monitor.store.schema import SPASM_EVENT, spasm_event_from_record, spasm_event_record
+from monitor.types import MOVEMENT_KIND, NS_PER_S, SPASM_KINDS, Frame, Record, SpasmEvent
 
 HOURS_PER_DAY = 24.0
 Progress = Callable[[int], None]  # called with the number of items done so far
-
-
-@dataclass(frozen=True, slots=True)
-class DetectedSpasm:
-    """One detected spasm, from EMG (one channel) or from a gyroscope alone (``source = "imu"``)."""
-
-    onset_ns: int
-    offset_ns: int
-    kind: str
-    source: str
-    device: str
-    channel: int
-    location: str = ""
-    peak_mv: float | None = None
-    peak_x_baseline: float | None = None
-    clonus_hz: float | None = None
-    imu_peak_dps: float | None = None
-
-    @property
-    def duration_s(self) -> float:
-        return (self.offset_ns - self.onset_ns) / NS_PER_S
-
-    @classmethod
-    def from_record(cls, record: Record) -> DetectedSpasm:
-        """From a ``spasm_event`` record (as the detectors and the spool give them)."""
-        fields, tags = record.fields, record.tags
-
-        def number(name: str) -> float | None:
-            value = fields.get(name)
-            return None if value is None else float(value)
-
-        return cls(
-            onset_ns=record.time_ns,
-            offset_ns=int(fields["offset_ns"]),
-            kind=tags.get("kind", ""),
-            # The schema's spasm_event carries no sensor tag: an IMU-only event is the one
-            # of kind movement (old spools' IMU-only "myoclonic" included, as clinical reads them).
-            source="imu" if spasm_kind(record) == MOVEMENT else "emg",
-            device=tags.get("device", ""),
-            channel=int(tags.get("channel", 0)),
-            location=tags.get("location", ""),
-            peak_mv=number("peak_mv"),
-            peak_x_baseline=number("peak_x_baseline"),
-            clonus_hz=number("clonus_hz"),
-            imu_peak_dps=number("imu_peak_dps"),
-        )
 
 
 @dataclass
@@ -82,8 +37,9 @@ class Analysis:
 
     Attributes
     ----------
-    events : list of DetectedSpasm
-        In onset order.
+    events : list of SpasmEvent
+        In onset order, as stored (``device`` from the record's tag); :func:`event_source`
+        says which sensor found each.
     start_ns, end_ns : int
         First sample and end of the last sample, UTC ns.
     observed_s : float
@@ -94,7 +50,7 @@ class Analysis:
         Devices of a recording that the configuration does not list (their frames skipped).
     """
 
-    events: list[DetectedSpasm]
+    events: list[SpasmEvent]
     start_ns: int
     end_ns: int
     observed_s: float
@@ -116,7 +72,7 @@ class Analysis:
             "observed_h": round(observed_h, 4),
             "per_hour": round(spasms / observed_h, 3) if observed_h > 0 else None,
             "by_kind": by_kind,
-            "by_source": {s: sum(e.source == s for e in self.events) for s in ("emg", "imu")},
+            "by_source": {s: sum(event_source(e) == s for e in self.events) for s in ("emg", "imu")},
             "duration_s": {
                 "min": round(min(durations), 3) if durations else None,
                 "median": round(statistics.median(durations), 3) if durations else None,
@@ -126,6 +82,15 @@ class Analysis:
             "penn_frequency": penn_daily_frequency(spasms, observed_h),
             "snow_frequency": snow_frequency(per_day) if snow_scorable(self.observed_s) else None,
         }
+
+
+def event_source(event: SpasmEvent) -> str:
+    """``imu`` for a spasm a gyroscope alone found, else ``emg``.
+
+    The schema's ``spasm_event`` carries no sensor tag: an IMU-only event is the one of kind
+    movement (old spools' IMU-only ``myoclonic`` included, as :mod:`monitor.clinical` reads them).
+    """
+    return "imu" if spasm_kind(event) == MOVEMENT_KIND else "emg"
 
 
 def analyze_emg(
@@ -140,12 +105,10 @@ def analyze_emg(
     overrides = params.as_dict() if params is not None else {}
     tags = {"device": device, "sensor": "emg"} if device else {"sensor": "emg"}
     events = detect_spasms(emg, sample_rate_hz, t0_ns, **overrides)
-    records = [e.to_record(tags) for e in events]
+    records = [spasm_event_record(e, tags) for e in events]
     n = emg.shape[0]
     end_ns = t0_ns + round(n * NS_PER_S / sample_rate_hz)
-    return Analysis(
-        [DetectedSpasm.from_record(r) for r in records], t0_ns, end_ns, n / sample_rate_hz, records
-    )
+    return Analysis([spasm_event_from_record(r) for r in records], t0_ns, end_ns, n / sample_rate_hz, records)
 
 
 def analyze_recording(
@@ -183,7 +146,7 @@ def analyze_recording(
             progress(done)
     records += _spasm_events(pipeline.flush())
     records.sort(key=lambda r: (r.time_ns, r.tags.get("device", ""), r.tags.get("channel", "")))
-    events = [DetectedSpasm.from_record(r) for r in records]
+    events = [spasm_event_from_record(r) for r in records]
     # Observed: the longest stream's samples (gaps are not observed).
     observed_s = max(covered_s.values(), default=0.0)
     return Analysis(events, start_ns or 0, end_ns or 0, observed_s, records, pipeline.stats.unknown_devices)

@@ -109,17 +109,26 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class SpasmEvent:
-    """One detected (or, in synthetic data, true) spasm on one EMG channel.
+    """One spasm, from detection to report: the one spasm type of the pipeline.
+
+    A detector reports one per EMG channel (or one per IMU); the stored ``spasm_event`` row
+    adds who and where (``device``, ``patient``, ``side``, read from its tags); and
+    :func:`monitor.clinical.events.episodes` merges the events of one limb into episodes,
+    the spasms the clinical scores count (``events`` > 1 when several were merged). Its
+    stored form is :func:`monitor.store.schema.spasm_event_record` and
+    :func:`monitor.store.schema.spasm_event_from_record`.
 
     Attributes
     ----------
     onset_ns, offset_ns : int
         UTC start and end of the spasm, ns.
-    kind : {"tonic", "clonus", "myoclonic", "mixed", "movement"}
-        Morphology after Thomas et al. 2014 (J Electromyogr Kinesiol 24:747) for EMG events
-        (``myoclonic``: their myoclonus); ``movement`` for a jerk the IMU alone saw.
+    kind : str
+        Morphology after Thomas et al. 2014 (J Electromyogr Kinesiol 24:747) for EMG events,
+        one of :data:`SPASM_KINDS` (``myoclonic``: their myoclonus); ``movement`` for a jerk
+        the IMU alone saw. A stored row's kind is kept as written (old spools included);
+        :func:`monitor.clinical.events.spasm_kind` reads it in the clinic's names.
     channel : int
-        EMG channel index within the stream.
+        EMG channel index within the stream (0 for an IMU's event).
     peak_mv, mean_mv : float or None
         Peak and mean RMS envelope over the event, mV (``None`` for IMU-only events,
         likewise the other EMG features below).
@@ -135,11 +144,21 @@ class SpasmEvent:
         Muscle or body location, when known.
     imu_peak_dps : float or None
         Peak angular velocity seen by an IMU on the same limb, deg/s, when matched.
+    device, patient, side : str
+        Wearable, patient pseudonym and limb side ("" when not known: a detector leaves them
+        to the record's tags).
+    events : int
+        Detector events this spasm stands for: 1, or more for an episode. An episode's
+        peaks are the largest of its events'; its other features, channel, location and
+        device are its first event's.
+    affected : bool
+        Whether its limb counts for the Penn and Snow scores (decided for episodes by
+        :func:`monitor.clinical.events.episodes`; True when nothing says otherwise).
     """
 
     onset_ns: int
     offset_ns: int
-    kind: SpasmKind
+    kind: str
     channel: int
     peak_mv: float | None = None
     mean_mv: float | None = None
@@ -150,27 +169,12 @@ class SpasmEvent:
     clonus_hz: float | None = None
     location: str = ""
     imu_peak_dps: float | None = None
+    device: str = ""
+    patient: str = ""
+    side: str = ""
+    events: int = 1
+    affected: bool = True
 
     @property
     def duration_s(self) -> float:
         return (self.offset_ns - self.onset_ns) / NS_PER_S
-
-    def to_record(self, tags: dict[str, str] | None = None) -> Record:
-        """The event as a ``spasm_event`` record stamped at its onset."""
-        optional = {
-            "peak_mv": self.peak_mv,
-            "mean_mv": self.mean_mv,
-            "peak_x_baseline": self.peak_x_baseline,
-            "mean_x_baseline": self.mean_x_baseline,
-            "baseline_mv": self.baseline_mv,
-            "area_mv_s": self.area_mv_s,
-            "clonus_hz": self.clonus_hz,
-            "imu_peak_dps": self.imu_peak_dps,
-        }
-        fields: dict[str, FieldValue] = {"duration_s": self.duration_s, "offset_ns": self.offset_ns}
-        fields.update({name: value for name, value in optional.items() if value is not None})
-        all_tags = {"kind": self.kind, "channel": str(self.channel)}
-        if self.location:
-            all_tags["location"] = self.location
-        all_tags.update(tags or {})
-        return Record("spasm_event", self.onset_ns, fields, all_tags)

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev,bench
 export PYTHONHASHSEED=0
 echo "== ruff"
-.venv/bin/ruff check monitor devices dashboards tests bench
-.venv/bin/ruff format --check monitor devices dashboards tests bench
+.venv/bin/ruff check monitor devices emulators dashboards tests bench
+.venv/bin/ruff format --check monitor devices emulators dashboards tests bench
 echo "== mypy"
 .venv/bin/mypy
 echo "== services (InfluxDB 1.6.7, VictoriaMetrics)"

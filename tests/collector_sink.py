@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from devices.emulation.process import Emulated, wearable_address
+from emulators.process import Emulated, wearable_address
 from monitor.collect import CollectorConfig, DeviceConfig
 from monitor.types import Frame, Record
 

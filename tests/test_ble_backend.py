@@ -12,10 +12,10 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.emulation.backend import BumbleClient, BumbleScanner, close_hosts
-from devices.emulation.process import Emulated, start_emulated, wearable_address
 from devices.reference import CONTROL_UUID, EMG_UUID, INFO_UUID, SERVICE_UUID, decode
 from devices.reference.profile import Command, DeviceInfo, StreamType, command
+from emulators.process import Emulated, start_emulated, wearable_address
+from monitor.collect.backends.bumble import BumbleClient, BumbleScanner, close_hosts
 
 
 @pytest.fixture

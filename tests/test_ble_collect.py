@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, start_extra_wearable, wearable_address
+from emulators.process import Emulated, start_emulated, start_extra_wearable, wearable_address
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
 from monitor.types import NS_PER_S, Frame, Record
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from devices.emulation.backend import BumbleClient
-from devices.emulation.process import Emulated, start_emulated, wearable_address
+from emulators.process import Emulated, start_emulated, wearable_address
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect.backends.bumble import BumbleClient
 from monitor.config import parse_config
 from monitor.live import LiveStatus, run_live
 from monitor.store import Spool

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulation.process import (
+from emulators.process import (
     Child,
     Emulated,
     spawn,

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.commands.demo import WEARABLES
 from monitor.config import load_config
 from monitor.store import Spool

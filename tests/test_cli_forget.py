@@ -12,6 +12,7 @@ from monitor.cli import main
 from monitor.store import Spool
 from monitor.types import NS_PER_S, Record
 from tests.conftest import InfluxDatabase
+from tests.recording_http import recording_server
 
 T0_NS = 1_780_000_000 * NS_PER_S
 
@@ -120,3 +121,69 @@ def test_forget_with_the_server_down_says_so_after_erasing_the_spool(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("erased 10 rows of patient p01")
     assert out[1].startswith("InfluxDB NOT erased: InfluxDB at http://127.0.0.1:9 unreachable")
+
+
+def write_v2_config(tmp_path: Path, url: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[patient]\nid = "p01"\n[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
+        f'[store.influx]\nversion = "2"\nurl = "{url}"\norg = "clinic"\nbucket = "spasm"\n'
+        'token_env = "SPASM_TEST_V2_TOKEN"\n'
+    )
+    return config
+
+
+def test_forget_on_influxdb_2_deletes_through_the_delete_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No InfluxDB 2.x can run here and VictoriaMetrics has no delete API: the request
+    # influxdb-client's DeleteApi sends is checked on a real HTTP server that records it.
+    spool_path = fill(tmp_path, None)
+    with recording_server(204) as server:
+        config = write_v2_config(tmp_path, server.url)
+        # Without its token nothing is erased, not even the spool's part.
+        monkeypatch.delenv("SPASM_TEST_V2_TOKEN", raising=False)
+        assert main(["forget", "--patient", "p01", "--yes", "--config", str(config)]) == 2
+        assert "SPASM_TEST_V2_TOKEN" in capsys.readouterr().err
+        with Spool(spool_path, read_only=True) as spool:
+            assert len(spool.query(0, 2**62, patient="p01")) == len(records("p01")) + 1
+        assert server.requests == []
+
+        monkeypatch.setenv("SPASM_TEST_V2_TOKEN", "s3cret-token")
+        assert main(["forget", "--patient", "p01", "--yes", "--config", str(config)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"erased 10 rows of patient p01 from {spool_path}",
+        f"erased patient p01's data from InfluxDB bucket 'spasm' (org 'clinic') at {server.url}",
+    ]
+    [request] = server.requests
+    assert (request.path, request.query) == ("/api/v2/delete", {"org": ["clinic"], "bucket": ["spasm"]})
+    assert request.headers["authorization"] == "Token s3cret-token"
+    assert request.json() == {
+        # Every time InfluxDB can store (its delete API refuses a range beyond it).
+        "start": "1677-09-21T00:12:43.145224194Z",
+        "stop": "2262-04-11T23:47:16.854775806Z",
+        "predicate": '"patient" = "p01"',
+    }
+
+
+def test_forget_on_influxdb_3_says_what_stays_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spool_path = fill(tmp_path, None)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[patient]\nid = "p01"\n[store]\nspool_path = "{spool_path}"\n'
+        '[store.influx]\nversion = "3"\nurl = "http://127.0.0.1:9"\ndatabase = "spasm"\n'
+        'token_env = "SPASM_TEST_V3_TOKEN"\n'
+    )
+    monkeypatch.setenv("SPASM_TEST_V3_TOKEN", "t")
+    assert main(["forget", "--patient", "p01", "--yes", "--config", str(config)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == (
+        "InfluxDB NOT erased: InfluxDB 3 at http://127.0.0.1:9 has no API that deletes points (only a whole"
+        " table or database can be deleted there); InfluxDB 3 database 'spasm' at http://127.0.0.1:9 still"
+        " holds every measurement with patient=p01, all times"
+    )
+    with Spool(spool_path, read_only=True) as spool:
+        assert spool.query(0, 2**62, patient="p01") == []  # the spool's part is done

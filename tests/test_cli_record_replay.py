@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.cli import main
 from monitor.errors import StoreError
 from monitor.recording import RecordingReader, RecordingWriter

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.commands.demo import WEARABLES
 from monitor.report import build_report
 from monitor.store import Spool

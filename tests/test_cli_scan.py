@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, start_extra_wearable, wearable_address
+from emulators.process import Emulated, start_emulated, start_extra_wearable, wearable_address
 from monitor.cli import main
 
 MYO_ADDRESS = "F3:00:00:00:00:01"
 # Every other registered profile, advertising as the real device does (see each emulator).
 OTHERS = {
-    "F3:00:00:00:00:02": ("devices.polar.emulator", ["--model", "sense"], "polar"),
-    "F3:00:00:00:00:03": ("devices.polar.emulator", ["--model", "h10"], "polar"),
-    "F3:00:00:00:00:04": ("devices.ganglion.emulator", [], "ganglion"),
+    "F3:00:00:00:00:02": ("emulators.polar", ["--model", "sense"], "polar"),
+    "F3:00:00:00:00:03": ("emulators.polar", ["--model", "h10"], "polar"),
+    "F3:00:00:00:00:04": ("emulators.ganglion", [], "ganglion"),
 }
 
 
@@ -25,7 +25,7 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
     """Two reference wearables, a Myo, two Polar sensors and a Ganglion: every profile."""
     started = start_emulated(2, tmp_path_factory.mktemp("scan"), extra_hosts=1 + len(OTHERS))
     try:
-        start_extra_wearable(started, 3, ["--address", MYO_ADDRESS], module="devices.myo.emulator")
+        start_extra_wearable(started, 3, ["--address", MYO_ADDRESS], module="emulators.myo")
         for port, (address, (module, argv, _)) in enumerate(OTHERS.items(), start=4):
             start_extra_wearable(started, port, ["--address", address, *argv], module=module)
         yield started

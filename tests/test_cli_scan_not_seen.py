@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, wearable_address
+from emulators.process import Emulated, start_emulated, wearable_address
 from monitor.cli import main
 
 ABSENT = "C4:7C:8D:6A:12:34"  # configured, never advertising

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.store import Spool
 from monitor.types import NS_PER_S, Record
 

@@ -18,6 +18,7 @@ from monitor.clinical import clinical_scores
 from monitor.clinical.events import EPISODE_GAP_S, episode_records, episodes, spasm_kind
 from monitor.config import load_config
 from monitor.errors import ConfigError
+from monitor.store.schema import spasm_event_from_record
 from monitor.types import NS_PER_S, Record
 from tests.alert_scenarios import H_NS, MIN_NS, T0_NS, TAGS, baseline_hours, by_time
 
@@ -75,11 +76,19 @@ def test_kinds_take_the_literatures_names_and_old_spools_are_read_with_them() ->
     # Thomas et al. 2014: myoclonus; an IMU-only jerk is a movement spasm, old spools wrote
     # both as "myoclonic".
     old_emg, old_imu = event(0.0, kind="myoclonic", duration_s=0.3), imu_event(0.0, kind="myoclonic")
-    assert (spasm_kind(old_emg), spasm_kind(old_imu)) == ("myoclonus", "movement")
-    assert [e.kind for e in episodes([old_imu])] == ["movement"]
+    old = [spasm_event_from_record(r) for r in (old_emg, old_imu)]
+    assert [spasm_kind(e) for e in old] == ["myoclonus", "movement"]
+    assert [spasm_kind(e) for e in episodes([old_imu])] == ["movement"]
     # The IMU's movement is evidence of an EMG spasm, not a second class: not "mixed".
-    assert [e.kind for e in episodes([event(0.0, kind="clonus"), imu_event(0.2)])] == ["clonus"]
-    assert [e.kind for e in episodes([event(0.0, kind="clonus"), event(0.2, kind="tonic")])] == ["mixed"]
+    assert [spasm_kind(e) for e in episodes([event(0.0, kind="clonus"), imu_event(0.2)])] == ["clonus"]
+    assert [spasm_kind(e) for e in episodes([event(0.0, kind="clonus"), event(0.2, kind="tonic")])] == [
+        "mixed"
+    ]
+    # An old spool's IMU-only "myoclonic" beside an EMG spasm is evidence of it, in either order.
+    imu_first = episodes([imu_event(0.0, kind="myoclonic"), event(0.2, kind="myoclonic")])
+    emg_first = episodes([event(0.0, kind="tonic"), imu_event(0.2, kind="myoclonic")])
+    assert [spasm_kind(e) for e in imu_first + emg_first] == ["myoclonus", "tonic"]
+    assert [e.events for e in imu_first + emg_first] == [2, 2]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.config import parse_config
 from monitor.live import run_live
 from monitor.report import build_report

@@ -12,8 +12,9 @@ from conftest import InfluxDatabase
 
 from monitor.alerts import WEARING_OFF, AlertEngine
 from monitor.clinical.cycle import HourlyCounts
-from monitor.clinical.response import TREATMENT_RESPONSE, detect_response, response_days, treatment_responses
+from monitor.clinical.response import detect_response, response_days, treatment_responses
 from monitor.demo.course import TreatmentCourse
+from monitor.store.schema import TREATMENT_RESPONSE
 from monitor.treatment import BotoxInjection
 from monitor.types import NS_PER_S, Record
 

@@ -24,6 +24,7 @@ from monitor.clinical import (
 )
 from monitor.clinical.events import local_midnight_ns
 from monitor.dsp import detect_spasms
+from monitor.store.schema import spasm_event_record
 from monitor.synth import EmgScenario, generate_emg
 from monitor.types import NS_PER_S, FieldValue, Record
 
@@ -255,7 +256,7 @@ def test_scores_end_to_end_from_generated_emg() -> None:
     t0_ns = local(dt.date(2026, 6, 10), 9)
     rec = generate_emg(EmgScenario(duration_s=1200, seed=7, spasms_per_min=0.3), t0_ns=t0_ns)
     events = detect_spasms(rec.emg_mv, 1000.0, t0_ns=t0_ns)
-    records = [e.to_record({"patient": "p01"}) for e in events]
+    records = [spasm_event_record(e, {"patient": "p01"}) for e in events]
     records += [worn(t0_ns, 1200.0)]
     scores = clinical_scores(records, BERLIN)
     (hour,) = [r for r in scores if r.tags["period"] == "hour"]

@@ -10,11 +10,7 @@ from monitor.cli import main
 from monitor.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.toml"
-MINIMAL = """
-[patient]
-id = "p01"
-timezone = "Europe/Berlin"
-
+DEVICE = """
 [[device]]
 profile = "reference"
 address = "F1:00:00:00:00:01"
@@ -22,6 +18,7 @@ placement = "calf"
 side = "left"
 muscle = "soleus"
 """
+MINIMAL = '\n[patient]\nid = "p01"\ntimezone = "Europe/Berlin"\n' + DEVICE
 
 
 def test_repository_example_is_valid_and_describes_the_knee_pair(capsys: pytest.CaptureFixture[str]) -> None:

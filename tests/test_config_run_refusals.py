@@ -10,16 +10,9 @@ from monitor.cli import main
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.store.line_protocol import series_key
+from tests.test_config import DEVICE
 
 SECRET = "s3cr3t-Pa55"
-DEVICE = """
-[[device]]
-profile = "reference"
-address = "F1:00:00:00:00:01"
-placement = "calf"
-side = "left"
-muscle = "soleus"
-"""
 PATIENT = '[patient]\nid = "p01"\n'
 
 

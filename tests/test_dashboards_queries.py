@@ -7,7 +7,9 @@ events, plus gap, battery, alert and treatment records. Each query is taken from
 the dashboard JSON and its Grafana macros are replaced as Grafana's InfluxDB datasource does
 (``$timeFilter`` → ``time >= <ms>ms and time <= <ms>ms``, ``$__interval``, ``$__range_s``,
 ``${__from}``, and the template variables in their regex form), then the numbers a clinician
-reads off each panel are checked against the records that went in.
+reads off each panel are checked against the records that went in. No Grafana server can be
+installed here: that macro replacement (:func:`render`) is this test's double of Grafana's
+InfluxDB datasource, and the only one; the queries themselves run on the real server.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dashboards.build import dashboard_json
 from dashboards.provisioning import ProvisioningSettings
 from monitor.alerts.thresholds import AlertThresholds
 from monitor.clinical import clinical_scores, pre_post_by_injection, pre_post_records
-from monitor.clinical.events import SpasmRow, episode_records, spasm_rows
+from monitor.clinical.events import episode_records, spasm_kind, spasm_rows
 from monitor.clinical.rom_weekly import weekly_rom
 from monitor.dsp import SpasmDetector, range_of_motion
 from monitor.dsp.coverage import StreamCoverage
@@ -42,7 +44,7 @@ from monitor.report.model import ReportData
 from monitor.store import InfluxV1Writer
 from monitor.store.line_protocol import render_records
 from monitor.synth import EmgScenario, generate_emg
-from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent, StreamId
 
 HOUR_NS = 3600 * NS_PER_S
 DAY_NS = 24 * HOUR_NS
@@ -210,7 +212,7 @@ def events(records: list[Record], patient_id: str = "p01") -> list[Record]:
     return [r for r in records if r.measurement == "spasm_event" and r.tags["patient"] == patient_id]
 
 
-def spasms(records: list[Record], patient_id: str = "p01") -> list[SpasmRow]:
+def spasms(records: list[Record], patient_id: str = "p01") -> list[SpasmEvent]:
     """The spasms the report counts: episodes of the affected limbs (monitor.clinical)."""
     return spasm_rows(r for r in records if r.tags.get("patient") == patient_id)
 
@@ -280,9 +282,24 @@ def test_alert_rules_see_the_seeded_data(loaded: tuple[InfluxDatabase, list[Reco
     }
     hourly = [r for r in scores(records, "hour") if day[0] <= r.time_ns <= day[1]]
     assert observed["p01"] == len(hourly) > 0
+    # The spike rule's last hour counts spasms as the report and the hourly score do (episodes
+    # of the affected limb), not the EMG and IMU rows that reported them.
+    nine = (DAY0_NS + 9 * HOUR_NS, DAY0_NS + 10 * HOUR_NS - 1)  # the 09:05 recording's hour
+    last_hour = {
+        s["tags"]["patient"]: s["values"][0][1]
+        for s in db.query(render(rules["spasm-rate-spike"]["A"], {}, *nine))
+    }
+    [score] = [r for r in hourly if r.time_ns == nine[0]]
+    rows = [r for r in events(records) if nine[0] <= r.time_ns <= nine[1]]
+    assert (
+        last_hour["p01"]
+        == score.fields["spasms"]
+        == len([r for r in spasms(records) if nine[0] <= r.onset_ns <= nine[1]])
+    )
+    assert 0 < last_hour["p01"] < len(rows)
 
 
-RATE_PANEL_SOURCES = ('"spasm_event"', '"clinical_score"')
+RATE_PANEL_SOURCES = ('"spasm_event"', '"spasm_episode"', '"clinical_score"')
 
 
 def test_no_spasm_panel_draws_unobserved_time_as_zero() -> None:
@@ -323,7 +340,7 @@ def test_timeline_counts_each_spasm_type(loaded: tuple[InfluxDatabase, list[Reco
     db, records = loaded
     [query] = panel_queries(PATIENT)["Spasm timeline by type"]
     per_kind = {s["tags"]["kind"]: sum(row[1] for row in s["values"]) for s in run(db, query)}
-    assert {k: n for k, n in per_kind.items() if n} == dict(Counter(r.kind for r in spasms(records)))
+    assert {k: n for k, n in per_kind.items() if n} == dict(Counter(spasm_kind(r) for r in spasms(records)))
 
 
 def test_daily_scores_are_the_clinical_scores_of_each_day(

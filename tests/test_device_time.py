@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from devices.polar.emulator import raw_frame
 from devices.polar.pmd import DATA_UUID, MeasurementType
 from devices.polar.profile import PolarStreamDecoder
+from emulators.polar_wire import raw_frame
 from monitor.collect import CollectorConfig, DeviceConfig, FrameQueue
 from monitor.collect.clock import MAX_REJECTED_IN_A_ROW, DeviceClock
 from monitor.collect.session import DeviceSession

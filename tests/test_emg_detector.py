@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bench.matching import match_events, score_events
 from monitor.dsp import SpasmDetector, detect_spasms
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
-from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent, StreamId
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
 
 T0_NS = 1_764_000_000 * NS_PER_S  # 2025-11-24, a realistic UTC epoch
 
@@ -205,6 +205,25 @@ def test_motion_spikes_are_reported_and_never_spasms(rate_hz: float) -> None:
     assert len(reported) >= 0.8 * len(spikes)
 
 
+@pytest.mark.parametrize("rate_hz", [1000.0, 200.0])
+def test_a_rest_dense_with_electrode_swings_counts_almost_no_spasm(rate_hz: float) -> None:
+    # 3-15 Hz swings at 5-50x the floor, 1.25 a second (heel strikes, tremor knocks): the
+    # 15 Hz ones leave a residue in the EMG band that looked like a myoclonic spasm when it
+    # was judged where the lagging envelope stood, mostly on the rest after it.
+    knocks = spurious = 0
+    for seed in (21, 22):
+        rec = generate_emg(
+            EmgScenario(
+                duration_s=240.0, seed=seed, spasms_per_min=0.0, rest_artefacts_per_s=1.25,
+                sample_rate_hz=rate_hz,
+            )
+        )  # fmt: skip
+        knocks += sum(a.kind == "motion_spike" for a in rec.artefacts)
+        spurious += len(detect_spasms(rec.emg_mv, rate_hz))
+    assert knocks >= 450
+    assert spurious <= 0.01 * knocks  # the code before counted up to 4 %
+
+
 def test_nan_and_inf_runs_are_reported_and_do_not_poison_the_stream() -> None:
     rec = generate_emg(EmgScenario(duration_s=120.0, seed=6, snr_db=20.0))
     damaged = rec.emg_mv.copy()
@@ -311,17 +330,6 @@ def test_frames_of_the_wrong_kind_or_shape_are_refused() -> None:
     one_channel = Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, 0, 0, 0, np.zeros((10, 1)))
     with pytest.raises(ValueError, match="2 channels"):
         detector.process(one_channel)
-
-
-def test_event_record_round_trips_the_event_fields() -> None:
-    event = SpasmEvent(T0_NS, T0_NS + 2 * NS_PER_S, "clonus", 1, 0.4, 0.2, 40.0, 20.0, 0.01, 0.3, 5.5)
-    record = event.to_record({"patient": "p-01"})
-    assert record.measurement == "spasm_event"
-    assert record.time_ns == T0_NS
-    assert record.tags == {"kind": "clonus", "channel": "1", "patient": "p-01"}
-    assert record.fields["duration_s"] == 2.0
-    assert record.fields["clonus_hz"] == 5.5
-    assert "imu_peak_dps" not in record.fields
 
 
 def test_ecg_suppression_keeps_heartbeats_out_of_the_spasm_count() -> None:

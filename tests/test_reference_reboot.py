@@ -1,6 +1,6 @@
 """A reference wearable that reboots, through the real collector on the real bumble stack.
 
-A hub and one emulated wearable (``devices.reference.emulator``) run as separate processes;
+A hub and one emulated wearable (``emulators.reference``) run as separate processes;
 the collector runs here through bleak's public API with the bumble backend. After a second
 of streaming the wearable reboots (``{"fault": "reboot"}``): the link drops, its counters
 and sequence numbers start again at 0, and it draws a new boot identifier (docs/protocol.md
@@ -26,7 +26,7 @@ import collector_sink
 import pytest
 from collector_sink import one_wearable_config
 
-from devices.emulation.process import Emulated, start_emulated
+from emulators.process import Emulated, start_emulated
 from monitor.collect import Collector
 from monitor.types import Frame
 

@@ -35,6 +35,7 @@ from monitor.clinical import NightWindow, score_spool
 from monitor.clinical.events import spasm_kind
 from monitor.report import ReportData, ReportError, build_report, render_html, write_report
 from monitor.store import Spool
+from monitor.store.schema import spasm_event_from_record
 from monitor.types import NS_PER_S, FieldValue, Record
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -193,10 +194,11 @@ def test_treatments_spasm_types_durations(built: BuiltSpool, report: ReportData)
     assert [local(t.time_ns).date() for t in report.treatments if t.kind == "pt"] == [
         START + dt.timedelta(days=d) for d in PT_DAYS
     ]
-    kinds = Counter(spasm_kind(r) for r in spasms(built))  # stored "myoclonic" reads as "myoclonus"
+    kind_of = {r.time_ns: spasm_kind(spasm_event_from_record(r)) for r in spasms(built)}
+    kinds = Counter(kind_of.values())  # stored "myoclonic" reads as "myoclonus"
     assert {k.kind: k.count for k in report.kinds} == dict(kinds)
     for k in report.kinds:
-        durations = [float(r.fields["duration_s"]) for r in spasms(built) if spasm_kind(r) == k.kind]
+        durations = [float(r.fields["duration_s"]) for r in spasms(built) if kind_of[r.time_ns] == k.kind]
         assert k.mean_duration_s == pytest.approx(sum(durations) / len(durations))
         assert k.max_duration_s == max(durations)
     assert sorted(report.durations_s) == sorted(float(r.fields["duration_s"]) for r in spasms(built))

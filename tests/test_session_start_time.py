@@ -1,6 +1,6 @@
 """The first seconds of a BLE session are stamped as evenly as the wearable sampled them.
 
-One emulated reference wearable (``devices.reference.emulator``, the demo's thigh IMU) runs
+One emulated reference wearable (``emulators.reference``, the demo's thigh IMU) runs
 on a hub as its own process; the collector runs here through bleak's public API with the
 bumble backend. Right after the session's first clock synchronisation the gateway is busy
 for :data:`STALL_S` (another wearable connecting, the DSP's first block): the wearable's
@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from collector_sink import Sink, one_wearable_config
 
-from devices.emulation.process import Emulated, start_emulated
+from emulators.process import Emulated, start_emulated
 from monitor.collect import Collector
 from monitor.collect.clock import DeviceClock
 from monitor.types import NS_PER_S, Frame, Record
@@ -34,7 +34,7 @@ from monitor.types import NS_PER_S, Frame, Record
 CHECKED_S = 3.0  # the start-up stretch checked, s of each stream
 JITTER_MS = 5.0  # the emulator delays each notification by 0..2·JITTER_MS after its last sample
 # The link's own latency floor and its wander (two TCP HCI hops through the hub, busy event
-# loops: 0.3-3 ms each way, devices/reference/emulator.py). Frames before the first clock
+# loops: 0.3-3 ms each way, emulators/reference.py). Frames before the first clock
 # sync are stamped from their arrivals and carry it; the sync then moves them by as much.
 LINK_FLOOR_MS = 5.0
 # A fit can be off by no more than an arrival's delay: the jitter's span plus the link's floor.

@@ -15,12 +15,13 @@ import pytest
 from aiohttp import web
 
 from monitor.alerts import FORWARD_STALLED, AlertEngine, AlertService, AlertThresholds
-from monitor.alerts.config import load_alert_config
 from monitor.backoff import Backoff
 from monitor.cli import main
+from monitor.config.alerts import read_alerts
 from monitor.errors import ConfigError
 from monitor.report import build_report
 from monitor.store import PENDING, SET_ASIDE, Forwarder, InfluxV1Writer, Spool, store_status
+from monitor.store.schema import spasm_event_record
 from monitor.types import Record, SpasmEvent
 
 T0_NS = 1_767_225_600_123_456_789
@@ -31,7 +32,7 @@ FAST = Backoff(first_s=0.05, max_s=0.5)
 def _events(n: int) -> list[Record]:
     tags = {"patient": "p01", "device": "cf12"}
     return [
-        SpasmEvent(T0_NS + i * 10**10, T0_NS + i * 10**10 + 10**9, "tonic", 0).to_record(tags)
+        spasm_event_record(SpasmEvent(T0_NS + i * 10**10, T0_NS + i * 10**10 + 10**9, "tonic", 0), tags)
         for i in range(n)
     ]
 
@@ -186,7 +187,7 @@ async def test_a_stalled_forwarder_raises_the_forward_stalled_alert(tmp_path: Pa
     now_ns = time.time_ns()
     assert forwarder.stats.health(now_ns).startswith("influx FAILING")
 
-    thresholds = load_alert_config({"forward_stalled_h": 2}, environ={}).thresholds
+    thresholds = read_alerts({"forward_stalled_h": 2}, environ={}).thresholds
     with Spool(path) as spool:
         service = AlertService(AlertEngine(thresholds), spool)
         assert await service.forwarding(now_ns + HOUR_NS, forwarder.stats, "p01") == []  # 1 h: not yet
@@ -210,7 +211,7 @@ async def test_a_stalled_forwarder_raises_the_forward_stalled_alert(tmp_path: Pa
 def test_forward_stalled_h_is_validated() -> None:
     assert AlertThresholds().forward_stalled_h == 6.0
     with pytest.raises(ConfigError, match=r"alerts\.forward_stalled_h must be > 0"):
-        load_alert_config({"forward_stalled_h": 0}, environ={})
+        read_alerts({"forward_stalled_h": 0}, environ={})
 
 
 def test_the_status_line_carries_spool_and_forwarding_health(capsys: pytest.CaptureFixture[str]) -> None:

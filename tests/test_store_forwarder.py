@@ -25,6 +25,7 @@ from monitor.store import (
     NumericSeries,
     Spool,
 )
+from monitor.store.schema import spasm_event_record
 from monitor.types import Record, SpasmEvent
 
 T0_NS = 1_767_225_600_123_456_789  # odd ns: any rounding on the way shows
@@ -35,11 +36,11 @@ def pipeline_records(n_envelope: int = 2000) -> tuple[list[Record], NumericSerie
     """What the DSP emits for one patient: events, quality, gaps, ROM, plus an envelope series."""
     tags = {"patient": "p01", "device": "cf12", "muscle": "gastrocnemius", "side": "left"}
     records = [
-        SpasmEvent(
+        spasm_event_record(SpasmEvent(
             T0_NS + i * 7_000_000_001, T0_NS + i * 7_000_000_001 + 1_234_567_891, "clonus", 0,
             peak_mv=0.4 + i / 1000, mean_mv=0.21, peak_x_baseline=12.5, mean_x_baseline=6.25,
             baseline_mv=0.032, area_mv_s=0.3, clonus_hz=6.1,
-        ).to_record(tags)
+        ), tags)
         for i in range(50)
     ]  # fmt: skip
     records += [

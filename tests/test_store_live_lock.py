@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devices.emulation.process import start_emulated, wearable_address
+from emulators.process import start_emulated, wearable_address
 from monitor.store import Spool
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ import pytest
 
 from monitor.errors import StoreError
 from monitor.store import PENDING, SENT, NumericSeries, Spool
+from monitor.store.schema import spasm_event_record
 from monitor.types import Record, SpasmEvent
 
 T0_NS = 1_767_225_600_123_456_789  # 2026-01-01 UTC plus odd ns, to catch any rounding
@@ -32,7 +33,7 @@ def test_records_read_back_exactly_by_time_measurement_and_patient(tmp_path: Pat
         T0_NS, T0_NS + 2_500_000_000, "clonus", 1, peak_mv=0.42, clonus_hz=6.5, location="calf"
     )
     records = [
-        event.to_record({"patient": "p01"}),
+        spasm_event_record(event, {"patient": "p01"}),
         Record("gap", T0_NS + 5, {"duration_s": 1.25}, {"patient": "p01", "device": "cf:12"}),
         Record("alert", T0_NS + HOUR_NS, {"rule": "rate above baseline", "k_sigma": 3}, {"patient": "p02"}),
         Record("device_status", T0_NS + 7, {"battery_pct": 81, "connected": True}, {"patient": "p01"}),
@@ -90,7 +91,8 @@ def test_spool_is_wal_with_full_sync_and_pending_rows_survive_reopen(tmp_path: P
 def test_cap_drops_sent_rows_then_oldest_high_rate_rows_and_records_it(tmp_path: Path) -> None:
     cap_bytes = 400_000
     events = [
-        SpasmEvent(T0_NS + i * 10**9, T0_NS + i * 10**9 + 10**8, "tonic", 0).to_record() for i in range(300)
+        spasm_event_record(SpasmEvent(T0_NS + i * 10**9, T0_NS + i * 10**9 + 10**8, "tonic", 0))
+        for i in range(300)
     ]
     with Spool(tmp_path / "s.sqlite", cap_bytes=cap_bytes) as spool:
         spool.append(events)
@@ -113,7 +115,7 @@ def test_cap_drops_sent_rows_then_oldest_high_rate_rows_and_records_it(tmp_path:
 def test_cap_never_drops_events_even_when_they_alone_exceed_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events = [SpasmEvent(T0_NS + i, T0_NS + i + 10**8, "tonic", 0).to_record() for i in range(3000)]
+    events = [spasm_event_record(SpasmEvent(T0_NS + i, T0_NS + i + 10**8, "tonic", 0)) for i in range(3000)]
     with caplog.at_level(logging.WARNING), Spool(tmp_path / "s.sqlite", cap_bytes=50_000) as spool:
         spool.append(events)
         assert spool.count() == 3000
@@ -138,7 +140,7 @@ def test_full_disk_gives_a_clear_error_and_writes_nothing_of_the_batch(tmp_path:
     # A full disk is simulated with SQLite's own hard limit (max_page_count): the same
     # SQLITE_FULL error a full file system gives, without a loop-mounted file system.
     # Only never-drop rows are in the file, so pruning cannot make room for the batch.
-    events = [SpasmEvent(T0_NS + i, T0_NS + i + 10**8, "tonic", 0).to_record() for i in range(100)]
+    events = [spasm_event_record(SpasmEvent(T0_NS + i, T0_NS + i + 10**8, "tonic", 0)) for i in range(100)]
     with Spool(tmp_path / "s.sqlite", max_file_bytes=200_000) as spool:
         spool.append(events)
         with pytest.raises(StoreError, match="disk is full") as error:
@@ -153,7 +155,7 @@ def test_unwritable_spool_path_gives_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_cap_deletes_acknowledged_rows_before_any_unsent_one(tmp_path: Path) -> None:
-    event = SpasmEvent(T0_NS, T0_NS + 10**8, "tonic", 0).to_record()
+    event = spasm_event_record(SpasmEvent(T0_NS, T0_NS + 10**8, "tonic", 0))
     # An envelope row takes ~176 bytes here, so 4000 rows (~670 kB) exceed the 500 kB cap
     # by less than the 2000 acknowledged rows free.
     with Spool(tmp_path / "s.sqlite", cap_bytes=500_000) as spool:

@@ -32,6 +32,7 @@ from monitor.store import (
     SpoolWriter,
     store_status,
 )
+from monitor.store.schema import spasm_event_record
 from monitor.treatment import BotoxInjection, add_entries, parse_zone
 from monitor.types import Record, SpasmEvent
 
@@ -44,7 +45,7 @@ def _events(n: int, t0_ns: int = T0_NS, step_ns: int = 10**9) -> list[Record]:
     events = [SpasmEvent(t0_ns + i * step_ns, t0_ns + i * step_ns + 10**8, "tonic", 0) for i in range(n)]
     return [
         Record(r.measurement, r.time_ns, r.fields, {**r.tags, "patient": "p01"})
-        for r in (e.to_record() for e in events)
+        for r in (spasm_event_record(e) for e in events)
     ]
 
 

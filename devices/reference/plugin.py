@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from devices.base import Channel, GattClient, Packet, Payload
+from devices.base import Channel, GattClient, Packet, Payload, RateLimit
 from devices.reference import decoder
 from devices.reference.profile import (
     ATT_MTU_ASSUMED,
@@ -38,15 +37,6 @@ CHANNELS: dict[StreamType, tuple[Channel, ...]] = {
     StreamType.ACC: (Channel("acc", SensorKind.ACC, _ALL_COLUMNS),),
     StreamType.GYR: (Channel("gyr", SensorKind.GYR, _ALL_COLUMNS),),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """A stream the link's MTU made the wearable slow down (docs/protocol.md §7)."""
-
-    stream: str  # "emg" or "imu"
-    default_rate_hz: float  # what it sends at ATT MTU 247
-    rate_hz: float  # what it sends on this link
 
 
 class ReferenceStreamDecoder:

@@ -3,7 +3,8 @@
 :class:`AlertEngine` is the pure rule logic (time from the records); :class:`Notifier`
 sends through apprise; :class:`AlertService` stores every alert as an ``alert`` record and
 notifies it. Thresholds: :class:`AlertThresholds` (``[alerts]`` in config.toml, read by
-:func:`load_alert_config`), the same definition the Grafana alert rules are exported from.
+:func:`monitor.config.alerts.read_alerts`), the same definition the Grafana alert rules are
+exported from.
 """
 
 from monitor.alerts.alert import (
@@ -17,7 +18,6 @@ from monitor.alerts.alert import (
     WEARING_OFF,
     Alert,
 )
-from monitor.alerts.config import AlertConfig, load_alert_config
 from monitor.alerts.engine import AlertEngine
 from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
@@ -33,10 +33,8 @@ __all__ = [
     "TONIC_SPASM",
     "WEARING_OFF",
     "Alert",
-    "AlertConfig",
     "AlertEngine",
     "AlertService",
     "AlertThresholds",
     "Notifier",
-    "load_alert_config",
 ]

@@ -42,7 +42,8 @@ from monitor.alerts.alert import (
 )
 from monitor.alerts.spike import SpikeBaseline
 from monitor.alerts.thresholds import AlertThresholds
-from monitor.clinical.response import TREATMENT_RESPONSE, wearing_off_text
+from monitor.clinical.response import wearing_off_text
+from monitor.store.schema import TREATMENT_RESPONSE
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S

@@ -1,7 +1,7 @@
 """Notifications through apprise (ntfy, e-mail, JSON webhooks, and the rest).
 
 Notification URLs often hold credentials (a token in the path, a password in the userinfo),
-so they are read from the environment or a file (see :mod:`monitor.alerts.config`) and
+so they are read from the environment or a file (see :mod:`monitor.config.alerts`) and
 never logged: not by us, and not by the libraries under apprise. apprise's debug log
 prints the URL it posts to, and urllib3's prints the request path with its query string
 (where tokens live), so the notifier keeps both loggers at INFO or above.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.bounds import check_bounds
+
 
 @dataclass(frozen=True, slots=True)
 class AlertThresholds:
@@ -50,11 +52,9 @@ class AlertThresholds:
     forward_stalled_h: float = 6.0
 
     def __post_init__(self) -> None:
-        for name in (
+        positive = (
             "spike_sigma", "spike_baseline_days", "spike_min_baseline_h", "tonic_max_s",
             "offline_max_min", "poor_signal_max_min", "cooldown_min", "forward_stalled_h",
-        ):  # fmt: skip
-            if not getattr(self, name) > 0:
-                raise ValueError(f"alerts.{name} must be > 0, got {getattr(self, name)}")
-        if self.spike_min_count < 1:
-            raise ValueError(f"alerts.spike_min_count must be >= 1, got {self.spike_min_count}")
+        )  # fmt: skip
+        check_bounds(self, positive, above=0)
+        check_bounds(self, ("spike_min_count",), at_least=1)

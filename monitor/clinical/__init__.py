@@ -17,7 +17,7 @@ Everything here is pure: records in, numbers or records out, time from the recor
 """
 
 from monitor.clinical.daynight import NightWindow, day_night_counts
-from monitor.clinical.events import SpasmRow, spasm_rows
+from monitor.clinical.events import spasm_rows
 from monitor.clinical.observed import observed_intervals, observed_seconds_by_date, observed_seconds_by_hour
 from monitor.clinical.penn import (
     penn_daily_frequency,
@@ -28,15 +28,13 @@ from monitor.clinical.penn import (
 )
 from monitor.clinical.prepost import PrePost, pre_post, pre_post_by_injection, pre_post_records
 from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
-from monitor.clinical.scores import CLINICAL_SCORE, clinical_scores, score_spool
+from monitor.clinical.scores import clinical_scores, score_spool
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, not_scored_text, snow_frequency, snow_scorable
 
 __all__ = [
-    "CLINICAL_SCORE",
     "DEFAULT_MIN_WEAR_H",
     "NightWindow",
     "PrePost",
-    "SpasmRow",
     "WeeklyRom",
     "clinical_scores",
     "day_night_counts",

@@ -40,6 +40,7 @@ import numpy as np
 
 from monitor.clinical.events import local_hour_start_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_hour
+from monitor.store.schema import TREATMENT
 from monitor.types import Record
 
 # (name, first day, last day) after the injection, inclusive; see the module table.
@@ -143,7 +144,7 @@ def injections(records: Iterable[Record], zone: ZoneInfo) -> list[Injection]:
     """The ``treatment`` records of kind ``botox`` as :class:`Injection`, in time order."""
     out = {}
     for r in records:
-        if r.measurement != "treatment" or r.tags.get("kind") != "botox":
+        if r.measurement != TREATMENT or r.tags.get("kind") != "botox":
             continue
         muscles = tuple(m.strip() for m in str(r.fields.get("muscles", "")).split(",") if m.strip())
         dose = r.fields.get("dose_u")

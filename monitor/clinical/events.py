@@ -17,69 +17,33 @@ dashboards count) goes through :func:`episodes`:
   carry the tag ``affected=true``). A patient with neither has every limb affected (nothing
   says otherwise), and a wearable without a side always counts: it cannot be placed on a
   non-affected limb. The Penn and Snow scores count the affected limbs' episodes only.
+
+Events and episodes are both :class:`~monitor.types.SpasmEvent`: rows are read with
+:func:`monitor.store.schema.spasm_event_from_record`, and an episode is its first event
+extended to the last one's end (``events``: how many it merged).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from monitor.types import NS_PER_S, FieldValue, Record
+from monitor.store.schema import SPASM_EPISODE, SPASM_EVENT, TREATMENT, spasm_event_from_record
+from monitor.types import MOVEMENT_KIND, NS_PER_S, FieldValue, Record, SpasmEvent
 
-SPASM_EVENT = "spasm_event"
-SPASM_EPISODE = "spasm_episode"
 # The detector's ``merge_gap_s`` (monitor/dsp/params.py): bursts closer than this are one
 # spasm on one channel, so the same rule joins channels and wearables of one limb.
 EPISODE_GAP_S = 1.0
 # Kinds written before the names of Thomas et al. (2014) were adopted, mapped on read.
 LEGACY_KINDS = {"myoclonic": "myoclonus"}
-MOVEMENT = "movement"  # an IMU-only jerk: no EMG to classify it by
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class SpasmRow:
-    """One spasm episode of a limb: what the clinical scores need.
-
-    Attributes
-    ----------
-    onset_ns : int
-        UTC onset of the first event, ns since the Unix epoch.
-    duration_s : float
-        From the first onset to the last offset, s.
-    peak_x_baseline : float or None
-        Largest EMG peak envelope as a multiple of the resting baseline (None: IMU only).
-    kind : str
-        ``tonic``, ``clonus``, ``myoclonus``, ``mixed`` (EMG) or ``movement`` (IMU only).
-    patient : str
-        Patient pseudonym ("" when untagged).
-    side : str
-        The limb's side (``left``, ``right``; "" for a wearable without a side).
-    affected : bool
-        Whether the limb counts for the scores (see the module docstring).
-    events : int
-        ``spasm_event`` rows merged into it.
-    """
-
-    onset_ns: int
-    duration_s: float
-    peak_x_baseline: float | None = None
-    kind: str = "tonic"
-    patient: str = ""
-    side: str = ""
-    affected: bool = True
-    events: int = 1
-
-    @property
-    def offset_ns(self) -> int:
-        return self.onset_ns + round(self.duration_s * NS_PER_S)
 
 
 def episodes(
     records: Iterable[Record], gap_s: float = EPISODE_GAP_S, affected_only: bool = True
-) -> list[SpasmRow]:
+) -> list[SpasmEvent]:
     """The spasm episodes of the ``spasm_event`` records among ``records``, in onset order.
 
     Parameters
@@ -94,7 +58,9 @@ def episodes(
 
     Returns
     -------
-    list of SpasmRow
+    list of SpasmEvent
+        One per episode: ``events`` says how many rows it merged, ``affected`` whether its
+        limb counts for the scores; :func:`spasm_kind` gives its kind in the clinic's names.
 
     Examples
     --------
@@ -105,7 +71,7 @@ def episodes(
     >>> rows = [ev(0, "tonic", "left"), ev(1, "clonus", "left"),  # two muscles, one spasm
     ...         ev(2, "myoclonic", "left", peak_x_baseline=None),  # the IMU's jerk: old name
     ...         ev(10, "tonic", "left"), ev(10, "tonic", "right")]  # the other leg: its own
-    >>> [(e.onset_ns // s, e.duration_s, e.kind, e.side, e.events) for e in episodes(rows)]
+    >>> [(e.onset_ns // s, e.duration_s, spasm_kind(e), e.side, e.events) for e in episodes(rows)]
     [(0, 4.0, 'mixed', 'left', 3), (10, 2.0, 'tonic', 'left', 1), (10, 2.0, 'tonic', 'right', 1)]
     >>> botox = Record("treatment", 0, {"dose_u": 100.0}, {"patient": "p", "kind": "botox", "side": "left"})
     >>> [e.side for e in episodes(rows + [botox])]  # Penn and Snow: the injected leg only
@@ -118,15 +84,15 @@ def episodes(
     for r in events:
         merger.add(r)
     out = []
-    for row in merger.episodes:
-        known = limbs.get(row.patient)
-        affected = known is None or row.side == "" or row.side in known
+    for episode in merger.episodes:
+        known = limbs.get(episode.patient)
+        affected = known is None or episode.side == "" or episode.side in known
         if affected or not affected_only:
-            out.append(row if affected else _with(row, affected=False))
+            out.append(episode if affected else dataclasses.replace(episode, affected=False))
     return out
 
 
-def spasm_rows(records: Iterable[Record], merge_overlapping: bool = True) -> list[SpasmRow]:
+def spasm_rows(records: Iterable[Record], merge_overlapping: bool = True) -> list[SpasmEvent]:
     """The spasms the scores count: :func:`episodes` of the affected limbs.
 
     With ``merge_overlapping=False``, every ``spasm_event`` row on its own (as the detector
@@ -134,7 +100,8 @@ def spasm_rows(records: Iterable[Record], merge_overlapping: bool = True) -> lis
     """
     if merge_overlapping:
         return episodes(records)
-    return sorted((_row(r) for r in records if r.measurement == SPASM_EVENT), key=lambda row: row.onset_ns)
+    events = (spasm_event_from_record(r) for r in records if r.measurement == SPASM_EVENT)
+    return sorted(events, key=lambda event: event.onset_ns)
 
 
 def affected_limbs(records: Iterable[Record]) -> dict[str, set[str]]:
@@ -147,7 +114,7 @@ def affected_limbs(records: Iterable[Record]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for r in records:
         patient = r.tags.get("patient", "")
-        if r.measurement == "treatment" and r.tags.get("kind") == "botox":
+        if r.measurement == TREATMENT and r.tags.get("kind") == "botox":
             side = r.tags.get("side", "")
             sides = {"left", "right"} if side == "both" else {side} if side in ("left", "right") else set()
             out.setdefault(patient, set()).update(sides)
@@ -156,13 +123,12 @@ def affected_limbs(records: Iterable[Record]) -> dict[str, set[str]]:
     return out
 
 
-def spasm_kind(record: Record) -> str:
-    """A ``spasm_event``'s kind in today's names: old spools' ``myoclonic`` is read as
-    ``myoclonus`` (EMG) or ``movement`` (an IMU-only event: no EMG peak)."""
-    kind = record.tags.get("kind", "")
-    if kind == "myoclonic" and "peak_x_baseline" not in record.fields and "peak_mv" not in record.fields:
-        return MOVEMENT
-    return LEGACY_KINDS.get(kind, kind)
+def spasm_kind(event: SpasmEvent) -> str:
+    """A spasm's kind in today's names: old spools' ``myoclonic`` is read as ``myoclonus``
+    (EMG) or ``movement`` (an IMU-only event: no EMG peak)."""
+    if event.kind == "myoclonic" and event.peak_x_baseline is None and event.peak_mv is None:
+        return MOVEMENT_KIND
+    return LEGACY_KINDS.get(event.kind, event.kind)
 
 
 class EpisodeMerger:
@@ -178,19 +144,19 @@ class EpisodeMerger:
 
     def __init__(self, gap_s: float = EPISODE_GAP_S) -> None:
         self.gap_ns = round(gap_s * NS_PER_S)
-        self.episodes: list[SpasmRow] = []
+        self.episodes: list[SpasmEvent] = []
         self._open: dict[tuple[str, str], int] = {}  # limb -> index of its latest episode
 
     def add(self, record: Record) -> bool:
         """Add one event; True when it starts a new episode, False when it joins the open one."""
-        row = _row(record)
-        limb = (row.patient, row.side)
+        event = spasm_event_from_record(record)
+        limb = (event.patient, event.side)
         i = self._open.get(limb)
-        if i is not None and row.onset_ns <= self.episodes[i].offset_ns + self.gap_ns:
-            self.episodes[i] = _join(self.episodes[i], row)
+        if i is not None and event.onset_ns <= self.episodes[i].offset_ns + self.gap_ns:
+            self.episodes[i] = _join(self.episodes[i], event)
             return False
         self._open[limb] = len(self.episodes)
-        self.episodes.append(row)
+        self.episodes.append(event)
         return True
 
 
@@ -206,11 +172,11 @@ class EpisodeCounter:
         self._open_until: dict[tuple[str, str], int] = {}  # limb -> offset of its latest episode
 
     def add(self, record: Record) -> bool:
-        row = _row(record)
-        limb = (row.patient, row.side)
+        event = spasm_event_from_record(record)
+        limb = (event.patient, event.side)
         until = self._open_until.get(limb)
-        starts = until is None or row.onset_ns > until + self.gap_ns
-        self._open_until[limb] = row.offset_ns if starts or until is None else max(until, row.offset_ns)
+        starts = until is None or event.onset_ns > until + self.gap_ns
+        self._open_until[limb] = event.offset_ns if starts or until is None else max(until, event.offset_ns)
         return starts
 
 
@@ -223,66 +189,20 @@ def episode_records(records: Iterable[Record], gap_s: float = EPISODE_GAP_S) -> 
     replaces the same points.
     """
     out = []
-    for row in episodes(records, gap_s, affected_only=False):
+    for episode in episodes(records, gap_s, affected_only=False):
         fields: dict[str, FieldValue] = {
-            "duration_s": row.duration_s,
-            "offset_ns": row.offset_ns,
-            "events": row.events,
-            "affected": row.affected,
+            "duration_s": episode.duration_s,
+            "offset_ns": episode.offset_ns,
+            "events": episode.events,
+            "affected": episode.affected,
         }
-        if row.peak_x_baseline is not None:
-            fields["peak_x_baseline"] = row.peak_x_baseline
-        tags = {"patient": row.patient} if row.patient else {}
-        if row.side:
-            tags["side"] = row.side
-        out.append(Record(SPASM_EPISODE, row.onset_ns, fields, tags | {"kind": row.kind}))
+        if episode.peak_x_baseline is not None:
+            fields["peak_x_baseline"] = episode.peak_x_baseline
+        tags = {"patient": episode.patient} if episode.patient else {}
+        if episode.side:
+            tags["side"] = episode.side
+        out.append(Record(SPASM_EPISODE, episode.onset_ns, fields, tags | {"kind": spasm_kind(episode)}))
     return out
-
-
-def _row(r: Record) -> SpasmRow:
-    peak = r.fields.get("peak_x_baseline")
-    return SpasmRow(
-        onset_ns=r.time_ns,
-        duration_s=float(r.fields.get("duration_s", 0.0)),
-        peak_x_baseline=None if peak is None else float(peak),
-        kind=spasm_kind(r),
-        patient=r.tags.get("patient", ""),
-        side=r.tags.get("side", ""),
-    )
-
-
-def _join(first: SpasmRow, row: SpasmRow) -> SpasmRow:
-    offset_ns = max(first.offset_ns, row.offset_ns)
-    peaks = [p for p in (first.peak_x_baseline, row.peak_x_baseline) if p is not None]
-    # The IMU's movement is evidence of the EMG's spasm, not a class of its own; two
-    # different EMG classes in one episode are "mixed".
-    if MOVEMENT in (first.kind, row.kind):
-        kind = row.kind if first.kind == MOVEMENT else first.kind
-    else:
-        kind = first.kind if first.kind == row.kind else "mixed"
-    return SpasmRow(
-        first.onset_ns,
-        (offset_ns - first.onset_ns) / NS_PER_S,
-        max(peaks) if peaks else None,
-        kind,
-        first.patient,
-        first.side,
-        first.affected,
-        first.events + row.events,
-    )
-
-
-def _with(row: SpasmRow, affected: bool) -> SpasmRow:
-    return SpasmRow(
-        row.onset_ns,
-        row.duration_s,
-        row.peak_x_baseline,
-        row.kind,
-        row.patient,
-        row.side,
-        affected,
-        row.events,
-    )
 
 
 def to_local(time_ns: int, tz: ZoneInfo) -> dt.datetime:
@@ -311,3 +231,28 @@ def local_hour_start_ns(time_ns: int, tz: ZoneInfo) -> int:
 def local_midnight_ns(day: dt.date, tz: ZoneInfo) -> int:
     """UTC ns of local midnight starting ``day`` in ``tz``."""
     return to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+def _join(first: SpasmEvent, event: SpasmEvent) -> SpasmEvent:
+    """``first`` (an episode) extended by ``event``, which starts within its gap."""
+    first_kind, kind = spasm_kind(first), spasm_kind(event)
+    # The IMU's movement is evidence of the EMG's spasm, not a class of its own; two
+    # different EMG classes in one episode are "mixed". The kind stays as stored (spasm_kind
+    # reads it), which the merged peaks keep right for old spools' IMU-only "myoclonic".
+    if MOVEMENT_KIND in (first_kind, kind):
+        joined = event.kind if first_kind == MOVEMENT_KIND else first.kind
+    else:
+        joined = first.kind if first_kind == kind else "mixed"
+    return dataclasses.replace(
+        first,
+        offset_ns=max(first.offset_ns, event.offset_ns),
+        kind=joined,
+        peak_mv=_largest(first.peak_mv, event.peak_mv),
+        peak_x_baseline=_largest(first.peak_x_baseline, event.peak_x_baseline),
+        imu_peak_dps=_largest(first.imu_peak_dps, event.imu_peak_dps),
+        events=first.events + event.events,
+    )
+
+
+def _largest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)

@@ -25,6 +25,7 @@ import numpy as np
 
 from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_date
+from monitor.store.schema import CLINICAL_SCORE, TREATMENT
 from monitor.types import FieldValue, Record
 
 PRE_DAYS = 14
@@ -187,7 +188,7 @@ def pre_post_by_injection(records: Iterable[Record], zone: ZoneInfo) -> list[tup
         {
             (r.tags.get("patient", ""), to_local(r.time_ns, zone).date())
             for r in records
-            if r.measurement == "treatment" and r.tags.get("kind") == "botox"
+            if r.measurement == TREATMENT and r.tags.get("kind") == "botox"
         }
     )
     for row in spasm_rows(records):  # one spasm seen on several channels counts once
@@ -206,4 +207,4 @@ def _injection_record(patient: str, result: PrePost) -> Record:
         if name != "injection_ns" and not (isinstance(value, float) and math.isnan(value))
     }
     tags = {"patient": patient, "period": "injection"} if patient else {"period": "injection"}
-    return Record("clinical_score", result.injection_ns, fields, tags)
+    return Record(CLINICAL_SCORE, result.injection_ns, fields, tags)

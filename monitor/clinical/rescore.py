@@ -15,10 +15,10 @@ import asyncio
 import logging
 from pathlib import Path
 
-from monitor.clinical.response import TREATMENT_RESPONSE
 from monitor.clinical.scores import NS_PER_HOUR, score_spool
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
 from monitor.store import Spool
+from monitor.store.schema import TREATMENT_RESPONSE
 from monitor.types import Record
 
 logger = logging.getLogger(__name__)

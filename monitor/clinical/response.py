@@ -44,9 +44,9 @@ from monitor.clinical.cycle import (
     rate_ratio,
 )
 from monitor.clinical.events import local_midnight_ns
+from monitor.store.schema import SPASM_EVENT, TREATMENT_RESPONSE
 from monitor.types import FieldValue, Record
 
-TREATMENT_RESPONSE = "treatment_response"
 FALSE_ALARM = 0.05  # probability that a flat rate alarms over one cycle (onset or wearing-off)
 N_CALIBRATION = 400  # simulated flat histories per threshold
 # Span of the rolling rate whose minimum is the peak-effect day, days: three weeks, because the
@@ -199,12 +199,12 @@ def _fields(response: Response, shot: Injection) -> dict[str, FieldValue]:
 
 def _muscle_control(records: Sequence[Record], shot: Injection, zone: ZoneInfo) -> dict[str, FieldValue]:
     """Peak-window rate ratios of injected and non-injected muscles, when both were worn."""
-    events = [r for r in records if r.measurement == "spasm_event" and r.tags.get("muscle")]
+    events = [r for r in records if r.measurement == SPASM_EVENT and r.tags.get("muscle")]
     injected = set(shot.muscles)
     control = sorted({r.tags["muscle"] for r in events} - injected)
     if not injected or not control:
         return {}
-    rest = [r for r in records if r.measurement != "spasm_event"]
+    rest = [r for r in records if r.measurement != SPASM_EVENT]
     out: dict[str, FieldValue] = {"control_muscles": ",".join(control)}
     for name, on_injected in (("injected", True), ("control", False)):
         mine = rest + [r for r in events if (r.tags["muscle"] in injected) == on_injected]
@@ -318,7 +318,6 @@ def injection_date(record: Record) -> dt.date:
 
 __all__ = [
     "FALSE_ALARM",
-    "TREATMENT_RESPONSE",
     "Response",
     "detect_response",
     "injection_date",

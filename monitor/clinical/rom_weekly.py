@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from monitor.store.schema import ROM
 from monitor.types import NS_PER_S, Record
 
 NS_PER_WEEK = 7 * 86_400 * NS_PER_S
@@ -65,7 +66,7 @@ def weekly_rom(
     best: dict[tuple[str, int], float] = {}
     counts: defaultdict[tuple[str, int], int] = defaultdict(int)
     for r in records:
-        if r.measurement != "rom" or r.time_ns < start_ns or r.tags.get("period") not in periods:
+        if r.measurement != ROM or r.time_ns < start_ns or r.tags.get("period") not in periods:
             continue
         key = (r.tags.get("joint", ""), (r.time_ns - start_ns) // NS_PER_WEEK)
         range_deg = float(r.fields["range_deg"])

@@ -43,10 +43,9 @@ from monitor.clinical.response import treatment_responses
 from monitor.clinical.severity import MIN_REFERENCE_SPASMS, SeverityReference, severity_references
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, snow_frequency, snow_scorable
 from monitor.store import Spool
-from monitor.store.schema import COVERAGE, OBSERVATION
+from monitor.store.schema import CLINICAL_SCORE, COVERAGE, OBSERVATION, TREATMENT
 from monitor.types import NS_PER_S, FieldValue, Record
 
-CLINICAL_SCORE = "clinical_score"
 NS_PER_DAY = 86_400 * NS_PER_S
 NS_PER_HOUR = 3600 * NS_PER_S
 CYCLE_READ_DAYS = 120  # a cycle is read to its next injection or at least day 90; 120 bounds the read
@@ -183,12 +182,12 @@ def score_spool(
     # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
     records = spool.query(first_ns, stop_ns, kept_only=True)
     # The injections of the treatment log say which limbs are affected, whenever they were.
-    treatments = spool.query(0, first_ns, measurement="treatment", kept_only=True)
+    treatments = spool.query(0, first_ns, measurement=TREATMENT, kept_only=True)
     # Severity grades against each patient's reference period, which lies before the range.
     references = _spool_references(spool, stop_ns, zone)
     scores = clinical_scores(treatments + records, zone, min_wear_h=min_wear_h, references=references)
     scores += episode_records(treatments + records)  # what the dashboards count
-    if not any(r.measurement == "treatment" and r.tags.get("kind") == "botox" for r in records):
+    if not any(r.measurement == TREATMENT and r.tags.get("kind") == "botox" for r in records):
         return _ordered(scores)  # no injection to compare around (the live run's hourly case)
 
     def around(days_after: int) -> list[Record]:
@@ -208,7 +207,7 @@ def score_spool(
 
 def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, SeverityReference]:
     """Severity references read from the spool: the reference periods lie before the range scored."""
-    treatments = spool.query(0, end_ns, measurement="treatment")
+    treatments = spool.query(0, end_ns, measurement=TREATMENT)
     first = (
         spool.query(0, end_ns, measurement=OBSERVATION)[:1] + spool.query(0, end_ns, measurement=COVERAGE)[:1]
     )
@@ -225,4 +224,4 @@ def _ordered(records: list[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r.time_ns, r.tags.get("patient", ""), r.tags.get("period", "")))
 
 
-__all__ = ["CLINICAL_SCORE", "NS_PER_DAY", "NS_PER_HOUR", "clinical_scores", "score_spool"]
+__all__ = ["NS_PER_DAY", "NS_PER_HOUR", "clinical_scores", "score_spool"]

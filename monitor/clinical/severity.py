@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from monitor.clinical.cycle import BASELINE_DAYS, injections
-from monitor.clinical.events import SpasmRow, local_midnight_ns, spasm_rows, to_local
+from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_date
-from monitor.types import Record
+from monitor.types import Record, SpasmEvent
 
 MIN_REFERENCE_SPASMS = 20
 PRE_INJECTION = "pre-injection"
@@ -112,7 +112,7 @@ def severity_references(
     return out
 
 
-def severity_distribution(rows: Sequence[SpasmRow], reference: SeverityReference) -> dict[int, int]:
+def severity_distribution(rows: Sequence[SpasmEvent], reference: SeverityReference) -> dict[int, int]:
     """Spasms per grade (1, 2, 3) of ``rows``; ungraded spasms are left out."""
     counts = {1: 0, 2: 0, 3: 0}
     for row in rows:

@@ -19,6 +19,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 
+from monitor.collect.backends import get_backend
 from monitor.collect.config import CollectorConfig
 from monitor.collect.errors import RunStoppedError
 from monitor.collect.queue import FrameQueue, Item
@@ -102,10 +103,7 @@ class Collector:
             # The rest of the queue is lost with the consumer: say how much.
             logger.error("%d queued items not delivered: the sink raised %s", self.queue.qsize(), error)
         finally:
-            if self.config.backend == "bumble":
-                from devices.emulation.backend import close_hosts
-
-                await close_hosts()
+            await get_backend(self.config.backend).close()
         if failure is not None:
             raise RunStoppedError(
                 f"the record consumer stopped: {type(failure).__name__}: {failure}"

@@ -20,9 +20,14 @@ from typing import Any
 
 from bleak import BleakClient
 
-from devices.reference.plugin import RateLimit
+from devices.base import RateLimit
 
 logger = logging.getLogger(__name__)
+
+# The ATT MTU the collector asks for unless [ble] mtu_bytes says otherwise: the largest that
+# fits one 251-byte link-layer payload of the LE Data Packet Length Extension (Bluetooth Core
+# 4.2) less L2CAP's 4-byte header, so a notification never spans two link-layer packets.
+DEFAULT_MTU_BYTES = 247
 
 
 async def acquire_mtu(client: BleakClient, device_id: str) -> None:

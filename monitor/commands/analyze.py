@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from monitor.analysis import Analysis, DetectedSpasm, analyze_emg, analyze_recording
+from monitor.analysis import Analysis, analyze_emg, analyze_recording, event_source
 from monitor.clinical import not_scored_text
 from monitor.commands.config import DEFAULT_CONFIG
 from monitor.commands.progress import Progress
@@ -36,7 +36,7 @@ from monitor.emg_csv import CsvEmg, CsvError, read_emg_csv
 from monitor.emg_units import UNITS, amplitude_warning
 from monitor.errors import ConfigError
 from monitor.recording import RecordingReader, is_recording
-from monitor.types import NS_PER_S
+from monitor.types import NS_PER_S, SpasmEvent
 
 JSON_SCHEMA = "spasm-monitor/analyze/1"
 EVENT_COLUMNS = (
@@ -148,7 +148,7 @@ def to_json(analysis: Analysis, file: str) -> dict[str, Any]:
     }
 
 
-def event_row(event: DetectedSpasm, start_ns: int) -> dict[str, Any]:
+def event_row(event: SpasmEvent, start_ns: int) -> dict[str, Any]:
     """One event as the columns of :data:`EVENT_COLUMNS`; None where not measured."""
 
     def rounded(value: float | None, digits: int) -> float | None:
@@ -159,7 +159,7 @@ def event_row(event: DetectedSpasm, start_ns: int) -> dict[str, Any]:
         "onset_s": round((event.onset_ns - start_ns) / NS_PER_S, 3),
         "duration_s": round(event.duration_s, 3),
         "kind": event.kind,
-        "source": event.source,
+        "source": event_source(event),
         "device": event.device,
         "channel": event.channel,
         "location": event.location,

@@ -60,7 +60,8 @@ def describe(config: AppConfig) -> list[str]:
             f"device {device.device_id}: {device.profile} on the {device.side} {device.placement}"
             + (f", {', '.join(measures)}" if measures else "")
         )
-    radio = config.ble.backend + (f" on {config.ble.transport}" if config.ble.transport else "")
+    transport = config.ble.bumble_transport
+    radio = config.ble.backend + (f" on {transport}" if transport else "")
     lines.append(f"radio {radio}, ATT MTU {config.ble.mtu_bytes}")
     store = config.store
     influx = store.influx

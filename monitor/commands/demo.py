@@ -97,7 +97,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def embedded_config(transport: str, spool_path: Path, timezone: str) -> AppConfig:
     """The demo's config.toml, in code: the three emulated wearables on the hub."""
-    from devices.emulation.process import wearable_address
+    from emulators.process import wearable_address
 
     devices: list[dict[str, Any]] = [
         {
@@ -119,7 +119,7 @@ def embedded_config(transport: str, spool_path: Path, timezone: str) -> AppConfi
 
 
 def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult:
-    from devices.emulation.process import start_emulated
+    from emulators.process import start_emulated
 
     print(f"starting {len(WEARABLES)} emulated wearables on virtual BLE controllers...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="spasm-demo-") as stats_dir:
@@ -141,9 +141,9 @@ def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult
 def _die_with_demo() -> None:
     """In the history worker: end when the demo does, even by ``kill -9`` (no orphan writes on).
 
-    The hub and emulators get the same from :func:`devices.emulation.process.spawn`.
+    The hub and emulators get the same from :func:`emulators.process.spawn`.
     """
-    from devices.emulation.process import exit_with_parent
+    from emulators.process import exit_with_parent
 
     parent = multiprocessing.parent_process()
     if parent is not None:

@@ -14,12 +14,12 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bleak import BleakScanner
 from bleak.exc import BleakError
 
 from devices.registry import recognise
+from monitor.collect.backends import BACKEND_NAMES, get_backend
 from monitor.commands.config import add_config_argument
 from monitor.commands.recorded_config import optional_config
 from monitor.config import AppConfig
@@ -47,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = devices.add_subparsers(dest="devices_action", required=True)
     scan = actions.add_parser("scan", help="list nearby BLE devices and the profile that recognises each")
     scan.add_argument("--timeout-s", type=float, default=DEFAULT_SCAN_S, help="how long to listen, s")
-    scan.add_argument("--backend", choices=("bleak", "bumble"), default=None, help="radio (default: [ble])")
+    scan.add_argument("--backend", choices=BACKEND_NAMES, default=None, help="radio (default: [ble])")
     scan.add_argument(
         "--transport", default=None, help="bumble transport, e.g. usb:0 or tcp-client:127.0.0.1:PORT"
     )
@@ -61,7 +61,7 @@ def run_scan(args: argparse.Namespace) -> int:
         raise ConfigError(f"--timeout-s must be > 0, got {args.timeout_s}", "")
     config = optional_config(args)
     backend = args.backend or (config.ble.backend if config else "bleak")
-    transport = args.transport or (config.ble.transport if config else None)
+    transport = args.transport or (config.ble.bumble_transport if config else None)
     if backend == "bumble" and not transport:
         raise ConfigError("--backend bumble needs --transport (e.g. usb:0 or tcp-client:127.0.0.1:9000)", "")
     seen = asyncio.run(scan(args.timeout_s, backend, transport, config))
@@ -80,13 +80,11 @@ async def scan(
     DeviceError
         No usable radio (no BlueZ/D-Bus, a bumble transport that does not answer).
     """
-    kwargs: dict[str, Any] = {}
-    if backend == "bumble":
-        from devices.emulation.backend import BumbleScanner
-
-        kwargs = {"backend": BumbleScanner, "bumble_transport": transport}
+    radio = get_backend(backend)
     try:
-        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **kwargs)
+        found = await BleakScanner.discover(
+            timeout=timeout_s, return_adv=True, **radio.scanner_kwargs(transport)
+        )
     except (BleakError, OSError) as error:
         raise _scan_failure(error, backend, transport) from None
     except Exception as error:
@@ -96,10 +94,7 @@ async def scan(
             raise
         raise _scan_failure(error, backend, transport) from None
     finally:
-        if backend == "bumble":
-            from devices.emulation.backend import close_hosts
-
-            await close_hosts()
+        await radio.close()
     entries = config.devices if config else ()
     heard = [False] * len(entries)
     devices = []

@@ -1,8 +1,10 @@
 """``spasm-monitor forget --patient ID``: erase one patient's data from the spool and InfluxDB.
 
-The spool goes first, so no unsent row of the patient can be forwarded afterwards; then the
-patient's series on InfluxDB 1.x (``DROP SERIES``). A server that fails leaves the spool
-erased and says so: running the command again finishes the server's part.
+The spool goes first, so no unsent row of the patient can be forwarded afterwards; then what
+was forwarded, on the server (:mod:`monitor.store.influx_delete`): InfluxDB 1.x drops the
+patient's series (``DROP SERIES``), 2.x deletes their points through the delete API, and 3.x,
+which cannot delete points, is named with what stays there. A server that fails leaves the
+spool erased and says so: running the command again finishes the server's part.
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from monitor.commands.config import add_config_argument
+from monitor.commands.config import add_config_argument, add_spool_argument, existing_spool
 from monitor.config import load_config
 from monitor.config.app import PATIENT_ID
-from monitor.config.store import InfluxConfig
 from monitor.errors import StoreError
 from monitor.store import Spool
-from monitor.store.influx_reader import InfluxQLReader
-from monitor.store.retention import forget_patient, forget_patient_influx
+from monitor.store.influx_delete import InfluxDeleter, PointSelection, influx_deleter
+from monitor.store.retention import forget_patient
 
 # Exit code when the user did not confirm, or the server's part failed.
 NOT_DONE_EXIT = 1
@@ -29,9 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_config_argument(parser)
     parser.add_argument("--patient", required=True, help="the patient pseudonym whose data goes")
-    parser.add_argument(
-        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
-    )
+    add_spool_argument(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     parser.set_defaults(handler=run)
 
@@ -43,15 +42,11 @@ def run(args: argparse.Namespace) -> int:
             f"--patient must be a pseudonym of 1-32 letters, digits, '-' or '_', got {patient!r}"
         )
     config = load_config(args.config)
-    spool_path = Path(args.spool or config.store.spool_path)
-    if not spool_path.is_file():
-        raise StoreError(
-            f"spool file {str(spool_path)!r} not found", "give the spool `run` writes with --spool"
-        )
+    spool_path = existing_spool(Path(args.spool or config.store.spool_path))
     influx = config.store.influx
     # The server's secret is read before anything is erased: a missing token stops here.
-    reader = influx.reader() if influx is not None and influx.version == "1" else None
-    where = f"the spool {spool_path}" + (f" and InfluxDB at {influx.url}" if influx else "")
+    deleter = influx_deleter(influx) if influx is not None else None
+    where = f"the spool {spool_path}" + (f" and {deleter.where}" if deleter else "")
     question = f"Erase every record of patient {patient} from {where}? This cannot be undone."
     if not args.yes and not _confirm(question, patient):
         print("nothing erased")
@@ -59,27 +54,24 @@ def run(args: argparse.Namespace) -> int:
     with Spool(spool_path) as spool:
         n = forget_patient(spool, patient)
     print(f"erased {n:,} rows of patient {patient} from {spool_path}")
-    if influx is None:
+    if deleter is None:
         return 0
-    return _forget_influx(influx, reader, patient)
+    return _forget_influx(deleter, patient)
 
 
-def _forget_influx(influx: InfluxConfig, reader: InfluxQLReader | None, patient: str) -> int:
-    if reader is None:
-        # InfluxQL's DROP SERIES runs on 1.x only; 2.x and 3.x delete through their own tools.
-        predicate = f'patient="{patient}"'  # a checked pseudonym: nothing in it needs escaping
-        print(
-            f"InfluxDB {influx.version}.x: not erased by this command; run"
-            f" `influx delete --bucket {influx.bucket or influx.database} --start 1970-01-01T00:00:00Z"
-            f" --stop 2262-01-01T00:00:00Z --predicate '{predicate}'`"
-        )
-        return NOT_DONE_EXIT
+def _forget_influx(deleter: InfluxDeleter, patient: str) -> int:
+    everything = PointSelection({"patient": patient})  # every measurement, all times
     try:
-        forget_patient_influx(reader, patient)
+        deleter.delete(everything)
     except StoreError as error:
-        print(f"InfluxDB NOT erased: {error}; run `forget` again once the server answers")
+        then = (
+            f": run `forget` again once the server answers, or {deleter.how_to(everything)}"
+            if deleter.can_delete
+            else ""  # the error says why nothing can delete them there
+        )
+        print(f"InfluxDB NOT erased: {error}; {deleter.where} still holds {everything.describe()}{then}")
         return NOT_DONE_EXIT
-    print(f"erased patient {patient}'s series from InfluxDB database {influx.database!r} at {influx.url}")
+    print(f"erased patient {patient}'s data from {deleter.where}")
     return 0
 
 

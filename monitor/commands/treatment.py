@@ -3,6 +3,10 @@
 Patient, timezone and spool come from config.toml (``--config``, or ./config.toml unless
 ``--spool`` is given), as for ``report``: an entry added without options lands where the
 report reads, under the patient's pseudonym, at the patient's local time.
+
+An entry removed, or edited to another time or side, leaves the spool at once. What the
+forwarder already sent of it is deleted on the configured InfluxDB too
+(:mod:`monitor.store.influx_delete`), or, where that fails, one line says what stays there.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from monitor.commands.config import DEFAULT_CONFIG
+from monitor.commands.config import DEFAULT_CONFIG, add_spool_argument
 from monitor.config import load_config
-from monitor.errors import ConfigError
+from monitor.config.store import InfluxConfig
+from monitor.errors import ConfigError, StoreError
 from monitor.store import Spool
+from monitor.store.influx_delete import InfluxDeleter, PointSelection, influx_deleter
 from monitor.treatment import (
     BotoxInjection,
     Entry,
@@ -31,10 +37,12 @@ from monitor.treatment import (
     remove_entry,
     stored_entries,
 )
-from monitor.treatment.entries import entry_time_ns, parse_date, parse_time, split_list
+from monitor.treatment.entries import TREATMENT, entry_time_ns, parse_date, parse_time, split_list
 from monitor.types import Record
 
 _TIME_HELP = "local time of day, HH:MM (default: midnight); HH:MM+02:00 in the hour the clocks pass twice"
+# Exit code when the spool's part is done and InfluxDB's is not (as `forget`).
+NOT_DONE_EXIT = 1
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,9 +104,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"patient, timezone and spool from this config.toml (default {DEFAULT_CONFIG} unless --spool)",
     )
-    parser.add_argument(
-        "--spool", type=Path, default=None, help="the spool file (default: [store] spool_path)"
-    )
+    add_spool_argument(parser)
     parser.add_argument("--patient", default=None, help="patient pseudonym (default: [patient] id)")
     parser.add_argument(
         "--timezone",
@@ -118,8 +124,18 @@ def _entry_id(text: str) -> int:
         ) from None
 
 
-def _resolve(args: argparse.Namespace, needs_patient: bool) -> tuple[Path, ZoneInfo, str | None]:
-    """Spool, timezone and patient: the options given, else config.toml's.
+class _Log(NamedTuple):
+    """Where the log is and how to read it: the spool, the patient's zone and pseudonym, and
+    ``[store.influx]`` (None without a config file or without a server in it)."""
+
+    spool: Path
+    tz: ZoneInfo
+    patient: str | None
+    influx: InfluxConfig | None
+
+
+def _resolve(args: argparse.Namespace, needs_patient: bool) -> _Log:
+    """Spool, timezone and patient: the options given, else config.toml's (and its InfluxDB).
 
     Without a config file (``--spool`` given, no ``--config``), the patient must be given
     where an entry is written, and the timezone is UTC with a note on stderr.
@@ -127,7 +143,7 @@ def _resolve(args: argparse.Namespace, needs_patient: bool) -> tuple[Path, ZoneI
     path = args.config
     if path is None and args.spool is None:
         path = DEFAULT_CONFIG
-    spool, timezone, patient = args.spool, args.timezone, args.patient
+    spool, timezone, patient, influx = args.spool, args.timezone, args.patient, None
     if path is not None:
         if args.config is None and not path.exists():
             raise ConfigError(
@@ -138,6 +154,7 @@ def _resolve(args: argparse.Namespace, needs_patient: bool) -> tuple[Path, ZoneI
         spool = config.store.spool_path if spool is None else spool
         timezone = config.patient.timezone if timezone is None else timezone
         patient = config.patient.id if patient is None else patient
+        influx = config.store.influx
     if timezone is None:
         print("spasm-monitor: no config file and no --timezone: times are read as UTC", file=sys.stderr)
         timezone = "UTC"
@@ -145,11 +162,11 @@ def _resolve(args: argparse.Namespace, needs_patient: bool) -> tuple[Path, ZoneI
         check_pseudonym(patient)
     elif needs_patient:
         raise ValueError("no patient: give --patient (a pseudonym such as p01) or --config config.toml")
-    return spool, parse_zone(timezone), patient
+    return _Log(spool, parse_zone(timezone), patient, influx)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    spool_path, tz, patient = _resolve(args, needs_patient=True)
+    spool_path, tz, patient, _ = _resolve(args, needs_patient=True)
     date, time = parse_date(args.date), parse_time(args.time)
     entry: Entry
     if args.kind == "botox":
@@ -171,7 +188,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    spool_path, tz, patient = _resolve(args, needs_patient=False)
+    spool_path, tz, patient, _ = _resolve(args, needs_patient=False)
     with Spool(spool_path, read_only=True) as spool:  # a copy on read-only media lists too
         entries = stored_entries(spool, patient)
     for entry in entries:
@@ -182,7 +199,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    spool_path, tz, patient = _resolve(args, needs_patient=True)
+    spool_path, tz, patient, _ = _resolve(args, needs_patient=True)
     rows = read_treatment_rows(args.file, tz)
     _creatable(spool_path)
     with Spool(spool_path) as spool:
@@ -201,7 +218,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_edit(args: argparse.Namespace) -> int:
-    spool_path, tz, _ = _resolve(args, needs_patient=False)
+    spool_path, tz, _, influx = _resolve(args, needs_patient=False)
     changes: dict[str, Any] = {}
     if args.date is not None:
         changes["date"] = parse_date(args.date)
@@ -217,32 +234,54 @@ def run_edit(args: argparse.Namespace) -> int:
         changes["exercises"] = split_list(args.exercises)
     if not changes:
         raise ValueError("nothing to change: give --date, --time, --note, --dose-u... (see --help)")
+    deleter = influx_deleter(influx) if influx is not None else None  # its secret, before any change
     with Spool(spool_path) as spool:
         old, record = edit_entry(spool, args.id, changes, tz)
         new_id = _id_of(spool, record)
     print(f"was #{old.id}: {describe(old.record, tz)}")
     print(f"now #{new_id}: {describe(record, tz)}")
-    if _key(record) != _key(old.record):  # the same key: InfluxDB takes the new values over the old
-        _tell_if_sent(old, "the old entry")
-    return 0
+    if _key(record) == _key(old.record):  # the same point: InfluxDB takes the new values over the old
+        return 0
+    return _delete_forwarded(deleter, old, "the old entry")
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    spool_path, tz, _ = _resolve(args, needs_patient=False)
+    spool_path, tz, _, influx = _resolve(args, needs_patient=False)
+    deleter = influx_deleter(influx) if influx is not None else None  # its secret, before any change
     with Spool(spool_path) as spool:
         old = remove_entry(spool, args.id)
     print(f"removed #{old.id}: {describe(old.record, tz)}")
-    _tell_if_sent(old, "it")
-    return 0
+    return _delete_forwarded(deleter, old, "it")
 
 
-def _tell_if_sent(old: StoredEntry, what: str) -> None:
-    """An entry InfluxDB already has stays there: the dashboards would go on showing it."""
-    if old.sent:
+def _delete_forwarded(deleter: InfluxDeleter | None, old: StoredEntry, what: str) -> int:
+    """Delete ``old``'s point on InfluxDB as well: 0, or NOT_DONE_EXIT and one line on what stays.
+
+    The delete is sent even for an entry the spool had not seen acknowledged: a forwarder of a
+    running ``run`` may have had it in flight. A failure matters only for an entry that was sent.
+    """
+    point = PointSelection(old.record.tags, TREATMENT, old.record.time_ns, old.record.time_ns)
+    if deleter is None:
+        if old.sent:
+            print(
+                f"note: #{old.id} was already sent to InfluxDB, where {what} stays ({point.describe()}):"
+                " no [store.influx] in the config to delete it from"
+            )
+        return 0
+    try:
+        deleter.delete(point)
+    except StoreError as error:
+        if not old.sent:
+            return 0
+        how = f"; to delete it, {deleter.how_to(point)}" if deleter.can_delete else ""
         print(
-            f"note: #{old.id} was already sent to InfluxDB, where {what} stays until deleted there"
-            f" (measurement treatment, time {old.record.time_ns} ns, kind {old.record.tags.get('kind')})"
+            f"InfluxDB NOT updated: {error}; {deleter.where} still holds #{old.id} ({what}):"
+            f" {point.describe()}{how}"
         )
+        return NOT_DONE_EXIT
+    if old.sent:
+        print(f"deleted #{old.id} from {deleter.where} too")
+    return 0
 
 
 def _key(record: Record) -> tuple[int, tuple[tuple[str, str], ...]]:

@@ -6,6 +6,12 @@ repository's ``config.toml`` is the commented reference. Any unknown key, wrong 
 impossible value raises :class:`~monitor.errors.ConfigError` with a one-line message
 naming the key and the expected form. Secrets are never inline: only the name of an
 environment variable or a file holding them.
+
+Every section is read through :class:`~monitor.config.reader.TableReader`, so every one
+words its errors alike and suggests the key meant for a misspelt one. A section that is a
+parameter class (``[ble]``: :class:`~monitor.collect.config.BleConfig`, ``[dsp]``:
+:class:`~monitor.dsp.EmgParams`, the thresholds of ``[alerts]``, ``[clinical]``) takes its
+defaults and limits from that class alone.
 """
 
 from __future__ import annotations
@@ -13,21 +19,23 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from monitor.alerts.config import AlertConfig, load_alert_config
+from monitor.bounds import check_bounds
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
-from monitor.collect.config import CollectorConfig
+from monitor.collect.config import BleConfig, CollectorConfig
+from monitor.config.alerts import AlertConfig, read_alerts
 from monitor.config.devices import DeviceEntry, read_devices
 from monitor.config.dsp import read_emg_params
 from monitor.config.reader import TableReader
-from monitor.config.store import GrafanaConfig, StoreConfig, read_grafana, read_store, resolve_path
+from monitor.config.store import GrafanaConfig, StoreConfig, read_grafana, read_store
 from monitor.dsp import EmgParams
 from monitor.errors import ConfigError
 
 PATIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+T = TypeVar("T")
 SECTIONS = ("patient", "device", "ble", "dsp", "store", "grafana", "alerts", "clinical")
 
 
@@ -37,18 +45,6 @@ class PatientConfig:
 
     id: str
     timezone: str = "UTC"
-
-
-@dataclass(frozen=True, slots=True)
-class BleConfig:
-    """``[ble]``: the radio (see :class:`monitor.collect.CollectorConfig` for each key)."""
-
-    backend: str = "bleak"
-    transport: str | None = None
-    mtu_bytes: int = 247
-    scan_timeout_s: float = 10.0
-    connect_timeout_s: float = 10.0
-    queue_max_items: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +60,10 @@ class ClinicalConfig:
 
     min_wear_h: float = DEFAULT_MIN_WEAR_H
 
+    def __post_init__(self) -> None:
+        # At most a whole day: a longer minimum would leave every day unscored.
+        check_bounds(self, ("min_wear_h",), above=0, at_most=24)
+
 
 @dataclass(frozen=True, slots=True)
 class AppConfig:
@@ -75,7 +75,7 @@ class AppConfig:
     emg_params: EmgParams = field(default_factory=EmgParams)
     store: StoreConfig = field(default_factory=StoreConfig)
     grafana: GrafanaConfig = field(default_factory=GrafanaConfig)
-    alerts: AlertConfig = field(default_factory=lambda: load_alert_config({}, environ={}))
+    alerts: AlertConfig = field(default_factory=AlertConfig)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     source: str = "<defaults>"
 
@@ -83,15 +83,8 @@ class AppConfig:
         """The collector's configuration: allow-list from ``[[device]]``, radio from ``[ble]``."""
         if not self.devices:
             raise ConfigError(f"{self.source}: no [[device]] configured, nothing to collect")
-        settings: dict[str, Any] = {
-            "devices": tuple(d.collector_device() for d in self.devices),
-            "backend": self.ble.backend,
-            "bumble_transport": self.ble.transport,
-            "mtu_bytes": self.ble.mtu_bytes,
-            "scan_timeout_s": self.ble.scan_timeout_s,
-            "connect_timeout_s": self.ble.connect_timeout_s,
-            "queue_max_items": self.ble.queue_max_items,
-        }
+        settings: dict[str, Any] = {f.name: getattr(self.ble, f.name) for f in fields(BleConfig)}
+        settings["devices"] = tuple(d.collector_device() for d in self.devices)
         return CollectorConfig(**{**settings, **overrides})
 
     def device(self, device_id: str) -> DeviceEntry | None:
@@ -159,25 +152,15 @@ def parse_config(
     if isinstance(devices_raw, Mapping) or not isinstance(devices_raw, list):
         raise ConfigError("device must be an array of tables: write each wearable as [[device]]")
     devices = read_devices(devices_raw)
-    alerts_table = _table(document, "alerts")
-    if base_dir is not None and isinstance(alerts_table.get("notify_urls_file"), str):
-        alerts_table = {
-            **alerts_table,
-            "notify_urls_file": str(resolve_path(alerts_table["notify_urls_file"], base_dir)),
-        }
-    try:
-        alerts = load_alert_config(alerts_table, environ=environ)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
     return AppConfig(
         patient=patient,
         devices=devices,
-        ble=_read_ble(_table(document, "ble")),
+        ble=_read_params(document, "ble", BleConfig),
         emg_params=read_emg_params(_table(document, "dsp")),
         store=read_store(_table(document, "store"), base_dir),
         grafana=read_grafana(_table(document, "grafana"), base_dir),
-        alerts=alerts,
-        clinical=_read_clinical(_table(document, "clinical")),
+        alerts=read_alerts(_table(document, "alerts"), environ, base_dir),
+        clinical=_read_params(document, "clinical", ClinicalConfig),
         source=source,
     )
 
@@ -187,6 +170,14 @@ def _table(document: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{name} must be a table: write it as [{name}]")
     return value
+
+
+def _read_params(document: Mapping[str, Any], name: str, cls: type[T]) -> T:
+    """A section that is one parameter class, every key of it a field."""
+    reader = TableReader(_table(document, name), name)
+    params = reader.dataclass(cls)
+    reader.done()
+    return params
 
 
 def _read_patient(table: Mapping[str, Any] | None) -> PatientConfig:
@@ -209,33 +200,3 @@ def _check_timezone(reader: TableReader, timezone: str) -> None:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise reader.error("timezone", "an IANA timezone such as 'Europe/London'", timezone) from None
-
-
-def _read_clinical(table: Mapping[str, Any]) -> ClinicalConfig:
-    reader = TableReader(table, "clinical")
-    # At most a whole day: a longer minimum would leave every day unscored.
-    min_wear_h = reader.number("min_wear_h", DEFAULT_MIN_WEAR_H, above=0, at_most=24)
-    reader.done()
-    return ClinicalConfig(min_wear_h=min_wear_h)
-
-
-def _read_ble(table: Mapping[str, Any]) -> BleConfig:
-    reader = TableReader(table, "ble")
-    defaults = BleConfig()
-    backend = reader.string("backend", defaults.backend, choices=("bleak", "bumble"))
-    transport = reader.optional_string("transport")
-    if backend == "bumble" and not transport:
-        raise ConfigError(
-            "ble.transport is missing: backend 'bumble' needs a transport such as 'usb:0'"
-            " or 'tcp-client:127.0.0.1:9000'"
-        )
-    config = BleConfig(
-        backend=backend,
-        transport=transport,
-        mtu_bytes=reader.integer("mtu_bytes", defaults.mtu_bytes, at_least=23, at_most=517),
-        scan_timeout_s=reader.number("scan_timeout_s", defaults.scan_timeout_s, above=0),
-        connect_timeout_s=reader.number("connect_timeout_s", defaults.connect_timeout_s, above=0),
-        queue_max_items=reader.integer("queue_max_items", defaults.queue_max_items, at_least=100),
-    )
-    reader.done()
-    return config

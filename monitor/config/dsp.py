@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,36 +15,11 @@ _MAINS_EXPECTED = "50 or 60 (the mains frequency, Hz) or 0 to turn the notch off
 
 
 def read_emg_params(table: Mapping[str, Any]) -> EmgParams:
-    """Type-check each key against the parameter's default, then let EmgParams check ranges."""
+    """Each key typed by its field of EmgParams; EmgParams checks the ranges."""
     reader = TableReader(table, "dsp")
-    defaults = EmgParams()
-    values: dict[str, Any] = {}
-    for param in dataclasses.fields(EmgParams):
-        if not reader.has(param.name):
-            continue
-        default = getattr(defaults, param.name)
-        if isinstance(default, bool):
-            values[param.name] = reader.boolean(param.name)
-        elif isinstance(default, int):
-            values[param.name] = reader.integer(param.name)
-        elif isinstance(default, tuple):
-            value = reader.raw(param.name)
-            if not (
-                isinstance(value, list)
-                and len(value) == len(default)
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            ):
-                raise reader.error(param.name, f"a list of {len(default)} numbers", value)
-            values[param.name] = tuple(float(v) for v in value)
-        elif param.name == "mains_hz":
-            values[param.name] = _mains_hz(reader)
-        else:
-            values[param.name] = reader.number(param.name)
+    params = reader.dataclass(EmgParams, special={"mains_hz": _mains_hz})
     reader.done()
-    try:
-        return EmgParams(**values)
-    except ValueError as error:
-        raise ConfigError(f"dsp.{error}") from None
+    return params
 
 
 def _mains_hz(reader: TableReader) -> float | None:

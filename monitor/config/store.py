@@ -112,7 +112,6 @@ class GrafanaConfig:
     url: str | None = None
     token_env: str = "SPASM_GRAFANA_TOKEN"
     token_file: str | None = None
-    folder: str = "spasm-monitor"
 
 
 def resolve_path(path: str | Path, base_dir: Path | None) -> Path:
@@ -174,6 +173,11 @@ def _read_influx(table: Mapping[str, Any], base_dir: Path | None) -> InfluxConfi
 def read_grafana(table: Mapping[str, Any], base_dir: Path | None = None) -> GrafanaConfig:
     reader = TableReader(table, "grafana")
     _refuse_inline_secrets(reader)
+    if "folder" in table:  # read once and never used: the dashboards' folder is fixed
+        raise ConfigError(
+            "grafana.folder is no longer a setting: dashboards publish always uses its own folder,"
+            " the one its alert rules and dashboard links name; delete the key"
+        )
     defaults = GrafanaConfig()
     url = reader.optional_string("url")
     if url is not None:
@@ -182,7 +186,6 @@ def read_grafana(table: Mapping[str, Any], base_dir: Path | None = None) -> Graf
         url=url,
         token_env=reader.string("token_env", defaults.token_env),
         token_file=_optional_path(reader, "token_file", base_dir),
-        folder=reader.string("folder", defaults.folder),
     )
     reader.done()
     return config

@@ -2,9 +2,14 @@
 
 A burst that crosses the spasm thresholds is muscle only if its content looks like
 muscle. Surface EMG at 1 kHz has an RMS frequency (Rice) of about 100–130 Hz; what an
-electrode knock leaves after the 20 Hz high-pass sits below 50 Hz. Below 500 Hz that
-measure no longer separates them, and the share of the raw 1.5–10 Hz band is used instead
-(muscle at most 0.33, knocks at least 0.43 on the generator at 200 Hz).
+electrode knock leaves after the 20 Hz high-pass sits below 50 Hz. Below 500 Hz the
+band is too narrow for that measure to leave a margin, and the raw signal's power below
+the EMG band (1.5-20 Hz, where a knock holds most of its energy) is compared with the
+band-passed power instead.
+
+Both are read from the signal that made the burst, not from where the smoothed envelope
+stands above threshold (it lags by tens of ms), and both count only what the burst adds
+to the rest before it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ LOST_SIGNAL_SHARE = 0.5
 # The low band's resting level is read over this long before a burst (the history keeps
 # about a second before any open burst).
 REST_BEFORE_S = 1.0
+# One-sided bound on the rest's variation credited to a burst: 2 sigma, a 2.3 % chance
+# that rest noise alone makes a knock look like muscle.
+REST_NOISE_Z = 2.0
 
 
 def is_motion(
@@ -31,8 +39,15 @@ def is_motion(
     envelope_rate_hz: float,
     params: EmgParams,
     continues: bool = False,
+    content_lag: tuple[int, int] = (0, 0),
 ) -> bool:
     """Whether the burst ``[start, stop)`` is an electrode knock rather than muscle.
+
+    ``[start, stop)`` is where the smoothed envelope stands above threshold; that envelope
+    lags the signal, by ``content_lag = (rise, fall)`` envelope samples at a rising and a
+    falling edge. What is judged is the signal that made the burst, ``[start - fall,
+    stop - rise)``: judged where the envelope stands, a short knock would be read mostly
+    from the rest after it, whose broadband noise looks like muscle.
 
     A burst that would continue a spasm (``continues``) is judged like any other, since
     heel strikes within a second of each other would otherwise chain into one endless
@@ -40,6 +55,9 @@ def is_motion(
     band then holds the spasm's own movement, and what the burst adds cannot be told
     from a knock's.
     """
+    rise, fall = content_lag
+    edge_index = start
+    start, stop = max(start - fall, history.start), stop - rise
     power = float(np.sum(history.window("power", channel, start, stop), dtype=np.float64))
     if power <= 0:
         return False
@@ -54,16 +72,22 @@ def is_motion(
         added_power, added_steps = power, steps
         rest_power = _rest_level(history, "power", channel, before)
         # Only rest counts as rest: before a burst inside a spasm stands the spasm itself.
-        if _at_rest(history, channel, start, rest_power) and power > 2 * n * rest_power:
+        if _at_rest(history, channel, edge_index, rest_power) and power > 2 * n * rest_power:
             added_power = power - n * rest_power
-            added_steps = steps - n * _rest_level(history, "diff_power", channel, before)
+            # The rest's own steps (broadband noise, mostly high-frequency) vary from one
+            # stretch to the next; what a weak knock adds is smaller than that variation,
+            # so it is credited with high-frequency content only beyond it.
+            rest_steps, rest_steps_spread = _rest_level_and_spread(history, "diff_power", channel, before)
+            added_steps = steps - n * rest_steps - REST_NOISE_Z * rest_steps_spread * np.sqrt(n)
         # What it adds has no high-frequency content at all: a slow swing.
         rms_frequency_hz = sample_rate_hz / (2 * np.pi) * np.sqrt(max(added_steps, 0.0) / added_power)
         return bool(rms_frequency_hz < params.motion_max_hz)
     # Knocks are brief; a long burst is muscle whatever drift rides under it.
     if n / rate >= params.myoclonic_max_s:
         return False
-    if continues and not _at_rest(history, channel, start, _rest_level(history, "power", channel, before)):
+    if continues and not _at_rest(
+        history, channel, edge_index, _rest_level(history, "power", channel, before)
+    ):
         return False
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
     added = max(lowband - n * _rest_level(history, "lowband", channel, before), 0.0)
@@ -75,6 +99,17 @@ def _at_rest(history: EnvelopeHistory, channel: int, start: int, rest_power: flo
     # the detector moves a spasm's edges), not inside a spasm.
     edge = history.window("edge", channel, start, start + 1)
     return bool(edge.size) and rest_power <= float(edge[0]) ** 2
+
+
+def _rest_level_and_spread(
+    history: EnvelopeHistory, series: str, channel: int, before: slice
+) -> tuple[float, float]:
+    """Median and robust standard deviation (1.4826 x MAD) of ``series`` over ``before``."""
+    values = history.window(series, channel, before.start, before.stop)
+    if not values.size:
+        return 0.0, 0.0
+    median = float(np.median(values))
+    return median, 1.4826 * float(np.median(np.abs(values - median)))
 
 
 def _rest_level(history: EnvelopeHistory, series: str, channel: int, before: slice) -> float:

@@ -33,6 +33,7 @@ from monitor.dsp.heartbeat import HeartbeatGate
 from monitor.dsp.history import EnvelopeHistory
 from monitor.dsp.hysteresis import ReferenceHysteresis, RunTracker
 from monitor.dsp.params import EmgParams
+from monitor.store.schema import spasm_event_record
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
 Float32Array = npt.NDArray[np.float32]
@@ -302,6 +303,10 @@ class SpasmDetector:
         self._flat_run_samples = max(1, round(MIN_FLAT_RUN_S * rate))
         self._flat_carry = np.zeros(self.channels, np.int64)
         envelope_spread_s = self._envelope.smoothing_samples / rate + self._envelope.delay_s
+        self._content_lag = (
+            round(self._envelope.delay_s * rate),
+            round(self._envelope.offset_delay_s * rate),
+        )
         max_blip = HeartbeatGate(rate, envelope_spread_s).max_blip_samples
         self._state = [
             _Channel(
@@ -332,7 +337,7 @@ class SpasmDetector:
 
     def _take_records(self) -> list[Record]:
         tags = self.tags
-        records = [e.to_record(tags) for e in self._events]
+        records = [spasm_event_record(e, tags) for e in self._events]
         self._events = []
         records.extend(self._records)
         self._records = []
@@ -416,7 +421,15 @@ class SpasmDetector:
             peak = start + int(np.argmax(self._history.window("smooth", ch, start, stop))) if blip else stop
             isolated = peak - state.last_burst_mark > self._clonus_gap_samples
             state.last_burst_mark = peak
-            if blip and self._is_heartbeat(state, peak, isolated, continues):
+            rate = self._envelope.rate_hz
+            motion = is_motion(
+                self._history, ch, start, stop, self.sample_rate_hz, rate, self.params, continues,
+                self._content_lag,
+            )  # fmt: skip
+            # A QRS complex holds its energy below about 40 Hz, like a knock: a blip in rest
+            # whose content is muscle's is a myoclonic spasm, however well it fits the
+            # rhythm. (Beside a spasm, what a blip adds cannot be told apart from the spasm.)
+            if blip and (continues or motion) and self._is_heartbeat(state, peak, isolated, continues):
                 if continues:
                     self._drop_trailing_heartbeats(ch)
                 self._quality_runs(ch, "ecg_artifact", np.array([start]), np.array([stop]))
@@ -425,8 +438,7 @@ class SpasmDetector:
                 continue
             if lost_signal(self._history, ch, start, stop, self._guard_samples):
                 continue
-            rate = self._envelope.rate_hz
-            if is_motion(self._history, ch, start, stop, self.sample_rate_hz, rate, self.params, continues):
+            if motion:
                 self._quality_runs(ch, "motion_artifact", np.array([start]), np.array([stop]))
                 continue
             if continues and state.event is not None and stop - state.event.start <= self._max_event_samples:

@@ -8,7 +8,7 @@ envelope rate (about 100 Hz), ten times cheaper than the raw rate.
 The block power of the EMG's first difference is kept too: with the block power it gives
 the signal's RMS frequency (Rice), about 100–130 Hz for muscle at 1 kHz and below 50 Hz
 for what a motion artefact leaves after the band-pass. Below 500 Hz that measure no
-longer separates them, and the power of the raw signal's 1.5–10 Hz band is kept instead.
+longer separates them, and the power of the raw signal below the EMG band (1.5 Hz up to it) is kept instead.
 """
 
 from __future__ import annotations
@@ -32,9 +32,15 @@ REFERENCE_BANDWIDTH_HZ = 430.0
 ECG_MEDIAN_S = 0.17
 # From this rate up the RMS frequency of a burst tells muscle from motion artefact.
 MOTION_RMS_FREQUENCY_MIN_RATE_HZ = 500.0
-# Band where an electrode knock holds its energy and muscle (zero-mean, f² spectrum at low
-# frequency) holds almost none.
-MOTION_BAND_HZ = (1.5, 10.0)
+# Motion artefacts (electrode knocks, heel strikes, cable sway) hold their energy in
+# about 1-20 Hz, which is why the EMG band starts at 20 Hz (De Luca et al. 2010, J Biomech
+# 43:1573); muscle (zero-mean, f² spectrum at low frequency) holds almost none there. The
+# band runs from this edge up to the EMG band's lower edge; below it lie respiration and
+# posture wander (< 1 Hz), often 10-100x the resting floor.
+MOTION_BAND_LOW_HZ = 1.5
+# Butterworth order of each edge of that band: 24 dB per octave keeps wander at 0.75 Hz
+# 24 dB down, below the floor it would otherwise drown.
+MOTION_BAND_ORDER = 4
 
 
 def decimation_for(sample_rate_hz: float, params: EmgParams) -> int:
@@ -52,7 +58,7 @@ class EnvelopeBlock:
     smooth_mv : the envelope after the detection moving average, mV.
     power_mv2 : mean square of the band-passed EMG within each block, mV².
     diff_power_mv2 : mean square of its first difference within each block, mV².
-    lowband_power_mv2 : mean square of the raw signal's 1.5–10 Hz band, mV² (only below
+    lowband_power_mv2 : mean square of the raw signal's motion band (1.5 Hz to the EMG band), mV² (only below
         ``MOTION_RMS_FREQUENCY_MIN_RATE_HZ``; zeros above).
     flat : the raw signal did not move (summed steps at most ``flat_ptp_mv``): electrode off.
     clipped : a raw sample reached ``full_scale_mv``.
@@ -92,9 +98,11 @@ class EnvelopeStage:
         self._lowband_sos: Float32Array | None = None
         self._lowband_zi: Float32Array | None = None
         if sample_rate_hz < MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
+            emg_band_low_hz = params.ecg_highpass_hz if params.ecg_suppression else params.highpass_hz
             self._lowband_sos = signal.butter(
-                2, MOTION_BAND_HZ, btype="bandpass", fs=sample_rate_hz, output="sos"
-            ).astype(np.float32)
+                MOTION_BAND_ORDER, (MOTION_BAND_LOW_HZ, emg_band_low_hz), btype="bandpass",
+                fs=sample_rate_hz, output="sos",
+            ).astype(np.float32)  # fmt: skip
         self._leftover: dict[str, Float32Array] = {}
         self._last_raw: Float32Array | None = None
         self._flat_ptp_mv = params.flat_ptp_mv

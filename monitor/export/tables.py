@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.clinical.events import SPASM_EVENT, episodes
+from monitor.clinical.events import episodes, spasm_kind
 from monitor.store import Spool
-from monitor.types import NS_PER_S, Record
+from monitor.store.schema import SPASM_EVENT
+from monitor.types import NS_PER_S, Record, SpasmEvent
 
 # Table name → the measurement it holds ("episodes" is derived from the events).
 TABLES: dict[str, str] = {
@@ -115,13 +116,13 @@ def iso_utc(time_ns: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _episode_row(e: Any) -> Row:
+def _episode_row(e: SpasmEvent) -> Row:
     row: Row = {
         "time_utc": iso_utc(e.onset_ns),
         "time_ns": e.onset_ns,
         "patient": e.patient,
         "side": e.side,
-        "kind": e.kind,
+        "kind": spasm_kind(e),
         "duration_s": e.duration_s,
         "events": e.events,
         "affected": e.affected,

@@ -26,6 +26,7 @@ from monitor.clinical.events import to_local
 from monitor.clinical.response import injection_date, treatment_responses, wearing_off_text
 from monitor.report.cells import NO_DATA, num, table
 from monitor.report.model import Cycle, ReportData
+from monitor.store.schema import TREATMENT
 from monitor.types import FieldValue, Record
 
 WINDOW_NAMES = {
@@ -129,7 +130,7 @@ def gather_cycles(records: Sequence[Record], start_ns: int, end_ns: int, zone: Z
             (
                 r
                 for r in records
-                if r.measurement == "treatment"
+                if r.measurement == TREATMENT
                 and r.tags.get("kind") == "botox"
                 and to_local(r.time_ns, zone).date() == date
             ),

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from monitor.clinical import (
     DEFAULT_MIN_WEAR_H,
     NightWindow,
-    SpasmRow,
     WeeklyRom,
     clinical_scores,
     not_scored_text,
@@ -37,17 +36,25 @@ from monitor.report.model import (
     AlertRow,
     Coverage,
     DayScores,
-    EventRow,
     Injection,
     KindSummary,
     ReportData,
     RomDay,
     Treatment,
 )
-from monitor.store.schema import COVERAGE, OBSERVATION
-from monitor.types import NS_PER_S, Record
+from monitor.store.schema import (
+    ALERT,
+    COVERAGE,
+    GAP,
+    OBSERVATION,
+    ROM,
+    SIGNAL_QUALITY,
+    SPASM_EVENT,
+    TREATMENT,
+    spasm_event_from_record,
+)
+from monitor.types import MOVEMENT_KIND, NS_PER_S, Record, SpasmEvent
 
-SPASM_EVENT = "spasm_event"
 # What monitor.clinical.observed reads for observed time.
 OBSERVED_TIME = (OBSERVATION, COVERAGE)
 # Tags that mark simulated data: the demo history's ``source=simulated``, the short demo's device.
@@ -79,13 +86,13 @@ def gather(
     observed_records = [r for r in period if r.measurement in OBSERVED_TIME]
     night = night or NightWindow()
     # The treatment log, whenever written, says which limbs are affected (the scores count those).
-    treatments = [r for r in records if r.measurement == "treatment"]
+    treatments = [r for r in records if r.measurement == TREATMENT]
     spasm_events = [r for r in period if r.measurement == SPASM_EVENT]
     scores = clinical_scores(observed_records + spasm_events + treatments, zone, night, min_wear_h)
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
     observed_hours = sum(r.tags["period"] == "hour" for r in scores)
     rows = spasm_rows(spasm_events + treatments)  # episodes of the affected limbs
-    events = [r for r in period if r.measurement == SPASM_EVENT]
+    recent = spasm_events[-max_events:] if max_events > 0 else []  # the events table, as reported
     is_simulated, reason = _simulated(records, simulated)
     cover = _coverage(period, observed_records, zone, start_ns, end_ns, observed_hours, len(days))
     # The rate of the clinical scores: spasms in observed time over observed time, to the second.
@@ -112,15 +119,15 @@ def gather(
         day_spasms=sum(d.day_spasms for d in days),
         night_spasms=sum(d.night_spasms for d in days),
         days=days,
-        treatments=tuple(_treatment(r) for r in period if r.measurement == "treatment"),
+        treatments=tuple(_treatment(r) for r in period if r.measurement == TREATMENT),
         injections=_injections(records, start_ns, end_ns, zone),
         kinds=_kind_summaries(rows),
         durations_s=tuple(r.duration_s for r in rows),
         rom=_rom_days(period, zone),
         rom_weeks=_rom_weeks(period),
-        events=tuple(_event_row(r) for r in reversed(events[-max_events:])) if max_events > 0 else (),
-        events_total=len(events),
-        alerts=tuple(_alert_row(r) for r in period if r.measurement == "alert"),
+        events=tuple(spasm_event_from_record(r) for r in reversed(recent)),
+        events_total=len(spasm_events),
+        alerts=tuple(_alert_row(r) for r in period if r.measurement == ALERT),
         cycles=gather_cycles(records, start_ns, end_ns, zone),
         tardieu=gather_tardieu(period, start_ns, end_ns, zone),
     )
@@ -156,7 +163,7 @@ def _coverage(
     covered_ns = sum(
         min(hi, end_ns) - max(lo, start_ns) for lo, hi in intervals if hi > start_ns and lo < end_ns
     )
-    gaps = [r for r in period if r.measurement == "gap"]
+    gaps = [r for r in period if r.measurement == GAP]
     return Coverage(
         period_h=period_h,
         observed_hours=observed_hours,
@@ -165,7 +172,7 @@ def _coverage(
         gap_s=sum(float(r.fields.get("duration_s", 0.0)) for r in gaps),
         gap_count=len(gaps),
         signal_loss_s=sum(
-            float(r.fields.get("duration_s", 0.0)) for r in period if r.measurement == "signal_quality"
+            float(r.fields.get("duration_s", 0.0)) for r in period if r.measurement == SIGNAL_QUALITY
         ),
         completeness_pct=100.0 * covered_ns / NS_PER_H / period_h if period_h > 0 else 0.0,
         basis=(
@@ -214,7 +221,7 @@ def _injections(
     labels = {
         to_local(r.time_ns, zone).date(): _treatment(r).label
         for r in records
-        if r.measurement == "treatment" and r.tags.get("kind") == "botox" and start_ns <= r.time_ns < end_ns
+        if r.measurement == TREATMENT and r.tags.get("kind") == "botox" and start_ns <= r.time_ns < end_ns
     }
     out = []
     for _, result in pre_post_by_injection(records, zone):
@@ -224,10 +231,10 @@ def _injections(
     return tuple(out)
 
 
-def _kind_summaries(rows: Sequence[SpasmRow]) -> tuple[KindSummary, ...]:
+def _kind_summaries(rows: Sequence[SpasmEvent]) -> tuple[KindSummary, ...]:
     by_kind: defaultdict[str, list[float]] = defaultdict(list)
     for row in rows:
-        by_kind[row.kind].append(row.duration_s)
+        by_kind[spasm_kind(row)].append(row.duration_s)
     return tuple(
         KindSummary(kind, len(d), sum(d) / len(d), max(d))
         for kind, d in sorted(by_kind.items(), key=_kind_order)
@@ -235,7 +242,7 @@ def _kind_summaries(rows: Sequence[SpasmRow]) -> tuple[KindSummary, ...]:
 
 
 def _kind_order(item: tuple[str, list[float]]) -> tuple[int, str]:
-    order = ("tonic", "clonus", "myoclonus", "mixed", "movement")
+    order = ("tonic", "clonus", "myoclonus", "mixed", MOVEMENT_KIND)  # spasm_kind's names
     return (order.index(item[0]) if item[0] in order else len(order), item[0])
 
 
@@ -243,7 +250,7 @@ def _rom_days(period: list[Record], zone: ZoneInfo) -> tuple[RomDay, ...]:
     best: dict[tuple[str, str, dt.date], float] = {}
     reps: Counter[tuple[str, str, dt.date]] = Counter()
     for r in period:
-        if r.measurement != "rom" or r.tags.get("period") not in ROM_PERIODS:
+        if r.measurement != ROM or r.tags.get("period") not in ROM_PERIODS:
             continue
         key = (r.tags.get("joint", ""), r.tags.get("side", ""), to_local(r.time_ns, zone).date())
         range_deg = float(r.fields.get("range_deg", 0.0))
@@ -257,22 +264,8 @@ def _rom_days(period: list[Record], zone: ZoneInfo) -> tuple[RomDay, ...]:
 
 def _rom_weeks(period: list[Record]) -> tuple[WeeklyRom, ...]:
     """Weekly best range from the first PT session, as the dashboards' PT-weeks panel."""
-    pt = [r.time_ns for r in period if r.measurement == "treatment" and r.tags.get("kind") == "pt"]
+    pt = [r.time_ns for r in period if r.measurement == TREATMENT and r.tags.get("kind") == "pt"]
     return tuple(weekly_rom(period, min(pt))) if pt else ()
-
-
-def _event_row(r: Record) -> EventRow:
-    f = r.fields
-    peak, clonus = f.get("peak_x_baseline"), f.get("clonus_hz")
-    return EventRow(
-        onset_ns=r.time_ns,
-        kind=spasm_kind(r),  # old spools' names read as today's
-        duration_s=float(f.get("duration_s", 0.0)),
-        peak_x_baseline=None if peak is None else float(peak),
-        clonus_hz=None if clonus is None else float(clonus),
-        channel=r.tags.get("channel", "IMU" if peak is None else ""),
-        location=r.tags.get("location", ""),
-    )
 
 
 def _alert_row(r: Record) -> AlertRow:

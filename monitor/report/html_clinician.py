@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from zoneinfo import ZoneInfo
 
-from monitor.clinical.events import to_local
+from monitor.clinical.events import spasm_kind, to_local
 from monitor.report.cells import (
     NO_DATA,
     nodata,
@@ -246,11 +246,11 @@ def render_events(data: ReportData, zone: ZoneInfo) -> str:
     rows = [
         (
             when(e.onset_ns, zone, seconds=True),
-            e.kind,
+            spasm_kind(e),  # old spools' names read as today's
             f"{e.duration_s:.1f}",
             num(e.peak_x_baseline, 1),
             num(e.clonus_hz, 1, missing="–"),
-            e.channel,
+            str(e.channel),
             e.location,
         )
         for e in data.events

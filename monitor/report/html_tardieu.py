@@ -20,9 +20,9 @@ from monitor.report.html_activity import limb_name
 from monitor.report.html_clinician import DayAxis
 from monitor.report.model import ReportData, TardieuPoint
 from monitor.report.svg import Series, line_chart
+from monitor.store.schema import TARDIEU
 from monitor.types import Record
 
-TARDIEU = "tardieu"
 R1_COLOUR, R2_COLOUR, DYNAMIC_COLOUR = "#e76f51", "#2a9d8f", "#6a3d9a"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from monitor.clinical import NightWindow, PrePost, WeeklyRom
 from monitor.clinical.cycle import RateRatio
 from monitor.errors import SpasmMonitorError
-from monitor.types import FieldValue
+from monitor.types import FieldValue, SpasmEvent
 
 
 class ReportError(SpasmMonitorError):
@@ -173,19 +173,6 @@ class TardieuPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRow:
-    """One detected spasm as the detector reported it (one EMG channel, or the IMU)."""
-
-    onset_ns: int
-    kind: str
-    duration_s: float
-    peak_x_baseline: float | None
-    clonus_hz: float | None
-    channel: str
-    location: str
-
-
-@dataclass(frozen=True, slots=True)
 class AlertRow:
     """An alert that fired (``alert`` record)."""
 
@@ -243,8 +230,8 @@ class ReportData:
     rom_weeks : tuple of WeeklyRom
         Best range per joint and week from the first PT session (:func:`monitor.clinical.weekly_rom`);
         empty without a PT session.
-    events : tuple of EventRow
-        The most recent detector events, newest first.
+    events : tuple of SpasmEvent
+        The most recent detector events (one per EMG channel or IMU), newest first.
     events_total : int
         All detector events in the period (the table may show fewer).
     alerts : tuple of AlertRow
@@ -279,7 +266,7 @@ class ReportData:
     durations_s: tuple[float, ...]
     rom: tuple[RomDay, ...]
     rom_weeks: tuple[WeeklyRom, ...]
-    events: tuple[EventRow, ...]
+    events: tuple[SpasmEvent, ...]
     events_total: int
     alerts: tuple[AlertRow, ...]
     cycles: tuple[Cycle, ...] = ()  # Botox cycles of the period's injections

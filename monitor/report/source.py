@@ -16,26 +16,39 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from monitor.clinical import CLINICAL_SCORE, DEFAULT_MIN_WEAR_H, NightWindow
-from monitor.report.gather import DEFAULT_MAX_EVENTS, SPASM_EVENT, gather
+from monitor.clinical import DEFAULT_MIN_WEAR_H, NightWindow
+from monitor.report.gather import DEFAULT_MAX_EVENTS, gather
 from monitor.report.model import ReportData, ReportError
 from monitor.store import Spool
-from monitor.store.schema import COVERAGE, OBSERVATION
+from monitor.store.schema import (
+    ALERT,
+    CLINICAL_SCORE,
+    COVERAGE,
+    DEVICE_STATUS,
+    GAP,
+    IMU_GAP,
+    OBSERVATION,
+    ROM,
+    SIGNAL_QUALITY,
+    SPASM_EVENT,
+    TARDIEU,
+    TREATMENT,
+)
 from monitor.treatment import parse_zone
 from monitor.types import Record
 
 READ_MEASUREMENTS = (
     SPASM_EVENT,
-    "treatment",
-    "alert",
-    "rom",
-    "tardieu",
+    TREATMENT,
+    ALERT,
+    ROM,
+    TARDIEU,
     OBSERVATION,
     COVERAGE,
-    "gap",
-    "imu_gap",
-    "signal_quality",
-    "device_status",
+    GAP,
+    IMU_GAP,
+    SIGNAL_QUALITY,
+    DEVICE_STATUS,
     CLINICAL_SCORE,
 )
 

@@ -11,8 +11,8 @@ data. ``run`` prunes at its start and then once a day (:class:`RetentionPruner`)
 Erasure
 -------
 :func:`forget_patient` deletes every row of one patient (the ``patient`` column, which is
-the row's ``patient`` tag), sent or not, so nothing of them is forwarded afterwards.
-:func:`forget_patient_influx` drops the patient's series on an InfluxDB 1.x server.
+the row's ``patient`` tag), sent or not, so nothing of them is forwarded afterwards; what was
+forwarded is deleted on the server by :mod:`monitor.store.influx_delete`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import time
 from dataclasses import dataclass, field
 
 from monitor.errors import StoreError
-from monitor.store.influx_reader import InfluxQLReader
-from monitor.store.influxql import quote_ident, quote_string
 from monitor.store.spool import Spool
 from monitor.types import NS_PER_S
 
@@ -74,18 +72,6 @@ def forget_patient(spool: Spool, patient: str) -> int:
     return spool.delete_points("patient = ?", (patient,))
 
 
-def forget_patient_influx(reader: InfluxQLReader, patient: str) -> str:
-    """Drop every series of ``patient`` on an InfluxDB 1.x server; the statement run.
-
-    ``DROP SERIES`` without ``FROM`` covers every measurement of the database, and deletes
-    the points with the series. The tag key and value are quoted (:mod:`monitor.store.influxql`),
-    so a pseudonym can never change the statement.
-    """
-    statement = f"DROP SERIES WHERE {quote_ident('patient')} = {quote_string(patient)}"
-    reader.execute(statement)
-    return statement
-
-
 @dataclass
 class RetentionPruner:
     """Prune a spool to ``retention_days`` when due: at the first call, then daily.
@@ -134,4 +120,4 @@ class RetentionPruner:
         return deleted
 
 
-__all__ = ["RetentionPruner", "forget_patient", "forget_patient_influx", "prune_older_than"]
+__all__ = ["RetentionPruner", "forget_patient", "prune_older_than"]

@@ -26,6 +26,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from monitor.bounds import check_bounds
 from monitor.types import MOVEMENT_KIND, NS_PER_S, SpasmEvent
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,9 +46,8 @@ class MovementSpasmParams:
     def __post_init__(self) -> None:
         if not 0 < self.quiet_dps2 < self.onset_dps2:
             raise ValueError(f"need 0 < quiet_dps2 < onset_dps2, got {self.quiet_dps2}, {self.onset_dps2}")
-        for name in ("quiet_s", "max_lead_s", "merge_s", "min_peak_dps"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"MovementSpasmParams.{name} must be >= 0")
+        names = ("quiet_s", "max_lead_s", "merge_s", "min_peak_dps")
+        check_bounds(self, names, at_least=0, prefix="MovementSpasmParams.")
 
 
 def detect_movement_spasms(

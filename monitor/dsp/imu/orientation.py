@@ -27,6 +27,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from monitor.bounds import check_bounds
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -76,19 +78,11 @@ class OrientationParams:
     rest_gain: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in (
-            "gain",
-            "acc_rejection_g",
-            "rest_threshold_dps",
-            "rest_time_s",
-            "bias_time_constant_s",
-            "max_bias_dps",
-            "initial_gain",
-            "initial_s",
-            "rest_gain",
-        ):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"OrientationParams.{name} must be > 0, got {getattr(self, name)}")
+        positive = (
+            "gain", "acc_rejection_g", "rest_threshold_dps", "rest_time_s", "bias_time_constant_s",
+            "max_bias_dps", "initial_gain", "initial_s", "rest_gain",
+        )  # fmt: skip
+        check_bounds(self, positive, above=0, prefix="OrientationParams.")
 
     def as_array(self, sample_rate_hz: float) -> FloatArray:
         return np.array(

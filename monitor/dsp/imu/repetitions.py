@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from monitor.bounds import check_bounds
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -60,9 +62,8 @@ class RepetitionParams:
             raise ValueError(
                 f"need 0 < min_swing_s < max_swing_s, got {self.min_swing_s}, {self.max_swing_s}"
             )
-        for name in ("min_amplitude_deg", "cutoff_hz", "max_pause_s", "set_gap_s", "max_set_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"RepetitionParams.{name} must be > 0, got {getattr(self, name)}")
+        positive = ("min_amplitude_deg", "cutoff_hz", "max_pause_s", "set_gap_s", "max_set_s")
+        check_bounds(self, positive, above=0, prefix="RepetitionParams.")
 
 
 @dataclass(frozen=True, slots=True)

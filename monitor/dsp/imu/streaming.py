@@ -26,6 +26,7 @@ from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmP
 from monitor.dsp.imu.orientation import OrientationFilter, OrientationParams
 from monitor.dsp.imu.repetitions import RepetitionParams
 from monitor.dsp.imu.rom import RomProcessor
+from monitor.store.schema import spasm_event_record
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 FloatArray = npt.NDArray[np.float64]
@@ -321,7 +322,7 @@ class MovementSpasmProcessor:
             )
         self._next_seq = frame.seq_last + 1
         events = self._detector.update(frame.samples)
-        return records + [e.to_record(self._tags) for e in events]
+        return records + [spasm_event_record(e, self._tags) for e in events]
 
     def flush(self) -> list[Record]:
         """End of stream: the event in progress, if any."""
@@ -329,7 +330,7 @@ class MovementSpasmProcessor:
             return []
         events = self._detector.flush()
         self._detector = None
-        return [e.to_record(self._tags) for e in events]
+        return [spasm_event_record(e, self._tags) for e in events]
 
 
 __all__ = [

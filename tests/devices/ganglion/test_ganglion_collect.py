@@ -19,15 +19,6 @@ import numpy as np
 import pytest
 from bleak import BleakClient, BleakScanner
 
-from devices.emulation.backend import close_hosts
-from devices.emulation.process import (
-    READY_TIMEOUT_S,
-    Emulated,
-    read_line,
-    spawn,
-    start_emulated,
-    wearable_address,
-)
 from devices.ganglion import PROFILE, Deltas, RawSample, parse
 from devices.ganglion.profile import (
     DISCONNECT_UUID,
@@ -42,7 +33,16 @@ from devices.ganglion.profile import (
     cycle_position_samples,
 )
 from devices.registry import get_profile
+from emulators.process import (
+    READY_TIMEOUT_S,
+    Emulated,
+    read_line,
+    spawn,
+    start_emulated,
+    wearable_address,
+)
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect.backends.bumble import close_hosts
 from monitor.types import NS_PER_S, Frame, Record
 
 RUN_TIMEOUT_S = 60.0
@@ -55,7 +55,7 @@ DRIFT_PPM = 80.0
 JITTER_MS = 3.75
 # The fit follows the least-delayed packets; what it cannot remove is the delay of the fastest
 # ones, the emulated link's floor: two TCP HCI hops through the hub on a busy 2-core box,
-# 0.5-1 ms (the emulators' timers fire within µs, devices.emulation.harness).
+# 0.5-1 ms (the emulators' timers fire within µs, emulators.harness).
 TIMESTAMP_BOUND_MS = 2.0
 CLEAN, FAULTY, COMMANDS = 0, 1, 2
 
@@ -75,7 +75,7 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
             (COMMANDS, []),
         ):
             stats = tmp_path / f"ganglion-{index}.json"
-            argv = [sys.executable, "-m", "devices.ganglion.emulator", "--hci", _transport(emulated, index)]
+            argv = [sys.executable, "-m", "emulators.ganglion", "--hci", _transport(emulated, index)]
             argv += ["--address", wearable_address(index + 1), "--name", f"Ganglion-00{index}a"]
             argv += ["--seed", str(index + 1), "--stats", str(stats), *extra]
             emulated.wearables.append(spawn(f"ganglion-{index}", argv))

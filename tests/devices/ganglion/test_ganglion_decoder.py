@@ -39,7 +39,6 @@ from devices.ganglion import (
     UnknownPacketIdError,
     parse,
 )
-from devices.ganglion.emulator import GanglionFirmware, synthetic_counts
 from devices.ganglion.profile import (
     INPUT_RANGE_MV,
     MV_PER_COUNT,
@@ -49,6 +48,8 @@ from devices.ganglion.profile import (
     SERVICE_UUID,
     DeltaBits,
 )
+from emulators.ganglion import synthetic_counts
+from emulators.ganglion_firmware import GanglionFirmware
 from monitor.collect.gaps import SequenceTracker
 from monitor.dsp.emg_detector import detect_spasms
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg

@@ -1,6 +1,6 @@
 """Myo armband end to end on the real bumble stack: emulator process, hub, real Collector.
 
-The emulated armband (``devices.myo.emulator``) runs as its own process on a port of the
+The emulated armband (``emulators.myo``) runs as its own process on a port of the
 controller hub; the collector in this process drives it through the ``myo`` profile with
 bleak's public API on the bumble backend. Checked against the emulator's ground truth:
 the handshake, every EMG and IMU sample accounted for, timestamps, and spasms found by the
@@ -17,8 +17,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, start_extra_wearable
-from devices.myo.emulator import synthetic_signals
 from devices.myo.profile import (
     EMG_MV_PER_COUNT,
     EMG_SAMPLE_RATE_HZ,
@@ -29,6 +27,8 @@ from devices.myo.profile import (
     set_mode_command,
     set_sleep_mode_command,
 )
+from emulators.myo import synthetic_signals
+from emulators.process import Emulated, start_emulated, start_extra_wearable
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
 from monitor.dsp.emg_detector import SpasmDetector
 from monitor.types import NS_PER_S, Frame, Record, SensorKind
@@ -58,7 +58,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Collected:
     try:
         stats = tmp_path_factory.mktemp("myo-stats") / "myo.json"
         argv = ["--address", ADDRESS, "--seed", "19", "--stats", str(stats)]
-        start_extra_wearable(emulated, 1, argv, module="devices.myo.emulator")
+        start_extra_wearable(emulated, 1, argv, module="emulators.myo")
         emulated.stats_paths.append(stats)
         items = asyncio.run(asyncio.wait_for(_collect(emulated), RUN_TIMEOUT_S))
         emulated.wearables[0].stop()  # SIGTERM: the final stats include the stop commands

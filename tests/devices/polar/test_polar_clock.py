@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from devices.base import ClockReader, NotifyHandler, Payload
 from devices.polar import profile as polar_profile
-from devices.polar.emulator import local_time_message, rfc76_frames
 from devices.polar.pmd import POLAR_EPOCH_UNIX_NS, DecodeError, PolarDeviceError, PolarResponseError
 from devices.polar.profile import CLOCK_QUANTUM_WAIT_NS, PolarProfile
 from devices.polar.psftp import (
@@ -33,6 +32,7 @@ from devices.polar.psftp import (
     parse_rfc76_frame,
     rfc76_query_frames,
 )
+from emulators.polar_wire import local_time_message, rfc76_frames
 
 # TimeSystemExplained.md's example timestamp (2022-12-11T08:00:00; its text says 11-12), + 123.456789 ms.
 DEVICE_NS = 724_060_800_123_456_789

@@ -1,6 +1,6 @@
 """The real collector against emulated Polar sensors on the real bumble BLE stack.
 
-A hub and two emulators (``devices.polar.emulator``: an H10 and a Verity Sense) run as
+A hub and two emulators (``emulators.polar``: an H10 and a Verity Sense) run as
 separate processes on TCP HCI; the collector (``monitor.collect.Collector``) runs here
 through bleak's public API with the bumble backend and the ``polar`` profile. Both sensors
 stream at once for 10 s:
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from devices.emulation.process import Emulated, start_emulated, start_extra_wearable
+from emulators.process import Emulated, start_emulated, start_extra_wearable
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
 from monitor.types import NS_PER_S, Frame, Record
 
@@ -55,13 +55,9 @@ def emulated(tmp_path: Path) -> Iterator[Emulated]:
     started = start_emulated(0, tmp_path, extra_hosts=2)
     try:
         h10 = ["--address", H10_ADDRESS, "--model", "h10", "--seed", "3", "--drift-ppm", "50"]
-        start_extra_wearable(
-            started, 1, [*h10, "--stats", str(tmp_path / "h10.json")], "devices.polar.emulator"
-        )
+        start_extra_wearable(started, 1, [*h10, "--stats", str(tmp_path / "h10.json")], "emulators.polar")
         sense = ["--address", SENSE_ADDRESS, "--model", "sense", "--seed", "4"]
-        start_extra_wearable(
-            started, 2, [*sense, "--stats", str(tmp_path / "sense.json")], "devices.polar.emulator"
-        )
+        start_extra_wearable(started, 2, [*sense, "--stats", str(tmp_path / "sense.json")], "emulators.polar")
         started.stats_paths += [tmp_path / "h10.json", tmp_path / "sense.json"]
         yield started
     finally:

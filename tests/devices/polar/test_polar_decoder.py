@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from devices.polar import decoder as polar_decoder
 from devices.polar.decoder import decode_frame
-from devices.polar.emulator import delta_frame, raw_frame
 from devices.polar.pmd import DATA_UUID, DecodeError, MeasurementType
 from devices.polar.profile import COUNTER_MODULUS, PolarStreamDecoder
+from emulators.polar_wire import delta_frame, raw_frame
 from monitor.collect.gaps import SequenceTracker
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

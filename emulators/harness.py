@@ -1,7 +1,8 @@
 """What every emulated wearable's process shares: its command line, its stdin orders, its life.
 
-An emulator (``devices/<profile>/emulator.py``) is a bumble GATT server class with
-``run(drop_every_s)``, ``apply(order)`` and ``write_stats()``. This module gives it
+An emulator (``emulators/<profile>.py``, an :class:`emulators.base.EmulatedWearable`) is
+a bumble GATT server class with ``run(drop_every_s)``, ``apply(order)`` and
+``write_stats()``. This module gives it
 
 - the common options (:func:`add_common_arguments`): ``--hci``, ``--address``, ``--name``,
   ``--seed``, ``--drift-ppm``, ``--jitter-ms``, ``--drop-every-s``, ``--stats``;
@@ -20,19 +21,12 @@ import json
 import selectors
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from bumble.device import Connection, Device
-from bumble.gatt import Characteristic
+from bumble.device import Device
 from bumble.hci import Address
 from bumble.transport import open_transport
-
-from monitor.types import NS_PER_S
-
-# After "pause", packets already in the air arrive before the books close.
-PAUSE_SETTLE_S = 0.05
 
 
 class Emulator(Protocol):
@@ -41,73 +35,6 @@ class Emulator(Protocol):
     async def run(self, drop_every_s: float | None) -> None: ...
 
     def write_stats(self) -> None: ...
-
-
-class LinkOrders:
-    """Orders every emulator obeys the same way; a subclass handles its own faults first.
-
-    ``{"fault": "drop"}``, ``{"fault": "hide", "seconds": N}`` (drop and stop advertising),
-    ``{"fault": "battery", "percent": N}`` (where there is a battery), ``{"cmd": "calm"}``
-    (cancel the drop schedule), ``{"cmd": "pause"}`` (stop sending, write the stats) and
-    ``{"cmd": "stats"}``.
-    """
-
-    device: Device
-    connection: Connection | None
-    hidden_until_ns: int
-    paused: bool
-    battery_percent: int
-    battery: Characteristic[bytes] | None = None
-    _schedule: asyncio.Task[None] | None
-    _tasks: set[asyncio.Future[None]]
-
-    def write_stats(self) -> None:
-        raise NotImplementedError
-
-    async def _on_disconnection(self) -> None:
-        raise NotImplementedError
-
-    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _drop_schedule(self, every_s: float) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await self.apply_link_order({"fault": "drop"})
-
-    async def hide(self, seconds: float) -> None:
-        """Stop advertising for ``seconds`` (dropping the link, if any)."""
-        self.hidden_until_ns = time.time_ns() + round(seconds * NS_PER_S)
-        if self.device.is_advertising:
-            await self.device.stop_advertising()
-            self._background(self._on_disconnection())
-
-    async def apply_link_order(self, order: dict[str, Any]) -> bool:
-        """Apply ``order`` if it is a common one; False if the subclass must handle it."""
-        fault, cmd = order.get("fault"), order.get("cmd")
-        if fault in ("drop", "hide"):
-            if fault == "hide":
-                await self.hide(float(order["seconds"]))
-            if self.connection is not None:
-                await self.connection.disconnect()
-        elif fault == "battery" and self.battery is not None:
-            self.battery_percent = int(order["percent"])
-            if self.connection is not None:
-                await self.device.notify_subscribers(self.battery, bytes([self.battery_percent]))
-        elif cmd == "calm":
-            if self._schedule is not None:
-                self._schedule.cancel()
-        elif cmd == "pause":
-            self.paused = True
-            await asyncio.sleep(PAUSE_SETTLE_S)
-            self.write_stats()
-        elif cmd == "stats":
-            self.write_stats()
-        else:
-            return False
-        return True
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_name: str | None) -> None:

@@ -1,6 +1,6 @@
 """Emulated Myo armband: a bumble GATT server speaking the armband's published protocol.
 
-Built from ``myohw.h`` (thalmiclabs/myo-bluetooth), not from this package's decoder: the
+Built from ``myohw.h`` (thalmiclabs/myo-bluetooth), not from :mod:`devices.myo.decoder`: the
 services and characteristics of ``myohw_services`` plus the standard battery service, the
 command characteristic (``myohw_command_t`` with its header and payload size), and streams
 packed here with :mod:`struct` in the header's layouts:
@@ -15,19 +15,15 @@ the Bluetooth Protocol"). Both streams start together at the set-mode command, s
 of each at that instant; the Myo sends no sample counter, so this is an assumption the
 collector's shared clock relies on (see ``devices/myo/README.md``).
 
-Faults come as JSON lines on stdin (``"stream"`` is ``"emg"`` unless it says ``"imu"``)::
+Faults come as JSON lines on stdin, those of :mod:`emulators.base` with two differences:
+a packet fault takes the EMG stream's notifications unless it says ``"stream": "imu"``, and
+the armband has no sequence number to jump, so notifications are skipped by::
 
-    {"fault": "drop"}                          drop the connection
-    {"fault": "hide", "seconds": 3}            drop and stop advertising for N s
-    {"fault": "short", "count": 2}             next N notifications truncated
-    {"fault": "corrupt", "count": 2}           next N notifications with a stray extra byte
     {"fault": "skip", "notifications": 3}      skip N notifications (produced, never sent)
-    {"fault": "battery", "percent": 8}         battery low (notified)
-    {"cmd": "calm"}                            cancel the drop schedule
-    {"cmd": "pause"}                           stop notifying, write the stats file
-    {"cmd": "stats"}                           write the stats file
 
-Run: ``python -m devices.myo.emulator --hci tcp-client:127.0.0.1:PORT --address
+A ``short`` notification is cut to half, a ``corrupt`` one gets a stray extra byte.
+
+Run: ``python -m emulators.myo --hci tcp-client:127.0.0.1:PORT --address
 F1:00:00:00:00:01 --stats /tmp/s.json``. It prints ``ready`` once advertising, and writes
 the stats file (ground truth: sent samples per stream, true UTC of each stream's sample 0,
 the spasms of the synthetic EMG) on SIGTERM and on ``{"cmd": "stats"}``.
@@ -37,13 +33,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import random
+import functools
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,7 +52,6 @@ from bumble.gatt import (
     Service,
 )
 
-from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.myo.profile import (
     CLASSIFIER_EVENT_UUID,
     CLASSIFIER_SERVICE_UUID,
@@ -77,6 +70,10 @@ from devices.myo.profile import (
     ImuMode,
     SleepMode,
 )
+from emulators.base import EmulatedWearable, Outgoing, StreamStats, sleep_until_ns
+from emulators.harness import add_common_arguments, serve
+from monitor.synth import EmgScenario, generate_emg
+from monitor.synth.motion import generate_motion
 from monitor.types import NS_PER_S
 
 # Rates and layouts as myohw.h gives them (MYOHW_EMG_DEFAULT_STREAMING_RATE,
@@ -114,18 +111,15 @@ MYO_EMG_SCENARIO: dict[str, Any] = {
 
 
 @dataclass
-class StreamStats:
-    """Ground truth of one stream, as notified (valid notifications only)."""
+class MyoStreamStats(StreamStats):
+    """Ground truth of one stream, as notified: counted in notifications, and its starts."""
 
-    produced_notifications: int = 0
-    notified_notifications: int = 0
-    notified_samples: int = 0
-    first_counter: int | None = None  # stream sample index of the first notified sample
-    end_counter: int | None = None  # sample index after the last notified valid notification
-    malformed_sent: int = 0
-    skipped_notifications: int = 0
     # Each start of the stream: its first sample index and that sample's true UTC, ns.
     segments: list[dict[str, int]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The stats file's form: the armband sends notifications, not numbered packets."""
+        return {key.replace("_packets", "_notifications"): value for key, value in asdict(self).items()}
 
 
 @dataclass
@@ -142,36 +136,31 @@ class _Stream:
     notification: int = 0  # index of the next notification (EMG: its characteristic is this mod 4)
     segment_counter: int = 0
     segment_t0_ns: int = 0
-    stats: StreamStats = field(default_factory=StreamStats)
-    outbox: asyncio.Queue[tuple[int, Characteristic[bytes], bytes, bool, int, int]] = field(
-        default_factory=asyncio.Queue
-    )
+    stats: MyoStreamStats = field(default_factory=MyoStreamStats)
+    outbox: asyncio.Queue[Outgoing] = field(default_factory=asyncio.Queue)
+
+    def __post_init__(self) -> None:
+        self.stats.rate_hz = self.rate_hz
 
 
-class MyoArmband(LinkOrders):
+class MyoArmband(EmulatedWearable):
     """One emulated armband on a bumble host; see the module docstring for faults."""
 
+    # As myo-raw and pyomyo match it: AD type 0x06 with the control service UUID.
+    ADVERTISED_SERVICES = (
+        AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+        UUID(CONTROL_SERVICE_UUID).to_bytes(),
+    )
+    SKIP_ORDER = ("skip", "notifications")
+    PACKET_STREAMS = ("emg", "imu")
+    DEFAULT_FAULT_STREAM = "emg"
+
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
-        self.device = device
-        self.name: str = args.name
-        self.drift_ppm: float = args.drift_ppm
-        self.jitter_ms: float = args.jitter_ms
-        self.rng = random.Random(args.seed)
-        self.stats_path = Path(args.stats) if args.stats else None
-        self.connection: Connection | None = None
-        self.subscribed: set[str] = set()
-        self.hidden_until_ns = 0
-        self.paused = False
-        self.pending: dict[str, dict[str, int]] = {
-            s: {"short": 0, "corrupt": 0, "skip": 0} for s in ("EMG", "IMU")
-        }
-        self.battery_percent = 90
+        super().__init__(device, args)
         self.emg_mode = EmgMode.NONE
         self.imu_mode = ImuMode.NONE
         self.sleep_mode = SleepMode.NORMAL
         self.commands: list[str] = []  # hex of every command write, in order
-        self._tasks: set[asyncio.Future[None]] = set()
-        self._schedule: asyncio.Task[None] | None = None
         emg_counts, imu_counts, self.spasms = synthetic_signals(args.seed)
         notify = Characteristic.Properties.NOTIFY
         emg_chars: list[Characteristic[bytes]] = [
@@ -180,14 +169,8 @@ class MyoArmband(LinkOrders):
         imu_char: Characteristic[bytes] = Characteristic(IMU_DATA_UUID, notify, Characteristic.READABLE, b"")
         self.emg = _Stream("EMG", EMG_RATE_HZ, 2, _pack_emg, emg_counts, emg_chars)
         self.imu = _Stream("IMU", IMU_RATE_HZ, 1, _pack_imu, imu_counts, [imu_char])
-        for characteristic in [*emg_chars, imu_char]:
-            characteristic.on("subscription", self._subscription_handler(str(characteristic.uuid)))
-        self.battery: Characteristic[bytes] = Characteristic(
-            GATT_BATTERY_LEVEL_CHARACTERISTIC,
-            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
-            Characteristic.READABLE,
-            CharacteristicValue(read=self._read_battery),
-        )
+        self._track_subscriptions(*emg_chars, imu_char)
+        battery = self._battery_characteristic(GATT_BATTERY_LEVEL_CHARACTERISTIC)
         indicate = Characteristic.Properties.INDICATE
         device.add_services(
             [
@@ -220,51 +203,46 @@ class MyoArmband(LinkOrders):
                     [Characteristic(CLASSIFIER_EVENT_UUID, indicate, Characteristic.READABLE, b"")],
                 ),
                 Service(EMG_SERVICE_UUID, list(emg_chars)),
-                Service(GATT_BATTERY_SERVICE, [self.battery]),
+                Service(GATT_BATTERY_SERVICE, [battery]),
             ]
         )
-        device.on("connection", self._on_connection)
 
-    # -- lifecycle -------------------------------------------------------------------------
+    # -- the base's hooks ------------------------------------------------------------------
 
-    async def run(self, drop_every_s: float | None) -> None:
-        """Advertise, then serve commands and stream whatever they enable until cancelled."""
-        await self.device.power_on()
-        await self._advertise()
-        tasks = [asyncio.create_task(self._produce(s)) for s in (self.emg, self.imu)]
-        tasks += [asyncio.create_task(self._send(s)) for s in (self.emg, self.imu)]
-        tasks.append(asyncio.create_task(read_orders(self.apply)))
-        if drop_every_s:
-            self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))
-        print("ready", flush=True)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in [*tasks, *([self._schedule] if self._schedule else [])]:
-                task.cancel()
+    def _loops(self) -> list[Coroutine[Any, Any, None]]:
+        streams = (self.emg, self.imu)
+        producers = [self._produce(stream) for stream in streams]
+        senders = [
+            self._notify_in_order(stream.outbox, functools.partial(self._sendable, stream))
+            for stream in streams
+        ]
+        return [*producers, *senders]
 
-    def write_stats(self) -> None:
-        if self.stats_path is None:
-            return
+    def ground_truth(self) -> tuple[dict[str, Any], dict[str, Any]]:
         first = self.emg.stats.segments[0]["t0_ns"] if self.emg.stats.segments else 0
         truth = {
             "t0_ns": first,
-            "drift_ppm": self.drift_ppm,
-            "address": str(self.device.random_address),
             "emg_mv_per_count": EMG_MV_PER_COUNT,
             "loop_s": SIGNAL_LOOP_S,
             "spasms": self.spasms,
         }
-        streams = {s.name: asdict(s.stats) | {"rate_hz": s.rate_hz} for s in (self.emg, self.imu)}
         state = {
             "emg_mode": int(self.emg_mode),
             "imu_mode": int(self.imu_mode),
             "sleep_mode": int(self.sleep_mode),
             "commands": self.commands,
         }
-        tmp = self.stats_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"truth": truth, "streams": streams, "state": state}))
-        tmp.replace(self.stats_path)
+        streams = {s.name: s.stats.as_json() for s in (self.emg, self.imu)}
+        return truth, {"streams": streams, "state": state}
+
+    def _corrupt(self, payload: bytes) -> bytes:
+        return payload + b"\x00"
+
+    def _link_lost(self) -> None:
+        # The armband turns its streams off when the link goes; a new central sets the mode again.
+        self.emg_mode, self.imu_mode = EmgMode.NONE, ImuMode.NONE
+        self._set_running(self.emg, False)
+        self._set_running(self.imu, False)
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -292,69 +270,22 @@ class MyoArmband(LinkOrders):
             await stream.running.wait()
             generation = stream.generation
             last_ns = self._true_time_ns(stream, stream.counter + n - 1)
-            await asyncio.sleep(max(0.0, (last_ns - time.time_ns()) / NS_PER_S))
+            await sleep_until_ns(last_ns)
             if stream.generation != generation:  # stopped (and maybe restarted) meanwhile
                 continue
             index = np.arange(stream.counter, stream.counter + n) % stream.raw.shape[0]
             payload = stream.encode(stream.raw[index])
             characteristic = stream.characteristics[stream.notification % len(stream.characteristics)]
-            stream.stats.produced_notifications += 1
-            pending = self.pending[stream.name]
-            if self._can_send(characteristic):
-                if pending["skip"] > 0:
-                    pending["skip"] -= 1
-                    stream.stats.skipped_notifications += 1
-                else:
-                    jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
-                    wire, valid = self._maybe_malform(pending, payload)
-                    stream.outbox.put_nowait(
-                        (last_ns + jitter_ns, characteristic, wire, valid, stream.counter, n)
-                    )
+            packet = Outgoing(last_ns, characteristic, payload, stream.counter, n, stream.stats)
+            sendable = self._link_takes(characteristic)
+            self._produced(stream.outbox, packet, stream.name.lower(), stream.stats, sendable)
             stream.counter += n
             stream.notification += 1
 
-    @staticmethod
-    def _maybe_malform(pending: dict[str, int], payload: bytes) -> tuple[bytes, bool]:
-        """The payload, or its injected malformation; and whether it is still valid."""
-        if pending["short"] > 0:
-            pending["short"] -= 1
-            return payload[: len(payload) // 2], False
-        if pending["corrupt"] > 0:
-            pending["corrupt"] -= 1
-            return payload + b"\x00", False
-        return payload, True
-
-    def _can_send(self, characteristic: Characteristic[bytes]) -> bool:
-        return self.connection is not None and not self.paused and str(characteristic.uuid) in self.subscribed
-
-    async def _send(self, stream: _Stream) -> None:
-        """Notify in order, each at its own jittered time (never before its last sample)."""
-        while True:
-            send_ns, characteristic, payload, valid, counter, n = await stream.outbox.get()
-            await asyncio.sleep(max(0.0, (send_ns - time.time_ns()) / NS_PER_S))
-            if not self._can_send(characteristic) or not stream.running.is_set():
-                continue
-            try:
-                await self.device.notify_subscribers(characteristic, payload)
-            except Exception:  # the link dropped under the notification: it is lost
-                continue
-            stats = stream.stats
-            if not valid:
-                stats.malformed_sent += 1
-                continue
-            stats.notified_notifications += 1
-            stats.notified_samples += n
-            if stats.first_counter is None:
-                stats.first_counter = counter
-            stats.end_counter = counter + n
+    def _sendable(self, stream: _Stream, out: Outgoing) -> bool:
+        return self._link_takes(out.characteristic) and stream.running.is_set()
 
     # -- GATT handlers ---------------------------------------------------------------------
-
-    def _subscription_handler(self, uuid: str) -> Any:
-        def on_subscription(_bearer: object, notify_enabled: bool, _indicate: bool) -> None:
-            (self.subscribed.add if notify_enabled else self.subscribed.discard)(uuid)
-
-        return on_subscription
 
     def _on_command(self, _connection: Connection, value: bytes) -> None:
         """``myohw_command_t``: a 2-byte header (command, payload_size), then the payload."""
@@ -370,53 +301,6 @@ class MyoArmband(LinkOrders):
         elif opcode == CommandOpcode.SET_SLEEP_MODE and len(payload) == 1 and payload[0] in (0, 1):
             self.sleep_mode = SleepMode(payload[0])
         # vibrate, unlock, user action, deep sleep: accepted and recorded only
-
-    def _read_battery(self, _connection: Connection) -> bytes:
-        return bytes([self.battery_percent])
-
-    def _on_connection(self, connection: Connection) -> None:
-        self.connection = connection
-        connection.on("disconnection", lambda _reason: self._background(self._on_disconnection()))
-
-    async def _on_disconnection(self) -> None:
-        self.connection = None
-        self.subscribed.clear()
-        # The armband turns its streams off when the link goes; a new central sets the mode again.
-        self.emg_mode, self.imu_mode = EmgMode.NONE, ImuMode.NONE
-        self._set_running(self.emg, False)
-        self._set_running(self.imu, False)
-        await asyncio.sleep(max(0.0, (self.hidden_until_ns - time.time_ns()) / NS_PER_S))
-        await self._advertise()
-
-    async def _advertise(self) -> None:
-        if self.connection is None and not self.device.is_advertising:
-            data = AdvertisingData(
-                [
-                    (AdvertisingData.FLAGS, bytes([0x06])),  # LE general discoverable, BR/EDR not supported
-                    # As myo-raw and pyomyo match it: AD type 0x06 with the control service UUID.
-                    (
-                        AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                        UUID(CONTROL_SERVICE_UUID).to_bytes(),
-                    ),
-                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
-                ]
-            )
-            await self.device.start_advertising(
-                advertising_data=bytes(data), advertising_interval_min=50, advertising_interval_max=50
-            )
-
-    # -- faults ----------------------------------------------------------------------------
-
-    async def apply(self, order: dict[str, Any]) -> None:
-        """Apply one fault or command (see the module docstring)."""
-        fault = order.get("fault")
-        pending = self.pending["IMU" if order.get("stream") == "imu" else "EMG"]
-        if fault in ("short", "corrupt"):
-            pending[fault] += int(order.get("count", 1))
-        elif fault == "skip":
-            pending["skip"] += int(order.get("notifications", 1))
-        else:
-            await self.apply_link_order(order)
 
 
 def _pack_emg(counts: npt.NDArray[Any]) -> bytes:
@@ -436,9 +320,6 @@ def _fw_info() -> bytes:
 
 def synthetic_signals(seed: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int16], list[dict[str, Any]]]:
     """EMG int8 counts (200 Hz, 8 ch), IMU int16 counts (50 Hz) and the true spasms (loop s)."""
-    from monitor.synth import EmgScenario, generate_emg
-    from monitor.synth.motion import generate_motion
-
     synthetic = generate_emg(
         EmgScenario(
             sample_rate_hz=EMG_RATE_HZ, channels=8, duration_s=SIGNAL_LOOP_S, seed=seed, **MYO_EMG_SCENARIO

@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.reference.profile import StreamType, lsb_per_channel
+from monitor.synth import EmgScenario, generate_emg
+from monitor.synth.motion import generate_motion
 
 
 def synthetic_signals(
@@ -27,9 +29,6 @@ def synthetic_signals(
     the ``proximal`` and the ``distal`` segment of the same movement, so the gateway can
     compute the knee angle from them.
     """
-    from monitor.synth import EmgScenario, generate_emg
-    from monitor.synth.motion import generate_motion
-
     emg = generate_emg(EmgScenario(channels=emg_channels, duration_s=loop_s, seed=seed)).emg_mv
     motion = generate_motion(
         "knee", duration_s=loop_s, sample_rate_hz=100.0, seed=seed if motion_seed is None else motion_seed

@@ -6,7 +6,7 @@ Every host (collector or emulator process) connects with ``tcp-client:127.0.0.1:
 
 Run as a process::
 
-    python -m devices.emulation.hub --hosts 5
+    python -m emulators.hub --hosts 5
 
 It binds ``--hosts`` free ports on 127.0.0.1, prints them as one JSON line
 (``{"ports": [...]}``) once it accepts connections, and runs until SIGTERM or SIGINT.

@@ -1,10 +1,12 @@
-"""A bleak backend on bumble: ``BleakScanner(backend=BumbleScanner)``, ``BleakClient(backend=BumbleClient)``.
+"""The bumble radio: bleak backends on bumble's stack, for USB HCI dongles and the emulation hub.
 
 bleak 3.x takes custom backend classes through ``backend=``, so the collector keeps using
-bleak's public API unchanged while the radio is bumble: a virtual controller of the hub
-(``tcp-client:127.0.0.1:PORT``) or a USB HCI dongle (``usb:0``). Pass the bumble transport
-as ``bumble_transport=`` to either constructor (bleak forwards unknown keyword arguments to
-the backend).
+bleak's public API unchanged while the radio is bumble: a USB HCI dongle (``usb:0``), where
+the platform has no usable stack, or a virtual controller of the emulation hub
+(``tcp-client:127.0.0.1:PORT``). ``BleakScanner(backend=BumbleScanner)`` and
+``BleakClient(backend=BumbleClient)`` take the bumble transport as ``bumble_transport=``
+(bleak forwards unknown keyword arguments to the backend); :class:`BumbleBackend` gives the
+collector both, as the ``bumble`` entry of :mod:`monitor.collect.backends`.
 
 One bumble host serves every scanner and client of a transport in a process and event loop,
 as one adapter serves every BleakClient on a real gateway. :func:`close_hosts` releases them.
@@ -32,7 +34,8 @@ from bumble.hci import Address
 from bumble.transport import open_transport
 from bumble.transport.common import Transport
 
-DEFAULT_MTU_BYTES = 247  # the reference profile's assumed ATT MTU (docs/protocol.md §7)
+from monitor.collect.mtu import DEFAULT_MTU_BYTES
+
 GATEWAY_ADDRESS = "C0:FF:EE:00:00:01"  # static random address of the gateway host
 
 _T = TypeVar("_T")
@@ -226,10 +229,10 @@ class BumbleClient(BaseBleakClient):
             self._on_disconnection(0)
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("the reference profile needs no pairing")
+        raise NotImplementedError("no supported profile needs pairing")
 
     async def unpair(self) -> None:
-        raise NotImplementedError("the reference profile needs no pairing")
+        raise NotImplementedError("no supported profile needs pairing")
 
     async def read_gatt_char(
         self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
@@ -293,3 +296,16 @@ class BumbleClient(BaseBleakClient):
                         )
                     )
         return collection
+
+
+class BumbleBackend:
+    """The ``bumble`` radio of :mod:`monitor.collect.backends`: these classes on a transport."""
+
+    def scanner_kwargs(self, transport: str | None) -> dict[str, Any]:
+        return {"backend": BumbleScanner, "bumble_transport": transport}
+
+    def client_kwargs(self, transport: str | None, mtu_bytes: int) -> dict[str, Any]:
+        return {"backend": BumbleClient, "bumble_transport": transport, "mtu": mtu_bytes}
+
+    async def close(self) -> None:
+        await close_hosts()

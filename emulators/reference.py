@@ -1,7 +1,7 @@
 """Emulated reference wearable: a bumble GATT server streaming synthetic EMG and IMU.
 
 It runs as its own process on a virtual controller of the hub
-(``devices.emulation.hub``), streams at real rate with a drifting device clock and
+(:mod:`emulators.hub`), streams at real rate with a drifting device clock and
 arrival jitter, and keeps the ground truth needed to check a collector: which samples
 it notified, the true UTC of sample 0 and the drift.
 
@@ -19,23 +19,29 @@ MTU. ``SET_MAX_PAYLOAD`` shrinks packets to fit and, where that would send too m
 notifications, lowers the rate; below one 6-axis IMU sample it splits the IMU stream into
 ACC and GYR packets (docs/protocol.md §7).
 
-Faults come from the command line (schedules) or as JSON lines on stdin::
+Faults come from the command line (schedules) or as JSON lines on stdin: those of
+:mod:`emulators.base` (a ``short`` packet has its sample bytes cut, a ``corrupt`` one a bad
+version byte; a packet fault may name ``"stream": "emg"`` or ``"imu"``), and::
 
-    {"fault": "drop"}                          drop the connection
-    {"fault": "hide", "seconds": 3}            drop and stop advertising for N s
-    {"fault": "short", "count": 2}             next N packets truncated (sample bytes cut)
-    {"fault": "corrupt", "count": 2}           next N packets with a bad version byte
-    {"fault": "seq_jump", "packets": 5}        skip N packets (produced, never sent)
-    {"fault": "seq_jump", "packets": 5, "stream": "emg"}   ... of one sensor only (emg, imu)
-    {"fault": "battery", "percent": 8}         battery low (notified)
     {"fault": "reboot"}                        restart: the link drops, counters and seqs
                                                start again at 0, a new boot identifier (§4)
     {"fault": "reboot", "away_s": 5}           ... then out of the gateway's reach for 5 s
-    {"cmd": "calm"}                            cancel the fault schedules
-    {"cmd": "pause"}                           stop notifying, write the stats file
-    {"cmd": "stats"}                           write the stats file
 
-Run: ``python -m devices.reference.emulator --hci tcp-client:127.0.0.1:PORT --address
+A simulated spastic limb for the guided Tardieu test (:mod:`emulators.limb`), the same
+order to every wearable of the joint (``--segment`` says which IMU each plays; EMG channel
+0 is the stretched muscle)::
+
+    {"order": "tardieu", "joint": "knee", "seed": 7, "catch_strength": 0.6, "start_ns": T}
+        from UTC T (ns): the limb, held still at the start of the stretch
+    {"order": "tardieu", ..., "speed": "slow", "count": 2, "start_ns": T}
+        from T (or once the limb is still): 2 slow (or "fast") stretches, then still again
+        ("peak_velocity_dps" overrides the carer's speed)
+
+``joint``, ``seed``, ``catch_strength`` (and ``noise``) name the limb and must not change;
+``start_ns`` must lie ahead (the block takes about 0.5 s to make). The stretches' truth
+(R1, R2, V3, times) is the stats file's ``tardieu`` section.
+
+Run: ``python -m emulators.reference --hci tcp-client:127.0.0.1:PORT --address
 F1:00:00:00:00:01 --name SMREF-01 --stats /tmp/s.json``. It prints ``ready`` on stdout once
 advertising, and writes the stats file on SIGTERM before exiting.
 """
@@ -44,11 +50,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import functools
 import random
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,7 +63,6 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from devices.emulation.harness import LinkOrders, add_common_arguments, read_orders, serve
 from devices.reference.profile import (
     BATTERY_UUID,
     CLOCK_UUID,
@@ -78,9 +83,13 @@ from devices.reference.profile import (
     encode_device_clock,
     encode_packet,
     fallback_rate_hz,
+    lsb_per_channel,
     max_samples_per_packet,
 )
-from devices.reference.signals import synthetic_signals
+from emulators.base import EmulatedWearable, Outgoing, StreamStats, sleep_until_ns
+from emulators.harness import add_common_arguments, serve
+from emulators.limb import LimbPlayer, play_order
+from emulators.reference_signals import synthetic_signals
 from monitor.types import NS_PER_S
 
 EMG_SAMPLES_PER_PACKET = 25  # 40 notifications/s at 1 kHz, 212 bytes (docs/protocol.md §7)
@@ -89,34 +98,8 @@ EMG_SCALE_CODE = 0  # 0.5 µV/LSB, ±16.4 mV
 IMU_SCALE_CODE = 3  # ±16 g, ±2000 deg/s: the synthetic motion reaches 9 g and 600 deg/s
 SIGNAL_LOOP_S = 60.0  # synthetic physiology is generated once and replayed in a loop
 FIRMWARE = (0, 1, 0)
-
-
 IMU_AXES = 3  # an ACC or GYR packet of the MTU fallback carries x, y, z
-
-
-@dataclass
-class StreamStats:
-    """Ground truth of one wire stream type, as notified (valid packets only)."""
-
-    rate_hz: float
-    produced_packets: int = 0
-    notified_packets: int = 0
-    notified_samples: int = 0
-    first_counter: int | None = None
-    end_counter: int | None = None  # counter after the last notified valid packet
-    malformed_sent: int = 0
-    skipped_packets: int = 0
-
-
-@dataclass
-class _Outgoing:
-    send_ns: int
-    payload: bytes
-    valid: bool
-    wire: StreamType
-    counter: int
-    n: int
-    boot: int  # which boot produced it: a reboot discards what an earlier one queued
+BAD_VERSION = b"\x7f"  # a "corrupt" packet's first byte: no protocol version (docs/protocol.md §2)
 
 
 @dataclass
@@ -135,11 +118,16 @@ class _Stream:
     counter: int = 0
     epoch: int = 0  # +1 at every rate change: a packet being waited for is re-planned
     seqs: dict[StreamType, int] = field(default_factory=dict)
-    outbox: asyncio.Queue[_Outgoing] = field(default_factory=asyncio.Queue)
+    outbox: asyncio.Queue[Outgoing] = field(default_factory=asyncio.Queue)
 
     def __post_init__(self) -> None:
         self.rate_hz = self.default_rate_hz
         self.samples_per_packet = self.default_samples_per_packet
+
+    @property
+    def name(self) -> str:
+        """The sensor's name in fault orders: "emg" or "imu"."""
+        return self.kind.name.lower()
 
     def wire_blocks(self) -> list[tuple[StreamType, slice]]:
         """Wire stream types this sensor sends now, with their columns of ``raw``."""
@@ -156,29 +144,20 @@ class _Stream:
             self.epoch += 1
 
 
-class ReferenceWearable(LinkOrders):
+class ReferenceWearable(EmulatedWearable):
     """One emulated wearable on a bumble host; see the module docstring for faults."""
 
+    ADVERTISED_SERVICES = (
+        AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+        UUID(SERVICE_UUID).to_bytes(),
+    )
+    PACKET_STREAMS = ("emg", "imu")
+
     def __init__(self, device: Device, args: argparse.Namespace) -> None:
-        self.device = device
-        self.name: str = args.name
-        self.drift_ppm: float = args.drift_ppm
-        self.jitter_ms: float = args.jitter_ms
+        super().__init__(device, args)
         self.read_jitter_ms: float = args.read_jitter_ms
-        self.rng = random.Random(args.seed)
         self.read_rng = random.Random(args.seed + 1)  # reads do not shift the notifications' jitter
-        self.stats_path = Path(args.stats) if args.stats else None
-        self.connection: Connection | None = None
         self.started_mask = 0
-        self.subscribed: set[StreamType] = set()
-        self.hidden_until_ns = 0
-        self.paused = False
-        self.pending: dict[str, int] = {"short": 0, "corrupt": 0}
-        # Packets to skip, by sensor ("emg", "imu") or "any": whichever sensor produces next.
-        self.seq_jumps: dict[str, int] = {"any": 0, "emg": 0, "imu": 0}
-        self.battery_percent = 90
-        self._tasks: set[asyncio.Future[None]] = set()
-        self._schedule: asyncio.Task[None] | None = None
         self.t0_ns = 0  # true UTC of sample 0 of every stream (of this boot)
         self.boots = 1
         self.boot_rng = random.Random(args.seed + 2)
@@ -193,12 +172,8 @@ class ReferenceWearable(LinkOrders):
             motion_seed=args.motion_seed,
         )
         self.emg_channels: int = args.emg_channels
-        self.battery: Characteristic[bytes] = Characteristic(
-            BATTERY_UUID,
-            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
-            Characteristic.READABLE,
-            CharacteristicValue(read=self._read_battery),
-        )
+        self.segment: str = args.segment
+        self.limb: LimbPlayer | None = None  # the simulated limb, once a "tardieu" order came
         notify = Characteristic.Properties.NOTIFY
         self.streams = [
             _Stream(
@@ -218,8 +193,7 @@ class ReferenceWearable(LinkOrders):
                 Characteristic(IMU_UUID, notify, Characteristic.READABLE, b""),
             ),
         ]
-        for stream in self.streams:
-            stream.characteristic.on("subscription", self._subscription_handler(stream.kind))
+        self._track_subscriptions(*(stream.characteristic for stream in self.streams))
         control: Characteristic[bytes] = Characteristic(
             CONTROL_UUID,
             Characteristic.Properties.WRITE,
@@ -233,7 +207,7 @@ class ReferenceWearable(LinkOrders):
             CharacteristicValue(read=lambda _connection: self.info.to_bytes()),
         )
         characteristics = [self.streams[0].characteristic, self.streams[1].characteristic, control, info]
-        characteristics.append(self.battery)
+        characteristics.append(self._battery_characteristic(BATTERY_UUID))
         if not args.no_clock:  # without it: firmware older than the clock read (docs/protocol.md §6.2)
             clock: Characteristic[bytes] = Characteristic(
                 CLOCK_UUID,
@@ -243,41 +217,46 @@ class ReferenceWearable(LinkOrders):
             )
             characteristics.append(clock)
         device.add_service(Service(SERVICE_UUID, characteristics))
-        self.stats: dict[StreamType, StreamStats] = {s.kind: StreamStats(s.rate_hz) for s in self.streams}
-        device.on("connection", self._on_connection)
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    async def run(self, drop_every_s: float | None) -> None:
-        """Advertise, then stream both channels until cancelled."""
-        await self.device.power_on()
-        await self._advertise()
-        self.t0_ns = time.time_ns()
-        tasks = [asyncio.create_task(self._produce(s)) for s in self.streams]
-        tasks += [asyncio.create_task(self._send(s)) for s in self.streams]
-        tasks.append(asyncio.create_task(read_orders(self.apply)))
-        if drop_every_s:
-            self._schedule = asyncio.create_task(self._drop_schedule(drop_every_s))  # cancellable: "calm"
-        print("ready", flush=True)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in [*tasks, *([self._schedule] if self._schedule else [])]:
-                task.cancel()
-
-    def write_stats(self) -> None:
-        if self.stats_path is None:
-            return
-        truth = {
-            "t0_ns": self.t0_ns,
-            "drift_ppm": self.drift_ppm,
-            "address": str(self.device.random_address),
-            "boots": self.boots,
+        self.stats: dict[StreamType, StreamStats] = {
+            s.kind: StreamStats(rate_hz=s.rate_hz) for s in self.streams
         }
+
+    # -- the base's hooks ------------------------------------------------------------------
+
+    def _loops(self) -> list[Coroutine[Any, Any, None]]:
+        producers = [self._produce(stream) for stream in self.streams]
+        senders = [
+            self._notify_in_order(stream.outbox, functools.partial(self._sendable, stream))
+            for stream in self.streams
+        ]
+        return [*producers, *senders]
+
+    def _on_air(self) -> None:
+        self.t0_ns = time.time_ns()
+
+    def ground_truth(self) -> tuple[dict[str, Any], dict[str, Any]]:
         streams = {kind.name: asdict(stats) for kind, stats in self.stats.items()}
-        tmp = self.stats_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"truth": truth, "streams": streams}))
-        tmp.replace(self.stats_path)
+        sections: dict[str, Any] = {"streams": streams}
+        if self.limb is not None:
+            sections["tardieu"] = self.limb.truth()
+        return {"t0_ns": self.t0_ns, "boots": self.boots}, sections
+
+    def _corrupt(self, payload: bytes) -> bytes:
+        return BAD_VERSION + payload[1:]
+
+    def _link_lost(self) -> None:
+        self.started_mask = 0
+
+    async def apply_profile_order(self, order: dict[str, Any]) -> bool:
+        if order.get("order") == "tardieu":
+            imu_lsb = lsb_per_channel(StreamType.IMU, 6, IMU_SCALE_CODE)
+            emg_lsb = lsb_per_channel(StreamType.EMG, self.emg_channels, EMG_SCALE_CODE)
+            self.limb = await play_order(order, self.limb, self.segment, imu_lsb, emg_lsb)
+            return True
+        if order.get("fault") != "reboot":
+            return False
+        await self.reboot(float(order.get("away_s", 0.0)))
+        return True
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -308,85 +287,43 @@ class ReferenceWearable(LinkOrders):
         while True:
             n, epoch = stream.samples_per_packet, stream.epoch
             last_ns = self._true_time_ns(stream, stream.counter + n - 1)
-            await asyncio.sleep(max(0.0, (last_ns - time.time_ns()) / NS_PER_S))
+            await sleep_until_ns(last_ns)
             if stream.epoch != epoch:  # the rate changed while waiting: plan the packet again
                 continue
-            index = np.arange(stream.counter, stream.counter + n) % stream.raw.shape[0]
+            raw = self._samples(stream, n)
             scale = EMG_SCALE_CODE if stream.kind is StreamType.EMG else IMU_SCALE_CODE
             for wire, columns in stream.wire_blocks():
                 seq = stream.seqs.get(wire, 0)
                 payload = encode_packet(
-                    wire, seq, stream.counter, stream.raw[index, columns], RATE_CODE[stream.rate_hz], scale
+                    wire, seq, stream.counter, raw[:, columns], RATE_CODE[stream.rate_hz], scale
                 )
-                stats = self.stats.setdefault(wire, StreamStats(stream.rate_hz))
+                stats = self.stats.setdefault(wire, StreamStats(rate_hz=stream.rate_hz))
                 stats.rate_hz = stream.rate_hz
-                stats.produced_packets += 1
-                if self._can_send(stream):
-                    if self._take_seq_jump(stream.kind):
-                        stats.skipped_packets += 1
-                    else:
-                        jitter_ns = round(self.rng.uniform(0.0, 2.0 * self.jitter_ms) * 1e6)
-                        data, valid = self._maybe_malform(payload)
-                        stream.outbox.put_nowait(
-                            _Outgoing(last_ns + jitter_ns, data, valid, wire, stream.counter, n, self.boots)
-                        )
+                packet = Outgoing(
+                    last_ns, stream.characteristic, payload, stream.counter, n, stats, boot=self.boots
+                )
+                self._produced(stream.outbox, packet, stream.name, stats, self._can_send(stream))
                 stream.seqs[wire] = seq + 1
             stream.counter += n
 
-    def _take_seq_jump(self, kind: StreamType) -> bool:
-        """Whether to skip this packet of sensor ``kind``, using up one pending skip."""
-        for key in (kind.name.lower(), "any"):
-            if self.seq_jumps.get(key, 0) > 0:
-                self.seq_jumps[key] -= 1
-                return True
-        return False
-
-    def _maybe_malform(self, payload: bytes) -> tuple[bytes, bool]:
-        """The payload, or its injected malformation; and whether it is still valid."""
-        if self.pending["short"] > 0:
-            self.pending["short"] -= 1
-            return payload[: len(payload) // 2], False
-        if self.pending["corrupt"] > 0:
-            self.pending["corrupt"] -= 1
-            return b"\x7f" + payload[1:], False
-        return payload, True
+    def _samples(self, stream: _Stream, n: int) -> npt.NDArray[np.int16]:
+        """The next ``n`` raw samples: the replayed physiology, or the limb from its first block on."""
+        counters = np.arange(stream.counter, stream.counter + n)
+        raw: npt.NDArray[np.int16] = stream.raw[counters % stream.raw.shape[0]]
+        if self.limb is None:
+            return raw
+        times_ns = self.t0_ns + np.round(
+            counters * (NS_PER_S / (stream.rate_hz * (1 + self.drift_ppm * 1e-6)))
+        ).astype(np.int64)  # as _true_time_ns, for each sample
+        return self.limb.overlay(raw, times_ns, emg=stream.kind is StreamType.EMG)
 
     def _can_send(self, stream: _Stream) -> bool:
-        return (
-            self.connection is not None
-            and not self.paused
-            and bool(self.started_mask & stream.mask)
-            and stream.kind in self.subscribed
-        )
+        return self._link_takes(stream.characteristic) and bool(self.started_mask & stream.mask)
 
-    async def _send(self, stream: _Stream) -> None:
-        """Notify in order, each packet at its own jittered time (never before its last sample)."""
-        while True:
-            out = await stream.outbox.get()
-            await asyncio.sleep(max(0.0, (out.send_ns - time.time_ns()) / NS_PER_S))
-            if not self._can_send(stream) or out.boot != self.boots:
-                continue
-            try:
-                await self.device.notify_subscribers(stream.characteristic, out.payload)
-            except Exception:  # the link dropped under the notification: the packet is lost
-                continue
-            stats = self.stats[out.wire]
-            if not out.valid:
-                stats.malformed_sent += 1
-                continue
-            stats.notified_packets += 1
-            stats.notified_samples += out.n
-            if stats.first_counter is None:
-                stats.first_counter = out.counter
-            stats.end_counter = out.counter + out.n
+    def _sendable(self, stream: _Stream, out: Outgoing) -> bool:
+        return self._can_send(stream) and out.boot == self.boots
 
     # -- GATT handlers ---------------------------------------------------------------------
-
-    def _subscription_handler(self, kind: StreamType) -> Any:
-        def on_subscription(_bearer: object, notify_enabled: bool, _indicate: bool) -> None:
-            (self.subscribed.add if notify_enabled else self.subscribed.discard)(kind)
-
-        return on_subscription
 
     def _on_control(self, _connection: Connection, value: bytes) -> None:
         if not value:
@@ -421,37 +358,6 @@ class ReferenceWearable(LinkOrders):
             await asyncio.sleep(self.read_rng.uniform(0.0, 2.0 * self.read_jitter_ms) / 1e3)
         return encode_device_clock(device_ns // NS_PER_US)
 
-    def _read_battery(self, _connection: Connection) -> bytes:
-        return bytes([self.battery_percent])
-
-    def _on_connection(self, connection: Connection) -> None:
-        self.connection = connection
-        connection.on("disconnection", lambda _reason: self._background(self._on_disconnection()))
-
-    async def _on_disconnection(self) -> None:
-        self.connection = None
-        self.started_mask = 0
-        self.subscribed.clear()
-        delay_s = max(0.0, (self.hidden_until_ns - time.time_ns()) / NS_PER_S)
-        await asyncio.sleep(delay_s)
-        await self._advertise()
-
-    async def _advertise(self) -> None:
-        if self.connection is None and not self.device.is_advertising:
-            data = AdvertisingData(
-                [
-                    (AdvertisingData.FLAGS, bytes([0x06])),  # LE general discoverable, BR/EDR not supported
-                    (
-                        AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                        UUID(SERVICE_UUID).to_bytes(),
-                    ),
-                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
-                ]
-            )
-            await self.device.start_advertising(
-                advertising_data=bytes(data), advertising_interval_min=50, advertising_interval_max=50
-            )
-
     # -- faults ----------------------------------------------------------------------------
 
     def _draw_boot_id(self) -> int:
@@ -466,8 +372,7 @@ class ReferenceWearable(LinkOrders):
         """
         self.started_mask = 0  # nothing more is sent on this boot's link
         self.hidden_until_ns = time.time_ns() + round(away_s * NS_PER_S)
-        if self.connection is not None:
-            await self.connection.disconnect()
+        await self.drop()
         self.boots += 1
         self.boot_id = self._draw_boot_id()
         self.t0_ns = time.time_ns()
@@ -482,21 +387,6 @@ class ReferenceWearable(LinkOrders):
             stream.seqs.clear()
             while not stream.outbox.empty():
                 stream.outbox.get_nowait()
-
-    async def apply(self, order: dict[str, Any]) -> None:
-        """Apply one fault or command (see the module docstring)."""
-        fault = order.get("fault")
-        if fault in ("short", "corrupt"):
-            self.pending[fault] += int(order.get("count", 1))
-        elif fault == "reboot":
-            await self.reboot(float(order.get("away_s", 0.0)))
-        elif fault == "seq_jump":
-            sensor = str(order.get("stream", "any"))
-            if sensor not in self.seq_jumps:
-                raise ValueError(f"seq_jump stream must be one of {sorted(self.seq_jumps)}, not {sensor!r}")
-            self.seq_jumps[sensor] += int(order.get("packets", 1))
-        else:
-            await self.apply_link_order(order)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ parent process dies, the read returns end-of-file, and the child stops itself wi
 (its clean stop), then SIGKILL if that hangs. A pipe rather than Linux's
 ``PR_SET_PDEATHSIG``: that signal follows the parent *thread* that forked the child, not the
 process, and exists on Linux only. The child runs as
-``python -m devices.emulation.process FD MODULE ARGS...``, which arms the lifeline and runs
+``python -m emulators.process FD MODULE ARGS...``, which arms the lifeline and runs
 ``python -m MODULE ARGS...`` in the same process.
 """
 
@@ -89,8 +89,8 @@ class Emulated:
 
 
 def start_hub(hosts: int) -> tuple[Child, list[int]]:
-    """Start ``python -m devices.emulation.hub``; returns it and its ports once listening."""
-    child = spawn("hub", [sys.executable, "-m", "devices.emulation.hub", "--hosts", str(hosts)])
+    """Start ``python -m emulators.hub``; returns it and its ports once listening."""
+    child = spawn("hub", [sys.executable, "-m", "emulators.hub", "--hosts", str(hosts)])
     try:
         ports: list[int] = json.loads(read_line(child, READY_TIMEOUT_S))["ports"]
     except BaseException:
@@ -123,7 +123,7 @@ def start_emulated(
         for i in range(n_wearables):
             stats = stats_dir / f"wearable-{i + 1}.json"
             argv = [
-                sys.executable, "-m", "devices.reference.emulator",
+                sys.executable, "-m", "emulators.reference",
                 "--hci", f"tcp-client:127.0.0.1:{ports[i + 1]}",
                 "--address", wearable_address(i + 1),
                 "--name", f"SMREF-{i + 1:02d}",
@@ -145,7 +145,7 @@ def start_extra_wearable(
     emulated: Emulated,
     port_index: int,
     argv_tail: list[str],
-    module: str = "devices.reference.emulator",
+    module: str = "emulators.reference",
 ) -> Child:
     """Start one more emulator (``python -m module``) on hub port ``port_index``.
 
@@ -164,7 +164,7 @@ def spawn(name: str, argv: list[str]) -> Child:
     lifeline_fd = read_fd = None
     if argv[1:2] == ["-m"] and len(argv) > 2:
         read_fd, lifeline_fd = os.pipe()  # both non-inheritable: only pass_fds hands one on
-        argv = [argv[0], "-m", "devices.emulation.process", str(read_fd), *argv[2:]]
+        argv = [argv[0], "-m", "emulators.process", str(read_fd), *argv[2:]]
     try:
         process = subprocess.Popen(
             argv,
@@ -173,7 +173,7 @@ def spawn(name: str, argv: list[str]) -> Child:
             text=True,
             start_new_session=True,  # own process group: killpg stops it and its children
             pass_fds=(read_fd,) if read_fd is not None else (),
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],  # the repository: python -m finds the packages
         )
     except BaseException:
         if lifeline_fd is not None:
@@ -224,7 +224,7 @@ def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
 
 
 if __name__ == "__main__":
-    # python -m devices.emulation.process FD MODULE ARGS...: arm the lifeline, then run MODULE.
+    # python -m emulators.process FD MODULE ARGS...: arm the lifeline, then run MODULE.
     exit_with_parent(int(sys.argv[1]))
     sys.argv = [sys.argv[2], *sys.argv[3:]]
     runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
