@@ -1,4 +1,5 @@
-"""``spasm-monitor tardieu``: what it refuses, and the records it stores from a guided test."""
+"""``spasm-monitor tardieu``: what it refuses, the records it stores from a guided test, and
+``--calibrate`` as a user runs it against the demo's emulated thigh and shank wearables."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from emulators.process import start_emulated, wearable_address
+from monitor.commands.demo import WEARABLES
 from monitor.commands.tardieu import stretched_muscle_emg, summary_line, tardieu_records
 from monitor.config import load_config
 from monitor.store import Spool
@@ -16,11 +21,17 @@ from tests.test_tardieu_session import run
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _config(tmp_path: Path, *, emg: bool) -> Path:
+def _config(
+    tmp_path: Path,
+    *,
+    emg: bool,
+    transport: str = "tcp-client:127.0.0.1:9",
+    addresses: tuple[str, str] = ("F1:00:00:00:00:01", "F1:00:00:00:00:02"),
+) -> Path:
     devices = "".join(
-        f'[[device]]\nprofile = "reference"\naddress = "F1:00:00:00:00:0{i}"\n'
+        f'[[device]]\nprofile = "reference"\naddress = "{address}"\n'
         f'placement = "{placement}"\nside = "left"\njoint = "knee"\n\n'
-        for i, placement in ((1, "thigh"), (2, "shank"))
+        for address, placement in zip(addresses, ("thigh", "shank"), strict=True)
     )
     if emg:
         devices += (
@@ -31,15 +42,19 @@ def _config(tmp_path: Path, *, emg: bool) -> Path:
     path.write_text(
         '[patient]\nid = "p07"\n\n'
         + devices
-        + '[ble]\nbackend = "bumble"\ntransport = "tcp-client:127.0.0.1:9"\n\n'
+        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
         + f'[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
     )
     return path
 
 
-def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+def _cli(*argv: str, timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "monitor.cli", *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,  # a ceiling: the command ends as soon as its steps are over
     )
 
 
@@ -52,12 +67,48 @@ def test_without_a_stored_calibration_it_says_how_to_calibrate(tmp_path: Path) -
     assert "Traceback" not in process.stderr
 
 
-def test_zero_stretches_is_a_one_line_config_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(("--fast", "0"), "--slow and --fast must be >= 1"), (("--step-timeout", "1"), "--step-timeout")],
+)
+def test_bad_option_is_a_one_line_config_error(tmp_path: Path, option: tuple[str, str], message: str) -> None:
     config = _config(tmp_path, emg=False)
-    process = _cli("tardieu", "--joint", "knee", "--fast", "0", "--config", str(config))
+    process = _cli("tardieu", "--joint", "knee", *option, "--config", str(config))
     assert process.returncode == 2
-    assert "--slow and --fast must be >= 1" in process.stderr
+    assert message in process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_calibrate_first_stores_the_calibration_and_the_test_goes_on_with_it(tmp_path: Path) -> None:
+    # The demo's knee wearables replay a calibration routine, then exercise and walking: no
+    # Tardieu stretches, so the test proper runs on the new calibration until a step times
+    # out, and says so.
+    knee = [w for w in WEARABLES if w[2].get("joint") == "knee"]
+    emulated = start_emulated(len(knee), tmp_path, options=[w[1] for w in knee])
+    try:
+        config = _config(
+            tmp_path,
+            emg=False,
+            transport=emulated.collector_transport,
+            addresses=(wearable_address(1), wearable_address(2)),
+        )
+        argv = ("tardieu", "--joint", "knee", "--calibrate", "--step-timeout", "15")
+        process = _cli(*argv, "--config", str(config), timeout_s=240.0)
+    finally:
+        emulated.stop()
+    out = process.stdout
+    assert "bend your left knee" in out  # the calibration's prompts first
+    assert "Calibration of the left knee stored" in out
+    assert out.index("Calibration of the left knee stored") < out.index("Please relax")
+    assert process.returncode == 1
+    assert "Tardieu test failed: " in process.stderr
+    assert "the new calibration is kept" in process.stderr
+    assert "Traceback" not in process.stderr
+    with Spool(tmp_path / "spool.sqlite") as spool:
+        calibrations = spool.query(0, 2**62, measurement="calibration")
+        assert spool.query(0, 2**62, measurement="tardieu") == []
+    assert [r.fields["status"] for r in calibrations] == ["guided"]
+    assert calibrations[0].tags == {"patient": "p07", "joint": "knee", "side": "left"}
 
 
 def test_the_emg_on_the_stretched_muscle_is_found(tmp_path: Path) -> None:

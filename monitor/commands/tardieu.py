@@ -6,8 +6,9 @@ backend), tells the carer step by step what to do, follows what the sensors see
 (:class:`~monitor.dsp.imu.tardieu_session.GuidedTardieu`), says after each stretch whether
 it counted, and stores ``tardieu`` records (``docs/schema.md``): one per stretch and one
 for the session's medians. The angle needs the joint's stored calibration
-(``spasm-monitor calibrate``); ``--calibrate`` runs that first. Nothing is stored when the
-test fails; it exits 1 and says why. The protocol and its limits: ``docs/clinical.md``.
+(``spasm-monitor calibrate``); ``--calibrate`` runs that first and stores it. No Tardieu
+record is stored when the test fails (each step has ``--step-timeout`` seconds of data); it
+exits 1 and says why. The protocol and its limits: ``docs/clinical.md``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--calibrate", action="store_true", help="calibrate the joint first (else the stored calibration)"
     )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=STEP_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds allowed for each step (relax, slow, fast stretches; default {STEP_TIMEOUT_S:g})",
+    )
     parser.set_defaults(handler=run_tardieu)
 
 
@@ -78,6 +86,8 @@ def run_tardieu(args: argparse.Namespace) -> int:
     pair = find_pair(config, args.joint, args.side)
     if args.slow < 1 or args.fast < 1:
         raise ConfigError(f"--slow and --fast must be >= 1, got {args.slow} and {args.fast}", "")
+    if not args.step_timeout >= 5.0:
+        raise ConfigError(f"--step-timeout must be >= 5 s, got {args.step_timeout:g}", "")
     emg_device = stretched_muscle_emg(config, pair)
     config.store.spool_path.parent.mkdir(parents=True, exist_ok=True)
     with Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes) as spool:
@@ -91,6 +101,10 @@ def run_tardieu(args: argparse.Namespace) -> int:
         calibration = outcome.calibration
         with Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes) as spool:
             spool.append([calibration_record(config, pair, calibration)])
+        print_flushed(
+            f"Calibration of the {name} stored (flexion up to {calibration.flexion_deg:.0f}°). Now the"
+            " Tardieu test."
+        )
     if calibration is None:
         side = "" if pair.side == "none" else f" --side {pair.side}"
         print(
@@ -100,10 +114,22 @@ def run_tardieu(args: argparse.Namespace) -> int:
         )
         return TARDIEU_FAILED_EXIT
     outcome_t = asyncio.run(
-        guided_tardieu(config, pair, calibration, emg_device=emg_device, slow=args.slow, fast=args.fast)
+        guided_tardieu(
+            config,
+            pair,
+            calibration,
+            emg_device=emg_device,
+            slow=args.slow,
+            fast=args.fast,
+            step_timeout_s=args.step_timeout,
+        )
     )
     if outcome_t.result is None:
-        print(f"Tardieu test failed: {outcome_t.error}. Nothing was stored; try again.", file=sys.stderr)
+        kept = " (the new calibration is kept)" if args.calibrate else ""
+        print(
+            f"Tardieu test failed: {outcome_t.error}. No Tardieu result was stored{kept}; try again.",
+            file=sys.stderr,
+        )
         return TARDIEU_FAILED_EXIT
     with Spool(config.store.spool_path, cap_bytes=config.store.spool_cap_bytes) as spool:
         spool.append(tardieu_records(config, pair, outcome_t.verdicts, outcome_t.result))
