@@ -1,11 +1,21 @@
 """The simulated spastic limb an emulated wearable plays once ordered to: blocks on the UTC line.
 
-An order of the control channel (:mod:`emulators.reference`) names the limb (joint, seed,
-catch strength), a block (held still, or slow or fast stretches) and a start time on the
-shared clock (UTC ns: the hub's processes share the machine's clock). Every wearable of the
-limb makes the same :class:`~monitor.synth.tardieu_limb.LimbBlock` from the same order and
-plays it from that time: the thigh's and the shank's the proximal and the distal IMU, the
-wearable on the muscle its EMG. A wearable asks :class:`LimbPlayer` for the samples at its
+The order (control channel of :mod:`emulators.reference`), the same to every wearable of
+the joint::
+
+    {"order": "tardieu", "joint": "knee", "seed": 7, "catch_strength": 0.6, "start_ns": T}
+        from UTC T (ns): the limb, held still at the start of the stretch
+    {"order": "tardieu", ..., "speed": "slow", "count": 2, "start_ns": T}
+        from T (or once the limb is still): 2 slow (or "fast") stretches, then still again;
+        "peak_velocity_dps" sets the carer's speed (default that of monitor.synth.tardieu)
+
+``joint``, ``seed``, ``catch_strength`` (and ``noise``) name the limb and must not change
+within a run. ``start_ns`` is on the shared clock (the hub's processes share the machine's)
+and must lie ahead: a block takes about 0.5 s to make, and an order whose start passed
+first is refused, since wearables would disagree on it. Every wearable of the limb makes
+the same :class:`~monitor.synth.tardieu_limb.LimbBlock` from the same order and plays it
+from that time: the thigh's and the shank's the proximal and the distal IMU, the wearable
+on the muscle its EMG. A wearable asks :class:`LimbPlayer` for the samples at its
 own sample times (its counter's true UTC), so wearables with different clocks, rates and
 start-up times stay on one limb.
 
@@ -26,14 +36,18 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.synth.motion import Joint, NoiseLevel
-from monitor.synth.tardieu_limb import LIMB_RATE_HZ, BlockKind, LimbBlock, SimulatedLimb, limb_block
+from monitor.synth.tardieu_limb import (
+    LIMB_RATE_HZ,
+    REST_EMG_MV,
+    BlockKind,
+    LimbBlock,
+    SimulatedLimb,
+    limb_block,
+)
 from monitor.types import NS_PER_S
 
 Int16Array = npt.NDArray[np.int16]
 IntArray = npt.NDArray[np.int64]
-# The EMG channels other than the stretched muscle's: electrode noise at rest, mV RMS
-# (the rest level of monitor.synth.tardieu's EMG).
-OTHER_CHANNELS_REST_MV = 0.006
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -77,7 +91,7 @@ class LimbPlayer:
         self._still_ns = 0  # when the movement of the last block ends
         self.orders: list[dict[str, Any]] = []  # each block as played: kind, count, start_ns
         self.trials: list[dict[str, Any]] = []  # the truth of every stretch, in order
-        # Played after each block (and before the first): the limb held still.
+        # Played after each block: the limb held still.
         self._rest = self._counts(limb_block(limb, "rest", 0))
 
     def prepare(
@@ -92,10 +106,8 @@ class LimbPlayer:
         return Prepared(block, count, self._counts(block))
 
     def play(self, prepared: Prepared) -> None:
-        """Play a prepared block from its start (after the blocks already played)."""
+        """Play a block :meth:`prepare` made (its start is after the blocks already played)."""
         block = prepared.block
-        if self._starts and block.start_ns < self._still_ns:
-            raise ValueError("a block must start after the previous block's movement")
         self._starts.append(block.start_ns)
         self._blocks.append(prepared.counts)
         self._still_ns = block.still_ns
@@ -147,7 +159,8 @@ class LimbPlayer:
         rng = np.random.default_rng([self.limb.seed, 6])
         emg = np.empty((block.emg_mv.size, channels))
         emg[:, 0] = block.emg_mv
-        emg[:, 1:] = rng.standard_normal((block.emg_mv.size, channels - 1)) * OTHER_CHANNELS_REST_MV
+        # The other channels are on no stretched muscle: electrode noise at rest.
+        emg[:, 1:] = rng.standard_normal((block.emg_mv.size, channels - 1)) * REST_EMG_MV
         return _quantize(imu / self._imu_lsb), _quantize(emg / self._emg_lsb)
 
     def truth(self) -> dict[str, Any]:
@@ -178,6 +191,9 @@ async def play_order(
         float(order.get("catch_strength", 0.6)),
         cast(NoiseLevel, str(order.get("noise", "typical"))),
     )
+    start_ns = int(order["start_ns"])
+    if start_ns <= time.time_ns():
+        raise ValueError(f"start_ns {start_ns} has passed: order a block ahead")
     speed = order.get("speed")
     if speed not in (None, "slow", "fast"):
         raise ValueError(f"a tardieu order's speed is 'slow' or 'fast' (none: held still), not {speed!r}")
@@ -190,7 +206,7 @@ async def play_order(
     prepared = await asyncio.to_thread(
         player.prepare,
         kind,
-        int(order["start_ns"]),
+        start_ns,
         int(order.get("count", 1)),
         None if velocity is None else float(velocity),
     )

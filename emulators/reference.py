@@ -27,19 +27,10 @@ version byte; a packet fault may name ``"stream": "emg"`` or ``"imu"``), and::
                                                start again at 0, a new boot identifier (§4)
     {"fault": "reboot", "away_s": 5}           ... then out of the gateway's reach for 5 s
 
-A simulated spastic limb for the guided Tardieu test (:mod:`emulators.limb`), the same
-order to every wearable of the joint (``--segment`` says which IMU each plays; EMG channel
-0 is the stretched muscle)::
-
-    {"order": "tardieu", "joint": "knee", "seed": 7, "catch_strength": 0.6, "start_ns": T}
-        from UTC T (ns): the limb, held still at the start of the stretch
-    {"order": "tardieu", ..., "speed": "slow", "count": 2, "start_ns": T}
-        from T (or once the limb is still): 2 slow (or "fast") stretches, then still again
-        ("peak_velocity_dps" overrides the carer's speed)
-
-``joint``, ``seed``, ``catch_strength`` (and ``noise``) name the limb and must not change;
-``start_ns`` must lie ahead (the block takes about 0.5 s to make). The stretches' truth
-(R1, R2, V3, times) is the stats file's ``tardieu`` section.
+``{"order": "tardieu", ...}`` plays a simulated spastic limb for the guided Tardieu test,
+held still or stretched slowly or fast (:mod:`emulators.limb`): ``--segment`` says which of
+its IMUs the wearable is, EMG channel 0 is the stretched muscle, and the stretches' truth
+(R1, R2, V3) is the stats file's ``tardieu`` section.
 
 Run: ``python -m emulators.reference --hci tcp-client:127.0.0.1:PORT --address
 F1:00:00:00:00:01 --name SMREF-01 --stats /tmp/s.json``. It prints ``ready`` on stdout once
@@ -63,7 +54,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from devices.reference.profile import (
+from devices.reference.protocol import (
     BATTERY_UUID,
     CLOCK_UUID,
     CONTROL_UUID,

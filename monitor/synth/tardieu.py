@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -467,6 +467,10 @@ class _Script:
         phi = None if phi_deg is None else _min_jerk(self._phi_now, phi_deg, n)
         self._append(_min_jerk(self._theta_now, theta_deg, n), phi)
 
+    def at_test_start(self) -> None:
+        """Begin held at the start of the stretch, in the test posture (without the opening)."""
+        self._theta_now, self._phi_now = self.sp.start_deg, _TEST_PITCH_DEG[self.joint]
+
     def opening(self) -> None:
         """The calibration routine, then the test posture at the start position."""
         self.hold(NEUTRAL_S)
@@ -570,6 +574,25 @@ class _Script:
         tau = np.minimum(tau, duration_s)
         path = excursion_deg * _warped_min_jerk(tau / duration_s, skew)
         return path, threshold_i, emg_i, catch_i, True
+
+
+def _true_trial(t: _Trial, theta: FloatArray, ns: Callable[[int], int]) -> TrueTardieuTrial:
+    """The truth of a scripted trial: its indices into ``theta`` made UTC times by ``ns``."""
+    return TrueTardieuTrial(
+        speed=t.speed,
+        onset_ns=ns(t.onset_i),
+        end_ns=ns(t.end_i),
+        peak_velocity_dps=t.peak_dps,
+        end_deg=t.end_deg,
+        r2_deg=t.end_deg if t.speed == "slow" else None,
+        r1_deg=None if t.catch_i is None else float(theta[t.catch_i]),
+        emg_onset_deg=None if t.emg_i is None else float(theta[t.emg_i]),
+        threshold_ns=None if t.threshold_i is None else ns(t.threshold_i),
+        emg_onset_ns=None if t.emg_i is None else ns(t.emg_i),
+        catch_ns=None if t.catch_i is None else ns(t.catch_i),
+        catch_strength=t.strength,
+        clasp=t.clasp,
+    )
 
 
 def _emg(
