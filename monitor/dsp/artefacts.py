@@ -4,7 +4,7 @@ A burst that crosses the spasm thresholds is muscle only if its content looks li
 muscle. Surface EMG at 1 kHz has an RMS frequency (Rice) of about 100–130 Hz; what an
 electrode knock leaves after the 20 Hz high-pass sits below 50 Hz. Below 500 Hz the
 band is too narrow for that measure to leave a margin, and the raw signal's power below
-the EMG band (1.5-20 Hz, where a knock holds most of its energy) is compared with the
+the EMG band (3-20 Hz, where a knock holds most of its energy) is compared with the
 band-passed power instead.
 
 Both are read from the signal that made the burst, not from where the smoothed envelope
@@ -28,6 +28,7 @@ REST_BEFORE_S = 1.0
 # One-sided bound on the rest's variation credited to a burst: 2 sigma, a 2.3 % chance
 # that rest noise alone makes a knock look like muscle.
 REST_NOISE_Z = 2.0
+MOTION_BAND_REST_QUANTILE = 0.25
 
 
 def is_motion(
@@ -76,9 +77,12 @@ def is_motion(
             added_power = power - n * rest_power
             # The rest's own steps (broadband noise, mostly high-frequency) vary from one
             # stretch to the next; what a weak knock adds is smaller than that variation,
-            # so it is credited with high-frequency content only beyond it.
+            # so a burst that would start a spasm is credited with high-frequency content
+            # only beyond it. One that continues a spasm (a weak clonic beat) is muscle
+            # unless its own estimate says otherwise.
             rest_steps, rest_steps_spread = _rest_level_and_spread(history, "diff_power", channel, before)
-            added_steps = steps - n * rest_steps - REST_NOISE_Z * rest_steps_spread * np.sqrt(n)
+            margin = 0.0 if continues else REST_NOISE_Z * rest_steps_spread * np.sqrt(n)
+            added_steps = steps - n * rest_steps - margin
         # What it adds has no high-frequency content at all: a slow swing.
         rms_frequency_hz = sample_rate_hz / (2 * np.pi) * np.sqrt(max(added_steps, 0.0) / added_power)
         return bool(rms_frequency_hz < params.motion_max_hz)
@@ -90,7 +94,7 @@ def is_motion(
     ):
         return False
     lowband = float(np.sum(history.window("lowband", channel, start, stop), dtype=np.float64))
-    added = max(lowband - n * _rest_level(history, "lowband", channel, before), 0.0)
+    added = max(lowband - n * _motion_band_rest(history, channel, before), 0.0)
     return bool(np.sqrt(added / power) > params.motion_lowband_ratio)
 
 
@@ -104,7 +108,7 @@ def _at_rest(history: EnvelopeHistory, channel: int, start: int, rest_power: flo
 def _rest_level_and_spread(
     history: EnvelopeHistory, series: str, channel: int, before: slice
 ) -> tuple[float, float]:
-    """Median and robust standard deviation (1.4826 x MAD) of ``series`` over ``before``."""
+    """Median and robust spread (1.4826 x MAD) of ``series`` over ``before``."""
     values = history.window(series, channel, before.start, before.stop)
     if not values.size:
         return 0.0, 0.0
@@ -116,6 +120,18 @@ def _rest_level(history: EnvelopeHistory, series: str, channel: int, before: sli
     """Median of ``series`` over ``before``: other knocks in a dense rest do not move it."""
     values = history.window(series, channel, before.start, before.stop)
     return float(np.median(values)) if values.size else 0.0
+
+
+def _motion_band_rest(history: EnvelopeHistory, channel: int, before: slice) -> float:
+    """The motion band's rest level over ``before``: its lower quartile.
+
+    A knock's energy in the motion band, with the band-pass's ringing after it (about
+    0.2 s), fills up to half of the second before a burst in a dense rest, and would read
+    as rest at the median. The lower quartile, like the resting floor's
+    (``EmgParams.floor_quantile``), ignores what covers up to three quarters of it.
+    """
+    values = history.window("lowband", channel, before.start, before.stop)
+    return float(np.quantile(values, MOTION_BAND_REST_QUANTILE)) if values.size else 0.0
 
 
 def lost_signal(history: EnvelopeHistory, channel: int, start: int, stop: int, guard: int) -> bool:

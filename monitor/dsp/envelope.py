@@ -8,7 +8,7 @@ envelope rate (about 100 Hz), ten times cheaper than the raw rate.
 The block power of the EMG's first difference is kept too: with the block power it gives
 the signal's RMS frequency (Rice), about 100–130 Hz for muscle at 1 kHz and below 50 Hz
 for what a motion artefact leaves after the band-pass. Below 500 Hz that measure no
-longer separates them, and the power of the raw signal below the EMG band (1.5 Hz up to it) is kept instead.
+longer separates them, and the power of the raw signal below the EMG band (3 Hz up to it) is kept instead.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ MOTION_RMS_FREQUENCY_MIN_RATE_HZ = 500.0
 # Motion artefacts (electrode knocks, heel strikes, cable sway) hold their energy in
 # about 1-20 Hz, which is why the EMG band starts at 20 Hz (De Luca et al. 2010, J Biomech
 # 43:1573); muscle (zero-mean, f² spectrum at low frequency) holds almost none there. The
-# band runs from this edge up to the EMG band's lower edge; below it lie respiration and
-# posture wander (< 1 Hz), often 10-100x the resting floor.
-MOTION_BAND_LOW_HZ = 1.5
-# Butterworth order of each edge of that band: 24 dB per octave keeps wander at 0.75 Hz
-# 24 dB down, below the floor it would otherwise drown.
+# motion band runs from this edge up to the EMG band's lower edge. Below 3 Hz lie
+# respiration and posture wander (< 1 Hz) and the gait cadence (1-2 Hz), slow swings often
+# 10-100x the resting floor that would vary the band's rest level from one second to the
+# next; a knock, a transient of 30-300 ms, holds most of its energy above 3 Hz.
+MOTION_BAND_LOW_HZ = 3.0
+# Butterworth order of each edge of that band: 24 dB per octave keeps wander at 1 Hz
+# 38 dB down.
 MOTION_BAND_ORDER = 4
 
 
@@ -58,7 +60,7 @@ class EnvelopeBlock:
     smooth_mv : the envelope after the detection moving average, mV.
     power_mv2 : mean square of the band-passed EMG within each block, mV².
     diff_power_mv2 : mean square of its first difference within each block, mV².
-    lowband_power_mv2 : mean square of the raw signal's motion band (1.5 Hz to the EMG band), mV² (only below
+    lowband_power_mv2 : mean square of the raw signal's motion band (3 Hz to the EMG band), mV² (only below
         ``MOTION_RMS_FREQUENCY_MIN_RATE_HZ``; zeros above).
     flat : the raw signal did not move (summed steps at most ``flat_ptp_mv``): electrode off.
     clipped : a raw sample reached ``full_scale_mv``.

@@ -123,10 +123,10 @@ class EmgParams:
         500 Hz and up.
     motion_lowband_ratio : float
         Below 500 Hz: a burst shorter than ``myoclonic_max_s`` whose raw signal adds more
-        than this ratio of its band-passed RMS in the motion band (1.5 Hz up to the EMG
+        than this ratio of its band-passed RMS in the motion band (3 Hz up to the EMG
         band) is a motion artefact. Muscle's spectrum rises as f² to its peak: with the
         corners of Shwedyk et al. 1977 set anywhere from a fatigued, slow muscle (30 and
-        80 Hz) to a fast one (80 and 150 Hz), the ratio of 1.5-20 Hz to 20-90 Hz RMS is
+        80 Hz) to a fast one (80 and 150 Hz), the ratio of 3-20 Hz to 20-90 Hz RMS is
         0.16-0.31. An electrode swing or knock holds most of its energy below the band
         (0.75 and up on the generator's knocks and spikes). 0.5 leaves room for the
         estimate's noise on a short burst.
