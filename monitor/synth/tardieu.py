@@ -382,24 +382,7 @@ def generate_tardieu_session(
     def ns(index: float) -> int:
         return t0_ns + round(index * NS_PER_S / rate_hz)
 
-    trials = tuple(
-        TrueTardieuTrial(
-            speed=t.speed,
-            onset_ns=ns(t.onset_i),
-            end_ns=ns(t.end_i),
-            peak_velocity_dps=t.peak_dps,
-            end_deg=t.end_deg,
-            r2_deg=t.end_deg if t.speed == "slow" else None,
-            r1_deg=None if t.catch_i is None else float(theta[t.catch_i]),
-            emg_onset_deg=None if t.emg_i is None else float(theta[t.emg_i]),
-            threshold_ns=None if t.threshold_i is None else ns(t.threshold_i),
-            emg_onset_ns=None if t.emg_i is None else ns(t.emg_i),
-            catch_ns=None if t.catch_i is None else ns(t.catch_i),
-            catch_strength=t.strength,
-            clasp=t.clasp,
-        )
-        for t in script.trials
-    )
+    trials = tuple(_true_trial(t, theta, ns) for t in script.trials)
     duration_s = len(theta) / rate_hz
     emg = _emg(trials, duration_s, emg_rate_hz, t0_ns, np.random.default_rng([seed, 2]), spasticity)
     return TardieuSession(
