@@ -52,11 +52,11 @@ def alert_rules(thresholds: AlertThresholds, settings: ProvisioningSettings) -> 
     # ending an hour before the last hour began, so that the spike does not raise its own bar.
     # From their count o, sum s and sum of squares q: mean = s/o and variance = q/o - mean²
     # (the population variance, as the home engine's numpy std). Where the two can differ: the
-    # home engine counts every limb and calls a UTC hour observed when any record fell in it;
-    # this rule counts what the scores count (the affected limbs, hours with observed time).
-    # With every worn limb affected (the default) in a whole-hour time zone they agree. A live
-    # run stores an hour's episodes when it scores that hour (monitor.clinical.rescore, once an
-    # hour), so this rule sees a spike once its hour is scored, not within it.
+    # home engine calls a UTC hour observed when any record fell in it, this rule when the
+    # scores give it observed time; both count the affected limbs' episodes. In a whole-hour
+    # time zone they agree. A live run stores each episode as it closes (monitor.clinical.
+    # closing: minutes after the spasm, about 4 with the default [dsp]), so this rule sees a
+    # spike minutes late, where the baseline's hourly scores follow once an hour.
     last_hour = f'FROM "spasm_episode" WHERE "affected" = true AND {BY_PATIENT}'
     hours = 'FROM "clinical_score" WHERE "period" = \'hour\' AND $timeFilter'
     squares = f'FROM (SELECT "spasms" * "spasms" AS "sq" {hours})'

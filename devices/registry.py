@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.base import DeviceProfile
-from devices.ganglion.plugin import PROFILE as GANGLION
-from devices.myo.plugin import PROFILE as MYO
+from devices.ganglion.profile import PROFILE as GANGLION
+from devices.myo.profile import PROFILE as MYO
 from devices.polar.profile import PROFILE as POLAR
-from devices.reference.plugin import PROFILE as REFERENCE
+from devices.reference.profile import PROFILE as REFERENCE
 
 PROFILES: dict[str, DeviceProfile] = {
     REFERENCE.name: REFERENCE,

@@ -5,7 +5,7 @@ Built from the published format, not from :mod:`devices.ganglion.decoder`: :clas
 ``processData``, ``buildRawPacket``, ``sendRawPacket``, ``compressData18/19``,
 ``sendCompressedPacket18/19`` in OpenBCI_Ganglion_Library.cpp; the byte masks are the
 firmware's), so the decoder tests check one implementation of the spec against another.
-See :mod:`devices.ganglion.profile` for the sources.
+See :mod:`devices.ganglion.protocol` for the sources.
 
 Like the board, it streams only between ``b`` and ``s`` on the send characteristic, opens
 every stream with a raw packet, sends 100 or 101 notifications a second at 200 Hz, and
@@ -41,7 +41,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from scipy.signal import lfilter
 
-from devices.ganglion.profile import (
+from devices.ganglion.protocol import (
     CHANNELS,
     DISABLE_ACCELEROMETER,
     DISCONNECT_UUID,

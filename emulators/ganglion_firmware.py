@@ -3,13 +3,13 @@
 From OpenBCI_Ganglion_Library.cpp ([FW] ``processData``, ``buildRawPacket``,
 ``sendRawPacket``, ``compressData18/19``, ``sendCompressedPacket18/19``), with the
 firmware's byte masks and shifts, not from :mod:`devices.ganglion.decoder`: the decoder tests
-check one implementation of the spec against another. See :mod:`devices.ganglion.profile`
+check one implementation of the spec against another. See :mod:`devices.ganglion.protocol`
 for the sources.
 """
 
 from __future__ import annotations
 
-from devices.ganglion.profile import CHANNELS
+from devices.ganglion.protocol import CHANNELS
 
 SAMPLE_COUNTER_ROLLOVER = 201  # [FW] processData: if (sampleCounter >= 201) sampleCounter = 0
 RAW_PADDING = bytes(ord("A") + c for c in range(7))  # [FW] sendRawPacket: 'A'..'G'

@@ -52,7 +52,7 @@ from bumble.gatt import (
     Service,
 )
 
-from devices.myo.profile import (
+from devices.myo.protocol import (
     CLASSIFIER_EVENT_UUID,
     CLASSIFIER_SERVICE_UUID,
     COMMAND_UUID,
@@ -84,7 +84,7 @@ EMG_PACK = struct.Struct("<16b")  # int8 sample1[8], sample2[8]
 IMU_PACK = struct.Struct("<10h")  # orientation w x y z, accelerometer[3], gyroscope[3]
 ORIENTATION_SCALE = 16384.0
 ACCELEROMETER_SCALE = 2048.0  # per g
-GYROSCOPE_SCALE = 32768.0 / 2000.0  # per deg/s: ±2000 deg/s full scale (see devices/myo/profile.py)
+GYROSCOPE_SCALE = 32768.0 / 2000.0  # per deg/s: ±2000 deg/s full scale (see devices/myo/protocol.py)
 EMG_STREAMING_MODES = (EmgMode.SEND_EMG, EmgMode.SEND_EMG_RAW)
 IMU_STREAMING_MODES = (ImuMode.SEND_DATA, ImuMode.SEND_ALL, ImuMode.SEND_RAW)
 FIRMWARE = struct.pack("<4H", 1, 5, 1970, 2)  # myohw_fw_version_t: 1.5.1970, REV-D hardware

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from devices.reference.profile import StreamType, lsb_per_channel
+from devices.reference.protocol import StreamType, lsb_per_channel
 from monitor.synth import EmgScenario, generate_emg
 from monitor.synth.motion import generate_motion
 

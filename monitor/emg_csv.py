@@ -49,7 +49,6 @@ TIME_HEADERS_NS = {
     **dict.fromkeys(("time_ms", "t_ms", "timestamp_ms"), 1_000_000),
     **dict.fromkeys(("time_us", "t_us", "timestamp_us", "time_µs"), 1_000),
 }
-TIME_HEADERS = tuple(TIME_HEADERS_NS)
 # Times as int64 ns since 1970, the project's one representation, end early in 2262.
 LAST_TIME_NS = np.iinfo(np.int64).max
 _RATE_COMMENT = re.compile(

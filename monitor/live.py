@@ -6,6 +6,10 @@ forwarder, when ``[store.influx]`` is configured, drains the spool concurrently.
 SIGTERM stop it cleanly: the collector flushes its queue, the DSP its pending events, and
 everything is committed before :func:`run_live` returns.
 
+Spasm episodes (``spasm_episode``, what the dashboards and the Grafana spike rule count) are
+written as they close, minutes after the spasm (:mod:`monitor.clinical.closing`); the clinical
+scores of each finished hour follow (:mod:`monitor.clinical.rescore`).
+
 If the collector's consumer or the forwarder dies, the run stops the same clean way and
 :func:`run_live` raises :class:`~monitor.collect.errors.RunStoppedError` with the reason, so
 ``run`` exits non-zero and the service manager restarts it instead of a run that collects
@@ -27,19 +31,23 @@ from monitor.alerts import AlertEngine
 from monitor.alerts.alert import Alert
 from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
-from monitor.clinical.events import EpisodeCounter
+from monitor.clinical.closing import EpisodeCloser
+from monitor.clinical.events import EpisodeCounter, affected_limbs
 from monitor.clinical.rescore import HourlyRescorer
 from monitor.collect import Collector
 from monitor.collect.errors import RunStoppedError
 from monitor.collect.queue import Item
 from monitor.collect.session import SessionStats
 from monitor.config import AppConfig
+from monitor.dsp import EmgParams
+from monitor.dsp.emg_detector import PROCESS_BLOCK_S
 from monitor.pipeline import Pipeline, PipelineStats
 from monitor.store import Spool, SpoolWriter
 from monitor.store.calibrations import stored_calibrations
 from monitor.store.forwarder import Forwarder, ForwardStats
 from monitor.store.retention import RetentionPruner
-from monitor.types import Record
+from monitor.store.schema import SPASM_EVENT, TREATMENT
+from monitor.types import NS_PER_S, Frame, Record
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +56,10 @@ STATUS_EVERY_S = 5.0  # on a terminal: someone is watching
 # To a log (the journal): 288 lines a day plus one per change, where every 5 s made ~17,000.
 LOG_STATUS_EVERY_S = 300.0
 STOP_FLUSH_S = 10.0  # a spool locked at the stop gets this long, within systemd's TimeoutStopSec
+# Beyond the EMG detector's own holding (episode_settle_s): its 2-s process block, its filter
+# and envelope delays (under a second), and wearables' streams reaching the pipeline a few
+# seconds apart.
+SETTLE_MARGIN_S = 10.0
 
 
 @dataclass
@@ -75,6 +87,7 @@ class LiveResult:
     alerts: list[Alert] = field(default_factory=list)
     records: int = 0
     spasms: int = 0  # episodes (monitor.clinical.events): one per limb, not one per channel
+    episodes: int = 0  # spasm_episode records written, each as its episode closed
     scores: int = 0  # clinical_score records written (re-scored hours and days included)
     forwarded: ForwardStats | None = None
 
@@ -116,12 +129,16 @@ async def run_live(
     notifier = Notifier(config.alerts.notify_urls) if config.alerts.notify_urls else None
     # Appends go through a writer thread: a locked or full spool holds records, never the loop.
     writer = SpoolWriter(spool.path, spool_options={"cap_bytes": spool.cap_bytes})
-    alerts = AlertService(AlertEngine(config.alerts.thresholds), writer, notifier)
+    affected = known_affected(config, spool)
+    alerts = AlertService(AlertEngine(config.alerts.thresholds, affected), writer, notifier)
+    closer = EpisodeCloser(episode_settle_s(config.emg_params), known_affected=affected)
     pending: list[Record] = []
     pruner = RetentionPruner(spool.path, config.store.retention_days, config.store.influx is not None)
 
     def sink(item: Item) -> None:
         pending.extend(pipeline.process(item))
+        if isinstance(item, Frame):  # the data clock that closes episodes
+            closer.advance(item.t0_ns + round(item.n_samples * NS_PER_S / item.sample_rate_hz))
 
     collector = Collector(config.collector_config(**(collector_overrides or {})), sink)
     if handle_signals:
@@ -137,13 +154,17 @@ async def run_live(
 
     episodes = EpisodeCounter()
 
-    async def commit() -> None:
+    async def commit(final: bool = False) -> None:
         nonlocal rescoring
         batch, pending[:] = list(pending), []
+        closer.add(batch)
+        closed = closer.close_all() if final else closer.closed()
+        result.episodes += len(closed)
+        batch += [Record(r.measurement, r.time_ns, r.fields, r.tags | (extra_tags or {})) for r in closed]
         if batch:
             writer.append(batch)
             result.records += len(batch)
-            events = sorted((r for r in batch if r.measurement == "spasm_event"), key=lambda r: r.time_ns)
+            events = sorted((r for r in batch if r.measurement == SPASM_EVENT), key=lambda r: r.time_ns)
             result.spasms += sum(episodes.add(r) for r in events)
             result.alerts += await alerts.consume(batch)
         if responses := rescorer.take_responses():  # a cycle's wearing-off, once scored
@@ -195,7 +216,11 @@ async def run_live(
             with contextlib.suppress(Exception):
                 await collecting
         pending.extend(pipeline.flush())
-        await commit()
+        await commit(final=True)
+        if closer.late:
+            logger.warning(
+                "%d spasm event(s) reported after their episode was written: counted once, in it", closer.late
+            )
         await writer.close(STOP_FLUSH_S)  # held records committed (or logged) before the scoring
         if rescoring is not None:
             await rescoring
@@ -214,6 +239,35 @@ async def run_live(
             " (what it had not sent stays in the spool)"
         ) from forward_failure
     return result
+
+
+def known_affected(config: AppConfig, spool: Spool) -> dict[str, set[str]]:
+    """The patient's affected sides known at the start: the treatment log's Botox injections
+    and the ``affected = true`` wearables (:func:`monitor.clinical.events.affected_limbs`)."""
+    known = affected_limbs(spool.query(0, 2**63 - 1, measurement=TREATMENT, kept_only=True))
+    sides = {d.side for d in config.devices if d.affected and d.side != "none"}
+    if sides:
+        known.setdefault(config.patient.id, set()).update(sides)
+    return known
+
+
+def episode_settle_s(params: EmgParams) -> float:
+    """Longest time, in data time, the EMG detector holds a spasm before reporting it, s.
+
+    A spasm grows up to ``max_event_s``; it is reported once the next burst cannot continue
+    it, and a burst starting within ``merge_gap_s`` of its end is judged when it ends, up to
+    ``max_event_s`` later; the onset may lie ``edge_search_s`` before the burst, and each
+    burst is judged ``edge_search_s`` plus twice ``artefact_guard_s`` after its end. The IMU's
+    movement detector holds a jerk well under a second.
+
+    Examples
+    --------
+    >>> round(episode_settle_s(EmgParams()))  # 4 minutes
+    255
+    """
+    p = params
+    holding_s = 2 * p.max_event_s + p.merge_gap_s + 2 * p.edge_search_s + 2 * p.artefact_guard_s
+    return holding_s + PROCESS_BLOCK_S + SETTLE_MARGIN_S
 
 
 StatusState = tuple[object, ...]

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.config import AppConfig, DeviceEntry
@@ -46,7 +46,7 @@ from monitor.dsp.imu.activity import MovementActivity
 from monitor.dsp.imu.calibration import JointCalibration
 from monitor.pipeline_guard import ProcessorGuard
 from monitor.store.line_protocol import render_records
-from monitor.store.schema import OBSERVATION
+from monitor.store.schema import DEVICE_STATUS, GAP, OBSERVATION
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,10 @@ class Pipeline:
         Stored joint calibrations per ``(side, joint)``
         (:func:`monitor.store.calibrations.stored_calibrations`); a joint without one is
         calibrated from its first seconds, and says so in a ``calibration`` record.
+    skip_measurements : iterable of str, optional
+        Measurements the caller does not keep, dropped before they are tagged and checked
+        (the demo's weeks of history skip the 1 Hz envelope and the 10 Hz angle: tagging
+        and checking them cost as much as a fifth of the detectors' time).
 
     Examples
     --------
@@ -103,8 +107,10 @@ class Pipeline:
         config: AppConfig,
         extra_tags: dict[str, str] | None = None,
         calibrations: dict[tuple[str, str], JointCalibration] | None = None,
+        skip_measurements: Iterable[str] = (),
     ) -> None:
         self.config = config
+        self._skipped = frozenset(skip_measurements)
         self._calibrations = dict(calibrations or {})
         self.stats = PipelineStats()
         self._base_tags = {"patient": config.patient.id} | (extra_tags or {})
@@ -151,7 +157,11 @@ class Pipeline:
         )
         records += self._route(item, device)
         return self._renderable(
-            [self._tagged(r, device if r.measurement != OBSERVATION else None) for r in records]
+            [
+                self._tagged(r, device if r.measurement != OBSERVATION else None)
+                for r in records
+                if r.measurement not in self._skipped
+            ]
         )
 
     def flush(self) -> list[Record]:
@@ -179,11 +189,6 @@ class Pipeline:
         self._joints.clear()
         return self._renderable(records)
 
-    @property
-    def unrenderable_by_kind(self) -> dict[tuple[str, str], int]:
-        """Records dropped as unrenderable, per (measurement, error type)."""
-        return dict(self._unrenderable)
-
     # -- isolation -------------------------------------------------------------------------
 
     def _guarded(
@@ -202,7 +207,7 @@ class Pipeline:
 
     def _flushed(self, processor: str, device: str, flush: Callable[[], list[Record]]) -> list[Record]:
         try:
-            return flush()
+            return [r for r in flush() if r.measurement not in self._skipped]
         except Exception as error:
             report = self._guard.failed(processor, device, error, self._last_ns, "flush")
             return [report] if report is not None else []
@@ -351,12 +356,12 @@ def schema_record(record: Record) -> Record:
         if "packets" in fields:
             gap["missing_packets"] = int(fields["packets"])
         tags["sensor"] = str(tags.pop("stream", ""))
-        return Record("gap", record.time_ns, gap, tags)
+        return Record(GAP, record.time_ns, gap, tags)
     if record.measurement == "battery":
-        return Record("device_status", record.time_ns, {"battery_pct": int(fields["percent"])}, tags)
+        return Record(DEVICE_STATUS, record.time_ns, {"battery_pct": int(fields["percent"])}, tags)
     if record.measurement == "ble_status":
         status: dict[str, FieldValue] = {"connected": fields["state"] == "connected", **fields}
-        return Record("device_status", record.time_ns, status, tags)
+        return Record(DEVICE_STATUS, record.time_ns, status, tags)
     return record
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from monitor.store.schema import DSP_ERROR
 from monitor.types import NS_PER_S, Record
 
 logger = logging.getLogger("monitor.pipeline")
 
-DSP_ERROR = "dsp_error"
 # One log line and one record per (processor, device, error type) per minute of data.
 ERROR_REPORT_EVERY_NS = 60 * NS_PER_S
 MESSAGE_MAX_CHARS = 200  # an exception message can hold an array's repr

@@ -31,6 +31,13 @@ from typing import Any
 import numpy as np
 
 from monitor.errors import StoreError
+from monitor.store.sqlite import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    SqliteFile,
+    check_version,
+    open_read_write,
+    where_clause,
+)
 from monitor.types import Frame, Record, SensorKind, StreamId
 
 FORMAT = "spasm-monitor recording"
@@ -87,7 +94,18 @@ class RecordingSummary:
         return self.n_frames + self.n_records
 
 
-class RecordingWriter:
+class _RecordingFile(SqliteFile):
+    """What the writer and the reader share: the path, and how errors name the file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._subject = f"{self.path}: the recording"
+
+    def _failed(self, action: str) -> str:
+        return f"{self.path}: cannot {action} the recording"
+
+
+class RecordingWriter(_RecordingFile):
     """Append Frames and Records to a new recording file, committing in batches.
 
     Parameters
@@ -120,7 +138,7 @@ class RecordingWriter:
         batch_items: int = DEFAULT_BATCH_ITEMS,
         batch_s: float = DEFAULT_BATCH_S,
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         if self.path.exists():
             raise StoreError(f"{self.path}: already exists", "choose a new file name for the recording")
         self.batch_items = batch_items
@@ -129,23 +147,18 @@ class RecordingWriter:
         self.n_records = 0
         self._rows: list[_Row] = []
         self._oldest_s = 0.0
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        meta = {
+            "format": FORMAT,
+            "format_version": str(FORMAT_VERSION),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "app_version": app_version,
+            "config": json.dumps(dict(config_snapshot or {}), sort_keys=True),
+        }
+        with self._errors("create"):
+            self._db = open_read_write(self.path, self._subject, synchronous="NORMAL")
             self._db.executescript(_SCHEMA)
-            meta = {
-                "format": FORMAT,
-                "format_version": str(FORMAT_VERSION),
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "app_version": app_version,
-                "config": json.dumps(dict(config_snapshot or {}), sort_keys=True),
-            }
-            with self._db:
-                self._db.execute("BEGIN")
+            with self._transaction():
                 self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot create the recording: {error}") from None
 
     def append(self, item: Frame | Record) -> None:
         """Buffer one Frame or Record; commits when the batch is full or old enough."""
@@ -164,12 +177,8 @@ class RecordingWriter:
         """Write the buffered items in one transaction."""
         if not self._rows:
             return
-        try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany(_INSERT, self._rows)
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot write the recording: {error}") from None
+        with self._errors("write"), self._transaction():
+            self._db.executemany(_INSERT, self._rows)
         self._rows.clear()
 
     def close(self) -> None:
@@ -177,32 +186,29 @@ class RecordingWriter:
         try:
             self.commit()
         finally:
-            self._db.close()
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            super().close()
 
 
-class RecordingReader:
+class RecordingReader(_RecordingFile):
     """Read a recording: its metadata, and its items in arrival or time order.
 
     Iterating the reader yields every item in arrival order; :meth:`items` takes a time
     range and ``by_time``. Rows are fetched a chunk at a time, so memory stays bounded.
     """
 
+    _advice = _DAMAGED_ADVICE  # a read that fails: SQLite found a damaged page
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         if not self.path.is_file():
             raise StoreError(
                 f"{self.path}: no such recording", "give the file written by `spasm-monitor record`"
             )
         try:
             # Read-write open on purpose: a read-only one cannot recover the WAL of a file whose
-            # writer was killed, and this class never writes.
-            self._db = sqlite3.connect(self.path)
+            # writer was killed, and this class never writes (not even the WAL pragma: the file
+            # may be any SQLite database, not yet known to be a recording).
+            self._db = sqlite3.connect(self.path, timeout=DEFAULT_BUSY_TIMEOUT_S, isolation_level=None)
             self.meta: dict[str, str] = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error:
             raise StoreError(
@@ -213,12 +219,7 @@ class RecordingReader:
         version = self.meta.get("format_version", "0")
         if not version.isdigit():
             raise StoreError(f"{self.path}: unreadable recording format version {version!r}", _DAMAGED_ADVICE)
-        if int(version) > FORMAT_VERSION:
-            raise StoreError(
-                f"{self.path}: recording format {self.meta['format_version']} is newer than this"
-                f" spasm-monitor reads ({FORMAT_VERSION})",
-                "upgrade spasm-monitor",
-            )
+        check_version(self._subject, int(version), FORMAT_VERSION)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -235,7 +236,7 @@ class RecordingReader:
 
     def summary(self) -> RecordingSummary:
         """Counts, time span and streams of the recording."""
-        try:
+        with self._errors("read"):
             n_frames, n_records, first, last = self._db.execute(
                 "SELECT SUM(record IS NULL), SUM(record IS NOT NULL), MIN(time_ns), MAX(time_ns) FROM items"
             ).fetchone()
@@ -243,44 +244,24 @@ class RecordingReader:
                 "SELECT device, sensor, kind, rate_hz, COUNT(*) FROM items WHERE record IS NULL"
                 " GROUP BY device, sensor, kind, rate_hz ORDER BY device, sensor"
             ).fetchall()
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot read the recording: {error}", _DAMAGED_ADVICE) from None
         return RecordingSummary(int(n_frames or 0), int(n_records or 0), first, last, tuple(streams))
 
     def items(
         self, start_ns: int | None = None, stop_ns: int | None = None, *, by_time: bool = False
     ) -> Iterator[Frame | Record]:
         """Items with ``start_ns <= time_ns < stop_ns``, in arrival order or by time."""
-        where, params = [], []
-        if start_ns is not None:
-            where.append("time_ns >= ?")
-            params.append(start_ns)
-        if stop_ns is not None:
-            where.append("time_ns < ?")
-            params.append(stop_ns)
-        sql = f"SELECT {_COLUMNS} FROM items"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = where_clause([("time_ns >= ?", start_ns), ("time_ns < ?", stop_ns)])
+        sql = f"SELECT {_COLUMNS} FROM items{where}"
         sql += " ORDER BY time_ns, id" if by_time else " ORDER BY id"
-        try:
+        # A damaged page is found only when SQLite reads there, so the whole loop is guarded.
+        with self._errors("read"):
             cursor = self._db.execute(sql, params)
             while rows := cursor.fetchmany(READ_CHUNK_ROWS):
                 for row in rows:
                     yield _item(self.path, row)
-        except sqlite3.Error as error:  # a damaged page: SQLite finds it only when it reads there
-            raise StoreError(f"{self.path}: cannot read the recording: {error}", _DAMAGED_ADVICE) from None
 
     def __iter__(self) -> Iterator[Frame | Record]:
         return self.items()
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> RecordingReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def is_recording(path: str | Path) -> bool:

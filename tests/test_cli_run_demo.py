@@ -12,15 +12,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from emulators.process import start_emulated, wearable_address
 from monitor.commands.demo import WEARABLES
 from monitor.report import build_report
 from monitor.store import Spool
+from monitor.types import NS_PER_S, Record
 from tests.conftest import InfluxDatabase
 
 REPO = Path(__file__).resolve().parents[1]
+POLL_S = 0.5
+EMG_ANALYSED_S = 11.0  # each session then received over 10 s of 1 kHz EMG
 
 
 def _config(transport: str, spool_path: Path) -> str:
@@ -39,16 +43,33 @@ def _config(transport: str, spool_path: Path) -> str:
     )
 
 
-def _wait_until_streaming(spool_path: Path, devices: int, timeout_s: float) -> None:
-    """Until ``devices`` wearables are connected, as the spool (committed each second) says."""
+def _wait_for(
+    spool_path: Path, condition: Callable[[list[Record]], bool], what: str, timeout_s: float
+) -> None:
+    """Until the records in the spool (committed each second by ``run``) meet ``condition``.
+
+    The spool is another process's SQLite file: the only way to see it grow is to read it,
+    every :data:`POLL_S` (a poll interval, not a choreography).
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if spool_path.exists():
-            statuses = Spool(spool_path).query(0, 2**62, measurement="device_status")
-            if len({r.tags["device"] for r in statuses if r.fields.get("connected") is True}) >= devices:
-                return
-        time.sleep(0.5)
-    raise AssertionError(f"{devices} wearables not streaming within {timeout_s} s")
+        if spool_path.exists() and condition(Spool(spool_path).query(0, 2**62)):
+            return
+        time.sleep(POLL_S)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
+
+
+def _streaming(records: list[Record]) -> bool:
+    """Every wearable connected."""
+    statuses = [r for r in records if r.measurement == "device_status" and r.fields.get("connected") is True]
+    return len({r.tags["device"] for r in statuses}) >= len(WEARABLES)
+
+
+def _calibrated(records: list[Record]) -> bool:
+    """The knee calibrated (after 14 s of its pair's motion), and over 10 s of the calf's EMG analysed."""
+    envelope_ns = [r.time_ns for r in records if r.measurement == "emg_envelope"]
+    emg_s = (max(envelope_ns) - min(envelope_ns)) / NS_PER_S if envelope_ns else 0.0
+    return any(r.measurement == "joint_angle" for r in records) and emg_s > EMG_ANALYSED_S
 
 
 def test_run_collects_the_configured_home_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -64,8 +85,8 @@ def test_run_collects_the_configured_home_and_stops_cleanly_on_ctrl_c(tmp_path: 
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_until_streaming(spool_path, devices=3, timeout_s=60.0)
-        time.sleep(18.0)  # past the knee's 14 s calibration
+        _wait_for(spool_path, _streaming, "every wearable streaming", timeout_s=60.0)
+        _wait_for(spool_path, _calibrated, "the knee calibrated", timeout_s=60.0)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     finally:

@@ -19,7 +19,7 @@ def _events(hour: int, n: int) -> list[Record]:
     tags = {"patient": "p01"}
     worn = Record("observation", t0, {"duration_s": 3600.0, "offset_ns": t0 + NS_PER_HOUR}, tags)
     return [worn] + [
-        Record("spasm_event", t0 + i * 120 * NS_PER_S, {"duration_s": 3.0}, tags) for i in range(n)
+        Record("spasm_event", t0 + (60 + i * 120) * NS_PER_S, {"duration_s": 3.0}, tags) for i in range(n)
     ]
 
 
@@ -46,7 +46,14 @@ def test_each_finished_hour_rescoring_replaces_the_day(tmp_path: Path) -> None:
         asyncio.run(rescorer.score(*span))
         # One day point, re-scored with both hours, not a second one beside the first.
         assert _scores(spool) == {("day", 0): 6, ("hour", 9): 4, ("hour", 10): 2}
-        assert spool.count() == 6 + 2 + 3 + 6  # + one spasm_episode per spasm, replaced too
+        # No spasm_episode: the run writes its own as they close (monitor.clinical.closing).
+        assert spool.count() == 6 + 2 + 3
+        # A spasm from before the run (an earlier run, a replay) gets its episode here, once.
+        spool.append(_events(8, 1))
+        for _ in range(2):  # its day scored twice
+            asyncio.run(rescorer.score(DAY0_NS + 11 * NS_PER_HOUR, DAY0_NS + 12 * NS_PER_HOUR))
+        (episode,) = spool.query(0, 2**62, measurement="spasm_episode")
+        assert episode.time_ns == DAY0_NS + 8 * NS_PER_HOUR + 60 * NS_PER_S
 
 
 def test_a_scoring_failure_is_logged_and_the_run_goes_on(tmp_path: Path) -> None:

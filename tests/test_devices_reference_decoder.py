@@ -26,7 +26,7 @@ from devices.reference import (
     encode_packet,
 )
 from devices.reference.decoder import MAX_DEVICE_CLOCK_US, BadClockValueError, decode_device_clock_ns
-from devices.reference.profile import (
+from devices.reference.protocol import (
     ATT_MTU_ASSUMED,
     ATT_NOTIFY_OVERHEAD_BYTES,
     EMG_MAX_NOTIFICATIONS_PER_S,

@@ -17,18 +17,13 @@ is written. The test waits on what it expects (records and frames in the sink), 
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Iterator
 from pathlib import Path
 
-import collector_sink
 import pytest
-from collector_sink import one_wearable_config
 
 from emulators.process import Emulated, start_emulated
-from monitor.collect import Collector
-from monitor.types import Frame
+from tests.collector_sink import Sink, collecting, one_wearable_config, order, pause
 
 STREAMS = (("EMG", "emg"), ("IMU", "acc"))  # the emulator's wire stream, the frames counted for it
 
@@ -40,44 +35,20 @@ def emulated(tmp_path: Path) -> Iterator[Emulated]:
     started.stop()
 
 
-class Sink(collector_sink.Sink):
-    """Counts samples and connects among the items."""
-
-    def samples(self, sensor: str) -> int:
-        return sum(i.n_samples for i in self.items if isinstance(i, Frame) and i.stream.sensor == sensor)
-
-    def received(self, sensor: str, samples: int) -> bool:
-        return self.samples(sensor) >= samples
-
-    def connects(self) -> int:
-        return sum(r.fields["state"] == "connected" for r in self.records("ble_status"))
-
-
 @pytest.mark.parametrize("away_s", [0.0, 4.0], ids=["found-at-once", "counter-past-the-old-one"])
 async def test_a_reboot_within_the_duplicate_window_keeps_every_packet_after_it(
     emulated: Emulated, away_s: float
 ) -> None:
-    config = one_wearable_config(emulated)
     sink = Sink()
-    collector = Collector(config, sink=sink)
-    task = asyncio.create_task(collector.run())
-    wearable = emulated.wearables[0]
-    try:
-        await sink.until(lambda: sink.samples("emg") >= 1000, "a second of EMG before the reboot")
+    async with collecting(one_wearable_config(emulated), sink):
+        await sink.until_samples(1000, "emg")  # a second of EMG before the reboot
         before = sink.samples("emg")
-        await asyncio.to_thread(wearable.send, {"fault": "reboot", "away_s": away_s})
+        await order(emulated.wearables[0], {"fault": "reboot", "away_s": away_s})
         await sink.until(lambda: sink.connects() >= 2, "the reconnect after the reboot")
-        await sink.until(lambda: sink.samples("emg") >= before + 2000, "two seconds of EMG after it")
-        await asyncio.to_thread(wearable.send, {"cmd": "pause"})  # stops sending, writes the truth
-        truth = emulated.stats(0)
+        await sink.until_samples(before + 2000, "emg")  # two seconds of EMG after it
+        truth = await pause(emulated, 0)  # stops sending, writes the truth
         for stream, sensor in STREAMS:
-            sent = truth["streams"][stream]["notified_samples"]
-            await sink.until(
-                functools.partial(sink.received, sensor, sent), f"{sensor}: all {sent} samples sent"
-            )
-    finally:
-        collector.stop()
-        await asyncio.wait_for(task, 15.0)
+            await sink.until_samples(truth["streams"][stream]["notified_samples"], sensor)
 
     assert truth["truth"]["boots"] == 2
     for stream, sensor in STREAMS:

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from collector_sink import Sink, one_wearable_config
 
 from emulators.process import Emulated, start_emulated
 from monitor.collect import Collector
 from monitor.collect.clock import DeviceClock
 from monitor.types import NS_PER_S, Frame, Record
+from tests.collector_sink import Sink, one_wearable_config
 
 CHECKED_S = 3.0  # the start-up stretch checked, s of each stream
 JITTER_MS = 5.0  # the emulator delays each notification by 0..2·JITTER_MS after its last sample

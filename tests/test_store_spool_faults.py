@@ -28,8 +28,8 @@ from monitor.store import (
     InfluxV1Writer,
     NumericSeries,
     Spool,
-    SpoolFullError,
     SpoolWriter,
+    StoreFullError,
     store_status,
 )
 from monitor.store.schema import spasm_event_record
@@ -66,7 +66,7 @@ def _fill_with_events(spool: Spool) -> None:
         while True:
             try:
                 spool.append(_events(size, T0_NS + n * 10**9))
-            except SpoolFullError:
+            except StoreFullError:
                 break
             n += size
 

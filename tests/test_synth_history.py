@@ -10,6 +10,7 @@ import pytest
 
 from monitor.clinical import clinical_scores, weekly_rom
 from monitor.demo import SIMULATED_TAGS, HistorySummary, TreatmentCourse, simulate_history
+from monitor.demo.windows import PT_WINDOW_S
 from monitor.store import Spool
 from monitor.store.schema import OBSERVATION
 from monitor.types import NS_PER_S, Record
@@ -126,14 +127,18 @@ def test_scores_use_the_observed_windows_and_snow_only_the_worn_day(
     days = [r for r in _records(path, "clinical_score") if r.tags["period"] == "day"]
     assert len(days) == 21
     worn = summary.days[WEAR_DAY].date
-    for r in days:
+    for r, day in zip(days, summary.days, strict=True):
         is_worn = r.time_ns == summary.start_ns + WEAR_DAY * 86_400 * NS_PER_S
+        # The pipeline observes while any wearable streams: the EMG windows, and the PT
+        # session's knee IMUs (at 10:30, apart from this seed's EMG windows).
         expected_s = WEAR_DAY_H * 3600 if is_worn else WINDOWS_PER_DAY * WINDOW_S
-        assert float(r.fields["observed_s"]) == pytest.approx(expected_s)
+        expected_s += PT_WINDOW_S if day.pt_session else 0.0
+        assert float(r.fields["observed_s"]) == pytest.approx(expected_s) == day.observed_s
         assert ("snow_frequency" in r.fields) == is_worn  # 10 sampled minutes are no 24-hour count
-    assert summary.days[WEAR_DAY].observed_s == WEAR_DAY_H * 3600
     assert worn == START + dt.timedelta(days=WEAR_DAY)
-    assert len(_records(path, OBSERVATION)) == 20 * WINDOWS_PER_DAY + WEAR_DAY_H
+    # One observation interval per window (each window is one frame through its own pipeline).
+    n_windows = 20 * WINDOWS_PER_DAY + WEAR_DAY_H + len(summary.pt_dates)
+    assert len(_records(path, OBSERVATION)) == n_windows
 
 
 def test_observation_intervals_set_the_observed_time_and_the_rate() -> None:

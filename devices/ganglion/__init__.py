@@ -1,4 +1,4 @@
-"""OpenBCI Ganglion (firmware 2.x): GATT profile, pure decoders, stream decoder and emulator."""
+"""OpenBCI Ganglion (firmware 2.x): wire protocol, pure decoders and its profile, :class:`GanglionProfile`."""
 
 from devices.ganglion.decoder import (
     BadImpedanceError,
@@ -15,7 +15,7 @@ from devices.ganglion.decoder import (
     unpack_deltas,
     unpack_raw,
 )
-from devices.ganglion.plugin import (
+from devices.ganglion.profile import (
     PROFILE,
     GanglionProfile,
     GanglionStreamDecoder,

@@ -5,7 +5,7 @@ No I/O, no clock, no state: the same bytes always give the same result or the sa
 decode to *deltas*; turning them into samples needs the previous sample, which
 :class:`devices.ganglion.GanglionStreamDecoder` keeps per connection.
 
-The wire format ([DOC] "Ganglion Data Format", cited in :mod:`devices.ganglion.profile`):
+The wire format ([DOC] "Ganglion Data Format", cited in :mod:`devices.ganglion.protocol`):
 
 - id 0: raw packet, one sample, channels 1-4 as int24 big-endian two's complement in
   bytes 1-12, padding after;
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.base import DecodeError, Payload
-from devices.ganglion.profile import (
+from devices.ganglion.protocol import (
     CHANNELS,
     DELTA18_IDS,
     DELTA19_IDS,

@@ -1,4 +1,4 @@
-"""The Thalmic Labs Myo armband: GATT profile, pure decoders, profile plugin and emulator."""
+"""The Thalmic Labs Myo armband: wire protocol, pure decoders and its :class:`devices.base.DeviceProfile`."""
 
 from devices.myo.decoder import (
     DecodeError,
@@ -10,7 +10,7 @@ from devices.myo.decoder import (
     decode_imu,
     emg_characteristic_index,
 )
-from devices.myo.plugin import PROFILE, MyoProfile, MyoStreamDecoder
+from devices.myo.profile import PROFILE, MyoProfile, MyoStreamDecoder
 
 __all__ = [
     "PROFILE",

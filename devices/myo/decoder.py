@@ -5,7 +5,7 @@ No I/O, no clock, no state: the same bytes always give the same arrays or the sa
 ``tests/devices/myo/test_myo_decoder.py`` fuzzes them to prove there is none.
 
 The layouts are those of ``myohw.h`` (thalmiclabs/myo-bluetooth), read little-endian as
-:mod:`devices.myo.profile` explains:
+:mod:`devices.myo.protocol` explains:
 
 - EMG (``myohw_emg_data_t``, 16 bytes): two consecutive samples of 8 int8 channels,
   sample 1 then sample 2, channel order as the armband's pods; × ``EMG_MV_PER_COUNT``.
@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from devices.base import DecodeError as BaseDecodeError
 from devices.base import Payload
-from devices.myo.profile import (
+from devices.myo.protocol import (
     ACCELEROMETER_LSB_PER_G,
     EMG_CHANNELS,
     EMG_DATA_UUIDS,

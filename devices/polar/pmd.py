@@ -67,7 +67,6 @@ HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
 POLAR_SERVICE_UUID = "0000feee-0000-1000-8000-00805f9b34fb"
 
 LOCAL_NAME_PREFIX = "Polar"  # SDK BleAdvertisementContent.BLE_ADV_POLAR_PREFIX_IN_LOCAL_NAME
-FEATURES_FIRST_BYTE = 0x0F  # first byte of a control point read on the devices (the SDK ignores it)
 RESPONSE_CODE = 0xF0  # SDK PmdControlPointResponse.CONTROL_POINT_RESPONSE_CODE
 RESPONSE_HEADER_BYTES = 5  # 0xF0, opcode, type, status, more
 DEVICE_STOPPED_CODE = 0x01  # SDK PmdControlPointCommandServiceToClient.ONLINE_MEASUREMENT_STOPPED
@@ -280,7 +279,13 @@ def parse_response(payload: bytes | bytearray) -> Response:
     if len(payload) < 4 or payload[0] != RESPONSE_CODE:
         raise PolarResponseError(f"not a PMD control point response: {bytes(payload).hex()}")
     more = len(payload) > 4 and payload[4] != 0
-    return Response(payload[1], payload[2] & MEASUREMENT_TYPE_MASK, payload[3], more, bytes(payload[5:]))
+    return Response(
+        payload[1],
+        payload[2] & MEASUREMENT_TYPE_MASK,
+        payload[3],
+        more,
+        bytes(payload[RESPONSE_HEADER_BYTES:]),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The reference open wearable: GATT profile, pure decoder and emulator (``docs/protocol.md``)."""
+"""The reference open wearable (``docs/protocol.md``): wire protocol, pure decoder and its
+:class:`devices.base.DeviceProfile`."""
 
 from devices.reference.decoder import (
     BadClockValueError,
@@ -12,7 +13,8 @@ from devices.reference.decoder import (
     decode,
     decode_device_clock_ns,
 )
-from devices.reference.profile import (
+from devices.reference.profile import PROFILE, ReferenceProfile, ReferenceStreamDecoder
+from devices.reference.protocol import (
     BATTERY_UUID,
     CLOCK_UUID,
     CONTROL_UUID,
@@ -33,6 +35,7 @@ __all__ = [
     "EMG_UUID",
     "IMU_UUID",
     "INFO_UUID",
+    "PROFILE",
     "SERVICE_UUID",
     "BadClockValueError",
     "BadHeaderError",
@@ -40,6 +43,8 @@ __all__ = [
     "DeviceInfo",
     "LengthMismatchError",
     "Packet",
+    "ReferenceProfile",
+    "ReferenceStreamDecoder",
     "StreamType",
     "TruncatedPacketError",
     "UnknownStreamError",

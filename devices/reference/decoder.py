@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.base import DecodeError as BaseDecodeError
-from devices.reference.profile import (
+from devices.reference.protocol import (
     CHANNELS,
     DEVICE_CLOCK,
     HEADER,
@@ -152,7 +152,7 @@ def decode(payload: bytes | bytearray | memoryview) -> Packet:
     Examples
     --------
     >>> import numpy as np
-    >>> from devices.reference.profile import encode_packet
+    >>> from devices.reference.protocol import encode_packet
     >>> raw = encode_packet(StreamType.EMG, 7, 1000, np.array([[2], [-4]], np.int16), 0, 0)
     >>> packet = decode(raw)
     >>> packet.seq, packet.counter, packet.sample_rate_hz, packet.samples[:, 0].tolist()

@@ -1,250 +1,142 @@
-"""GATT profile of the reference open wearable: UUIDs, constants, encoders (bytes only).
-
-Everything here is specified in ``docs/protocol.md``; the constants below are the
-normative values. All multi-byte fields are little-endian.
-"""
+"""The reference wearable as a :class:`devices.base.DeviceProfile`: handshake and stream decoder."""
 
 from __future__ import annotations
 
-import struct
-from dataclasses import dataclass
-from enum import IntEnum
+from collections.abc import Sequence
 
-import numpy as np
-import numpy.typing as npt
+from devices.base import Channel, GattClient, Packet, Payload, RateLimit
+from devices.reference import decoder
+from devices.reference.protocol import (
+    ATT_MTU_ASSUMED,
+    ATT_NOTIFY_OVERHEAD_BYTES,
+    BATTERY_UUID,
+    CLOCK_UUID,
+    CONTROL_UUID,
+    COUNTER_MODULUS,
+    EMG_UUID,
+    IMU_UUID,
+    INFO_UUID,
+    SEQ_MODULUS,
+    SERVICE_UUID,
+    STREAM_MASK_EMG,
+    STREAM_MASK_IMU,
+    Command,
+    DeviceInfo,
+    StreamType,
+    command,
+)
+from monitor.types import SensorKind
 
-# 128-bit UUIDs of our own (randomly drawn base, docs/protocol.md §1).
-_UUID_BASE = "5e5a{:04x}-7c1d-4f3b-9a2e-3b8c6d1f0e42"
-SERVICE_UUID = _UUID_BASE.format(0x0001)
-EMG_UUID = _UUID_BASE.format(0x0002)  # notify: EMG packets
-IMU_UUID = _UUID_BASE.format(0x0003)  # notify: IMU packets
-CONTROL_UUID = _UUID_BASE.format(0x0004)  # write with response: commands
-INFO_UUID = _UUID_BASE.format(0x0005)  # read: DeviceInfo
-BATTERY_UUID = _UUID_BASE.format(0x0006)  # read + notify: u8 percent
-CLOCK_UUID = _UUID_BASE.format(0x0007)  # read: u64 device time, µs since boot (optional, §6.2)
-
-PROTOCOL_VERSION = 1
-HEADER = struct.Struct("<BBHIBBBB")  # version, stream, seq, counter, n, channels, rate code, scale code
-HEADER_SIZE_BYTES = HEADER.size  # 12
-SAMPLE_SIZE_BYTES = 2  # int16 little-endian
-ATT_MTU_ASSUMED = 247  # BLE 4.2+ data length extension: one packet per LL PDU
-ATT_NOTIFY_OVERHEAD_BYTES = 3  # ATT opcode + handle (Core spec Vol 3 Part F 3.4.7.1)
-SEQ_MODULUS = 1 << 16
-COUNTER_MODULUS = 1 << 32
-DEVICE_CLOCK = struct.Struct("<Q")  # device time in µs since boot, on the sample crystal (§6.2)
-NS_PER_US = 1000
-
-# MTU fallback (docs/protocol.md §7): notifications per second a stream may send once its
-# packets shrink. 250/s is about two PDUs per connection event at the shortest connection
-# interval, 7.5 ms (Bluetooth Core 5.4, Vol 6 Part B §4.5.1), shared by the streams.
-EMG_MAX_NOTIFICATIONS_PER_S = 250.0
-IMU_MAX_NOTIFICATIONS_PER_S = 50.0  # per IMU stream (IMU, or ACC and GYR each)
-
-
-class StreamType(IntEnum):
-    """Stream type byte of a packet; fixes channel layout and unit."""
-
-    EMG = 1  # 1..8 channels, mV
-    IMU = 2  # acc x y z (g), gyr x y z (deg/s)
-    ACC = 3  # acc x y z (g); MTU-23 fallback
-    GYR = 4  # gyr x y z (deg/s); MTU-23 fallback
-
-
-class Command(IntEnum):
-    """Control point opcodes (first byte of a control point write)."""
-
-    START = 0x01  # u8 stream mask (bit 0 EMG, bit 1 IMU)
-    STOP = 0x02  # u8 stream mask
-    SET_RATE = 0x03  # u8 stream type, u8 rate code
-    SET_MAX_PAYLOAD = 0x04  # u16 largest notification payload the central accepts, bytes
-
-
-STREAM_MASK_EMG = 0x01
-STREAM_MASK_IMU = 0x02
-
-# Rate code → Hz (docs/protocol.md §3).
-RATE_HZ: dict[int, float] = {0: 1000.0, 1: 500.0, 2: 250.0, 3: 200.0, 4: 100.0, 5: 50.0, 6: 25.0}
-RATE_CODE: dict[float, int] = {hz: code for code, hz in RATE_HZ.items()}
-
-# EMG scale code k: 1 LSB = 0.5 µV · 2**k, so code 0 spans ±16.4 mV (sEMG rarely exceeds 5 mV).
-EMG_LSB_MV_BASE = 0.5e-3
-# IMU scale code k: accelerometer ±2·2**k g, gyroscope ±250·2**k deg/s full scale (MEMS IMU ranges).
-ACC_FULL_SCALE_G_BASE = 2.0
-GYR_FULL_SCALE_DPS_BASE = 250.0
-SCALE_CODES = range(4)
-INT16_FULL_SCALE = 32768.0
-
-EMG_MAX_CHANNELS = 8
-CHANNELS: dict[StreamType, range] = {
-    StreamType.EMG: range(1, EMG_MAX_CHANNELS + 1),
-    StreamType.IMU: range(6, 7),
-    StreamType.ACC: range(3, 4),
-    StreamType.GYR: range(3, 4),
+_ALL_COLUMNS = slice(None)
+CHANNELS: dict[StreamType, tuple[Channel, ...]] = {
+    StreamType.EMG: (Channel("emg", SensorKind.EMG, _ALL_COLUMNS),),
+    StreamType.IMU: (
+        Channel("acc", SensorKind.ACC, slice(0, 3)),
+        Channel("gyr", SensorKind.GYR, slice(3, 6)),
+    ),
+    StreamType.ACC: (Channel("acc", SensorKind.ACC, _ALL_COLUMNS),),
+    StreamType.GYR: (Channel("gyr", SensorKind.GYR, _ALL_COLUMNS),),
 }
 
 
-def lsb_per_channel(stream: StreamType, channels: int, scale_code: int) -> npt.NDArray[np.float64]:
-    """Physical value of one LSB for each channel, shape (channels,), in mV, g or deg/s."""
-    acc_lsb_g = ACC_FULL_SCALE_G_BASE * 2**scale_code / INT16_FULL_SCALE
-    gyr_lsb_dps = GYR_FULL_SCALE_DPS_BASE * 2**scale_code / INT16_FULL_SCALE
-    if stream is StreamType.EMG:
-        return np.full(channels, EMG_LSB_MV_BASE * 2**scale_code)
-    if stream is StreamType.IMU:
-        return np.array([acc_lsb_g] * 3 + [gyr_lsb_dps] * 3)
-    if stream is StreamType.ACC:
-        return np.full(3, acc_lsb_g)
-    return np.full(3, gyr_lsb_dps)
+class ReferenceStreamDecoder:
+    """Stateless: every reference packet carries its own header (docs/protocol.md §2).
 
-
-def max_samples_per_packet(max_payload_bytes: int, channels: int) -> int:
-    """How many samples of ``channels`` int16 fit a notification of ``max_payload_bytes``."""
-    return max(0, (max_payload_bytes - HEADER_SIZE_BYTES) // (SAMPLE_SIZE_BYTES * channels))
-
-
-def fallback_rate_hz(
-    default_rate_hz: float, samples_per_packet: int, max_notifications_per_s: float
-) -> float:
-    """Highest coded rate ≤ ``default_rate_hz`` that sends ≤ ``max_notifications_per_s`` packets/s.
-
-    Parameters
-    ----------
-    default_rate_hz : float
-        The stream's configured rate, Hz (a value of :data:`RATE_HZ`).
-    samples_per_packet : int
-        Samples that fit one notification (:func:`max_samples_per_packet`), ≥ 1.
-    max_notifications_per_s : float
-        The stream's notification budget (docs/protocol.md §7).
-
-    Examples
-    --------
-    >>> fallback_rate_hz(1000.0, 1, EMG_MAX_NOTIFICATIONS_PER_S), fallback_rate_hz(1000.0, 25, 250.0)
-    (250.0, 1000.0)
-    """
-    ceiling_hz = min(default_rate_hz, max_notifications_per_s * samples_per_packet)
-    return max((hz for hz in RATE_HZ.values() if hz <= ceiling_hz), default=min(RATE_HZ.values()))
-
-
-def encode_device_clock(device_us: int) -> bytes:
-    """Value of the clock characteristic: device time in µs since boot, u64 (docs/protocol.md §6.2)."""
-    return DEVICE_CLOCK.pack(device_us % (1 << 64))
-
-
-def encode_packet(
-    stream: StreamType,
-    seq: int,
-    counter: int,
-    samples: npt.NDArray[np.int16],
-    rate_code: int,
-    scale_code: int,
-) -> bytes:
-    """Encode one stream packet (the inverse of :func:`devices.reference.decode`).
-
-    Parameters
-    ----------
-    stream : StreamType
-        Stream type byte.
-    seq : int
-        Packet sequence number, taken modulo 2**16.
-    counter : int
-        Device sample counter of the first sample, taken modulo 2**32.
-    samples : ndarray of int16, shape (n, channels)
-        Raw samples; ``n`` from 1 to 255.
-    rate_code, scale_code : int
-        Codes of the sample rate and full scale (docs/protocol.md §3).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> encode_packet(StreamType.EMG, 1, 0, np.zeros((1, 1), np.int16), 0, 0).hex()
-    '0101010000000000010100000000'
-    """
-    n, channels = samples.shape
-    header = HEADER.pack(
-        PROTOCOL_VERSION,
-        int(stream),
-        seq % SEQ_MODULUS,
-        counter % COUNTER_MODULUS,
-        n,
-        channels,
-        rate_code,
-        scale_code,
-    )
-    return header + samples.astype("<i2", copy=False).tobytes()
-
-
-_DEVICE_INFO = struct.Struct("<BBBBBBBBBx")  # docs/protocol.md §4, the first 10 bytes
-_BOOT_ID = struct.Struct("<I")  # u32 after them, since the boot identifier (§4)
-NO_BOOT_ID = 0  # the value a device without a boot identifier would send
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """Content of the device information characteristic (14 bytes, docs/protocol.md §4).
-
-    ``boot_id`` changes at every boot of the wearable (None: firmware that sends the
-    10-byte form without it, or sends 0). The gateway reads it at each connection: a new
-    value says the sample counters restarted, however few samples they have counted.
-
-    Examples
-    --------
-    >>> info = DeviceInfo((0, 1, 0), 4, 0, 0, 4, 3, boot_id=0xC0FFEE)
-    >>> len(info.to_bytes()), DeviceInfo.from_bytes(info.to_bytes()[:10]).boot_id
-    (14, None)
+    ``rate_limits`` lists the streams the handshake found slowed down by a small MTU;
+    ``boot_id`` is the wearable's boot identifier (docs/protocol.md §4), None without one.
     """
 
-    firmware: tuple[int, int, int]
-    emg_channels: int
-    emg_rate_code: int
-    emg_scale_code: int
-    imu_rate_code: int
-    imu_scale_code: int
-    protocol_version: int = PROTOCOL_VERSION
-    boot_id: int | None = None
+    def __init__(self, rate_limits: Sequence[RateLimit] = (), boot_id: int | None = None) -> None:
+        self.rate_limits = tuple(rate_limits)
+        self.boot_id = boot_id
 
-    def to_bytes(self) -> bytes:
-        info = _DEVICE_INFO.pack(
-            self.protocol_version,
-            *self.firmware,
-            self.emg_channels,
-            self.emg_rate_code,
-            self.emg_scale_code,
-            self.imu_rate_code,
-            self.imu_scale_code,
+    def decode(self, uuid: str, payload: Payload) -> Sequence[Packet]:
+        packet = decoder.decode(payload)
+        # ACC and GYR packets (the MTU-23 fallback) count their own seq and share the IMU
+        # sample counter (docs/protocol.md §7), so each is tracked as a stream of its own.
+        stream = "emg" if packet.stream is StreamType.EMG else packet.stream.name.lower()
+        return (
+            Packet(
+                stream,
+                packet.sample_rate_hz,
+                packet.samples,
+                CHANNELS[packet.stream],
+                seq=packet.seq,
+                seq_modulus=SEQ_MODULUS,
+                counter=packet.counter,
+                counter_modulus=COUNTER_MODULUS,
+            ),
         )
-        return info + _BOOT_ID.pack(NO_BOOT_ID if self.boot_id is None else self.boot_id)
 
-    @classmethod
-    def from_bytes(cls, payload: bytes) -> DeviceInfo:
-        """Parse the characteristic (14 bytes, or the 10 of firmware before the boot
-        identifier); raises ``ValueError`` on another length."""
-        if len(payload) not in (_DEVICE_INFO.size, _DEVICE_INFO.size + _BOOT_ID.size):
-            raise ValueError(
-                f"device info must be {_DEVICE_INFO.size + _BOOT_ID.size} (or {_DEVICE_INFO.size}) bytes,"
-                f" got {len(payload)}"
+
+class ReferenceProfile:
+    """The reference open wearable (docs/protocol.md); a :class:`devices.base.ClockReader`."""
+
+    name = "reference"
+    service_uuid = SERVICE_UUID
+    stream_uuids = (EMG_UUID, IMU_UUID)
+    battery_uuid: str | None = BATTERY_UUID
+
+    def recognises(self, local_name: str | None, service_uuids: Sequence[str]) -> bool:
+        return SERVICE_UUID in (u.lower() for u in service_uuids)
+
+    async def start(self, client: GattClient) -> ReferenceStreamDecoder:
+        """Tell the wearable our payload limit, then start both streams (docs/protocol.md §5).
+
+        Below ATT MTU 247 the wearable may lower its rates (§7), and a user must hear of it:
+        the device information is read at the full payload limit (its default rates) and at
+        this link's, and the streams that slowed down become the decoder's ``rate_limits``.
+        """
+        max_payload = client.mtu_size - ATT_NOTIFY_OVERHEAD_BYTES
+        limits: list[RateLimit] = []
+        if client.mtu_size < ATT_MTU_ASSUMED:
+            limits = await self._rate_limits(client, max_payload)
+        else:
+            await client.write_gatt_char(
+                CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
             )
-        version, major, minor, patch, channels, emg_rate, emg_scale, imu_rate, imu_scale = (
-            _DEVICE_INFO.unpack_from(payload)
+        # Read at every connection: a new boot identifier says the counters restarted (§4).
+        boot_id = await self._boot_id(client)
+        start = command(Command.START, STREAM_MASK_EMG | STREAM_MASK_IMU)
+        await client.write_gatt_char(CONTROL_UUID, start, response=True)
+        return ReferenceStreamDecoder(limits, boot_id)
+
+    async def _boot_id(self, client: GattClient) -> int | None:
+        """The boot identifier in the device information, None if the firmware has none."""
+        try:
+            return DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID))).boot_id
+        except ValueError:  # another info layout: the session falls back on the counters alone
+            return None
+
+    async def _rate_limits(self, client: GattClient, max_payload: int) -> list[RateLimit]:
+        """Set the payload limit to ``max_payload``; the streams it slowed down (§4, §7)."""
+        full = command(Command.SET_MAX_PAYLOAD, ATT_MTU_ASSUMED - ATT_NOTIFY_OVERHEAD_BYTES)
+        await client.write_gatt_char(CONTROL_UUID, full, response=True)  # no stream runs yet
+        try:
+            default = DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID)))
+        except (ValueError, KeyError):  # firmware with another info layout: nothing to compare
+            default = None
+        await client.write_gatt_char(
+            CONTROL_UUID, command(Command.SET_MAX_PAYLOAD, max_payload), response=True
         )
-        boot_id = None
-        if len(payload) > _DEVICE_INFO.size:
-            boot_id = _BOOT_ID.unpack_from(payload, _DEVICE_INFO.size)[0] or None
-        return cls(
-            (major, minor, patch), channels, emg_rate, emg_scale, imu_rate, imu_scale, version, boot_id
-        )
+        if default is None:
+            return []
+        try:
+            now = DeviceInfo.from_bytes(bytes(await client.read_gatt_char(INFO_UUID)))
+            rates = {
+                "emg": (default.emg_rate_hz, now.emg_rate_hz),
+                "imu": (default.imu_rate_hz, now.imu_rate_hz),
+            }
+        except (ValueError, KeyError):  # an unknown rate code
+            return []
+        return [RateLimit(name, full_hz, hz) for name, (full_hz, hz) in rates.items() if hz < full_hz]
 
-    @property
-    def emg_rate_hz(self) -> float:
-        return RATE_HZ[self.emg_rate_code]
+    async def read_device_clock_ns(self, client: GattClient) -> int:
+        """Read the clock characteristic (docs/protocol.md §6.2): device time, ns since boot."""
+        return decoder.decode_device_clock_ns(await client.read_gatt_char(CLOCK_UUID))
 
-    @property
-    def imu_rate_hz(self) -> float:
-        return RATE_HZ[self.imu_rate_code]
+    async def stop(self, client: GattClient) -> None:
+        await client.write_gatt_char(CONTROL_UUID, command(Command.STOP, 0xFF), response=True)
 
 
-def command(opcode: Command, *args: int) -> bytes:
-    """Encode a control point write: opcode then its arguments (docs/protocol.md §5)."""
-    if opcode in (Command.START, Command.STOP):
-        return struct.pack("<BB", opcode, *args)
-    if opcode is Command.SET_RATE:
-        return struct.pack("<BBB", opcode, *args)
-    return struct.pack("<BH", opcode, *args)
+PROFILE = ReferenceProfile()

@@ -8,7 +8,6 @@ exported from.
 """
 
 from monitor.alerts.alert import (
-    ALERT,
     DEVICE_OFFLINE,
     FORWARD_STALLED,
     POOR_SIGNAL,
@@ -24,7 +23,6 @@ from monitor.alerts.service import AlertService
 from monitor.alerts.thresholds import AlertThresholds
 
 __all__ = [
-    "ALERT",
     "DEVICE_OFFLINE",
     "FORWARD_STALLED",
     "POOR_SIGNAL",

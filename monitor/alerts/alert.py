@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.store.schema import ALERT
 from monitor.types import FieldValue, Record
-
-ALERT = "alert"
 
 # Rule names: the ``rule`` tag of alert records and the first part of the dedupe key.
 SPASM_SPIKE = "spasm_spike"

@@ -6,8 +6,11 @@ arrives, which is how a silent device is noticed.
 
 Rules (thresholds in :class:`~monitor.alerts.thresholds.AlertThresholds`):
 
-- ``spasm_spike``: see :mod:`monitor.alerts.spike`; per patient (all of their devices and
-  channels; overlapping events are one spasm).
+- ``spasm_spike``: see :mod:`monitor.alerts.spike`; per patient, counting what the hourly
+  ``clinical_score`` records and the Grafana rule count: episodes of the affected limbs
+  (:func:`monitor.clinical.events.episodes`: a spasm seen by several channels and wearables
+  of one limb is one; a limb is affected when a Botox ``treatment`` names its side or an
+  ``affected=true`` wearable is on it, and every limb is while nothing says which).
 - ``tonic_spasm``: a ``spasm_event`` of kind ``tonic`` lasting more than ``tonic_max_s``;
   stamped when it crossed that length (onset + limit).
 - ``device_offline``: no record from a (patient, device) for more than ``offline_max_min``,
@@ -28,7 +31,7 @@ burst of spasms sends one alert, not fifty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.alerts.alert import (
@@ -40,16 +43,28 @@ from monitor.alerts.alert import (
     WEARING_OFF,
     Alert,
 )
-from monitor.alerts.spike import SpikeBaseline
+from monitor.alerts.spike import NS_PER_H, SpikeBaseline
 from monitor.alerts.thresholds import AlertThresholds
+from monitor.clinical.events import affected_limbs
 from monitor.clinical.response import wearing_off_text
-from monitor.store.schema import TREATMENT_RESPONSE
+from monitor.store.schema import (
+    ALERT,
+    CLINICAL_SCORE,
+    GAP,
+    SIGNAL_QUALITY,
+    SPASM_EPISODE,
+    SPASM_EVENT,
+    SPOOL_DROP,
+    TREATMENT,
+    TREATMENT_RESPONSE,
+)
 from monitor.types import NS_PER_S, Record
 
 NS_PER_MIN = 60 * NS_PER_S
 _FIRED_MEMORY_NS = 7 * 24 * 60 * NS_PER_MIN  # how far back out-of-order records are deduped
-# Records the pipeline writes about data, not from a device: they never prove a device is alive.
-_NOT_DEVICE_DATA = frozenset({"alert", "treatment", "clinical_score", "spool_drop"})
+# Records the pipeline writes about data, not from a device: they never prove a device is alive
+# (a spasm_episode is written minutes after its events, which the rules have seen).
+_NOT_DEVICE_DATA = frozenset({ALERT, TREATMENT, CLINICAL_SCORE, SPASM_EPISODE, SPOOL_DROP})
 
 
 @dataclass
@@ -65,6 +80,11 @@ class AlertEngine:
     ----------
     thresholds : AlertThresholds
         Rule thresholds and the cooldown.
+    affected : mapping of str to iterable of str, optional
+        Affected sides (``left``, ``right``) per patient known before the first record: the
+        treatment log's injections and the ``affected = true`` wearables of config.toml. The
+        engine learns more from the ``treatment`` records and ``affected=true`` spasm events
+        it is given.
 
     Examples
     --------
@@ -74,11 +94,15 @@ class AlertEngine:
     ['tonic_spasm']
     """
 
-    def __init__(self, thresholds: AlertThresholds | None = None) -> None:
+    def __init__(
+        self, thresholds: AlertThresholds | None = None, affected: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         self.thresholds = thresholds or AlertThresholds()
         self.now_ns: int | None = None
         self._devices: dict[tuple[str, str], _Device] = {}
         self._spikes: dict[str, SpikeBaseline] = {}
+        # Patient -> affected sides; a patient absent has every limb counted (as the scores).
+        self._affected: dict[str, set[str]] = {p: set(sides) for p, sides in (affected or {}).items()}
         self._wearing_off_told: set[tuple[str, str]] = set()  # (patient, injection) alerted
         # Times each key fired, ns: all of them (pruned to a week), not only the last, because a
         # record arriving out of order can raise an alert earlier than the latest one.
@@ -92,6 +116,8 @@ class AlertEngine:
         """Update the state with one record; the alerts it raised (after the cooldown)."""
         if record.measurement == TREATMENT_RESPONSE:
             return self._wearing_off(record)
+        if record.measurement in (TREATMENT, SPASM_EVENT):
+            self._learn_affected(record)
         if record.measurement in _NOT_DEVICE_DATA:
             return []
         alerts = self.tick(record.time_ns)
@@ -103,11 +129,11 @@ class AlertEngine:
             if state is None or record.time_ns >= state.last_seen_ns:
                 self._devices[(patient, device)] = _Device(record.time_ns)
         candidates: list[Alert] = []
-        if record.measurement == "spasm_event":
+        if record.measurement == SPASM_EVENT:
             candidates += self._spasm(record, patient, device)
-        elif record.measurement == "signal_quality":
+        elif record.measurement == SIGNAL_QUALITY:
             candidates += self._poor_signal(record, patient, device)
-        elif record.measurement == "gap":
+        elif record.measurement == GAP:
             candidates += self._gap(record, patient, device)
         return alerts + self._cooled(candidates)
 
@@ -161,11 +187,14 @@ class AlertEngine:
                     + (f" at {record.tags['location']}" if "location" in record.tags else ""),
                 )
             )  # fmt: skip
+        side = record.tags.get("side", "")
+        if not self._is_affected(patient, side):
+            return out  # another limb's spasm: not what the scores and the Grafana rule count
         offset_ns = record.fields.get("offset_ns")
         end_ns = (
             int(offset_ns) if isinstance(offset_ns, int) else record.time_ns + round(duration_s * NS_PER_S)
         )
-        check = self._spike_state(patient).spasm(record.time_ns, end_ns, record.tags.get("side", ""))
+        check = self._spike_state(patient).spasm(record.time_ns, end_ns, side)
         if check is not None and check.fired:
             out.append(
                 Alert(
@@ -229,7 +258,22 @@ class AlertEngine:
             )
         ]  # fmt: skip
 
+    def spasms_by_hour(self, patient: str) -> dict[int, int]:
+        """The spasms the spike rule counted per UTC hour (start, ns), over its baseline days."""
+        spike = self._spikes.get(patient)
+        hourly = spike.hourly if spike is not None else {}
+        return {hour * NS_PER_H: n for hour, n in sorted(hourly.items()) if n}
+
     # -- helpers -----------------------------------------------------------------------------
+
+    def _learn_affected(self, record: Record) -> None:
+        for patient, sides in affected_limbs([record]).items():
+            self._affected.setdefault(patient, set()).update(sides)
+
+    def _is_affected(self, patient: str, side: str) -> bool:
+        """The rule of :func:`monitor.clinical.events.episodes` for one limb."""
+        known = self._affected.get(patient)
+        return known is None or side == "" or side in known
 
     def _spike_state(self, patient: str) -> SpikeBaseline:
         if patient not in self._spikes:

@@ -21,7 +21,7 @@ from monitor.clinical.events import episodes, local_midnight_ns, to_local
 from monitor.clinical.observed import observed_seconds_by_date
 from monitor.config import AppConfig, DeviceEntry
 from monitor.store import Spool, store_status
-from monitor.store.schema import COVERAGE, OBSERVATION
+from monitor.store.schema import ALERT, COVERAGE, DEVICE_STATUS, OBSERVATION, SIGNAL_QUALITY, SPASM_EVENT
 from monitor.store.status import age_text
 from monitor.types import NS_PER_S, Record
 
@@ -183,11 +183,11 @@ def carer_status(spool: Spool, config: AppConfig, now_ns: int) -> CarerStatus:
     patient = config.patient.id
     midnight_ns = local_midnight_ns(to_local(now_ns, zone).date(), zone)
     end_ns = now_ns + NS_PER_S
-    status_rows = spool.query(now_ns - STATUS_LOOKBACK_NS, end_ns, measurement="device_status")
+    status_rows = spool.query(now_ns - STATUS_LOOKBACK_NS, end_ns, measurement=DEVICE_STATUS)
     sessions = spool.query(now_ns - STATUS_LOOKBACK_NS, end_ns, measurement="ble_session")
     # From an hour before midnight: coverage and observation intervals that straddle it.
     coverage = spool.query(midnight_ns - NS_PER_HOUR, end_ns, measurement=COVERAGE)
-    quality = spool.query(midnight_ns, end_ns, measurement="signal_quality")
+    quality = spool.query(midnight_ns, end_ns, measurement=SIGNAL_QUALITY)
     wearables = [_wearable(d, status_rows, sessions, coverage, quality) for d in config.devices]
     observed = spool.query(midnight_ns - NS_PER_HOUR, end_ns, measurement=OBSERVATION, patient=patient)
     mine = [r for r in coverage if r.tags.get("patient", "") == patient]
@@ -196,7 +196,7 @@ def carer_status(spool: Spool, config: AppConfig, now_ns: int) -> CarerStatus:
         .get(patient, {})
         .get(to_local(now_ns, zone).date(), 0.0)
     )
-    events = spool.query(midnight_ns - NS_PER_HOUR, end_ns, measurement="spasm_event", patient=patient)
+    events = spool.query(midnight_ns - NS_PER_HOUR, end_ns, measurement=SPASM_EVENT, patient=patient)
     spasms = [e for e in episodes(events, affected_only=False) if e.onset_ns >= midnight_ns]
     by_side: dict[str, int] = {}
     for e in spasms:
@@ -208,7 +208,7 @@ def carer_status(spool: Spool, config: AppConfig, now_ns: int) -> CarerStatus:
             str(r.fields.get("message", "")),
             _bool(r.fields.get("delivered")),
         )
-        for r in spool.query(now_ns - ALERT_LOOKBACK_NS, end_ns, measurement="alert")
+        for r in spool.query(now_ns - ALERT_LOOKBACK_NS, end_ns, measurement=ALERT)
         if r.tags.get("patient", patient) == patient
     ][-MAX_ALERTS:]
     return CarerStatus(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from monitor.store.schema import SPASM_EPISODE, SPASM_EVENT, TREATMENT, spasm_event_from_record
@@ -42,7 +42,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def episodes(
-    records: Iterable[Record], gap_s: float = EPISODE_GAP_S, affected_only: bool = True
+    records: Iterable[Record],
+    gap_s: float = EPISODE_GAP_S,
+    affected_only: bool = True,
+    known_affected: Mapping[str, Iterable[str]] | None = None,
 ) -> list[SpasmEvent]:
     """The spasm episodes of the ``spasm_event`` records among ``records``, in onset order.
 
@@ -55,6 +58,9 @@ def episodes(
         Events of one limb closer than this (offset to onset) are one episode, s.
     affected_only : bool
         Only the affected limbs' episodes (what the Penn and Snow scores count).
+    known_affected : mapping of str to iterable of str, optional
+        Affected sides per patient known besides ``records`` (a live run's treatment log
+        and ``affected = true`` wearables), added to those the records say.
 
     Returns
     -------
@@ -79,6 +85,8 @@ def episodes(
     """
     records = list(records)
     limbs = affected_limbs(records)
+    for patient, sides in (known_affected or {}).items():
+        limbs.setdefault(patient, set()).update(sides)
     merger = EpisodeMerger(gap_s)
     events = sorted((r for r in records if r.measurement == SPASM_EVENT), key=lambda r: r.time_ns)
     for r in events:
@@ -180,16 +188,20 @@ class EpisodeCounter:
         return starts
 
 
-def episode_records(records: Iterable[Record], gap_s: float = EPISODE_GAP_S) -> list[Record]:
+def episode_records(
+    records: Iterable[Record],
+    gap_s: float = EPISODE_GAP_S,
+    known_affected: Mapping[str, Iterable[str]] | None = None,
+) -> list[Record]:
     """``spasm_episode`` records of every limb's episodes, for the dashboards to count.
 
     Tagged ``patient``, ``side`` (when known) and ``kind``; fields ``duration_s``,
     ``offset_ns``, ``events`` (rows merged), ``affected`` (bool: counted by the scores) and
     ``peak_x_baseline`` when EMG saw it. Stamped at the onset, so scoring a day again
-    replaces the same points.
+    replaces the same points. ``known_affected`` as for :func:`episodes`.
     """
     out = []
-    for episode in episodes(records, gap_s, affected_only=False):
+    for episode in episodes(records, gap_s, affected_only=False, known_affected=known_affected):
         fields: dict[str, FieldValue] = {
             "duration_s": episode.duration_s,
             "offset_ns": episode.offset_ns,

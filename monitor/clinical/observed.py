@@ -7,7 +7,7 @@ The rule, per patient and local calendar day:
 
 - the ``observation`` records of that day (intervals: start, ``duration_s``) are the observed
   time, merged so overlapping intervals count once. The pipeline writes them while any
-  wearable streams; the demo's simulated history writes one per sampled window;
+  wearable streams (the demo's simulated history too: its windows go through it);
 - a day without ``observation`` records (a spool written before they existed) takes its
   observed time from ``coverage`` records: each stream's covered seconds of a UTC minute,
   the minute counting with the largest ``covered_s`` of the patient's streams in it.

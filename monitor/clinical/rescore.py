@@ -5,8 +5,12 @@ the dashboards' daily panels, the cohort's latest scores and the Grafana spike r
 baseline read ``clinical_score`` records. So once each UTC hour is over, the local day(s) it
 belongs to are scored again from the spool (:func:`~monitor.clinical.scores.score_spool`)
 and appended; the spool and InfluxDB key a point by series and time, so a re-scored hour or
-day replaces the earlier one. Scoring reads the spool in a worker thread (with its own
-SQLite connection), never on the event loop that takes the wearables' notifications.
+day replaces the earlier one. The run's own ``spasm_episode`` records are not among them: the
+run writes each as it closes (:mod:`monitor.clinical.closing`), minutes after the spasm,
+where an hour's scoring would be up to an hour late; the scoring writes the episodes of the
+day that started before the run (a replay, an earlier run) only where the spool does not
+hold them as they are. Scoring reads the spool in a worker thread (with its own SQLite
+connection), never on the event loop that takes the wearables' notifications.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ class HourlyRescorer:
     timezone : str
         The patient's IANA timezone (local hours and days).
     start_ns : int
-        UTC start of the run, ns: the first hour to score is the one it falls in.
+        UTC start of the run, ns: the first hour to score is the one it falls in; the
+        episodes from it on are the run's own, written as they close.
     min_wear_h : float
         Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
 
@@ -51,6 +56,7 @@ class HourlyRescorer:
         self.spool_path = str(spool_path)
         self.timezone = timezone
         self.min_wear_h = min_wear_h
+        self.run_start_ns = start_ns
         self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
         self.written = 0
         self._not_before_ns = 0  # after a failure: the next hour, not every second
@@ -85,7 +91,9 @@ class HourlyRescorer:
 
     def _score(self, start_ns: int, end_ns: int) -> int:
         with Spool(self.spool_path) as spool:
-            records = score_spool(spool, start_ns, end_ns, self.timezone, self.min_wear_h)
+            records = score_spool(
+                spool, start_ns, end_ns, self.timezone, self.min_wear_h, episodes_before_ns=self.run_start_ns
+            )
             written = spool.append(records)
         self._responses += [r for r in records if r.measurement == TREATMENT_RESPONSE]
         return written

@@ -43,7 +43,7 @@ from monitor.clinical.response import treatment_responses
 from monitor.clinical.severity import MIN_REFERENCE_SPASMS, SeverityReference, severity_references
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, snow_frequency, snow_scorable
 from monitor.store import Spool
-from monitor.store.schema import CLINICAL_SCORE, COVERAGE, OBSERVATION, TREATMENT
+from monitor.store.schema import CLINICAL_SCORE, COVERAGE, OBSERVATION, SPASM_EPISODE, TREATMENT
 from monitor.types import NS_PER_S, FieldValue, Record
 
 NS_PER_DAY = 86_400 * NS_PER_S
@@ -158,12 +158,16 @@ def score_spool(
     end_ns: int,
     tz: ZoneInfo | str = "UTC",
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
+    episodes_before_ns: int | None = None,
 ) -> list[Record]:
     """All clinical scores of a time range of the spool: hourly, daily and per injection.
 
     The range is widened to whole local days, so that no hour or day is scored on part of
     its data. The records are returned, not written: the caller appends them (InfluxDB
-    overwrites a re-scored point, as it has the same tags and time).
+    overwrites a re-scored point, as it has the same tags and time). Beside the scores, the
+    range's ``spasm_episode`` records that the spool does not hold as they are (new, or
+    changed: a treatment entry made a limb affected); a point stored unchanged is not
+    written again.
 
     Parameters
     ----------
@@ -174,6 +178,9 @@ def score_spool(
         The patients' timezone (IANA name).
     min_wear_h : float
         Observed hours a day needs for Snow's 24-hour score.
+    episodes_before_ns : int, optional
+        Only episodes starting before this UTC time, ns: a live run writes its own as they
+        close (:mod:`monitor.clinical.closing`), so its scoring leaves them alone. None: all.
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     first_ns = local_midnight_ns(to_local(start_ns, zone).date(), zone)
@@ -186,7 +193,7 @@ def score_spool(
     # Severity grades against each patient's reference period, which lies before the range.
     references = _spool_references(spool, stop_ns, zone)
     scores = clinical_scores(treatments + records, zone, min_wear_h=min_wear_h, references=references)
-    scores += episode_records(treatments + records)  # what the dashboards count
+    scores += _new_episodes(treatments + records, episodes_before_ns)  # what the dashboards count
     if not any(r.measurement == TREATMENT and r.tags.get("kind") == "botox" for r in records):
         return _ordered(scores)  # no injection to compare around (the live run's hourly case)
 
@@ -203,6 +210,17 @@ def score_spool(
         r for r in treatment_responses(around(CYCLE_READ_DAYS), zone) if first_ns <= r.time_ns < stop_ns
     ]
     return _ordered(scores + injections) + responses  # the clinical scores first, then the cycles
+
+
+def _new_episodes(records: list[Record], before_ns: int | None) -> list[Record]:
+    """The episodes of ``records`` (starting before ``before_ns``) not stored among them as they are."""
+    stored = {_point(r) for r in records if r.measurement == SPASM_EPISODE}
+    found = episode_records(records)
+    return [r for r in found if (before_ns is None or r.time_ns < before_ns) and _point(r) not in stored]
+
+
+def _point(record: Record) -> tuple[object, ...]:
+    return (record.time_ns, tuple(sorted(record.tags.items())), tuple(sorted(record.fields.items())))
 
 
 def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, SeverityReference]:

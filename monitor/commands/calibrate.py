@@ -30,10 +30,11 @@ from monitor.commands.guided import (
 from monitor.config import AppConfig, load_config
 from monitor.dsp.imu.calibration import JointCalibration, calibration_fields
 from monitor.dsp.imu.calibration_step import GuidedCalibration, Phase
-from monitor.dsp.imu.streaming import CALIBRATION_GUIDED, CALIBRATION_MEASUREMENT
+from monitor.dsp.imu.streaming import CALIBRATION_GUIDED
 from monitor.errors import ConfigError
 from monitor.store import Spool
 from monitor.store.calibrations import JointPair
+from monitor.store.schema import CALIBRATION
 from monitor.types import FieldValue, Frame, Record, SensorKind
 
 CALIBRATION_FAILED_EXIT = 1  # the patient can try again; a config mistake exits 2
@@ -103,7 +104,7 @@ def calibration_record(config: AppConfig, pair: JointPair, calibration: JointCal
         "distal": pair.distal,
         **calibration_fields(calibration),
     }
-    return Record(CALIBRATION_MEASUREMENT, calibration.calibrated_ns, fields, joint_tags(config, pair))
+    return Record(CALIBRATION, calibration.calibrated_ns, fields, joint_tags(config, pair))
 
 
 async def guided_calibration(

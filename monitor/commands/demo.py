@@ -4,7 +4,8 @@ Three emulated wearables run as separate processes on virtual BLE controllers (E
 left calf, IMUs on the left thigh and shank), joined by the controller hub. The real
 pipeline collects them over BLE for ``--live-s`` seconds (collector → DSP → spool, with
 alerts). Alongside, in another process, a simulated treatment history (weeks of sampled
-monitoring around a Botox injection and PT sessions) goes through the same DSP offline.
+monitoring around a Botox injection and PT sessions) goes through the same Pipeline, configured
+with the same wearables, offline.
 Then the clinical scores, the patient report (one HTML file) and a short summary.
 Everything is labelled simulated (tag ``source=simulated``). With ``--influx-url`` the
 spool is also forwarded to an InfluxDB 1.x.
@@ -26,7 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.commands.run import print_status
-from monitor.config import AppConfig, parse_config
+from monitor.config import AppConfig
+from monitor.demo.wearables import DEMO_WEARABLES, demo_config
 from monitor.errors import DeviceError, StoreError
 from monitor.live import LiveResult, run_live
 from monitor.store import Spool
@@ -35,11 +37,16 @@ from monitor.store.schema import SIMULATED_SOURCE
 PATIENT = "demo"
 FORWARD_TIMEOUT_S = 120.0
 SIMULATED = {"source": SIMULATED_SOURCE}
-# The emulated home: (placement, options of its emulator, the [[device]] keys).
-WEARABLES: tuple[tuple[str, list[str], dict[str, str]], ...] = (
-    ("calf", ["--emg-channels", "2", "--seed", "11"], {"muscle": "gastrocnemius"}),
-    ("thigh", ["--segment", "proximal", "--motion-seed", "7"], {"joint": "knee"}),
-    ("shank", ["--segment", "distal", "--motion-seed", "7"], {"joint": "knee"}),
+# Options of the emulator of each of the demo's wearables (monitor.demo.wearables).
+_EMULATOR_OPTIONS = {
+    "calf": ["--emg-channels", "2", "--seed", "11"],
+    "thigh": ["--segment", "proximal", "--motion-seed", "7"],
+    "shank": ["--segment", "distal", "--motion-seed", "7"],
+}
+# The emulated home: (placement, options of its emulator, the [[device]] keys), in the order
+# the emulators are numbered; the simulated history runs through the same wearables.
+WEARABLES: tuple[tuple[str, list[str], dict[str, str]], ...] = tuple(
+    (w.placement, _EMULATOR_OPTIONS[w.placement], w.keys) for w in DEMO_WEARABLES
 )
 
 
@@ -96,26 +103,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def embedded_config(transport: str, spool_path: Path, timezone: str) -> AppConfig:
-    """The demo's config.toml, in code: the three emulated wearables on the hub."""
-    from emulators.process import wearable_address
-
-    devices: list[dict[str, Any]] = [
-        {
-            "profile": "reference",
-            "address": wearable_address(i + 1),
-            "placement": placement,
-            "side": "left",
-            **keys,
-        }
-        for i, (placement, _, keys) in enumerate(WEARABLES)
-    ]
-    document = {
-        "patient": {"id": PATIENT, "timezone": timezone},
-        "device": devices,
-        "ble": {"backend": "bumble", "transport": transport, "scan_timeout_s": 5.0},
-        "store": {"spool_path": str(spool_path)},
-    }
-    return parse_config(document, environ={}, source="<embedded demo config>")
+    """The demo's config.toml, in code: the demo's wearables, emulated on the hub."""
+    return demo_config(
+        PATIENT,
+        timezone,
+        ble={"backend": "bumble", "transport": transport, "scan_timeout_s": 5.0},
+        store={"spool_path": str(spool_path)},
+    )
 
 
 def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult:

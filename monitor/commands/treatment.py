@@ -23,6 +23,7 @@ from monitor.config.store import InfluxConfig
 from monitor.errors import ConfigError, StoreError
 from monitor.store import Spool
 from monitor.store.influx_delete import InfluxDeleter, PointSelection, influx_deleter
+from monitor.store.schema import TREATMENT
 from monitor.treatment import (
     BotoxInjection,
     Entry,
@@ -37,7 +38,7 @@ from monitor.treatment import (
     remove_entry,
     stored_entries,
 )
-from monitor.treatment.entries import TREATMENT, entry_time_ns, parse_date, parse_time, split_list
+from monitor.treatment.entries import entry_time_ns, parse_date, parse_time, split_list
 from monitor.types import Record
 
 _TIME_HELP = "local time of day, HH:MM (default: midnight); HH:MM+02:00 in the hour the clocks pass twice"

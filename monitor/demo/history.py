@@ -1,4 +1,4 @@
-"""A simulated treatment history, built through the real DSP and stored in the spool.
+"""A simulated treatment history, built through the real pipeline and stored in the spool.
 
 Weeks of home monitoring cannot be shown live, so the demo builds them: each day it
 samples a few EMG windows (calf; one channel by default), once a week the patient wears the
@@ -8,14 +8,17 @@ every other day there is a knee exercise window (thigh and shank IMUs). Sampled 
 rated per observed hour like the others, but say "not scored: 0.5 h worn" for Snow. The
 physiology of every window comes from :mod:`monitor.synth` with its rate, strength and range set by a
 :class:`~monitor.demo.course.TreatmentCourse` around one botulinum toxin injection and
-twice-weekly physiotherapy. The signals then go through the same detectors as live data
-(:class:`~monitor.dsp.SpasmDetector`, :class:`~monitor.dsp.JointAngleProcessor`), in
-offline mode (one frame per window), and every resulting record enters the spool, with:
+twice-weekly physiotherapy. The signals then go through :class:`~monitor.pipeline.Pipeline`,
+configured with the demo's own wearables (:mod:`monitor.demo.wearables`, the live part's
+``[[device]]`` tables), as a live run, a replay and ``analyze`` feed it, one frame per stream
+and window (:mod:`monitor.demo.windows`), and every resulting record enters the spool, with:
 
-- an ``observation`` record per EMG window (``duration_s``): the spasm monitoring time,
-  so rates are per observed hour and an unsampled hour is not read as spasm-free;
+- the pipeline's ``observation`` records (any wearable streaming: the EMG windows and the
+  exercise windows), so rates are per observed hour and an unsampled hour is not read as
+  spasm-free, and its ``coverage`` records per stream and minute;
 - ``treatment`` records of the injection and the PT sessions (via :mod:`monitor.treatment`);
-- ``clinical_score`` records of the whole range (hourly, daily, pre/post injection).
+- ``clinical_score`` and ``spasm_episode`` records of the whole range (hourly, daily,
+  pre/post injection, the cycle's response).
 
 Every record carries the tag ``source=simulated`` (:data:`SIMULATED_TAGS`), so the
 report and the dashboards can label it and a query can leave it out.
@@ -39,15 +42,23 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.clinical import NightWindow, pre_post, pre_post_by_injection, score_spool, spasm_rows
+from monitor.clinical import (
+    NightWindow,
+    observed_intervals,
+    pre_post,
+    pre_post_by_injection,
+    score_spool,
+    spasm_rows,
+)
 from monitor.clinical.events import to_local, to_ns
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.summary import DaySummary, HistorySummary
+from monitor.demo.wearables import demo_config
 from monitor.demo.windows import ExerciseResult, run_emg_window, run_exercise_window
 from monitor.store import Spool
-from monitor.store.schema import OBSERVATION, SIMULATED_SOURCE
+from monitor.store.schema import SIMULATED_SOURCE, SPASM_EVENT, TREATMENT
 from monitor.treatment import BotoxInjection, PtSession
-from monitor.types import NS_PER_S, FieldValue, Record
+from monitor.types import NS_PER_S, Record
 
 SIMULATED_TAGS = {"source": SIMULATED_SOURCE}
 # Local clock times of the sessions (a PT visit in the morning, home exercise before dinner).
@@ -121,7 +132,7 @@ def simulate_history(
     seed : int
         Seed of every random draw: equal arguments give equal records.
     patient : str
-        Patient pseudonym for the ``patient`` tag.
+        Patient pseudonym (``[patient] id``) for the ``patient`` tag.
     timezone : ZoneInfo or str
         The patient's IANA timezone: windows, sessions and days are local.
     course : TreatmentCourse, optional
@@ -173,7 +184,8 @@ def simulate_history(
     end_ns = _local_ns(start_date + dt.timedelta(days=n_days), dt.time(0), zone)
     _refuse_second_build(spool, patient, start_ns, end_ns)
 
-    tags = {"patient": patient, **SIMULATED_TAGS} if patient else dict(SIMULATED_TAGS)
+    # The live part's wearables: the same routing, tags and rules as a live run.
+    config = demo_config(patient, zone.key)
     written: Counter[str] = Counter()
     treatments = _treatment_records(start_date, injection_day, sorted(pt_set), zone, patient)
     written.update(_append(spool, treatments))
@@ -188,7 +200,6 @@ def simulate_history(
         since = None if day < injection_day else float(day - injection_day)
         records: list[Record] = []
         truth: list[Record] = []
-        observed_s = 0.0
         for t0_ns, length_s in _emg_windows(
             date, day in wear_set, windows_per_day, window_s, wear_day_h, zone, rng
         ):
@@ -196,6 +207,7 @@ def simulate_history(
             clock_h = (t0_ns - _local_ns(date, dt.time(0), zone)) / 3600 / NS_PER_S
             offset_days = None if since is None else since + clock_h / 24.0
             window = run_emg_window(
+                config,
                 t0_ns,
                 window_s=length_s,
                 rate_hz=emg_rate_hz,
@@ -203,17 +215,11 @@ def simulate_history(
                 spasms_per_h=course.spasms_per_h(offset_days, at_night),
                 amplitude_factor=course.amplitude_factor(offset_days),
                 seed=int(rng.integers(2**31)),
-                tags=tags,
+                extra_tags=SIMULATED_TAGS,
                 keep_envelope=keep_features,
             )
             records += window.records
             truth += window.truth
-            observed_s += length_s
-            fields: dict[str, FieldValue] = {
-                "duration_s": float(length_s),
-                "offset_ns": t0_ns + round(length_s * NS_PER_S),
-            }
-            records.append(Record(OBSERVATION, t0_ns, fields, {**tags, "device": window.device}))
         exercise: list[ExerciseResult] = []
         home = home_exercise_every_days and day % home_exercise_every_days == 0
         if day in pt_set or home:
@@ -221,15 +227,18 @@ def simulate_history(
             pt_done += pt
             exercise.append(
                 run_exercise_window(
+                    config,
                     _local_ns(date, PT_TIME if pt else HOME_EXERCISE_TIME, zone),
                     supervised=pt,
                     range_scale=course.range_scale(since, pt_done),
                     seed=int(rng.integers(2**31)),
-                    tags=tags,
+                    extra_tags=SIMULATED_TAGS,
                     keep_angle=keep_features,
                 )
             )
             records += [r for e in exercise for r in e.records]
+        # The pipeline's observation intervals of the day (windows may overlap: merged).
+        observed_s = sum((end - start) / NS_PER_S for start, end in _observed(records, zone))
         true_rows = spasm_rows(truth)
         true_onsets += [row.onset_ns for row in true_rows]
         days.append(
@@ -237,7 +246,7 @@ def simulate_history(
                 date=date,
                 observed_s=observed_s,
                 true_spasms=len(true_rows),
-                detected_spasms=len(spasm_rows(r for r in records if r.measurement == "spasm_event")),
+                detected_spasms=len(spasm_rows(r for r in records if r.measurement == SPASM_EVENT)),
                 toxin_effect=course.toxin_effect(since),
                 pt_session=day in pt_set,
                 true_reps=sum(e.true_reps for e in exercise),
@@ -318,6 +327,11 @@ def _emg_windows(
     ]
 
 
+def _observed(records: list[Record], zone: ZoneInfo) -> list[tuple[int, int]]:
+    """The observed intervals of one day's records (one patient), UTC ns."""
+    return [interval for intervals in observed_intervals(records, zone).values() for interval in intervals]
+
+
 def _twice_weekly(n_days: int) -> list[int]:
     return [d for d in range(n_days) if d % 7 in (1, 4)]
 
@@ -354,7 +368,7 @@ def _treatment_records(
 
 
 def _refuse_second_build(spool: Spool, patient: str, start_ns: int, end_ns: int) -> None:
-    existing = spool.query(start_ns, end_ns, measurement="treatment", patient=patient)
+    existing = spool.query(start_ns, end_ns, measurement=TREATMENT, patient=patient)
     if any(r.tags.get("source") == SIMULATED_TAGS["source"] for r in existing):
         raise ValueError(
             f"the spool already holds a simulated history of patient {patient!r} in this range:"

@@ -18,7 +18,7 @@ class DaySummary:
     date : date
         Local date.
     observed_s : float
-        EMG monitoring time, s.
+        Observed time: the union of the pipeline's ``observation`` intervals that day, s.
     true_spasms, detected_spasms : int
         Spasms placed by the generator and found by the detector (spasms overlapping on
         several channels count once, as in :func:`monitor.clinical.spasm_rows`).

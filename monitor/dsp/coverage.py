@@ -11,9 +11,9 @@ so unlike the feature series they are kept.
 from __future__ import annotations
 
 from monitor.dsp.windows import ClosedWindow, UtcWindows
+from monitor.store.schema import COVERAGE
 from monitor.types import Frame, Record, StreamId
 
-COVERAGE_MEASUREMENT = "coverage"
 WINDOW_S = 60.0
 
 
@@ -59,9 +59,9 @@ class StreamCoverage:
     def _records(self, windows: list[ClosedWindow]) -> list[Record]:
         return [
             # To the µs: a sum of sample periods carries float dust (59.99999999 for a full minute).
-            Record(COVERAGE_MEASUREMENT, w.start_ns, {"covered_s": round(w.covered_s, 6)}, dict(self._tags))
+            Record(COVERAGE, w.start_ns, {"covered_s": round(w.covered_s, 6)}, dict(self._tags))
             for w in windows
         ]
 
 
-__all__ = ["COVERAGE_MEASUREMENT", "StreamCoverage"]
+__all__ = ["StreamCoverage"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +41,13 @@ _UNITS = {"emg": "mV", "ecg": "mV", "acc": "g", "gyr": "deg/s", "quat": "1"}
 
 @dataclass(frozen=True, slots=True)
 class EdfSignal:
-    """One exported signal: its label, unit, rate and the seconds it has no data."""
+    """One exported signal: its label, unit, rate, physical maximum and number of samples."""
 
     label: str
     unit: str
     rate_hz: int
     physical_max: float
     samples: int
-    gaps_s: list[tuple[float, float]] = field(default_factory=list)
 
 
 def write_edf(recording: str | Path, out: str | Path) -> list[EdfSignal]:
@@ -88,7 +87,7 @@ def write_edf(recording: str | Path, out: str | Path) -> list[EdfSignal]:
             label = f"{_short(device)} {frames[0].kind.value}{ch}"[-EDF_LABEL_CHARS:]
             signals.append(
                 EdfSignal(
-                    label, _UNITS.get(frames[0].kind.value, ""), rate_hz, _bound(data[:, ch]), len(data), gaps
+                    label, _UNITS.get(frames[0].kind.value, ""), rate_hz, _bound(data[:, ch]), len(data)
                 )
             )
             arrays.append(np.ascontiguousarray(data[:, ch]))  # edflib reads C order

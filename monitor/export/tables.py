@@ -18,16 +18,16 @@ from typing import Any
 
 from monitor.clinical.events import episodes, spasm_kind
 from monitor.store import Spool
-from monitor.store.schema import SPASM_EVENT
+from monitor.store.schema import CLINICAL_SCORE, ROM, SPASM_EVENT, TREATMENT
 from monitor.types import NS_PER_S, Record, SpasmEvent
 
 # Table name → the measurement it holds ("episodes" is derived from the events).
 TABLES: dict[str, str] = {
     "events": SPASM_EVENT,
     "episodes": SPASM_EVENT,
-    "scores": "clinical_score",
-    "rom": "rom",
-    "treatment": "treatment",
+    "scores": CLINICAL_SCORE,
+    "rom": ROM,
+    "treatment": TREATMENT,
 }
 _LEADING = ("time_utc", "time_ns", "patient")
 
@@ -63,7 +63,7 @@ def export_tables(
     if unknown:
         raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
     out: dict[str, list[Row]] = {}
-    treatment = spool.query(0, 2**63 - 1, measurement="treatment", patient=patient)
+    treatment = spool.query(0, 2**63 - 1, measurement=TREATMENT, patient=patient)
     for name in tables:
         if name == "treatment":
             out[name] = [record_row(r) for r in treatment]

@@ -15,8 +15,8 @@ from monitor.store.influx_v1 import InfluxV1Writer
 from monitor.store.influx_v2 import InfluxV2Writer
 from monitor.store.series import NumericSeries
 from monitor.store.spool import PENDING, SCHEMA_VERSION, SENT, SET_ASIDE, Batch, SetAside, Spool
-from monitor.store.spool_db import SpoolBusyError, SpoolFullError
 from monitor.store.spool_writer import AppendStats, SpoolWriter
+from monitor.store.sqlite import StoreBusyError, StoreFullError
 from monitor.store.status import StoreStatus, store_status
 from monitor.store.writer import (
     AccessWriteError,
@@ -45,9 +45,9 @@ __all__ = [
     "RetryableWriteError",
     "SetAside",
     "Spool",
-    "SpoolBusyError",
-    "SpoolFullError",
     "SpoolWriter",
+    "StoreBusyError",
+    "StoreFullError",
     "StoreStatus",
     "TooLargeWriteError",
     "WriteError",

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from monitor.dsp.imu.calibration import CalibrationError, JointCalibration, calibration_from_fields
-from monitor.dsp.imu.streaming import CALIBRATION_GUIDED, CALIBRATION_MEASUREMENT
+from monitor.dsp.imu.streaming import CALIBRATION_GUIDED
+from monitor.store.schema import CALIBRATION
 from monitor.types import Record
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def latest_calibration(spool: Spool, patient: str, pair: JointPair) -> JointCali
     A stored record that cannot be read back (a field missing) is skipped with a warning,
     and the one before it is used.
     """
-    records = spool.query(*_ALL_TIME_NS, measurement=CALIBRATION_MEASUREMENT, patient=patient)
+    records = spool.query(*_ALL_TIME_NS, measurement=CALIBRATION, patient=patient)
     for record in reversed(records):  # query returns them in time order
         if not _is_guided_for(record, pair):
             continue

@@ -29,7 +29,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from monitor.backoff import Backoff
 from monitor.errors import StoreError
 from monitor.store.spool import Batch, Spool
-from monitor.store.spool_db import SpoolBusyError
+from monitor.store.sqlite import StoreBusyError
 from monitor.store.writer import (
     AccessWriteError,
     RejectedWriteError,
@@ -60,7 +60,6 @@ class ForwardStats:
     """What one run of the forwarder did."""
 
     sent_points: int = 0
-    sent_batches: int = 0
     retries: int = 0
     set_aside_points: int = 0
     errors: list[str] = field(default_factory=list)  # the last few, for a status line
@@ -209,7 +208,6 @@ class Forwarder:
                 for done in [m for m in marks if m.done()]:
                     done.result()  # a failed mark (locked spool) stops the forwarder loudly
                     marks.remove(done)
-                self.stats.sent_batches += 1
                 cursor = batch.last_id
                 batch = await prefetch
         except _StoppedError:
@@ -318,7 +316,7 @@ class Forwarder:
         while True:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._thread, run)
-            except SpoolBusyError as error:
+            except StoreBusyError as error:
                 if self._stop.is_set():
                     raise
                 attempt += 1

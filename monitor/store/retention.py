@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from monitor.errors import StoreError
 from monitor.store.spool import Spool
@@ -84,7 +84,6 @@ class RetentionPruner:
     retention_days: float | None
     keep_unsent: bool
     last_pruned_ns: int | None = None
-    pruned_rows: int = field(default=0)
 
     def due(self, now_ns: int) -> bool:
         """Whether a pruning is due: retention is set and a day passed since the last one."""
@@ -109,7 +108,6 @@ class RetentionPruner:
         except StoreError as error:
             log.warning("retention: could not prune %s (tried again in a day): %s", self.spool_path, error)
             return 0
-        self.pruned_rows += deleted
         if deleted:
             log.info(
                 "retention: pruned %d rows older than %g days from %s",

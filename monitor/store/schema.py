@@ -23,6 +23,10 @@ SIMULATED_SOURCE = "simulated"
 SPASM_EVENT = "spasm_event"
 SPASM_EPISODE = "spasm_episode"
 ROM = "rom"
+MOVEMENT = "movement"
+EMG_ENVELOPE = "emg_envelope"
+JOINT_ANGLE = "joint_angle"
+CALIBRATION = "calibration"
 SIGNAL_QUALITY = "signal_quality"
 GAP = "gap"
 IMU_GAP = "imu_gap"
@@ -38,6 +42,7 @@ TREATMENT_RESPONSE = "treatment_response"
 OBSERVATION = "observation"
 COVERAGE = "coverage"
 SPOOL_DROP = "spool_drop"
+DSP_ERROR = "dsp_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +58,14 @@ MEASUREMENTS: dict[str, Measurement] = {
     m.name: m
     for m in (
         Measurement(SPASM_EVENT, False, "per spasm (a few per hour)"),
-        Measurement("emg_envelope", True, "1 Hz per channel (one baseline block)"),
-        Measurement("joint_angle", True, "10 Hz per joint"),
+        Measurement(EMG_ENVELOPE, True, "1 Hz per channel (one baseline block)"),
+        Measurement(JOINT_ANGLE, True, "10 Hz per joint"),
         Measurement(ROM, False, "per window, set, hour and day"),
-        Measurement("movement", True, "per minute per IMU"),
+        Measurement(MOVEMENT, True, "per minute per IMU"),
         Measurement(SIGNAL_QUALITY, False, "per electrode issue"),
         Measurement(GAP, False, "per stream interruption"),
         Measurement(IMU_GAP, False, "per IMU stream interruption"),
-        Measurement("calibration", False, "per joint calibration and run start"),
+        Measurement(CALIBRATION, False, "per joint calibration and run start"),
         Measurement(TARDIEU, False, "per stretch and session of a guided Tardieu test"),
         Measurement(DEVICE_STATUS, False, "per status change or minute"),
         Measurement(ALERT, False, "per alert"),
@@ -75,7 +80,7 @@ MEASUREMENTS: dict[str, Measurement] = {
         Measurement("ble_malformed", False, "per malformed notification"),
         Measurement("collector_stopped", False, "per collector stop"),
         Measurement("collector_overflow", False, "per queue overflow"),
-        Measurement("dsp_error", False, "per failing DSP processor, at most once a minute of data"),
+        Measurement(DSP_ERROR, False, "per failing DSP processor, at most once a minute of data"),
         Measurement(SPOOL_DROP, False, "per size-cap enforcement that dropped rows"),
     )
 }

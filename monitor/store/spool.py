@@ -41,7 +41,7 @@ are never dropped: if only they remain, the spool grows past its cap and logs a 
 ``max_file_bytes`` is a separate hard ceiling (SQLite ``max_page_count``). When it or the
 disk is full (``SQLITE_FULL``), an append prunes in the same order (acknowledged rows, then
 high-rate rows, recording the drops) and tries again; only when nothing is left to prune
-does it fail with :class:`SpoolFullError`, and nothing of the batch is half-written.
+does it fail with :class:`~monitor.store.sqlite.StoreFullError`, and nothing of the batch is half-written.
 
 Set-aside rows stay part of the local data: :meth:`Spool.query` returns them, so a point the
 server refused still counts in the report. :meth:`Spool.requeue_set_aside` sends them again.
@@ -56,19 +56,25 @@ with a ``mode=ro`` URI (``immutable`` on read-only media), for readers such as t
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.errors import StoreError
 from monitor.store.line_parser import parse_fields, parse_series
 from monitor.store.line_protocol import render_records
 from monitor.store.schema import SPOOL_DROP, is_droppable
 from monitor.store.series import NumericSeries
-from monitor.store.spool_db import SpoolFullError, open_read_only, store_error
+from monitor.store.sqlite import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    SqliteFile,
+    StoreFullError,
+    Synchronous,
+    open_read_only,
+    open_read_write,
+    user_version,
+    where_clause,
+)
 from monitor.types import Record
 
 log = logging.getLogger(__name__)
@@ -76,7 +82,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CAP_BYTES = 2 * 1024**3  # a week of a heavy 4-channel day is ~100 MB; 2 GiB is months
 CAP_TARGET_FRACTION = 0.9  # enforce down to 90 % so a full spool does not prune on every append
 MIN_DELETE_ROWS = 100  # rows per pruning step: a step is one transaction (one fsync)
-DEFAULT_BUSY_TIMEOUT_S = 5.0
 PENDING, SENT, SET_ASIDE = 0, 1, 2
 # 1: the forward_log table. 0 is a spool from before versioning (same tables otherwise).
 SCHEMA_VERSION = 1
@@ -146,7 +151,7 @@ class SetAside:
     error: str
 
 
-class Spool:
+class Spool(SqliteFile):
     """A SQLite spool file; one instance per thread (sqlite3 connections are not shared).
 
     Parameters
@@ -180,31 +185,37 @@ class Spool:
         *,
         cap_bytes: int = DEFAULT_CAP_BYTES,
         max_file_bytes: int | None = None,
-        synchronous: str = "FULL",
+        synchronous: Synchronous = "FULL",
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         read_only: bool = False,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         self.path = str(path)
+        self._subject = f"spool {self.path}"
         self.cap_bytes = cap_bytes
         self.read_only = read_only
         if read_only:
-            self._db = open_read_only(self.path, busy_timeout_s)
-            self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
-            self._check_version()
+            with self._errors("open (read-only)"):
+                self._db = open_read_only(
+                    self.path, self._subject, busy_timeout_s=busy_timeout_s, newest_version=SCHEMA_VERSION
+                )
+                self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
             return
         with self._errors("open"):
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
-            self._check_version()
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            # One transaction per batch (BEGIN IMMEDIATE ... COMMIT): SqliteFile._transaction.
+            self._db = open_read_write(
+                self.path,
+                self._subject,
+                synchronous=synchronous,
+                busy_timeout_s=busy_timeout_s,
+                newest_version=SCHEMA_VERSION,
+            )
             self._page_size_bytes = int(self._db.execute("PRAGMA page_size").fetchone()[0])
             if max_file_bytes is not None:
                 self._db.execute(f"PRAGMA max_page_count={max(1, max_file_bytes // self._page_size_bytes)}")
             # A current spool needs no write to open: another process's lock cannot stop it.
-            if self._version() < SCHEMA_VERSION or not self.has_table("points"):
+            if user_version(self._db) < SCHEMA_VERSION or not self.has_table("points"):
                 self._db.executescript(_SCHEMA)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._key_points()
@@ -253,7 +264,7 @@ class Spool:
                     # key lookup per refused row: the refusals are few, the points many).
                     self._db.execute(_FORGET_REPLACED_REFUSALS)
                 break
-            except SpoolFullError:
+            except StoreFullError:
                 # Make room as the size cap would (sent rows, then high-rate rows), then retry;
                 # only when nothing is left to prune does the full disk reach the caller.
                 if not self._make_room(len(params)):
@@ -277,17 +288,17 @@ class Spool:
         patient, in time order. Set-aside rows (refused by the server) are included: they are
         still the patient's data. ``kept_only`` leaves out the rows of the high-rate droppable
         series (a day of them is millions of rows)."""
-        where = ["time_ns >= ?", "time_ns < ?"]
+        where, args = where_clause(
+            [
+                ("time_ns >= ?", start_ns),
+                ("time_ns < ?", end_ns),
+                ("measurement = ?", measurement),
+                ("patient = ?", patient),
+            ]
+        )
         if kept_only:
-            where.append("droppable = 0")
-        args: list[object] = [start_ns, end_ns]
-        if measurement is not None:
-            where.append("measurement = ?")
-            args.append(measurement)
-        if patient is not None:
-            where.append("patient = ?")
-            args.append(patient)
-        sql = f"SELECT series, fields, time_ns FROM points WHERE {' AND '.join(where)} ORDER BY time_ns, id"
+            where += " AND droppable = 0"
+        sql = f"SELECT series, fields, time_ns FROM points{where} ORDER BY time_ns, id"
         parsed: dict[str, tuple[str, dict[str, str]]] = {}
         records = []
         with self._errors("read"):
@@ -430,7 +441,7 @@ class Spool:
         for condition in (sent, "droppable = 1"):
             try:
                 deleted = self._delete_oldest(condition, max(MIN_DELETE_ROWS, n_rows))
-            except SpoolFullError:  # not even the deletion fits (a truly full disk's WAL)
+            except StoreFullError:  # not even the deletion fits (a truly full disk's WAL)
                 return 0
             if deleted:
                 log.warning("spool %s is full: pruned %d rows to make room", self.path, deleted)
@@ -490,9 +501,6 @@ class Spool:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
     def rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         """The rows of one read-only SQL statement (status reports in :mod:`monitor.store`)."""
         with self._errors("read"):
@@ -502,16 +510,6 @@ class Spool:
         """Whether the spool has a table (an old spool opened read-only may lack newer ones)."""
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return self._db.execute(sql, (name,)).fetchone() is not None
-
-    def _check_version(self) -> None:
-        version = self._version()
-        if version > SCHEMA_VERSION:
-            self._db.close()
-            raise StoreError(
-                f"spool {self.path} has schema version {version}, newer than this spasm-monitor"
-                f" reads ({SCHEMA_VERSION})",
-                "upgrade spasm-monitor; the spool was left untouched",
-            )
 
     def _key_points(self) -> None:
         """Key kept points by series and time; a spool written before the key keeps its latest."""
@@ -525,32 +523,3 @@ class Spool:
             )
             self._db.execute("DELETE FROM set_aside WHERE point_id NOT IN (SELECT id FROM points)")
             self._db.execute(_CREATE_KEY_INDEX)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # BEGIN IMMEDIATE takes the write lock up front, so a lock held elsewhere is
-        # reported here (after busy_timeout_s) rather than half-way through a batch.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._db.in_transaction:  # SQLITE_FULL has already rolled back by itself
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise store_error(self.path, action, error) from error

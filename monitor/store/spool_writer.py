@@ -27,7 +27,7 @@ from monitor.errors import StoreError
 from monitor.store.line_protocol import render_records
 from monitor.store.schema import SPOOL_DROP, is_droppable
 from monitor.store.spool import Spool
-from monitor.store.spool_db import SpoolBusyError, SpoolFullError
+from monitor.store.sqlite import StoreBusyError, StoreFullError
 from monitor.types import Record
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ LOG_EVERY_N_FAILURES = 10  # a lock held for an hour logs a few lines, not thous
 class AppendStats:
     """What the writer did; the live status line shows it."""
 
-    written_points: int = 0
     held_points: int = 0  # taken but not yet committed
     busy_retries: int = 0
     full_retries: int = 0
@@ -57,15 +56,8 @@ class AppendStats:
         """A few words for a status line: ``spool ok`` or what is wrong."""
         words = "spool ok"
         if self.failing_since_s is not None:
-            kind = (
-                "LOCKED"
-                if "locked" in self.last_error
-                else "FULL"
-                if "full" in self.last_error
-                else "FAILING"
-            )
             failing_s = time.monotonic() - self.failing_since_s
-            words = f"spool {kind} {failing_s:.0f} s, {self.held_points:,} points held"
+            words = f"spool {self.failing_kind} {failing_s:.0f} s, {self.held_points:,} points held"
         if self.dropped_points:
             words += f", {self.dropped_points:,} points dropped"
         return words
@@ -163,7 +155,7 @@ class SpoolWriter:
             n_batches = self._in_flight = len(self._held)
             batch = [r for b in self._held for r in b]
             try:
-                written = await loop.run_in_executor(self._thread, self._write, batch)
+                await loop.run_in_executor(self._thread, self._write, batch)
             except Exception as error:  # locked, full, unwritable, or a bug: hold and retry
                 self._in_flight = 0
                 if not isinstance(error, StoreError) and failures == 0:
@@ -175,13 +167,12 @@ class SpoolWriter:
             for _ in range(n_batches):
                 self.stats.held_points -= len(self._held.popleft())
             self._in_flight = 0
-            self.stats.written_points += written
             if failures:
                 log.warning("spool %s writable again after %d failed attempts", self.path, failures)
             failures = 0
             self.stats.failing_since_s = None
 
-    def _write(self, batch: list[Record]) -> int:
+    def _write(self, batch: list[Record]) -> None:
         """On the writer thread: commit the batch; unrenderable records are dropped and counted."""
         if self._spool is None:
             self._spool = Spool(self.path, **self._options)
@@ -198,15 +189,13 @@ class SpoolWriter:
                     continue
                 kept.append(record)
             self._spool.append(kept)
-            return len(kept)
-        return len(batch)
 
     def _failed(self, error: Exception, failures: int) -> None:
         self.stats.failing_kind = "FAILING"
-        if isinstance(error, SpoolBusyError):
+        if isinstance(error, StoreBusyError):
             self.stats.busy_retries += 1
             self.stats.failing_kind = "LOCKED"
-        elif isinstance(error, SpoolFullError):
+        elif isinstance(error, StoreFullError):
             self.stats.full_retries += 1
             self.stats.failing_kind = "FULL"
         if self.stats.failing_since_s is None:

@@ -135,7 +135,6 @@ class Repetition:
     """One true exercise repetition: out from the rest pose to an extreme and back."""
 
     start_ns: int
-    peak_ns: int
     end_ns: int
     extreme_deg: float
 
@@ -372,9 +371,7 @@ def generate_motion(
         ExerciseSet(
             start_ns=t_of(s.reps[0].start_i),
             end_ns=t_of(s.reps[-1].end_i),
-            reps=tuple(
-                Repetition(t_of(r.start_i), t_of(r.peak_i), t_of(r.end_i), r.extreme_deg) for r in s.reps
-            ),
+            reps=tuple(Repetition(t_of(r.start_i), t_of(r.end_i), r.extreme_deg) for r in s.reps),
             min_deg=float(theta_deg[s.reps[0].start_i : s.reps[-1].end_i + 1].min()),
             max_deg=float(theta_deg[s.reps[0].start_i : s.reps[-1].end_i + 1].max()),
         )
@@ -564,7 +561,6 @@ _CALIBRATION_S = 14.0
 @dataclass(slots=True)
 class _Rep:
     start_i: int
-    peak_i: int
     end_i: int
     extreme_deg: float
 
@@ -775,7 +771,7 @@ class _Script:
             )
             start = self._n
             self._append(theta, np.full(len(theta), self._posture.phi_deg))
-            reps.append(_Rep(start, start + n_out + n_hold // 2, self._n - 1, float(extreme)))
+            reps.append(_Rep(start, self._n - 1, float(extreme)))
         self.sets.append(_Set(reps))
 
     def _walk(self, seconds: float) -> None:

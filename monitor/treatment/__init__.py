@@ -3,7 +3,6 @@ records, so that spasm rates, dashboards and the report can be read against them
 
 from monitor.treatment.csv_import import read_treatment_csv, read_treatment_rows
 from monitor.treatment.entries import (
-    TREATMENT,
     BotoxInjection,
     Entry,
     PtSession,
@@ -23,7 +22,6 @@ from monitor.treatment.log import (
 )
 
 __all__ = [
-    "TREATMENT",
     "Added",
     "BotoxInjection",
     "Entry",

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.clinical.events import local_midnight_ns, to_local, to_ns
+from monitor.store.schema import TREATMENT
 from monitor.types import FieldValue, Record
 
-TREATMENT = "treatment"
 SIDES = ("left", "right", "both")
 
 # Labelled maximum total dose per session, U (adult spasticity unless noted):

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.store import Spool
 from monitor.store.line_parser import parse_fields, parse_series
+from monitor.store.schema import TREATMENT
 from monitor.treatment.entries import (
-    TREATMENT,
     BotoxInjection,
     Entry,
     PtSession,

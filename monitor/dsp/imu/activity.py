@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.dsp.windows import ClosedWindow, UtcWindows
+from monitor.store.schema import MOVEMENT
 from monitor.types import FieldValue, Frame, Record, SensorKind, StreamId
 
-MOVEMENT_MEASUREMENT = "movement"
 # Slow voluntary limb movement (reaching, a leg shifted in bed) turns the limb at tens of
 # deg/s; a gyroscope at rest reads a few deg/s of bias and noise.
 MOTION_THRESHOLD_DPS = 20.0
@@ -91,8 +91,8 @@ class MovementActivity:
                 "gyro_rms_dps": float(np.sqrt(window.sums["speed_sq_dps2"] / window.samples)),
                 "covered_s": round(window.covered_s, 6),
             }
-            records.append(Record(MOVEMENT_MEASUREMENT, window.start_ns, fields, dict(self._tags)))
+            records.append(Record(MOVEMENT, window.start_ns, fields, dict(self._tags)))
         return records
 
 
-__all__ = ["MOTION_THRESHOLD_DPS", "MOVEMENT_MEASUREMENT", "WINDOW_S", "MovementActivity"]
+__all__ = ["MOTION_THRESHOLD_DPS", "WINDOW_S", "MovementActivity"]

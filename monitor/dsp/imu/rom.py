@@ -14,11 +14,11 @@ import numpy.typing as npt
 
 from monitor.dsp.imu.joints import joint_spec
 from monitor.dsp.imu.repetitions import ExerciseSetSummary, RepetitionCounter, RepetitionParams
+from monitor.store.schema import ROM
 from monitor.types import NS_PER_S, FieldValue, Record
 
 FloatArray = npt.NDArray[np.float64]
 
-MEASUREMENT = "rom"
 _HOUR_NS = 3600 * NS_PER_S
 _DAY_NS = 24 * _HOUR_NS
 _PERIOD_RANK = {"day": 0, "hour": 1, "window": 2, "set": 3}
@@ -157,7 +157,7 @@ class RomProcessor:
             "reps": s.reps,
             "duration_s": (end_ns - start_ns) / NS_PER_S,
         }
-        return Record(MEASUREMENT, start_ns, fields, self._tags | {"period": "set"})
+        return Record(ROM, start_ns, fields, self._tags | {"period": "set"})
 
     def _emit(self, now_ns: int, final: bool) -> list[Record]:
         open_index = self._counter.open_set_index
@@ -180,7 +180,7 @@ class RomProcessor:
                     "reps": int(reps),
                     "samples": int(n),
                 }
-                records.append(Record(MEASUREMENT, p * period_ns, fields, self._tags | {"period": name}))
+                records.append(Record(ROM, p * period_ns, fields, self._tags | {"period": name}))
         return records
 
 

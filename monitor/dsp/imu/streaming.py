@@ -26,14 +26,11 @@ from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmP
 from monitor.dsp.imu.orientation import OrientationFilter, OrientationParams
 from monitor.dsp.imu.repetitions import RepetitionParams
 from monitor.dsp.imu.rom import RomProcessor
-from monitor.store.schema import spasm_event_record
+from monitor.store.schema import CALIBRATION, IMU_GAP, JOINT_ANGLE, spasm_event_record
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
 FloatArray = npt.NDArray[np.float64]
 
-JOINT_ANGLE_MEASUREMENT = "joint_angle"
-GAP_MEASUREMENT = "imu_gap"
-CALIBRATION_MEASUREMENT = "calibration"
 # Values of the calibration record's ``status`` field (docs/schema.md).
 CALIBRATION_GUIDED = "guided"  # written by `spasm-monitor calibrate`; what runs look up
 CALIBRATION_STORED = "stored"  # a run uses a guided calibration stored earlier
@@ -173,7 +170,7 @@ class JointAngleProcessor:
         start_ns, end_ns = (int(t) for t in self._aligner.grid_time_ns([self._gap_start, k]))
         self._gap_start = None
         fields: dict[str, FieldValue] = {"duration_s": (end_ns - start_ns) / NS_PER_S}
-        return [Record(GAP_MEASUREMENT, start_ns, fields, dict(self._tags))]
+        return [Record(IMU_GAP, start_ns, fields, dict(self._tags))]
 
     def _angles(
         self, first_k: int, qp: FloatArray | None, qd: FloatArray | None, n_missing: int = 0
@@ -202,13 +199,13 @@ class JointAngleProcessor:
             fields = {"status": CALIBRATION_STORED, **self._devices, **calibration_fields(used)}
             if used.calibrated_ns:
                 fields["calibrated_ns"] = int(used.calibrated_ns)
-            return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
+            return [Record(CALIBRATION, time_ns, fields, dict(self._tags))]
         message = (
             f"no stored calibration: the first {self._calibration_s:g} s calibrate, whatever they"
             f" contain (run `spasm-monitor calibrate --joint {self.joint}`)"
         )
         fields = {"status": CALIBRATION_MISSING, **self._devices, "message": message}
-        return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
+        return [Record(CALIBRATION, time_ns, fields, dict(self._tags))]
 
     def _calibrate_and_drain(self) -> list[Record]:
         qp = np.concatenate([p for p, _ in self._pending_q])
@@ -238,10 +235,10 @@ class JointAngleProcessor:
                 "message": f"{type(error).__name__}: {error}",
                 "failures": self.calibration_failures,
             }
-            return [Record(CALIBRATION_MEASUREMENT, time_ns, fields, dict(self._tags))]
+            return [Record(CALIBRATION, time_ns, fields, dict(self._tags))]
         self._hinge = HingeAngle(calibration)
         done = {"status": CALIBRATION_IMPLICIT, **self._devices, **calibration_fields(calibration)}
-        records = [Record(CALIBRATION_MEASUREMENT, time_ns, done, dict(self._tags))]
+        records = [Record(CALIBRATION, time_ns, done, dict(self._tags))]
         return records + self._emit_angles(first_k, qp, qd)
 
     def _emit_angles(self, first_k: int, qp: FloatArray, qd: FloatArray) -> list[Record]:
@@ -267,7 +264,7 @@ class JointAngleProcessor:
         for i in np.flatnonzero(first_of_step):
             records.append(
                 Record(
-                    JOINT_ANGLE_MEASUREMENT,
+                    JOINT_ANGLE,
                     int(step[i] * ANGLE_STEP_NS),
                     {"angle_deg": float(angle[i])},
                     dict(self._tags),
@@ -334,9 +331,6 @@ class MovementSpasmProcessor:
 
 
 __all__ = [
-    "CALIBRATION_MEASUREMENT",
-    "GAP_MEASUREMENT",
-    "JOINT_ANGLE_MEASUREMENT",
     "JointAngleProcessor",
     "MovementSpasmParams",
     "MovementSpasmProcessor",

@@ -39,7 +39,7 @@ from devices.ganglion import (
     UnknownPacketIdError,
     parse,
 )
-from devices.ganglion.profile import (
+from devices.ganglion.protocol import (
     INPUT_RANGE_MV,
     MV_PER_COUNT,
     RECEIVE_UUID,

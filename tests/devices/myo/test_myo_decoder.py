@@ -29,7 +29,7 @@ from devices.myo import (
     decode_emg,
     decode_imu,
 )
-from devices.myo.profile import (
+from devices.myo.protocol import (
     COMMAND_UUID,
     CONTROL_SERVICE_UUID,
     EMG_DATA_UUIDS,
@@ -37,7 +37,7 @@ from devices.myo.profile import (
     IMU_DATA_UUID,
     FirmwareVersion,
 )
-from devices.reference.profile import SERVICE_UUID as REFERENCE_SERVICE_UUID
+from devices.reference.protocol import SERVICE_UUID as REFERENCE_SERVICE_UUID
 from devices.registry import PROFILES, recognise
 from monitor.types import SensorKind
 
@@ -125,7 +125,7 @@ def test_each_malformation_raises_its_named_error(
 
 def test_command_bytes_follow_the_header() -> None:
     """myohw_command_set_mode_t and myohw_command_set_sleep_mode_t, as myo-raw and pyomyo send them."""
-    from devices.myo.profile import (
+    from devices.myo.protocol import (
         ClassifierMode,
         EmgMode,
         ImuMode,

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from devices.myo.profile import EMG_MV_PER_COUNT, EMG_SAMPLE_RATE_HZ
+from devices.myo.protocol import EMG_MV_PER_COUNT, EMG_SAMPLE_RATE_HZ
 from emulators.myo import MYO_EMG_SCENARIO, synthetic_signals
 from monitor.dsp.emg_detector import detect_spasms
 from monitor.synth import EmgScenario, TrueSpasm, generate_emg
