@@ -16,9 +16,19 @@ from grafana_foundation_sdk.models import dashboard
 
 from dashboards.panels import DATASOURCE, datasource_variable, target, transformation
 from dashboards.provisioning import FOLDER_UID
+from monitor.clinical.enough import MIN_RATE_H
 
 UID = "spasm-cohort"
 TITLE = "Spasms: cohort"
+
+
+def _rate_query(name: str, time_filter: str) -> str:
+    inner = (
+        f'SELECT sum("spasms") * 3600.0 / sum("observed_s") AS "{name}", sum("observed_s") AS "observed_s" '
+        f'FROM "clinical_score" WHERE "period" = \'hour\' AND {time_filter} GROUP BY "patient"'
+    )
+    return f'SELECT "{name}" FROM ({inner}) WHERE "observed_s" >= {MIN_RATE_H * 3600:g} GROUP BY "patient"'
+
 
 QUERIES: dict[str, str] = {
     # The time column of this one is the start of the last minute with samples from any of the
@@ -32,15 +42,12 @@ QUERIES: dict[str, str] = {
         'FROM "clinical_score" WHERE "period" = \'day\' AND time >= ${__to}ms - 3d AND time <= ${__to}ms '
         'GROUP BY "patient"'
     ),
-    # Spasms over observed time, from the hourly scores (one point per observed hour).
-    "spasms_per_h": (
-        'SELECT sum("spasms") * 3600.0 / sum("observed_s") AS "spasms_per_h" FROM "clinical_score" '
-        'WHERE "period" = \'hour\' AND $timeFilter GROUP BY "patient"'
-    ),
-    "spasms_per_h_week_before": (
-        'SELECT sum("spasms") * 3600.0 / sum("observed_s") AS "spasms_per_h_week_before" '
-        'FROM "clinical_score" WHERE "period" = \'hour\' AND time >= ${__from}ms - 7d AND time < ${__from}ms '
-        'GROUP BY "patient"'
+    # Spasms over observed time, from the hourly scores (one point per observed hour); stated
+    # only on at least MIN_RATE_H observed hours, as everywhere (InfluxQL has no HAVING: the
+    # outer query filters the inner one's observed time).
+    "spasms_per_h": _rate_query("spasms_per_h", "$timeFilter"),
+    "spasms_per_h_week_before": _rate_query(
+        "spasms_per_h_week_before", "time >= ${__from}ms - 7d AND time < ${__from}ms"
     ),
     "alerts": 'SELECT count("value") AS "alerts" FROM "alert" WHERE $timeFilter GROUP BY "patient"',
     # Mean over the patient's streams (each sensor of each wearable) of the share of the range

@@ -27,6 +27,14 @@ The common orders, one JSON object a line on stdin (:func:`emulators.harness.rea
     {"cmd": "calm"}                            cancel the drop schedule
     {"cmd": "pause"}                           stop notifying, write the stats file
     {"cmd": "stats"}                           write the stats file
+    {"cmd": "faults_taken"}                    wait until every pending packet fault took its packets
+
+Each order is acknowledged once it is done, so a test waits on the acknowledgement instead
+of sleeping: ``drop`` once every packet counted as notified has left for the link (the
+collector receives it before the disconnection) and the link is down; ``hide`` and
+``power_off`` the same; ``pause`` once nothing more is notified and the stats file counts
+everything that was; ``faults_taken`` once the packets the faults were waiting for have been
+produced (cut, corrupted or skipped), which needs a streaming link.
 
 A packet fault may name one of the profile's :attr:`~EmulatedWearable.PACKET_STREAMS` as
 ``"stream"``; without one it takes the next packets of any stream (the profile may choose
@@ -37,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -45,14 +54,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bumble.core import AdvertisingData
+from bumble.core import AdvertisingData, ProtocolError
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue
 
 from emulators.harness import read_orders
 from monitor.types import NS_PER_S
 
-PAUSE_SETTLE_S = 0.05  # after "pause", packets already in the air arrive before the books close
 ADVERTISING_INTERVAL_MS = 50.0  # found within a scan of a second or two, even by a busy gateway
 BATTERY_PERCENT_AT_START = 90
 ANY_STREAM = "any"  # a packet fault for whichever stream produces next
@@ -129,12 +137,16 @@ class PacketFaults:
     def __init__(self, streams: Sequence[str]) -> None:
         self.targets = (ANY_STREAM, *streams)
         self._pending = {kind: dict.fromkeys(self.targets, 0) for kind in self.KINDS}
+        self._none_pending = asyncio.Event()
+        self._none_pending.set()
 
     def add(self, kind: str, target: str, count: int) -> None:
         """Make the next ``count`` packets of ``target`` suffer fault ``kind``."""
         if target not in self.targets:
             raise ValueError(f"a {kind} fault's stream must be one of {list(self.targets)}, not {target!r}")
         self._pending[kind][target] += count
+        if count > 0:
+            self._none_pending.clear()
 
     def take(self, kind: str, stream: str) -> bool:
         """Whether a packet of ``stream`` suffers fault ``kind``, using up one pending."""
@@ -142,8 +154,14 @@ class PacketFaults:
         for key in (stream, ANY_STREAM):
             if pending.get(key, 0) > 0:
                 pending[key] -= 1
+                if not any(any(counts.values()) for counts in self._pending.values()):
+                    self._none_pending.set()
                 return True
         return False
+
+    async def all_taken(self) -> None:
+        """Return once no fault waits for a packet any more."""
+        await self._none_pending.wait()
 
 
 class EmulatedWearable:
@@ -268,11 +286,14 @@ class EmulatedWearable:
             if self._schedule is not None:
                 self._schedule.cancel()
         elif cmd == "pause":
+            # From now on nothing is notified; what was (counted as it left) still reaches the
+            # collector, over a link that stays up.
             self.paused = True
-            await asyncio.sleep(PAUSE_SETTLE_S)
             self.write_stats()
         elif cmd == "stats":
             self.write_stats()
+        elif cmd == "faults_taken":
+            await self.faults.all_taken()
         else:
             raise ValueError(f"{self.name} knows no order {order}")
 
@@ -280,16 +301,31 @@ class EmulatedWearable:
         return str(order.get("stream", self.DEFAULT_FAULT_STREAM))
 
     async def drop(self) -> None:
-        """Drop the link, if any (the device advertises again at once)."""
-        if self.connection is not None:
-            await self.connection.disconnect()
+        """Drop the link, if any (the device advertises again at once).
+
+        Nothing is notified once the drop is decided, and the disconnection waits for the
+        packets already handed to the host to leave for the controller: the virtual link
+        keeps their order, so each packet counted as notified reaches the collector before
+        the link goes. (A disconnection sent past them would overtake packets still queued
+        for the controller's buffers, and the ground truth would count packets never sent.)
+        """
+        connection = self.connection
+        if connection is None:
+            return
+        self._link_down()
+        queue = self.device.host.get_data_packet_queue(connection.handle)
+        if queue is not None:
+            with contextlib.suppress(ValueError):  # nothing was ever sent on this link
+                await queue.drain(connection.handle)
+        with contextlib.suppress(ProtocolError):  # the central was quicker
+            await connection.disconnect()
 
     async def hide(self, seconds: float) -> None:
         """Go out of the gateway's reach for ``seconds``: stop advertising, drop the link."""
         self.hidden_until_ns = time.time_ns() + round(seconds * NS_PER_S)
         if self.device.is_advertising:
             await self.device.stop_advertising()
-            self._background(self._on_disconnection())
+            self._background(self._back_on_air())
         await self.drop()
 
     async def _drop_schedule(self, every_s: float) -> None:
@@ -339,14 +375,21 @@ class EmulatedWearable:
     async def _notify_in_order(
         self, outbox: asyncio.Queue[Outgoing], sendable: Callable[[Outgoing], bool]
     ) -> None:
-        """Notify queued packets in order, each at its own time, if ``sendable`` then."""
+        """Notify queued packets in order, each at its own time, if ``sendable`` then.
+
+        A packet is handed to the host on the link checked just before, without yielding
+        to the event loop in between: it is counted as notified only if it left while the
+        link stood. (``notify_subscribers`` sends from a task of its own, and a packet
+        whose link went meanwhile was skipped silently, yet counted.)
+        """
         while True:
             out = await outbox.get()
             await sleep_until_ns(out.send_ns)
-            if not sendable(out):
+            connection = self.connection
+            if connection is None or not sendable(out):
                 continue
             try:
-                await self.device.notify_subscribers(out.characteristic, out.payload)
+                await self.device.notify_subscriber(connection, out.characteristic, out.payload)
             except Exception:  # the link dropped under the notification: the packet is lost
                 continue
             self._notified(out)
@@ -389,12 +432,20 @@ class EmulatedWearable:
 
     def _on_connection(self, connection: Connection) -> None:
         self.connection = connection
-        connection.on("disconnection", lambda _reason: self._background(self._on_disconnection()))
+        connection.on("disconnection", lambda _reason: self._on_disconnection(connection))
 
-    async def _on_disconnection(self) -> None:
+    def _on_disconnection(self, connection: Connection) -> None:
+        if self.connection is connection:  # not dropped by the device itself (drop() did this)
+            self._link_down()
+        self._background(self._back_on_air())
+
+    def _link_down(self) -> None:
+        """The link is gone, at once: no packet is notified on it any more."""
         self.connection = None
         self.subscribed.clear()
         self._link_lost()
+
+    async def _back_on_air(self) -> None:
         await sleep_until_ns(self.hidden_until_ns)
         self._back_in_reach()
         await self._advertise()

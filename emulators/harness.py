@@ -7,7 +7,8 @@ a bumble GATT server class with ``run(drop_every_s)``, ``apply(order)`` and
 - the common options (:func:`add_common_arguments`): ``--hci``, ``--address``, ``--name``,
   ``--seed``, ``--drift-ppm``, ``--jitter-ms``, ``--drop-every-s``, ``--stats``;
 - the order loop (:func:`read_orders`): one JSON object a line on stdin, ``ok`` on stdout
-  after each, so a test can wait for a fault to be applied;
+  once each is done (:mod:`emulators.base` says when that is for each order), so a test
+  waits on the acknowledgement, not on time;
 - the process life (:func:`serve`): open the transport, build the device, stop cleanly on
   SIGTERM or SIGINT, and always write the ground truth before exiting.
 """

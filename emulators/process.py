@@ -49,6 +49,12 @@ class Child:
         self.process.stdin.flush()
         read_line(self, timeout_s, expect="ok")
 
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the process group, if the process still runs; do not wait."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal the process group, wait, and kill it if it lingers; returns the exit code."""
         if self.process.poll() is None:
@@ -84,6 +90,9 @@ class Emulated:
         return result
 
     def stop(self) -> None:
+        """Stop every wearable, then the hub; the wearables wind down together."""
+        for child in self.wearables:
+            child.send_signal(signal.SIGTERM)
         for child in [*self.wearables, self.hub]:
             child.stop()
 

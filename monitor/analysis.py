@@ -15,17 +15,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
 from monitor.clinical import penn_daily_frequency, snow_frequency, snow_scorable, spasm_rows
+from monitor.clinical.affected import configured_affected
 from monitor.clinical.events import spasm_kind
 from monitor.config import AppConfig
-from monitor.dsp import EmgParams, detect_spasms
+from monitor.dsp import EmgParams, SpasmDetector
+from monitor.dsp.emg_detector import validate_emg
 from monitor.pipeline import Pipeline
 from monitor.recording import RecordingReader
-from monitor.store.schema import SPASM_EVENT, spasm_event_from_record, spasm_event_record
-from monitor.types import MOVEMENT_KIND, NS_PER_S, SPASM_KINDS, Frame, Record, SpasmEvent
+from monitor.store.schema import SIGNAL_QUALITY, SPASM_EVENT, spasm_event_from_record
+from monitor.types import (
+    MOVEMENT_KIND,
+    NS_PER_S,
+    SPASM_KINDS,
+    Frame,
+    Record,
+    SensorKind,
+    SpasmEvent,
+    StreamId,
+)
 
 HOURS_PER_DAY = 24.0
 Progress = Callable[[int], None]  # called with the number of items done so far
@@ -48,6 +58,9 @@ class Analysis:
         The ``spasm_event`` records behind ``events``.
     unknown_devices : set of str
         Devices of a recording that the configuration does not list (their frames skipped).
+    affected : dict of str to set of str
+        The configuration's ``affected = true`` sides per patient: the summary's spasms are the
+        affected limbs' (:mod:`monitor.clinical.affected`), also where that wearable saw none.
     """
 
     events: list[SpasmEvent]
@@ -56,19 +69,28 @@ class Analysis:
     observed_s: float
     records: list[Record] = field(default_factory=list)
     unknown_devices: set[str] = field(default_factory=set)
+    affected: dict[str, set[str]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
-        """Counts, rates and scores (a stable, JSON-ready mapping; see the module docstring)."""
+        """Counts, rates and scores (a stable, JSON-ready mapping; see the module docstring).
+
+        ``spasms``, ``by_kind`` and ``duration_s`` count the same thing: spasm episodes of the
+        affected limbs (:func:`monitor.clinical.spasm_rows`), so the kinds sum to the total;
+        ``events`` and ``by_source`` count the detector's events (one per channel and sensor).
+        Without observed time (no usable sample) ``spasms`` and every rate are None: no data,
+        never 0 spasms.
+        """
         observed_h = self.observed_s / 3600
-        spasms = len(spasm_rows(self.records))
-        durations = [e.duration_s for e in self.events]
-        by_kind = {kind: sum(e.kind == kind for e in self.events) for kind in SPASM_KINDS}
+        rows = spasm_rows(self.records, known_affected=self.affected)
+        spasms = len(rows)
+        durations = [e.duration_s for e in rows]
+        by_kind = {kind: sum(e.kind == kind for e in rows) for kind in (*SPASM_KINDS, MOVEMENT_KIND)}
         # Snow is a 24 h count: scored only when at least min_wear_h (8 h) were observed
         # (docs/clinical.md), never extrapolated; a span over 24 h on its mean count per 24 h.
         per_day = spasms if observed_h <= HOURS_PER_DAY else round(spasms * HOURS_PER_DAY / observed_h)
         return {
             "events": len(self.events),
-            "spasms": spasms,
+            "spasms": spasms if observed_h > 0 else None,
             "observed_h": round(observed_h, 4),
             "per_hour": round(spasms / observed_h, 3) if observed_h > 0 else None,
             "by_kind": by_kind,
@@ -100,15 +122,27 @@ def analyze_emg(
     params: EmgParams | None = None,
     device: str = "",
 ) -> Analysis:
-    """Spasms in one whole EMG array, shape (n, channels), mV (see :func:`monitor.dsp.detect_spasms`)."""
-    emg = np.asarray(emg_mv)
+    """Spasms in one whole EMG array, shape (n, channels), mV (see :func:`monitor.dsp.detect_spasms`).
+
+    Observed time is the span less the time in which no channel was usable: NaN or infinite
+    samples are gaps, as the detector flags them (``signal_quality`` ``nonfinite`` runs, which
+    include the envelope window around each bad sample), so a stream with every other
+    sample missing has no observed time at all, and no spasm count.
+    """
+    samples = validate_emg(emg_mv)
     overrides = params.as_dict() if params is not None else {}
     tags = {"device": device, "sensor": "emg"} if device else {"sensor": "emg"}
-    events = detect_spasms(emg, sample_rate_hz, t0_ns, **overrides)
-    records = [spasm_event_record(e, tags) for e in events]
-    n = emg.shape[0]
+    detector = SpasmDetector(sample_rate_hz, samples.shape[1], tags, **overrides)
+    n = samples.shape[0]
+    frame = Frame(
+        StreamId(device or "array", "emg"), SensorKind.EMG, sample_rate_hz, t0_ns, 0, n - 1, samples
+    )
+    output = detector.process(frame) + detector.flush()
+    records = sorted(_spasm_events(output), key=lambda r: (r.time_ns, r.tags.get("channel", "")))
     end_ns = t0_ns + round(n * NS_PER_S / sample_rate_hz)
-    return Analysis([spasm_event_from_record(r) for r in records], t0_ns, end_ns, n / sample_rate_hz, records)
+    lost_ns = _lost_on_every_channel_ns(output, samples.shape[1], t0_ns, end_ns)
+    observed_s = max(0.0, (end_ns - t0_ns - lost_ns) / NS_PER_S)
+    return Analysis([spasm_event_from_record(r) for r in records], t0_ns, end_ns, observed_s, records)
 
 
 def analyze_recording(
@@ -149,8 +183,28 @@ def analyze_recording(
     events = [spasm_event_from_record(r) for r in records]
     # Observed: the longest stream's samples (gaps are not observed).
     observed_s = max(covered_s.values(), default=0.0)
-    return Analysis(events, start_ns or 0, end_ns or 0, observed_s, records, pipeline.stats.unknown_devices)
+    affected = configured_affected(config.patient.id, config.devices)
+    return Analysis(
+        events, start_ns or 0, end_ns or 0, observed_s, records, pipeline.stats.unknown_devices, affected
+    )
 
 
 def _spasm_events(records: list[Record]) -> list[Record]:
     return [r for r in records if r.measurement == SPASM_EVENT]
+
+
+def _lost_on_every_channel_ns(records: list[Record], channels: int, start_ns: int, end_ns: int) -> int:
+    """Time in ``[start_ns, end_ns)`` in which every channel had non-finite samples, ns."""
+    lost: list[tuple[int, int]] = [(start_ns, end_ns)]
+    for channel in range(channels):
+        runs = sorted(
+            (r.time_ns, int(r.fields["offset_ns"]))
+            for r in records
+            if r.measurement == SIGNAL_QUALITY
+            and r.tags.get("issue") == "nonfinite"
+            and r.tags.get("channel") == str(channel)
+        )
+        lost = [
+            (max(a, c), min(b, d)) for a, b in lost for c, d in runs if max(a, c) < min(b, d)
+        ]  # the time lost so far that this channel lost too
+    return sum(b - a for a, b in lost)

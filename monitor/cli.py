@@ -1,4 +1,7 @@
-"""The ``spasm-monitor`` command line: the one place that wires the parts together."""
+"""The ``spasm-monitor`` command line: the one place that wires the parts together.
+
+Users see :data:`DESCRIPTION` in ``--help``, not this docstring.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import importlib.metadata
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from monitor.commands import COMMANDS
 from monitor.errors import SpasmMonitorError
@@ -19,6 +23,15 @@ INTERNAL_ERROR = 1
 _VERBOSE_AFTER = "verbose_after_command"
 
 logger = logging.getLogger(__name__)
+# What `spasm-monitor --help` says first: for the person using it, not for a developer.
+DESCRIPTION = (
+    "Watch for muscle spasms with wearable EMG and motion sensors. spasm-monitor connects to"
+    " the wearables listed in config.toml, finds spasms as they happen, keeps every result in a"
+    " local file (the spool) and, if configured, sends them to InfluxDB for Grafana dashboards."
+    " It writes a patient report that opens offline, alerts a carer when spasms rise, and keeps"
+    " a treatment log to compare before and after each injection. Start with `spasm-monitor"
+    " config check`, then `spasm-monitor run`; `spasm-monitor demo` shows it without wearables."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; ``-v`` and ``--version`` are accepted before or after a subcommand."""
-    parser = argparse.ArgumentParser(prog="spasm-monitor", description=__doc__)
+    parser = OneLineErrorParser(prog="spasm-monitor", description=DESCRIPTION)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail in the log (-v info, -vv debug)"
     )
@@ -61,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         sub.add_argument("--version", action="version", version=f"spasm-monitor {app_version()}")
     return parser
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2, as every other error of the CLI.
+
+    argparse prints the whole usage block before the error; the usage stays one ``--help``
+    away. Subcommand parsers are of this class too (``add_subparsers`` uses the parent's).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {_one_line_text(message)} (see --help)\n")
 
 
 def app_version() -> str:
@@ -101,7 +125,11 @@ def _clear_line() -> str:
 
 def _one_line(error: BaseException) -> str:
     """The error's text on one line (a library's message may span several)."""
-    return " ".join(str(error).split()) or type(error).__name__
+    return _one_line_text(str(error)) or type(error).__name__
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

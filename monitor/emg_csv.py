@@ -16,6 +16,9 @@ number of comment lines starting with ``#`` (as BioSPPy and many loggers write t
 Times must lie between 1970 and 2262 (nanoseconds since 1970 in 64 bits, as every time in
 the project). The channels' unit is the caller's (``units``, see :mod:`monitor.emg_units`).
 
+An empty channel cell is a missing sample, read as NaN as a ``NaN`` or ``inf`` cell is: a gap
+that the detector skips and that is not observed time (an empty *time* cell is refused).
+
 The time column must increase uniformly: the sample rate is the mean step, and a step that
 differs from it by more than half a period is an error naming the row (a gap in a CSV
 cannot be told from a typo). Every mistake raises :class:`~monitor.errors.ConfigError`
@@ -285,15 +288,15 @@ class _Layout:
         return _Chunk(self._times_ns([(number, row[0]) for number, row in rows]), values, numbers)
 
     def _numbers(self, rows: list[tuple[int, list[str]]]) -> npt.NDArray[np.float32]:
+        # An empty cell is a missing sample, as NaN is: a gap, reported, never a refused file.
+        cells = [[cell if cell.strip() else "nan" for cell in row[self.first_column :]] for _, row in rows]
         try:
-            return np.array([row[self.first_column :] for _, row in rows], dtype=np.float64).astype(
-                np.float32
-            )
+            return np.array(cells, dtype=np.float64).astype(np.float32)
         except ValueError:
             pass
         for number, row in rows:
             for column in range(self.first_column, len(row)):
-                if not _is_number(row[column]):
+                if row[column].strip() and not _is_number(row[column]):
                     raise CsvError(
                         f"{self.path}: row {number}, column {self.names[column]!r}:"
                         f" {row[column].strip()!r} is not a number"

@@ -31,8 +31,9 @@ from monitor.alerts import AlertEngine
 from monitor.alerts.alert import Alert
 from monitor.alerts.notify import Notifier
 from monitor.alerts.service import AlertService
+from monitor.clinical.affected import configured_affected, stored_affected
 from monitor.clinical.closing import EpisodeCloser
-from monitor.clinical.events import EpisodeCounter, affected_limbs
+from monitor.clinical.events import EpisodeCounter
 from monitor.clinical.rescore import HourlyRescorer
 from monitor.collect import Collector
 from monitor.collect.errors import RunStoppedError
@@ -46,7 +47,7 @@ from monitor.store import Spool, SpoolWriter
 from monitor.store.calibrations import stored_calibrations
 from monitor.store.forwarder import Forwarder, ForwardStats
 from monitor.store.retention import RetentionPruner
-from monitor.store.schema import SPASM_EVENT, TREATMENT
+from monitor.store.schema import SPASM_EVENT
 from monitor.types import NS_PER_S, Frame, Record
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,13 @@ async def run_live(
     if handle_signals:
         collector.install_signal_handlers()
     result = LiveResult(0.0, pipeline.stats, {s.device_id: s.stats for s in collector.sessions})
-    rescorer = HourlyRescorer(spool.path, config.patient.timezone, time.time_ns(), config.clinical.min_wear_h)
+    rescorer = HourlyRescorer(
+        spool.path,
+        config.patient.timezone,
+        time.time_ns(),
+        config.clinical.min_wear_h,
+        configured_affected(config.patient.id, config.devices),  # scored as the alerts count
+    )
     rescoring: asyncio.Task[int] | None = None
     forward_stop = asyncio.Event()
     forwarder = forward_task = None
@@ -242,13 +249,10 @@ async def run_live(
 
 
 def known_affected(config: AppConfig, spool: Spool) -> dict[str, set[str]]:
-    """The patient's affected sides known at the start: the treatment log's Botox injections
-    and the ``affected = true`` wearables (:func:`monitor.clinical.events.affected_limbs`)."""
-    known = affected_limbs(spool.query(0, 2**63 - 1, measurement=TREATMENT, kept_only=True))
-    sides = {d.side for d in config.devices if d.affected and d.side != "none"}
-    if sides:
-        known.setdefault(config.patient.id, set()).update(sides)
-    return known
+    """The patients' affected sides known at the start, as the scores learn them: the spool's
+    whole history (treatment log, ``affected=true`` events) and the config's ``affected = true``
+    wearables (:mod:`monitor.clinical.affected`)."""
+    return stored_affected(spool, configured_affected(config.patient.id, config.devices))
 
 
 def episode_settle_s(params: EmgParams) -> float:

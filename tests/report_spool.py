@@ -34,7 +34,9 @@ START = dt.date(2026, 3, 10)
 N_DAYS = 30
 INJECTION_DAY = 14
 PT_DAYS = (2, 9, 16, 23)
-WINDOW_S = 240.0
+# 8 min a day: each day under an hour (no daily rate: monitor.clinical.enough), while the
+# 14 days before the injection (112 min) and days 7-15 after it (72 min) are rates.
+WINDOW_S = 480.0
 EMG_RATE_HZ = 200.0
 WINDOW_CLOCKS = (dt.time(2, 10), dt.time(11, 10), dt.time(23, 10))
 EXERCISE_CLOCK = dt.time(17, 0)
@@ -59,9 +61,12 @@ def local_ns(date: dt.date, clock: dt.time) -> int:
     return to_ns(dt.datetime.combine(date, clock, tzinfo=TZ))
 
 
-def build_spool(path: Path, *, simulated_tag: bool = False, days: int = N_DAYS) -> BuiltSpool:
+def build_spool(
+    path: Path, *, simulated_tag: bool = False, days: int = N_DAYS, window_s: float = WINDOW_S
+) -> BuiltSpool:
     """Write the scenario above to a fresh spool at ``path``; ``simulated_tag`` tags every record
-    ``source=simulated`` as the demo history does."""
+    ``source=simulated`` as the demo history does; ``window_s`` is each day's worn time (an hour
+    or more gives every day a rate and a bar: monitor.clinical.enough)."""
     extra = {"source": "simulated"} if simulated_tag else {}
     tags = {**TAGS, **extra}
     built = BuiltSpool(path)
@@ -71,7 +76,7 @@ def build_spool(path: Path, *, simulated_tag: bool = False, days: int = N_DAYS) 
         rate_per_min = 0.5 if day >= INJECTION_DAY + 7 else 1.0
         rec = generate_emg(
             EmgScenario(
-                sample_rate_hz=EMG_RATE_HZ, duration_s=WINDOW_S, seed=100 + day, spasms_per_min=rate_per_min,
+                sample_rate_hz=EMG_RATE_HZ, duration_s=window_s, seed=100 + day, spasms_per_min=rate_per_min,
                 electrode_off_per_hour=4.0,
             ),
             t0_ns=t0_ns,
@@ -79,9 +84,9 @@ def build_spool(path: Path, *, simulated_tag: bool = False, days: int = N_DAYS) 
         built.true_spasms += len(rec.spasms)
         built.records += _detect(rec.emg_mv, t0_ns, tags)
         built.window_starts_ns.append(t0_ns)
-        offset_ns = t0_ns + round(WINDOW_S * NS_PER_S)
+        offset_ns = t0_ns + round(window_s * NS_PER_S)
         built.records.append(
-            Record("observation", t0_ns, {"duration_s": WINDOW_S, "offset_ns": offset_ns}, tags)
+            Record("observation", t0_ns, {"duration_s": window_s, "offset_ns": offset_ns}, tags)
         )
         if day in PT_DAYS:
             built.records += _exercise(local_ns(date, EXERCISE_CLOCK), tags)

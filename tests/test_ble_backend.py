@@ -13,7 +13,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
 from devices.reference import CONTROL_UUID, EMG_UUID, INFO_UUID, SERVICE_UUID, decode
-from devices.reference.profile import Command, DeviceInfo, StreamType, command
+from devices.reference.protocol import Command, DeviceInfo, StreamType, command
 from emulators.process import Emulated, start_emulated, wearable_address
 from monitor.collect.backends.bumble import BumbleClient, BumbleScanner, close_hosts
 
@@ -28,16 +28,20 @@ def emulated(tmp_path: Path) -> Iterator[Emulated]:
 async def test_scan_connect_read_write_and_notify_through_bleak(emulated: Emulated) -> None:
     spec = emulated.collector_transport
     seen: dict[str, AdvertisementData] = {}
+    both = {wearable_address(1), wearable_address(2)}
+    heard_both = asyncio.Event()
 
     def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
         seen[device.address] = adv
+        if set(seen) >= both:
+            heard_both.set()
 
     try:
         async with BleakScanner(
             on_advertisement, [SERVICE_UUID], backend=BumbleScanner, bumble_transport=spec
         ):
-            await asyncio.sleep(1.0)
-        assert set(seen) == {wearable_address(1), wearable_address(2)}
+            await asyncio.wait_for(heard_both.wait(), 10.0)  # each advertises every 50 ms
+        assert set(seen) == both
         adv = seen[wearable_address(1)]
         assert adv.local_name == "SMREF-01"
         assert adv.service_uuids == [SERVICE_UUID]

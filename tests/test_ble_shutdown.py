@@ -21,10 +21,15 @@ from emulators.process import (
     wearable_address,
 )
 from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect.backends.bumble import BumbleHost
 from monitor.collect.queue import Item
 from monitor.errors import SpasmMonitorError
 from monitor.recording import RecordingReader
 from monitor.types import Record
+from tests.collector_sink import WAIT_S, Sink, collecting
+
+STREAMING_FRAMES = 100  # of each wearable (2.5 s of EMG), streaming when the stop comes
+POLL_S = 0.2
 
 
 @pytest.fixture
@@ -59,8 +64,7 @@ def test_sigterm_mid_record_flushes_the_queue(
         "record", [sys.executable, "-m", "monitor.cli", "record", str(path), "--config", str(config)]
     )
     collector_factory.append(collector)
-    _wait_for_frames(path, devices=2, timeout_s=30.0)
-    time.sleep(4.0)  # streaming from both wearables
+    _wait_for_frames(path, devices=2, frames=STREAMING_FRAMES, timeout_s=WAIT_S)  # both streaming
     assert collector.process.poll() is None
     collector.process.send_signal(signal.SIGTERM)
     assert collector.process.wait(15.0) == 0
@@ -74,29 +78,43 @@ def test_sigterm_mid_record_flushes_the_queue(
         device = wearable_address(i + 1)
         session = [r for r in records if r.measurement == "ble_session" and r.tags["device"] == device]
         assert len(session) == 1
-        assert session[0].fields["frames"] == frames_written[device] > 100  # every queued frame written
+        assert session[0].fields["frames"] == frames_written[device] > STREAMING_FRAMES  # every queued one
         statuses = [r.fields for r in records if r.measurement == "ble_status" and r.tags["device"] == device]
         assert statuses[-1] == {"state": "stopped"}  # the session ended cleanly, not cancelled
 
 
-def _wait_for_frames(path: Path, devices: int, timeout_s: float) -> None:
-    """Until frames of ``devices`` wearables are committed to the recording."""
+def _wait_for_frames(path: Path, devices: int, frames: int, timeout_s: float) -> None:
+    """Until over ``frames`` frames of each of ``devices`` wearables are committed to the recording.
+
+    The recording is another process's SQLite file: the only way to see it grow is to read
+    it, every :data:`POLL_S` (a poll interval, not a choreography).
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if path.exists():
             try:
                 with RecordingReader(path) as reader:
-                    seen = {item.stream.device for item in reader if not isinstance(item, Record)}
+                    written = Counter(item.stream.device for item in reader if not isinstance(item, Record))
             except SpasmMonitorError:  # created but not yet initialised
-                seen = set()
-            if len(seen) >= devices:
+                written = Counter()
+            if len(written) >= devices and min(written.values()) > frames:
                 return
-        time.sleep(0.5)
-    raise AssertionError(f"no frames of {devices} wearables within {timeout_s} s")
+        time.sleep(POLL_S)
+    raise AssertionError(f"not {frames} frames of {devices} wearables within {timeout_s} s")
 
 
-async def test_stop_does_not_wait_for_a_scan_to_time_out(tmp_path: Path) -> None:
+async def test_stop_does_not_wait_for_a_scan_to_time_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SIGTERM while a wearable is away: the pending scan is abandoned at once."""
+    scanning = asyncio.Event()
+    start_scanning = BumbleHost.start_scanning
+
+    async def start_and_tell(host: BumbleHost) -> None:
+        await start_scanning(host)
+        scanning.set()
+
+    monkeypatch.setattr(BumbleHost, "start_scanning", start_and_tell)
     hub, ports = start_hub(2)
     try:
         config = CollectorConfig(
@@ -108,7 +126,7 @@ async def test_stop_does_not_wait_for_a_scan_to_time_out(tmp_path: Path) -> None
         items: list[Item] = []
         collector = Collector(config, sink=items.append)
         task = asyncio.create_task(collector.run())
-        await asyncio.sleep(1.5)
+        await asyncio.wait_for(scanning.wait(), WAIT_S)  # the radio scans for the absent wearable
         started = time.monotonic()
         collector.stop()
         await asyncio.wait_for(task, 10.0)
@@ -131,14 +149,11 @@ async def test_a_session_cancelled_at_shutdown_still_closes_its_books(
         backend="bumble",
         bumble_transport=emulated.collector_transport,
     )
-    items: list[Item] = []
-    collector = Collector(config, sink=items.append)
-    task = asyncio.create_task(collector.run())
-    try:
-        await asyncio.sleep(4.0)
-    finally:
-        collector.stop()
-        await asyncio.wait_for(task, 10.0)
+    sink = Sink()
+    async with collecting(config, sink):
+        for i in range(2):
+            await sink.until_samples(STREAMING_FRAMES * 25, "emg", wearable_address(i + 1))
+    items = sink.items
     records = [item for item in items if isinstance(item, Record)]
     assert records[-1].measurement == "collector_stopped"
     for i in range(2):
@@ -146,6 +161,6 @@ async def test_a_session_cancelled_at_shutdown_still_closes_its_books(
         frames = sum(1 for item in items if not isinstance(item, Record) and item.stream.device == device)
         session = [r for r in records if r.measurement == "ble_session" and r.tags["device"] == device]
         assert len(session) == 1
-        assert session[0].fields["frames"] == frames > 50
+        assert session[0].fields["frames"] == frames > STREAMING_FRAMES
         statuses = [r.fields for r in records if r.measurement == "ble_status" and r.tags["device"] == device]
         assert statuses[-1] == {"state": "stopped", "reason": "cancelled before a clean stop"}

@@ -7,6 +7,7 @@ API, the DSP, the spool, the report.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from emulators.process import start_emulated, wearable_address
 from monitor.commands.demo import WEARABLES
@@ -172,21 +174,30 @@ def test_demo_produces_the_report_and_summary_and_forwards_to_influxdb(
     data = build_report(out / "spool.sqlite", patient="demo", timezone="Europe/London")
     (injection,) = data.injections
     p = injection.pre_post
-    assert f"after the injection: {p.pre_per_h:.1f} -> {p.post_per_h:.1f}" in summary
+    # Two weeks with the injection in the second: no history day reaches day 7 after it, and the
+    # live seconds are another patient's, so there is no after-rate and no change to state.
+    assert (p.post_days, p.post_observed_h) == (0, 0.0)
+    assert f"after the injection: {p.pre_per_h:.1f} -> no data (not enough worn time to tell)" in summary
     assert f"{data.spasms_per_h:.2f} per observed hour" in summary
     # The Botox effect the terminal states is the report's headline, from its cycle table.
     from monitor.report.cycles import latest_change
 
     change = latest_change(data.cycles)
     assert change is not None
-    assert change.window is not None
-    if change.window.ratio == change.window.ratio:  # a rate ratio was estimable
-        assert f"rate ratio {change.window.ratio:.2f} (95 % CI {change.window.ci_low:.2f}-" in summary
-    else:
-        assert "not enough worn time to tell" in summary
+    assert change.window is None  # no observed day from day 7 after the injection
+    assert "Botox effect (report): no injection with a window after it yet" in summary
     scored = [d for d in data.days if d.snow_frequency is not None]
     assert len(scored) == 2  # the worn day of each simulated week
     assert all(d.observed_s >= 8 * 3600 for d in scored)
     assert f"Snow's 24-hour score (EMG-derived) on {len(scored)} of 14 days" in summary
     assert "not scored (0.2 h worn)" in summary  # one sampled 10-minute window a day
-    assert f"Snow {data.days[-1].snow_note}" in summary  # today's seconds of live data
+    assert f"Snow {data.days[-1].snow_note}" in summary  # the history's last sampled day
+    # The live seconds are stored apart (patient demo-live): the emulators' spasm rate is not the
+    # simulated patient's, so they are no day of its history, and seconds state no rate or Penn.
+    assert {r.tags["patient"] for r in live_sessions} == {"demo-live"}
+    live_scores = [
+        r for r in records if r.measurement == "clinical_score" and r.tags["patient"] == "demo-live"
+    ]
+    assert live_scores
+    assert all("penn_frequency" not in r.fields and "spasms_per_h" not in r.fields for r in live_scores)
+    assert data.days[-1].date < dt.datetime.now(ZoneInfo("Europe/London")).date()

@@ -169,7 +169,7 @@ def test_clinical_score_records_for_a_constructed_day() -> None:
     records = [worn(local(day, 0), 24 * 3600.0)]  # worn all day
     records += [spasm(local(day, 3, m)) for m in range(12)]  # 12 at 03:xx: a night hour scoring 4
     records += [spasm(local(day, 14, 0), duration_s=12.0), spasm(local(day, 15, 0))]
-    records += [worn(local(day, 5, 0), 1800.0, patient="p02")]  # another patient, half an hour, no spasms
+    records += [worn(local(day, 5, 0), 1200.0, patient="p02")]  # another patient, 20 min, no spasms
     scores = clinical_scores(records, "Europe/Berlin")
     assert all(float(r.fields["observed_s"]) > 0 for r in scores)
     hours = {r.time_ns: r.fields for r in scores if r.tags == {"patient": "p01", "period": "hour"}}
@@ -199,12 +199,10 @@ def test_clinical_score_records_for_a_constructed_day() -> None:
         "snow_frequency": 5, "day_spasms": 2, "night_spasms": 12, "penn_severity": 1,
     }  # fmt: skip
     (other,) = [r for r in scores if r.tags == {"patient": "p02", "period": "day"}]
-    assert (other.fields["spasms"], other.fields["observed_s"], other.fields["penn_frequency"]) == (
-        0,
-        1800.0,
-        0,
-    )
-    assert "snow_frequency" not in other.fields  # half an hour is no 24-hour count
+    assert (other.fields["spasms"], other.fields["observed_s"]) == (0, 1200.0)
+    assert "penn_frequency" not in other.fields  # 20 min: "no spasm" cannot rule out > 10/h
+    assert "spasms_per_h" not in other.fields
+    assert "snow_frequency" not in other.fields  # 20 min is no 24-hour count
     assert "penn_severity" not in other.fields
 
 
@@ -243,13 +241,14 @@ def test_coverage_minutes_are_the_observed_time_of_a_day_without_observation_rec
     day = dt.date(2026, 6, 10)
     coverage = [
         Record("coverage", local(day, 9, m), {"covered_s": 60.0}, {"patient": "p01", "sensor": s})
-        for m in range(30)
+        for m in range(20)
         for s in ("emg", "acc")  # two streams of the same minutes count once
     ]
     (hour,) = [
         r for r in clinical_scores([*coverage, spasm(local(day, 9, 1))], BERLIN) if r.tags["period"] == "hour"
     ]
-    assert (hour.fields["observed_s"], hour.fields["spasms_per_h"]) == (1800.0, 2.0)
+    assert (hour.fields["observed_s"], hour.fields["spasms"]) == (1200.0, 1)
+    assert "spasms_per_h" not in hour.fields  # 20 min: too little for a rate
 
 
 def test_scores_end_to_end_from_generated_emg() -> None:
@@ -263,8 +262,9 @@ def test_scores_end_to_end_from_generated_emg() -> None:
     assert hour.fields["spasms"] == len(events)
     assert abs(len(events) - len(rec.spasms)) <= 1, (len(events), len(rec.spasms))
     assert 1 <= len(rec.spasms) <= 10
-    assert hour.fields["spasms_per_h"] == pytest.approx(len(events) * 3)  # 20 observed minutes
-    assert hour.fields["penn_frequency"] == penn_frequency_for_rate(len(events) * 3.0)
+    # 20 observed minutes: the count, but no rate and no Penn score (monitor.clinical.enough)
+    assert "spasms_per_h" not in hour.fields
+    assert "penn_frequency" not in hour.fields
     (daily,) = [r for r in scores if r.tags["period"] == "day"]
     assert "snow_frequency" not in daily.fields  # 20 minutes worn
 

@@ -51,13 +51,15 @@ DAY_NS = 24 * HOUR_NS
 INJECTION = "2026-01-05T09:00:00Z"
 INJECTION_NS = 1_767_603_600 * NS_PER_S  # 2026-01-05T09:00:00Z
 DAY0_NS = 1_768_867_200 * NS_PER_S  # 2026-01-20T00:00:00Z, inside weeks 2-6 after the injection
-# (patient, location, start): 10-minute EMG recordings, placed so that hours, day/night and the
+# (patient, location, start): half-hour EMG recordings (the shortest time a rate is stated on,
+# monitor.clinical.enough), each inside one clock hour, placed so that hours, day/night and the
 # pre/post windows each get a known share.
+RECORDING_S = 1800
 SEGMENTS = (
     ("p01", "calf", INJECTION_NS - 4 * DAY_NS + 60 * NS_PER_S),  # before the injection
-    ("p01", "calf", DAY0_NS + 9 * HOUR_NS + 5 * 60 * NS_PER_S),  # 09:05, day
-    ("p01", "calf", DAY0_NS + 10 * HOUR_NS + 20 * 60 * NS_PER_S),  # 10:20, day
-    ("p01", "calf", DAY0_NS + 22 * HOUR_NS + 30 * 60 * NS_PER_S),  # 22:30, night
+    ("p01", "calf", DAY0_NS + 9 * HOUR_NS + 5 * 60 * NS_PER_S),  # 09:05-09:35, day
+    ("p01", "calf", DAY0_NS + 10 * HOUR_NS + 20 * 60 * NS_PER_S),  # 10:20-10:50, day
+    ("p01", "calf", DAY0_NS + 22 * HOUR_NS + 30 * 60 * NS_PER_S),  # 22:30-23:00, night
     ("p02", "thigh", DAY0_NS + 9 * HOUR_NS + 30 * 60 * NS_PER_S),
 )
 RANGE = (DAY0_NS - 30 * DAY_NS, DAY0_NS + DAY_NS)  # the dashboard's time range
@@ -68,7 +70,7 @@ def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[R
     # spasm too, so rows (one per channel and wearable) outnumber spasms (one per limb episode).
     side = {"side": "left"} if patient_id == "p01" else {}
     scenario = EmgScenario(
-        sample_rate_hz=1000.0, channels=1, duration_s=600, seed=seed, electrode_off_per_hour=12
+        sample_rate_hz=1000.0, channels=1, duration_s=RECORDING_S, seed=seed, electrode_off_per_hour=12
     )
     emg = generate_emg(scenario, t0_ns=t0_ns).emg_mv
     detector = SpasmDetector(
@@ -76,7 +78,8 @@ def emg_records(patient_id: str, location: str, t0_ns: int, seed: int) -> list[R
     )
     frame = Frame(StreamId(f"{patient_id}-emg", "emg"), SensorKind.EMG, 1000.0, t0_ns, 0, 0, emg)
     coverage = StreamCoverage(frame.stream, tags=detector.tags)
-    worn = Record("observation", t0_ns, {"duration_s": 600.0, "offset_ns": t0_ns + 600 * NS_PER_S},
+    end_ns = t0_ns + RECORDING_S * NS_PER_S
+    worn = Record("observation", t0_ns, {"duration_s": float(RECORDING_S), "offset_ns": end_ns},
                   {"patient": patient_id})  # fmt: skip
     events = detector.process(frame) + detector.flush()
     imu = [
@@ -321,9 +324,9 @@ def test_spasms_per_observed_hour_is_the_hourly_score_and_unobserved_hours_are_a
     for t, fields in hourly.items():
         assert rates[t] == pytest.approx(float(fields["spasms"]) * 3600 / float(fields["observed_s"]))
     assert DAY0_NS + 12 * HOUR_NS not in rates  # an unobserved hour: no data, not 0
-    # A 10-minute recording at 09:05: its hour holds 10 observed minutes, so a rate, not a count.
+    # A half-hour recording at 09:05: its hour holds 30 observed minutes, so a rate, not a count.
     nine = hourly[DAY0_NS + 9 * HOUR_NS]
-    assert nine["observed_s"] == pytest.approx(600.0)
+    assert nine["observed_s"] == pytest.approx(RECORDING_S)
     merged = Counter(r.time_ns // HOUR_NS * HOUR_NS for r in events(records))
     assert sum(int(f["spasms"]) for f in hourly.values()) <= sum(merged.values())
 
@@ -361,7 +364,7 @@ def test_daily_scores_are_the_clinical_scores_of_each_day(
     assert day0.fields["spasms"] == sum(
         1 for r in spasms(records) if DAY0_NS <= r.onset_ns < DAY0_NS + DAY_NS
     )
-    assert day0.fields["observed_s"] == pytest.approx(3 * 600.0)  # three 10-minute recordings
+    assert day0.fields["observed_s"] == pytest.approx(3 * RECORDING_S)  # three half-hour recordings
     rate = int(day0.fields["spasms"]) * 3600 / float(day0.fields["observed_s"])
     assert day0.fields["spasms_per_h"] == pytest.approx(rate)
     assert got[DAY0_NS]["penn_frequency"] == (3 if rate <= 10 else 4)
@@ -421,10 +424,11 @@ def test_pre_post_panel_shows_the_reports_rates_per_observed_hour(
     assert (row["before_per_h"], row["after_per_h"]) == pytest.approx(
         (expected.pre_per_h, expected.post_per_h)
     )
-    assert (row["pre_observed_h"], row["post_observed_h"]) == pytest.approx((10 / 60, 3 * 10 / 60))
+    recording_h = RECORDING_S / 3600
+    assert (row["pre_observed_h"], row["post_observed_h"]) == pytest.approx((recording_h, 3 * recording_h))
     before = sum(1 for r in spasms(records) if INJECTION_NS - 14 * DAY_NS <= r.onset_ns < INJECTION_NS)
     assert before > 0
-    assert row["before_per_h"] == pytest.approx(before / (10 / 60))
+    assert row["before_per_h"] == pytest.approx(before / recording_h)
 
 
 def test_rom_and_repetitions_per_joint(loaded: tuple[InfluxDatabase, list[Record]]) -> None:
@@ -464,7 +468,7 @@ def test_signal_quality_and_connectivity(loaded: tuple[InfluxDatabase, list[Reco
     [wear_q] = panel_queries(PATIENT)["Wear time per wearable"]
     wear = {(s["tags"]["device"], s["tags"]["sensor"]): by_time([s]) for s in run(db, wear_q)}
     assert wear[("p01-imu", "gyr")][DAY0_NS + 15 * HOUR_NS] == pytest.approx(100 * 20 / 60)
-    assert wear[("p01-emg", "emg")][DAY0_NS + 9 * HOUR_NS] == pytest.approx(100 * 10 / 60)
+    assert wear[("p01-emg", "emg")][DAY0_NS + 9 * HOUR_NS] == pytest.approx(100 * RECORDING_S / 3600)
     assert sum(wear[("p01-imu", "gyr")].values()) == pytest.approx(100 * 20 / 60)  # that hour only
     [battery_q] = panel_queries(PATIENT)["Battery"]
     levels = [v for v in by_time(run(db, battery_q)).values() if v is not None]

@@ -143,9 +143,9 @@ def test_spasm_counts_rates_and_scores_equal_independent_counts(
     rate = len(events) / (N_DAYS * WINDOW_S / 3600)  # per observed hour
     assert report.spasms_per_h == pytest.approx(rate)
     assert report.penn_frequency == (0 if rate == 0 else 2 if rate < 1 else 3 if rate <= 10 else 4)
-    for day in report.days:  # 4 minutes a day: a 24-hour count would call them calm days
-        assert day.spasms_per_h == pytest.approx(day.spasms / (WINDOW_S / 3600))
-        assert (day.snow_frequency, day.snow_note) == (None, "not scored: 4 min worn")
+    for day in report.days:  # 8 minutes a day: no daily rate, and no 24-hour count of a calm day
+        assert (day.spasms_per_h, day.penn_frequency, day.rate_note) == (None, None, "too little data: 8 min")
+        assert (day.snow_frequency, day.snow_note) == (None, "not scored: 0.1 h worn")
     assert (report.snow_median, report.snow_days) == (None, 0)
     grades = sorted(
         3 if r.fields["duration_s"] >= 10 or r.fields["peak_x_baseline"] >= 10
@@ -295,7 +295,16 @@ def test_cli_writes_the_report(built: BuiltSpool, tmp_path: Path, capsys: pytest
     out = tmp_path / "sub" / "report.html"
     code = main(["report", "--spool", str(built.path), "--out", str(out), "--timezone", "Europe/London"])
     assert code == 0
-    assert f"{len(spasms(built))} spasms" in capsys.readouterr().out
+    # The line gives the report's own figures: its spasms and its "Observed time", not the
+    # count of clock hours with any data (an hour with one observed minute counts whole there).
+    data = build_report(built.path, timezone="Europe/London")
+    assert data.coverage.observed_hours > data.coverage.monitored_h + 1
+    line = capsys.readouterr().out
+    assert f", {len(spasms(built))} spasms in {data.coverage.monitored_h:.1f} h observed, " in line
+    assert (
+        f" {data.spasms_per_h:.2f} per observed hour, EMG-derived Penn frequency {data.penn_frequency} -> "
+        in line
+    )
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -320,7 +329,7 @@ def test_daily_scores_and_injection_agree_with_the_stored_clinical_scores(
     for d in report.days:
         f = days[d.date]
         assert (d.spasms, d.observed_s, d.spasms_per_h, d.day_spasms, d.night_spasms) == (
-            f["spasms"], f["observed_s"], f["spasms_per_h"], f["day_spasms"], f["night_spasms"],
+            f["spasms"], f["observed_s"], f.get("spasms_per_h"), f["day_spasms"], f["night_spasms"],
         )  # fmt: skip
         assert d.snow_frequency == f.get("snow_frequency")
         assert (d.penn_frequency, d.penn_severity) == (f.get("penn_frequency"), f.get("penn_severity"))

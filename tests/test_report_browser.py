@@ -125,7 +125,7 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, Path]:
     folder = tmp_path_factory.mktemp("browser")
-    built = build_spool(folder / "spool.sqlite", simulated_tag=True, days=16)
+    built = build_spool(folder / "spool.sqlite", simulated_tag=True, days=16, window_s=3600.0)  # a bar a day
     data = build_report(built.path, patient=PATIENT, timezone="Europe/London")
     return data, write_report(data, folder / "report.html")
 

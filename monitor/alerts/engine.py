@@ -45,7 +45,7 @@ from monitor.alerts.alert import (
 )
 from monitor.alerts.spike import NS_PER_H, SpikeBaseline
 from monitor.alerts.thresholds import AlertThresholds
-from monitor.clinical.events import affected_limbs
+from monitor.clinical.affected import affected_limbs
 from monitor.clinical.response import wearing_off_text
 from monitor.store.schema import (
     ALERT,
@@ -81,8 +81,8 @@ class AlertEngine:
     thresholds : AlertThresholds
         Rule thresholds and the cooldown.
     affected : mapping of str to iterable of str, optional
-        Affected sides (``left``, ``right``) per patient known before the first record: the
-        treatment log's injections and the ``affected = true`` wearables of config.toml. The
+        Affected sides (``left``, ``right``) per patient known before the first record, from
+        the whole history and config.toml (:func:`monitor.clinical.affected.stored_affected`). The
         engine learns more from the ``treatment`` records and ``affected=true`` spasm events
         it is given.
 

@@ -5,6 +5,7 @@
 - :mod:`~monitor.clinical.snow`: Snow's 24-hour spasm frequency score (1–5).
 - :mod:`~monitor.clinical.daynight`: day versus night counts in the patient's local time.
 - :mod:`~monitor.clinical.observed`: observed time, the one denominator of every rate.
+- :mod:`~monitor.clinical.enough`: the one rule for enough observed time to state a rate.
 - :mod:`~monitor.clinical.prepost`: spasms per observed hour before and after each injection.
 - :mod:`~monitor.clinical.cycle`: the Botox cycle's windows, weekly curve and rate ratios (95 % CI).
 - :mod:`~monitor.clinical.response`: onset, peak-effect and wearing-off days per cycle, as
@@ -17,6 +18,7 @@ Everything here is pure: records in, numbers or records out, time from the recor
 """
 
 from monitor.clinical.daynight import NightWindow, day_night_counts
+from monitor.clinical.enough import MIN_RATE_H, rate_stated, too_little_text
 from monitor.clinical.events import spasm_rows
 from monitor.clinical.observed import observed_intervals, observed_seconds_by_date, observed_seconds_by_hour
 from monitor.clinical.penn import (
@@ -33,6 +35,7 @@ from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, not_scored_text, snow_freq
 
 __all__ = [
     "DEFAULT_MIN_WEAR_H",
+    "MIN_RATE_H",
     "NightWindow",
     "PrePost",
     "WeeklyRom",
@@ -50,9 +53,11 @@ __all__ = [
     "pre_post",
     "pre_post_by_injection",
     "pre_post_records",
+    "rate_stated",
     "score_spool",
     "snow_frequency",
     "snow_scorable",
     "spasm_rows",
+    "too_little_text",
     "weekly_rom",
 ]

@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from monitor.clinical.events import EPISODE_GAP_S, affected_limbs, episode_records
+from monitor.clinical.affected import affected_limbs
+from monitor.clinical.events import EPISODE_GAP_S, episode_records
 from monitor.store.schema import SPASM_EVENT, TREATMENT, spasm_event_from_record
 from monitor.types import NS_PER_S, Record
 
@@ -60,9 +61,9 @@ class EpisodeCloser:
     gap_s : float
         The merge rule's gap (events of one limb closer than this are one episode), s.
     known_affected : mapping of str to iterable of str, optional
-        Affected sides per patient known before the run (treatment log, ``affected = true``
-        wearables); the ``affected`` field of each episode follows
-        :func:`~monitor.clinical.events.episodes`' rule with them.
+        Affected sides per patient known before the run, from the whole history and the
+        config (:func:`~monitor.clinical.affected.stored_affected`); the ``affected`` field
+        of each episode follows :func:`~monitor.clinical.events.episodes`' rule with them.
 
     Examples
     --------

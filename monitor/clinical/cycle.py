@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from monitor.clinical.affected import KnownAffected
+from monitor.clinical.enough import rate_stated
 from monitor.clinical.events import local_hour_start_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_hour
 from monitor.store.schema import TREATMENT
@@ -124,7 +126,7 @@ class RateRatio:
         Observed days and spasms in the window.
     observed_h : float
     per_h : float
-        Spasms per observed hour.
+        Spasms per observed hour; NaN below :data:`~monitor.clinical.enough.MIN_RATE_H` observed.
     ratio, ci_low, ci_high : float
         Rate ratio against the baseline and its 95 % CI; NaN when either side has fewer than
         :data:`MIN_DAYS_FOR_RATIO` observed days or the baseline has no spasm.
@@ -157,16 +159,21 @@ def injections(records: Iterable[Record], zone: ZoneInfo) -> list[Injection]:
 
 
 def hourly_counts(
-    records: Sequence[Record], injection_date: dt.date, zone: ZoneInfo, patient: str
+    records: Sequence[Record],
+    injection_date: dt.date,
+    zone: ZoneInfo,
+    patient: str,
+    known_affected: KnownAffected | None = None,
 ) -> HourlyCounts:
     """Spasms and observed hours of ``patient``'s observed local hours, by day after the injection.
 
     ``records`` are counted as given: pass the events of some muscles only for a per-muscle
-    rate (:mod:`monitor.clinical.response`).
+    rate (:mod:`monitor.clinical.response`). ``known_affected``: the patient's affected
+    sides from the whole history (:func:`monitor.clinical.events.episodes`).
     """
     seconds = observed_seconds_by_hour(records, zone).get(patient, {})
     counts: defaultdict[int, int] = defaultdict(int)
-    for row in spasm_rows(records):
+    for row in spasm_rows(records, known_affected=known_affected):
         if row.patient == patient:
             counts[local_hour_start_ns(row.onset_ns, zone)] += 1
     hours = list(seconds)
@@ -200,8 +207,9 @@ def rate_ratio(baseline: HourlyCounts, window: HourlyCounts) -> tuple[float, flo
 
     Poisson GLM, log link, offset ``log(observed hours)``, one indicator for the window; the
     variance is the sandwich clustered by day (over-dispersion and within-day correlation).
-    NaN ratio when a side has fewer than :data:`MIN_DAYS_FOR_RATIO` observed days or the
-    baseline no spasm; a window without spasms has ratio 0 and a NaN interval.
+    NaN ratio when a side has fewer than :data:`MIN_DAYS_FOR_RATIO` observed days or less
+    observed time than :data:`~monitor.clinical.enough.MIN_RATE_H`, or the baseline no spasm;
+    a window without spasms has ratio 0 and a NaN interval.
 
     Examples
     --------
@@ -215,6 +223,10 @@ def rate_ratio(baseline: HourlyCounts, window: HourlyCounts) -> tuple[float, flo
     """
     if min(np.unique(baseline.day).size, np.unique(window.day).size) < MIN_DAYS_FOR_RATIO:
         return math.nan, math.nan, math.nan
+    if not (
+        rate_stated(3600.0 * baseline.observed_h.sum()) and rate_stated(3600.0 * window.observed_h.sum())
+    ):
+        return math.nan, math.nan, math.nan  # a side without a rate (monitor.clinical.enough)
     if baseline.spasms.sum() == 0:
         return math.nan, math.nan, math.nan
     if window.spasms.sum() == 0:
@@ -240,14 +252,16 @@ def weekly_curve(counts: HourlyCounts, last_day: int = CYCLE_LAST_DAY) -> list[t
     """Spasms per observed hour per week of the cycle: (week, observed hours, rate).
 
     Week ``k`` is days ``7k..7k+6`` (week −2 and −1 are the baseline); weeks without observed
-    time are absent, never 0.
+    time are absent, never 0; a week with less than
+    :data:`~monitor.clinical.enough.MIN_RATE_H` observed has rate NaN (too little data).
     """
     out = []
     for week in range(-2, last_day // 7 + 1):
         part = counts.select(7 * week, min(7 * week + 6, last_day))
         hours = float(part.observed_h.sum())
         if hours > 0:
-            out.append((week, hours, float(part.spasms.sum()) / hours))
+            rate = float(part.spasms.sum()) / hours if rate_stated(3600.0 * hours) else math.nan
+            out.append((week, hours, rate))
     return out
 
 
@@ -259,7 +273,7 @@ def _describe(name: str, window: HourlyCounts, ratio: float, low: float, high: f
         days=int(np.unique(window.day).size),
         spasms=spasms,
         observed_h=hours,
-        per_h=spasms / hours if hours > 0 else math.nan,
+        per_h=spasms / hours if rate_stated(3600.0 * hours) else math.nan,
         ratio=ratio,
         ci_low=low,
         ci_high=high,

@@ -14,8 +14,10 @@ dashboards count) goes through :func:`episodes`:
   notices, so a rapid series is one spasm), across channels and wearables;
 - a limb is **affected** when a Botox injection of the treatment log names its side
   (``both``: both legs) or a wearable on it is configured ``affected = true`` (its events
-  carry the tag ``affected=true``). A patient with neither has every limb affected (nothing
-  says otherwise), and a wearable without a side always counts: it cannot be placed on a
+  carry the tag ``affected=true``), whenever in the patient's history
+  (:mod:`monitor.clinical.affected`: a scoring call learns them once and passes them down as
+  ``known_affected``). A patient with neither has every limb affected (nothing says
+  otherwise), and a wearable without a side always counts: it cannot be placed on a
   non-affected limb. The Penn and Snow scores count the affected limbs' episodes only.
 
 Events and episodes are both :class:`~monitor.types.SpasmEvent`: rows are read with
@@ -30,7 +32,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from monitor.store.schema import SPASM_EPISODE, SPASM_EVENT, TREATMENT, spasm_event_from_record
+from monitor.clinical.affected import affected_limbs, union_affected
+from monitor.store.schema import SPASM_EPISODE, SPASM_EVENT, spasm_event_from_record
 from monitor.types import MOVEMENT_KIND, NS_PER_S, FieldValue, Record, SpasmEvent
 
 # The detector's ``merge_gap_s`` (monitor/dsp/params.py): bursts closer than this are one
@@ -59,8 +62,9 @@ def episodes(
     affected_only : bool
         Only the affected limbs' episodes (what the Penn and Snow scores count).
     known_affected : mapping of str to iterable of str, optional
-        Affected sides per patient known besides ``records`` (a live run's treatment log
-        and ``affected = true`` wearables), added to those the records say.
+        Affected sides per patient from the whole history
+        (:func:`~monitor.clinical.affected.stored_affected`), added to those ``records``
+        say. Give them whenever ``records`` are a window of the history (an hour, a day).
 
     Returns
     -------
@@ -84,9 +88,7 @@ def episodes(
     ['left', 'left']
     """
     records = list(records)
-    limbs = affected_limbs(records)
-    for patient, sides in (known_affected or {}).items():
-        limbs.setdefault(patient, set()).update(sides)
+    limbs = union_affected(affected_limbs(records), known_affected or {})
     merger = EpisodeMerger(gap_s)
     events = sorted((r for r in records if r.measurement == SPASM_EVENT), key=lambda r: r.time_ns)
     for r in events:
@@ -100,35 +102,21 @@ def episodes(
     return out
 
 
-def spasm_rows(records: Iterable[Record], merge_overlapping: bool = True) -> list[SpasmEvent]:
+def spasm_rows(
+    records: Iterable[Record],
+    merge_overlapping: bool = True,
+    known_affected: Mapping[str, Iterable[str]] | None = None,
+) -> list[SpasmEvent]:
     """The spasms the scores count: :func:`episodes` of the affected limbs.
 
-    With ``merge_overlapping=False``, every ``spasm_event`` row on its own (as the detector
-    reported it: per channel), for views of the detector itself.
+    ``known_affected`` as for :func:`episodes`. With ``merge_overlapping=False``, every
+    ``spasm_event`` row on its own (as the detector reported it: per channel), for views of
+    the detector itself.
     """
     if merge_overlapping:
-        return episodes(records)
+        return episodes(records, known_affected=known_affected)
     events = (spasm_event_from_record(r) for r in records if r.measurement == SPASM_EVENT)
     return sorted(events, key=lambda event: event.onset_ns)
-
-
-def affected_limbs(records: Iterable[Record]) -> dict[str, set[str]]:
-    """The affected sides of each patient that has any, from the treatment log and the devices.
-
-    A Botox ``treatment`` record's ``side`` (``both``: left and right), and the ``side`` of
-    ``spasm_event`` records tagged ``affected=true`` (a ``[[device]]`` with ``affected = true``).
-    A patient absent from the result has no such information: every limb counts.
-    """
-    out: dict[str, set[str]] = {}
-    for r in records:
-        patient = r.tags.get("patient", "")
-        if r.measurement == TREATMENT and r.tags.get("kind") == "botox":
-            side = r.tags.get("side", "")
-            sides = {"left", "right"} if side == "both" else {side} if side in ("left", "right") else set()
-            out.setdefault(patient, set()).update(sides)
-        elif r.measurement == SPASM_EVENT and r.tags.get("affected") == "true":
-            out.setdefault(patient, set()).add(r.tags.get("side", ""))
-    return out
 
 
 def spasm_kind(event: SpasmEvent) -> str:

@@ -21,6 +21,8 @@ How the wearable maps onto it
 
 Hourly and daily scores
 -----------------------
+Nothing is scored from less than half an observed hour (:mod:`monitor.clinical.enough`):
+a minute's 10 spasms are no "more than 10 per hour".
 An hour's rate is its integer count, so an hourly score is 0, 3 or 4 (one spasm in one
 hour is already 1/h). The scale asks for the *typical* frequency over the recall period,
 so the daily score is the score of the **mean hourly rate over the day's observed hours**
@@ -47,6 +49,8 @@ as the frequency score is the typical rate), and is undefined on a day without s
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from monitor.clinical.enough import rate_stated
 
 # Frequency thresholds of Penn et al. 1989, spasms per hour.
 PENN_INFREQUENT_BELOW_PER_H = 1.0  # score 2 below this rate
@@ -108,14 +112,16 @@ def penn_daily_frequency(spasms: int, observed_hours: float) -> int | None:
     Returns
     -------
     int or None
-        The score, or None when no hour was observed (no data is not "no spasms").
+        The score, or None with less than :data:`~monitor.clinical.enough.MIN_RATE_H` observed
+        (no data is not "no spasms", and a minute is no per-hour count).
 
     Examples
     --------
     >>> penn_daily_frequency(5, 24), penn_daily_frequency(48, 24), penn_daily_frequency(0, 0)
     (2, 3, None)
+    >>> penn_daily_frequency(10, 61 / 3600)  # the demo's live minute: not 4
     """
-    if observed_hours <= 0:
+    if not rate_stated(observed_hours * 3600.0):
         return None
     return penn_frequency_for_rate(spasms / observed_hours)
 

@@ -5,11 +5,13 @@ the injection's local date). Both windows are rates: spasms over the observed ti
 (:mod:`monitor.clinical.observed`) of the window's days, so a day worn for ten minutes and a
 day worn for twenty hours weigh by what was seen, and an unworn day counts for nothing.
 
-Effect measures: the change in spasms per observed hour (post − pre), the relative change
-in percent (the ratio of the two rates, minus one), and a standardized mean difference
-(Cohen's d with the pooled SD) of the observed days' rates, each day weighted by its observed
-hours. A negative change is an improvement. Cohen's d treats the daily rates as independent,
-which autocorrelated and over-dispersed counts are not: read it as descriptive only.
+A window with less than an hour observed (:mod:`monitor.clinical.enough`) has no rate, and
+no change is stated from it. Effect measures: the change in spasms per observed hour
+(post − pre), the relative change in percent (the ratio of the two rates, minus one), and a
+standardized mean difference (Cohen's d with the pooled SD) of the observed days' rates,
+each day weighted by its observed hours. A negative change is an improvement. Cohen's d
+treats the daily rates as independent, which autocorrelated and over-dispersed counts are
+not: read it as descriptive only.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from monitor.clinical.affected import KnownAffected
+from monitor.clinical.enough import rate_stated
 from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_date
 from monitor.store.schema import CLINICAL_SCORE, TREATMENT
@@ -48,9 +52,10 @@ class PrePost:
     pre_spasms, post_spasms : int
         Spasms in each window's observed days.
     pre_per_h, post_per_h : float
-        Spasms per observed hour; NaN for a window without observed time.
+        Spasms per observed hour; NaN for a window with less observed time than
+        :data:`~monitor.clinical.enough.MIN_RATE_H` (none stated: too little data).
     change_per_h : float
-        ``post_per_h - pre_per_h``.
+        ``post_per_h - pre_per_h``; NaN unless both rates are stated.
     change_pct : float
         Relative change, percent; NaN when there were no spasms before.
     cohens_d : float
@@ -115,8 +120,10 @@ def pre_post(
     post_n = np.array([per_date[d] for d in post_dates], dtype=float)
     pre_h = np.array([observed_s[d] / 3600.0 for d in pre_dates])
     post_h = np.array([observed_s[d] / 3600.0 for d in post_dates])
-    pre_rate = float(pre_n.sum() / pre_h.sum()) if pre_h.size else math.nan
-    post_rate = float(post_n.sum() / post_h.sum()) if post_h.size else math.nan
+    # A window's rate is stated only on enough observed time (monitor.clinical.enough), so a
+    # change from 10 s of data is "not enough worn time", never "-100 %".
+    pre_rate = float(pre_n.sum() / pre_h.sum()) if rate_stated(3600.0 * pre_h.sum()) else math.nan
+    post_rate = float(post_n.sum() / post_h.sum()) if rate_stated(3600.0 * post_h.sum()) else math.nan
     change = post_rate - pre_rate
     return PrePost(
         injection_ns=local_midnight_ns(injection_date, tz),
@@ -130,7 +137,9 @@ def pre_post(
         post_per_h=post_rate,
         change_per_h=change,
         change_pct=100.0 * change / pre_rate if pre_rate > 0 else math.nan,
-        cohens_d=_cohens_d(pre_n / pre_h, pre_h, post_n / post_h, post_h),
+        cohens_d=_cohens_d(pre_n / pre_h, pre_h, post_n / post_h, post_h)
+        if math.isfinite(change)
+        else math.nan,
     )
 
 
@@ -154,7 +163,9 @@ def _cohens_d(pre: np.ndarray, pre_h: np.ndarray, post: np.ndarray, post_h: np.n
     return float((post_rate - pre_rate) / math.sqrt(squares / dof))
 
 
-def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> list[Record]:
+def pre_post_records(
+    records: Iterable[Record], tz: ZoneInfo | str = "UTC", known_affected: KnownAffected | None = None
+) -> list[Record]:
     """Pre/post comparisons around every botulinum toxin injection in ``records``.
 
     The one computation of the comparison: the report and the demo's terminal summary read
@@ -168,6 +179,9 @@ def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> l
         records the spasms, ``observation`` and ``coverage`` records the observed time.
     tz : ZoneInfo or str
         The patients' timezone (IANA name).
+    known_affected : mapping of str to iterable of str, optional
+        Affected sides per patient from the whole history
+        (:func:`~monitor.clinical.affected.stored_affected`); by default from ``records``.
 
     Returns
     -------
@@ -177,11 +191,16 @@ def pre_post_records(records: Iterable[Record], tz: ZoneInfo | str = "UTC") -> l
         :class:`PrePost` numbers as fields (undefined ones left out).
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    return [_injection_record(patient, result) for patient, result in pre_post_by_injection(records, zone)]
+    found = pre_post_by_injection(records, zone, known_affected)
+    return [_injection_record(patient, result) for patient, result in found]
 
 
-def pre_post_by_injection(records: Iterable[Record], zone: ZoneInfo) -> list[tuple[str, PrePost]]:
-    """(patient, :class:`PrePost`) for every botulinum toxin injection in ``records``, in order."""
+def pre_post_by_injection(
+    records: Iterable[Record], zone: ZoneInfo, known_affected: KnownAffected | None = None
+) -> list[tuple[str, PrePost]]:
+    """(patient, :class:`PrePost`) for every botulinum toxin injection in ``records``, in order.
+
+    ``known_affected`` as for :func:`pre_post_records`."""
     records = list(records)
     onsets: defaultdict[str, list[int]] = defaultdict(list)
     injections = sorted(
@@ -191,7 +210,7 @@ def pre_post_by_injection(records: Iterable[Record], zone: ZoneInfo) -> list[tup
             if r.measurement == TREATMENT and r.tags.get("kind") == "botox"
         }
     )
-    for row in spasm_rows(records):  # one spasm seen on several channels counts once
+    for row in spasm_rows(records, known_affected=known_affected):  # one spasm of several channels: one
         onsets[row.patient].append(row.onset_ns)
     observed = observed_seconds_by_date(records, zone)
     return [

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from monitor.clinical.affected import KnownAffected
 from monitor.clinical.scores import NS_PER_HOUR, score_spool
 from monitor.clinical.snow import DEFAULT_MIN_WEAR_H
 from monitor.store import Spool
@@ -42,6 +43,9 @@ class HourlyRescorer:
         episodes from it on are the run's own, written as they close.
     min_wear_h : float
         Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
+    configured_affected : mapping of str to iterable of str, optional
+        Affected sides the run's config names (its ``affected = true`` wearables); each
+        scoring adds the spool's whole history (:mod:`monitor.clinical.affected`).
 
     Examples
     --------
@@ -51,11 +55,17 @@ class HourlyRescorer:
     """
 
     def __init__(
-        self, spool_path: str | Path, timezone: str, start_ns: int, min_wear_h: float = DEFAULT_MIN_WEAR_H
+        self,
+        spool_path: str | Path,
+        timezone: str,
+        start_ns: int,
+        min_wear_h: float = DEFAULT_MIN_WEAR_H,
+        configured_affected: KnownAffected | None = None,
     ) -> None:
         self.spool_path = str(spool_path)
         self.timezone = timezone
         self.min_wear_h = min_wear_h
+        self.configured_affected = {p: set(sides) for p, sides in (configured_affected or {}).items()}
         self.run_start_ns = start_ns
         self.first_unscored_ns = start_ns - start_ns % NS_PER_HOUR
         self.written = 0
@@ -92,7 +102,13 @@ class HourlyRescorer:
     def _score(self, start_ns: int, end_ns: int) -> int:
         with Spool(self.spool_path) as spool:
             records = score_spool(
-                spool, start_ns, end_ns, self.timezone, self.min_wear_h, episodes_before_ns=self.run_start_ns
+                spool,
+                start_ns,
+                end_ns,
+                self.timezone,
+                self.min_wear_h,
+                episodes_before_ns=self.run_start_ns,
+                configured_affected=self.configured_affected,
             )
             written = spool.append(records)
         self._responses += [r for r in records if r.measurement == TREATMENT_RESPONSE]

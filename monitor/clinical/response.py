@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from monitor.clinical.affected import KnownAffected
 from monitor.clinical.cycle import (
     CYCLE_LAST_DAY,
     HourlyCounts,
@@ -43,6 +44,7 @@ from monitor.clinical.cycle import (
     injections,
     rate_ratio,
 )
+from monitor.clinical.enough import rate_stated
 from monitor.clinical.events import local_midnight_ns
 from monitor.store.schema import SPASM_EVENT, TREATMENT_RESPONSE
 from monitor.types import FieldValue, Record
@@ -102,7 +104,7 @@ def detect_response(counts: HourlyCounts, last_day: int = CYCLE_LAST_DAY, seed: 
     peak_window = counts.select(*PEAK_WINDOW)
     ratio, low, high = rate_ratio(baseline, peak_window)
     base_h = float(baseline.observed_h.sum())
-    lam0 = float(baseline.spasms.sum()) / base_h if base_h > 0 else nan
+    lam0 = float(baseline.spasms.sum()) / base_h if rate_stated(3600.0 * base_h) else nan
     result = Response(lam0, ratio, low, high, nan, nan, nan, nan, last_day)
     if not (high < 1.0 and lam0 > 0):
         return result  # no established effect: nothing to find the onset or wearing-off of
@@ -123,7 +125,12 @@ def detect_response(counts: HourlyCounts, last_day: int = CYCLE_LAST_DAY, seed: 
     return Response(lam0, ratio, low, high, onset, peak_day, wearing, pct, last_day)
 
 
-def treatment_responses(records: Iterable[Record], tz: ZoneInfo | str = "UTC", seed: int = 0) -> list[Record]:
+def treatment_responses(
+    records: Iterable[Record],
+    tz: ZoneInfo | str = "UTC",
+    seed: int = 0,
+    known_affected: KnownAffected | None = None,
+) -> list[Record]:
     """One ``treatment_response`` record per botulinum toxin injection in ``records``.
 
     Parameters
@@ -135,6 +142,9 @@ def treatment_responses(records: Iterable[Record], tz: ZoneInfo | str = "UTC", s
         The patients' timezone.
     seed : int
         Seed of the threshold calibration.
+    known_affected : mapping of str to iterable of str, optional
+        Affected sides per patient from the whole history
+        (:func:`~monitor.clinical.affected.stored_affected`); by default from ``records``.
 
     Returns
     -------
@@ -149,14 +159,14 @@ def treatment_responses(records: Iterable[Record], tz: ZoneInfo | str = "UTC", s
     for i, shot in enumerate(shots):
         later = [s for s in shots[i + 1 :] if s.patient == shot.patient]
         mine = [r for r in records if r.tags.get("patient", "") == shot.patient]
-        counts = hourly_counts(mine, shot.date, zone, shot.patient)
+        counts = hourly_counts(mine, shot.date, zone, shot.patient, known_affected)
         last_observed = int(counts.day.max()) if counts.day.size else 0
         # The cycle ends the day before the next injection; it is analysed up to the last day with data.
         end_day = (later[0].date - shot.date).days - 1 if later else last_observed
         last_day = min(end_day, last_observed)
         response = detect_response(counts, last_day, seed)
         fields = _fields(response, shot)
-        fields.update(_muscle_control(mine, shot, zone))
+        fields.update(_muscle_control(mine, shot, zone, known_affected))
         tags = {"patient": shot.patient, "injection": shot.date.isoformat()} if shot.patient else {}
         tags.setdefault("injection", shot.date.isoformat())
         out.append(Record(TREATMENT_RESPONSE, local_midnight_ns(shot.date, zone), fields, tags))
@@ -197,7 +207,9 @@ def _fields(response: Response, shot: Injection) -> dict[str, FieldValue]:
     return {k: v for k, v in values.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
-def _muscle_control(records: Sequence[Record], shot: Injection, zone: ZoneInfo) -> dict[str, FieldValue]:
+def _muscle_control(
+    records: Sequence[Record], shot: Injection, zone: ZoneInfo, known_affected: KnownAffected | None
+) -> dict[str, FieldValue]:
     """Peak-window rate ratios of injected and non-injected muscles, when both were worn."""
     events = [r for r in records if r.measurement == SPASM_EVENT and r.tags.get("muscle")]
     injected = set(shot.muscles)
@@ -208,7 +220,7 @@ def _muscle_control(records: Sequence[Record], shot: Injection, zone: ZoneInfo) 
     out: dict[str, FieldValue] = {"control_muscles": ",".join(control)}
     for name, on_injected in (("injected", True), ("control", False)):
         mine = rest + [r for r in events if (r.tags["muscle"] in injected) == on_injected]
-        counts = hourly_counts(mine, shot.date, zone, shot.patient)
+        counts = hourly_counts(mine, shot.date, zone, shot.patient, known_affected)
         ratio, low, high = rate_ratio(counts.select(-14, -1), counts.select(*PEAK_WINDOW))
         if math.isnan(ratio):
             return {}  # one side not worn in both windows: no side-by-side comparison

@@ -11,7 +11,9 @@ record carries ``observed_s > 0``.
 Fields
 ------
 hour: ``spasms`` (int), ``observed_s`` (float, s), ``spasms_per_h`` (float, spasms per
-observed hour), ``penn_frequency`` (int, 0/2/3/4, of that rate).
+observed hour) and ``penn_frequency`` (int, 0/2/3/4, of that rate); the last two only when
+``observed_s`` is at least half an hour (:mod:`monitor.clinical.enough`: a rate over a minute
+is not a number a clinician can use).
 day: the same four (``penn_frequency`` of the day's rate per observed hour), plus
 ``day_spasms``, ``night_spasms`` (int), ``penn_severity`` (int 1–3, only on days with
 spasms) and ``snow_frequency`` (int 1–5, only on days with at least ``min_wear_h`` observed
@@ -28,7 +30,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from monitor.clinical.affected import KnownAffected, stored_affected
 from monitor.clinical.daynight import NightWindow
+from monitor.clinical.enough import rate_stated
 from monitor.clinical.events import (
     episode_records,
     local_hour_start_ns,
@@ -57,6 +61,7 @@ def clinical_scores(
     night: NightWindow | None = None,
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
     references: dict[str, SeverityReference] | None = None,
+    known_affected: KnownAffected | None = None,
 ) -> list[Record]:
     """Hourly and daily clinical scores of every patient in ``records``, over observed time.
 
@@ -75,6 +80,11 @@ def clinical_scores(
         Each patient's severity reference (:mod:`monitor.clinical.severity`); by default
         found in ``records``. A patient without a usable one (fewer than 20 reference
         spasms) is graded by the fixed rule of :func:`~monitor.clinical.penn.penn_severity`.
+    known_affected : mapping of str to iterable of str, optional
+        Affected sides per patient from the whole history
+        (:func:`~monitor.clinical.affected.stored_affected`), added to those ``records`` say.
+        Give them when ``records`` are a window: the affected limbs are the patient's, so a
+        day with only the other leg's spasms scores 0, not that leg's count.
 
     Returns
     -------
@@ -100,9 +110,9 @@ def clinical_scores(
     records = list(records)
     observed = observed_seconds_by_hour(records, zone)
     if references is None:
-        references = severity_references(records, zone)
+        references = severity_references(records, zone, known_affected=known_affected)
     spasms: defaultdict[tuple[str, int], list[tuple[int, float, float | None]]] = defaultdict(list)
-    for row in spasm_rows(records):
+    for row in spasm_rows(records, known_affected=known_affected):
         hour = local_hour_start_ns(row.onset_ns, zone)
         spasms[(row.patient, hour)].append((row.onset_ns, row.duration_s, row.peak_x_baseline))
 
@@ -138,14 +148,14 @@ def _grades(events: list[tuple[int, float, float | None]], reference: SeverityRe
 
 
 def _rate_fields(spasms: int, observed_s: float) -> dict[str, FieldValue]:
-    """Count, observed time, rate per observed hour and its Penn score (``observed_s > 0``)."""
-    rate_per_h = spasms * 3600.0 / observed_s
-    return {
-        "spasms": spasms,
-        "observed_s": observed_s,
-        "spasms_per_h": rate_per_h,
-        "penn_frequency": penn_frequency_for_rate(rate_per_h),
-    }
+    """Count and observed time; the rate per observed hour and its Penn score only when the
+    observed time is enough to state them (:func:`~monitor.clinical.enough.rate_stated`)."""
+    fields: dict[str, FieldValue] = {"spasms": spasms, "observed_s": observed_s}
+    if rate_stated(observed_s):
+        rate_per_h = spasms * 3600.0 / observed_s
+        fields["spasms_per_h"] = rate_per_h
+        fields["penn_frequency"] = penn_frequency_for_rate(rate_per_h)
+    return fields
 
 
 def _score(time_ns: int, tags: dict[str, str], period: str, fields: dict[str, FieldValue]) -> Record:
@@ -159,6 +169,7 @@ def score_spool(
     tz: ZoneInfo | str = "UTC",
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
     episodes_before_ns: int | None = None,
+    configured_affected: KnownAffected | None = None,
 ) -> list[Record]:
     """All clinical scores of a time range of the spool: hourly, daily and per injection.
 
@@ -181,6 +192,11 @@ def score_spool(
     episodes_before_ns : int, optional
         Only episodes starting before this UTC time, ns: a live run writes its own as they
         close (:mod:`monitor.clinical.closing`), so its scoring leaves them alone. None: all.
+    configured_affected : mapping of str to iterable of str, optional
+        Affected sides the caller's config names (``affected = true`` wearables,
+        :func:`~monitor.clinical.affected.configured_affected`). With the spool's whole
+        treatment log and ``affected=true`` events, they say which limbs every score of
+        the range counts (:mod:`monitor.clinical.affected`), learned once here.
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     first_ns = local_midnight_ns(to_local(start_ns, zone).date(), zone)
@@ -188,12 +204,14 @@ def score_spool(
     stop_ns = local_midnight_ns(last_day, zone)  # the range's end, widened to a local midnight
     # The high-rate series are left out: every minute with them has a kept ``coverage`` point.
     records = spool.query(first_ns, stop_ns, kept_only=True)
-    # The injections of the treatment log say which limbs are affected, whenever they were.
-    treatments = spool.query(0, first_ns, measurement=TREATMENT, kept_only=True)
+    # The affected limbs are the patient's, whenever the history says so: not the range's.
+    affected = stored_affected(spool, configured_affected)
     # Severity grades against each patient's reference period, which lies before the range.
-    references = _spool_references(spool, stop_ns, zone)
-    scores = clinical_scores(treatments + records, zone, min_wear_h=min_wear_h, references=references)
-    scores += _new_episodes(treatments + records, episodes_before_ns)  # what the dashboards count
+    references = _spool_references(spool, stop_ns, zone, affected)
+    scores = clinical_scores(
+        records, zone, min_wear_h=min_wear_h, references=references, known_affected=affected
+    )
+    scores += _new_episodes(records, episodes_before_ns, affected)  # what the dashboards count
     if not any(r.measurement == TREATMENT and r.tags.get("kind") == "botox" for r in records):
         return _ordered(scores)  # no injection to compare around (the live run's hourly case)
 
@@ -205,17 +223,21 @@ def score_spool(
 
     # Injections in the range need their 14 days before and 6 weeks after; each cycle, its
     # baseline and up to its day 90 or the next injection (treatment_response).
-    injections = [s for s in pre_post_records(around(POST_END_DAY), zone) if first_ns <= s.time_ns < stop_ns]
+    injections = [
+        s for s in pre_post_records(around(POST_END_DAY), zone, affected) if first_ns <= s.time_ns < stop_ns
+    ]
     responses = [
-        r for r in treatment_responses(around(CYCLE_READ_DAYS), zone) if first_ns <= r.time_ns < stop_ns
+        r
+        for r in treatment_responses(around(CYCLE_READ_DAYS), zone, known_affected=affected)
+        if first_ns <= r.time_ns < stop_ns
     ]
     return _ordered(scores + injections) + responses  # the clinical scores first, then the cycles
 
 
-def _new_episodes(records: list[Record], before_ns: int | None) -> list[Record]:
+def _new_episodes(records: list[Record], before_ns: int | None, affected: KnownAffected) -> list[Record]:
     """The episodes of ``records`` (starting before ``before_ns``) not stored among them as they are."""
     stored = {_point(r) for r in records if r.measurement == SPASM_EPISODE}
-    found = episode_records(records)
+    found = episode_records(records, known_affected=affected)
     return [r for r in found if (before_ns is None or r.time_ns < before_ns) and _point(r) not in stored]
 
 
@@ -223,7 +245,9 @@ def _point(record: Record) -> tuple[object, ...]:
     return (record.time_ns, tuple(sorted(record.tags.items())), tuple(sorted(record.fields.items())))
 
 
-def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, SeverityReference]:
+def _spool_references(
+    spool: Spool, end_ns: int, zone: ZoneInfo, affected: KnownAffected
+) -> dict[str, SeverityReference]:
     """Severity references read from the spool: the reference periods lie before the range scored."""
     treatments = spool.query(0, end_ns, measurement=TREATMENT)
     first = (
@@ -235,7 +259,8 @@ def _spool_references(spool: Spool, end_ns: int, zone: ZoneInfo) -> dict[str, Se
     # Wide enough for every patient's 14 reference days (before an injection, or from the first data).
     start_ns = min(anchors) - (PRE_DAYS + 1) * NS_PER_DAY
     stop_ns = min(max(anchors) + (PRE_DAYS + 1) * NS_PER_DAY, end_ns)
-    return severity_references(spool.query(start_ns, stop_ns, kept_only=True) + treatments, zone)
+    records = spool.query(start_ns, stop_ns, kept_only=True)
+    return severity_references(records + treatments, zone, known_affected=affected)
 
 
 def _ordered(records: list[Record]) -> list[Record]:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from monitor.clinical.affected import KnownAffected
 from monitor.clinical.cycle import BASELINE_DAYS, injections
 from monitor.clinical.events import local_midnight_ns, spasm_rows, to_local
 from monitor.clinical.observed import observed_seconds_by_date
@@ -77,12 +78,17 @@ class SeverityReference:
 
 
 def severity_references(
-    records: Iterable[Record], tz: ZoneInfo | str = "UTC", days: int = BASELINE_DAYS
+    records: Iterable[Record],
+    tz: ZoneInfo | str = "UTC",
+    days: int = BASELINE_DAYS,
+    known_affected: KnownAffected | None = None,
 ) -> dict[str, SeverityReference]:
     """Each patient's :class:`SeverityReference` from ``records``.
 
     ``records`` must reach back over the reference period: the ``days`` before the first
-    injection (``treatment`` kind ``botox``), else the first ``days`` observed days.
+    injection (``treatment`` kind ``botox``), else the first ``days`` observed days. The
+    reference spasms are the affected limbs' (``known_affected``: from the whole history, as
+    for :func:`monitor.clinical.events.episodes`).
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     records = list(records)
@@ -90,7 +96,7 @@ def severity_references(
     for shot in injections(records, zone):
         first_shot.setdefault(shot.patient, shot.date)
     observed = observed_seconds_by_date(records, zone)
-    rows = spasm_rows(records)
+    rows = spasm_rows(records, known_affected=known_affected)
     out = {}
     for patient in set(observed) | set(first_shot):
         if patient in first_shot:

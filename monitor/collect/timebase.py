@@ -90,11 +90,6 @@ class TimeBaseWatch:
     def __init__(self) -> None:
         self._held: list[Held] = []
 
-    @property
-    def holding(self) -> int:
-        """How many packets wait for a verdict."""
-        return len(self._held)
-
     def offer(
         self, packet: Packet, first_ns: int, end_ns: int, arrival_ns: int, residual_ns: int | None
     ) -> Verdict:

@@ -111,13 +111,17 @@ def _check_analysable(emg: CsvEmg, args: argparse.Namespace, params: EmgParams) 
     for channel, name in enumerate(emg.channel_names):
         if not finite[:, channel].any():
             raise CsvError(
-                f"{args.file}: channel {name!r} holds no numbers (every value is NaN or infinite)",
+                f"{args.file}: channel {name!r} holds no numbers (every value is empty, NaN or infinite)",
                 "remove the column, or export the file again",
             )
     for note in emg.notes:
         print(f"spasm-monitor: {args.file}: {note}", file=sys.stderr)
     if (missing := int(finite.size - np.count_nonzero(finite))) > 0:
-        print(f"spasm-monitor: {args.file}: {missing} NaN samples, read as gaps", file=sys.stderr)
+        print(
+            f"spasm-monitor: {args.file}: {missing} non-finite samples (empty cells, NaN or infinite),"
+            " read as gaps: not observed time",
+            file=sys.stderr,
+        )
     if (warning := amplitude_warning(emg.emg_mv, emg.channel_names, args.units)) is not None:
         print(f"spasm-monitor: warning: {args.file}: {warning}", file=sys.stderr)
 
@@ -177,9 +181,15 @@ def print_table(analysis: Analysis, file: str) -> None:
     rate = "n/a" if s["per_hour"] is None else f"{s['per_hour']:g}/h"
     span = f"{_iso(analysis.start_ns)} to {_iso(analysis.end_ns)}"
     print(f"{file}: {span}, {s['observed_h'] * 60:.1f} min observed")
+    if s["spasms"] is None:  # no usable sample: no data, which is not "0 spasms"
+        print("spasms: no data (no usable samples: nothing observed, nothing scored)")
+        return
     sources = s["by_source"]
-    print(f"spasms: {s['spasms']} ({s['events']} events: EMG {sources['emg']}, IMU {sources['imu']})")
-    print(f"rate: {rate}   by kind: {kinds}")
+    print(
+        f"spasms: {s['spasms']} episodes of the affected limbs"
+        f" ({s['events']} detector events: EMG {sources['emg']}, IMU {sources['imu']})"
+    )
+    print(f"rate: {rate}   episodes by kind: {kinds}")
     if s["events"]:
         print(
             f"duration: min {durations['min']:g} s, median {durations['median']:g} s,"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor.config import AppConfig, load_config
 from monitor.config.preflight import check_runnable
-from monitor.errors import StoreError
+from monitor.errors import ConfigError, StoreError
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -42,8 +42,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run_check(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    check_runnable(config)  # what `run` would refuse: no wearable, no spool directory, bad URLs, secrets
+    try:
+        config = load_config(args.config)
+        check_runnable(config)  # what `run` would refuse: no wearable, no spool directory, bad URLs, secrets
+    except ConfigError as error:
+        if error.advice == ConfigError.default_advice:  # "`config check` validates it": this is it
+            error.advice = "fix the named key in config.toml and run `spasm-monitor config check` again"
+        raise
     print(f"{args.config}: OK")
     for line in describe(config):
         print(f"  {line}")

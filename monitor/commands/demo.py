@@ -35,6 +35,11 @@ from monitor.store import Spool
 from monitor.store.schema import SIMULATED_SOURCE
 
 PATIENT = "demo"
+# The live minute is labelled apart, as a patient of its own: the emulators spasm far more often
+# than the simulated history (so that a user sees spasms within a minute), so in the history's
+# patient it would be a day at ~600 spasms an hour, raising the latest Botox window's rate. It
+# shows the BLE link working; `spasm-monitor report --patient demo-live` reports it alone.
+LIVE_PATIENT = "demo-live"
 FORWARD_TIMEOUT_S = 120.0
 SIMULATED = {"source": SIMULATED_SOURCE}
 # Options of the emulator of each of the demo's wearables (monitor.demo.wearables).
@@ -103,9 +108,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def embedded_config(transport: str, spool_path: Path, timezone: str) -> AppConfig:
-    """The demo's config.toml, in code: the demo's wearables, emulated on the hub."""
+    """The demo's config.toml, in code: the demo's wearables, emulated on the hub, worn by
+    :data:`LIVE_PATIENT` (the live minute, apart from the simulated history's patient)."""
     return demo_config(
-        PATIENT,
+        LIVE_PATIENT,
         timezone,
         ble={"backend": "bumble", "transport": transport, "scan_timeout_s": 5.0},
         store={"spool_path": str(spool_path)},
@@ -232,6 +238,7 @@ def _print_summary(
     forwarded: str | None,
     wall_s: float,
 ) -> None:
+    from monitor.clinical.enough import too_little_text
     from monitor.demo.summary import summary_lines
 
     print()
@@ -244,13 +251,21 @@ def _print_summary(
         # Detector rows (one per channel and IMU); spasms, one per limb episode, are below.
         f" {found['spasm_event']} detector event(s), {found['rom']} ROM record(s)"
     )
+    print(
+        f"    (stored as patient {LIVE_PATIENT}: the emulators' spasm rate is not the simulated patient's,"
+        f" so the live {live.duration_s:.0f} s are not a day of {PATIENT}'s history)"
+    )
     # The report's numbers (ReportData), not a second computation: the terminal and the
     # report say the same thing.
     measured = report.injections[0].pre_post if report.injections else None
     for line in summary_lines(history, measured):
         print(f"  {line}")
     print(f"  {_botox_effect_line(report)}")
-    rate = "no data" if report.spasms_per_h is None else f"{report.spasms_per_h:.2f}"
+    rate = (
+        f"{report.spasms_per_h:.2f}"
+        if report.spasms_per_h is not None
+        else too_little_text(3600.0 * report.coverage.monitored_h)
+    )
     print(
         f"  whole period: {report.spasms} spasms, {rate} per observed hour"
         f" ({report.coverage.monitored_h:.1f} h observed on {len(report.days)} days)"
@@ -258,9 +273,10 @@ def _print_summary(
     if report.days:
         last = report.days[-1]
         snow = last.snow_frequency if last.snow_frequency is not None else last.snow_note
+        penn = last.penn_frequency if last.penn_frequency is not None else f"not scored ({last.rate_note})"
         print(
             f"  latest day ({last.date}): {last.spasms} spasms in {last.observed_s / 60:.0f} min observed,"
-            f" EMG-derived Penn frequency {last.penn_frequency},"
+            f" EMG-derived Penn frequency {penn},"
             f" Penn severity {'-' if last.penn_severity is None else last.penn_severity}, Snow {snow}"
         )
     print(f"  alerts: {len(live.alerts)} during the live run, {len(report.alerts)} in the store")

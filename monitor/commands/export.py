@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from monitor.clinical.events import local_midnight_ns
 from monitor.commands.config import add_config_argument, add_spool_argument, existing_spool
 from monitor.config import load_config
+from monitor.errors import StoreError
 from monitor.export import TABLES, Period, export_tables, to_json, write_csv, write_edf
 from monitor.store import Spool
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     patient = config.patient.id if args.patient is None else (None if args.patient == "all" else args.patient)
     tables = [t.strip() for t in args.tables.split(",") if t.strip()]
     with Spool(spool_path, read_only=True) as spool:
+        _check_patient(spool, patient)
         data = export_tables(spool, tables, period, patient)
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in data.items())
     if args.format == "csv":
@@ -89,6 +91,19 @@ def run(args: argparse.Namespace) -> int:
         Path(args.out).write_text(document + "\n", encoding="utf-8")
         print(f"wrote {args.out}: {counts}")
     return 0
+
+
+def _check_patient(spool: Spool, patient: str | None) -> None:
+    """Refuse a patient of whom the spool holds nothing, naming those it holds: an export of
+    "0 events" from the wrong patient's pseudonym reads as a spasm-free patient."""
+    held = sorted(str(p) for (p,) in spool.rows("SELECT DISTINCT patient FROM points"))
+    if patient is None or patient in held or not held:
+        return
+    names = ", ".join(repr(p) if p else "(untagged)" for p in held)
+    raise StoreError(
+        f"spool {spool.path} holds no data of patient {patient!r}; it holds {names}",
+        "give --patient with one of them, or --patient all",
+    )
 
 
 def _period(from_date: str | None, to_date: str | None, zone: ZoneInfo) -> Period:

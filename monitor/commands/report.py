@@ -7,7 +7,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from monitor.clinical import DEFAULT_MIN_WEAR_H
+from monitor.clinical import DEFAULT_MIN_WEAR_H, too_little_text
+from monitor.clinical.affected import configured_affected
 from monitor.commands.config import DEFAULT_CONFIG, add_spool_argument
 from monitor.config import load_config
 from monitor.report import ReportError, build_report, write_report
@@ -63,13 +64,22 @@ def run_report(args: argparse.Namespace) -> int:
         end_date=_date(args.end, "--to"),
         max_events=args.events,
         min_wear_h=args.min_wear_h,
+        affected=args.affected,
     )
     path = write_report(data, args.out)
     label = " (SIMULATED)" if data.simulated else ""
-    print(
-        f"report{label}: patient {data.patient or '(untagged)'}, {data.spasms} spasms,"
-        f" {data.coverage.observed_hours} observed hours -> {path}"
-    )
+    # The report's own "Observed time" (monitor.clinical.observed), not its clock-hour count;
+    # without observed time there is no spasm count to give (no data is never "0 spasms").
+    observed_h = data.coverage.monitored_h
+    observed = f"in {observed_h:.1f} h observed" if observed_h > 0 else "and no observed time (no rate)"
+    counted = f"{data.spasms} spasms {observed}"
+    if data.spasms_per_h is not None:  # a rate and Penn score only on enough time (monitor.clinical.enough)
+        counted += (
+            f", {data.spasms_per_h:.2f} per observed hour, EMG-derived Penn frequency {data.penn_frequency}"
+        )
+    elif observed_h > 0:
+        counted += f", no rate or Penn score ({too_little_text(3600.0 * observed_h)})"
+    print(f"report{label}: patient {data.patient or '(untagged)'}, {counted} -> {path}")
     return 0
 
 
@@ -83,9 +93,11 @@ def _apply_config(args: argparse.Namespace) -> Path | InfluxQLReader:
         path = DEFAULT_CONFIG
     source: Path | InfluxQLReader | None = args.spool
     args.min_wear_h = DEFAULT_MIN_WEAR_H
+    args.affected = {}
     if path is not None:
         config = load_config(path)
         args.min_wear_h = config.clinical.min_wear_h
+        args.affected = configured_affected(config.patient.id, config.devices)  # as `run` scores
         args.patient = args.patient or config.patient.id
         args.timezone = args.timezone or config.patient.timezone
         influx = config.store.influx

@@ -190,6 +190,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     spool_path, tz, patient, _ = _resolve(args, needs_patient=False)
+    if not Path(spool_path).exists():  # a fresh install: nothing recorded yet is not an error
+        print(f"no treatment entries yet (no spool at {spool_path}: `run` or `treatment add` creates it)")
+        return 0
     with Spool(spool_path, read_only=True) as spool:  # a copy on read-only media lists too
         entries = stored_entries(spool, patient)
     for entry in entries:

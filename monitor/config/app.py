@@ -107,11 +107,21 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> A
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file", "copy the repository's config.toml") from None
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+        raise ConfigError(
+            f"{path}: cannot read: {error.strerror}", "check the path and its permissions"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not a text file (byte {error.start} is not UTF-8)",
+            "config.toml is UTF-8 text: check the path, or copy the repository's config.toml",
+        ) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(
+            f"{path}: not valid TOML: {error}",
+            'fix the syntax at that line: key = value, text in "quotes", [section] headers',
+        ) from None
     try:
         # Relative paths in the file mean its own folder: `report --config /etc/.../config.toml`
         # must find the spool `run` writes, whatever the current directory.

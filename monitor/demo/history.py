@@ -50,6 +50,7 @@ from monitor.clinical import (
     score_spool,
     spasm_rows,
 )
+from monitor.clinical.affected import stored_affected
 from monitor.clinical.events import to_local, to_ns
 from monitor.demo.course import TreatmentCourse
 from monitor.demo.summary import DaySummary, HistorySummary
@@ -270,7 +271,9 @@ def simulate_history(
     # What was found: the one computation the report and the stored scores use, on the spool.
     context_ns = PRE_POST_CONTEXT_DAYS * 86_400 * NS_PER_S
     found = pre_post_by_injection(
-        spool.query(start_ns - context_ns, end_ns + context_ns, patient=patient, kept_only=True), zone
+        spool.query(start_ns - context_ns, end_ns + context_ns, patient=patient, kept_only=True),
+        zone,
+        stored_affected(spool),  # the patient's affected limbs, not the window's
     )
     return HistorySummary(
         patient=patient,

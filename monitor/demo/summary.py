@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from monitor.clinical import DEFAULT_MIN_WEAR_H, PrePost, snow_scorable
+from monitor.clinical import DEFAULT_MIN_WEAR_H, PrePost, snow_scorable, too_little_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +114,7 @@ def summary_lines(
         f" {len(summary.pt_dates)} PT sessions",
         f"  spasms detected {found_n} (simulated truth {true_n})",
         f"  spasms per observed hour, 14 d before vs days 7-41 after the injection:"
-        f" {_num(f.pre_per_h)} -> {_num(f.post_per_h)} ({_pct(f.change_pct)};"
-        f" truth {_num(t.pre_per_h)} -> {_num(t.post_per_h)}, {_pct(t.change_pct)})",
+        f" {_change(f)}; truth {_change(t)}",
         f"  Snow's 24-hour score (EMG-derived) on {len(scored)} of {len(days)} days"
         f" (worn >= {min_wear_h:g} h);"
         + (
@@ -131,12 +130,19 @@ def summary_lines(
     return lines
 
 
-def _num(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.1f}"
-
-
-def _pct(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:+.0f} %"
+def _change(p: PrePost) -> str:
+    """``14.6 -> 10.2 (-30 %)``, or why there is no change: a window under the rule
+    (:mod:`monitor.clinical.enough`) has no rate, and no change is stated from it."""
+    if math.isnan(p.change_per_h):
+        pre = f"{p.pre_per_h:.1f}" if math.isfinite(p.pre_per_h) else too_little_text(3600 * p.pre_observed_h)
+        post = (
+            f"{p.post_per_h:.1f}"
+            if math.isfinite(p.post_per_h)
+            else too_little_text(3600 * p.post_observed_h)
+        )
+        return f"{pre} -> {post} (not enough worn time to tell)"
+    pct = "n/a" if math.isnan(p.change_pct) else f"{p.change_pct:+.0f} %"
+    return f"{p.pre_per_h:.1f} -> {p.post_per_h:.1f} ({pct})"
 
 
 def _weekly_best_range(days: tuple[DaySummary, ...]) -> list[float]:

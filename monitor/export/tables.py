@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.clinical.affected import stored_affected
 from monitor.clinical.events import episodes, spasm_kind
 from monitor.store import Spool
 from monitor.store.schema import CLINICAL_SCORE, ROM, SPASM_EVENT, TREATMENT
@@ -69,7 +70,10 @@ def export_tables(
             out[name] = [record_row(r) for r in treatment]
         elif name == "episodes":
             events = spool.query(period.start_ns, period.end_ns, measurement=SPASM_EVENT, patient=patient)
-            out[name] = [_episode_row(e) for e in episodes(events + treatment, affected_only=False)]
+            affected = stored_affected(spool)  # the patient's affected limbs, not the period's
+            out[name] = [
+                _episode_row(e) for e in episodes(events, affected_only=False, known_affected=affected)
+            ]
         else:
             records = spool.query(period.start_ns, period.end_ns, measurement=TABLES[name], patient=patient)
             out[name] = [record_row(r) for r in records]

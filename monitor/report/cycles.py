@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
+from monitor.clinical.affected import KnownAffected
 from monitor.clinical.cycle import (
     CYCLE_LAST_DAY,
     WINDOWS,
@@ -22,6 +23,7 @@ from monitor.clinical.cycle import (
     weekly_curve,
     window_ratios,
 )
+from monitor.clinical.enough import rate_stated, too_little_text
 from monitor.clinical.events import to_local
 from monitor.clinical.response import injection_date, treatment_responses, wearing_off_text
 from monitor.report.cells import NO_DATA, num, table
@@ -37,8 +39,8 @@ WINDOW_NAMES = {
     "wearing_off": "Wearing-off (day 70 to the cycle's end)",
 }
 
-# When the patient is told "not enough worn time to tell" rather than a change (our choice):
-MIN_WORN_H = 6.0  # observed hours each side needs (about three days of two hours)
+# When the patient is told "not enough worn time to tell" rather than a change: a side below
+# monitor.clinical.enough's MIN_RATE_H, no ratio, or an interval this wide (our choice):
 WIDE_CI_FACTOR = 4.0  # 95 % CI upper over lower bound above which the interval says little
 
 
@@ -62,8 +64,8 @@ class Change:
         The window's days after the injection.
     verdict : str
         ``fewer`` or ``more`` (the 95 % CI excludes 1), ``no clear change`` (it includes 1),
-        or ``unknown``: no ratio, fewer than :data:`MIN_WORN_H` observed hours on a side, or
-        an interval wider than :data:`WIDE_CI_FACTOR`.
+        or ``unknown``: no ratio, less than :data:`~monitor.clinical.enough.MIN_RATE_H`
+        observed on a side, or an interval wider than :data:`WIDE_CI_FACTOR`.
     wearing_off_day : float or None
         The cycle's wearing-off day, when found.
     """
@@ -110,8 +112,8 @@ def latest_change(cycles: Sequence[Cycle]) -> Change | None:
 def _verdict(baseline: RateRatio, window: RateRatio | None) -> str:
     if window is None or math.isnan(window.ratio):
         return "unknown"
-    if min(baseline.observed_h, window.observed_h) < MIN_WORN_H:
-        return "unknown"
+    if not (rate_stated(3600.0 * baseline.observed_h) and rate_stated(3600.0 * window.observed_h)):
+        return "unknown"  # the one rule (monitor.clinical.enough); the CI below decides the rest
     if window.ratio == 0.0:  # no spasm at all since, on enough worn time
         return "fewer"
     if not (window.ci_low > 0 and window.ci_high / window.ci_low <= WIDE_CI_FACTOR):
@@ -121,10 +123,17 @@ def _verdict(baseline: RateRatio, window: RateRatio | None) -> str:
     return "more" if window.ci_low > 1.0 else "no clear change"
 
 
-def gather_cycles(records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo) -> tuple[Cycle, ...]:
-    """The cycles of the injections in ``[start_ns, end_ns)``, on all of ``records`` around them."""
+def gather_cycles(
+    records: Sequence[Record],
+    start_ns: int,
+    end_ns: int,
+    zone: ZoneInfo,
+    known_affected: KnownAffected | None = None,
+) -> tuple[Cycle, ...]:
+    """The cycles of the injections in ``[start_ns, end_ns)``, on all of ``records`` around them
+    (``known_affected``: the patient's affected sides, :mod:`monitor.clinical.affected`)."""
     out = []
-    for response in treatment_responses(records, zone):
+    for response in treatment_responses(records, zone, known_affected=known_affected):
         date = injection_date(response)
         shot = next(
             (
@@ -141,7 +150,7 @@ def gather_cycles(records: Sequence[Record], start_ns: int, end_ns: int, zone: Z
         f = shot.fields
         label = f"{float(f.get('dose_u', math.nan)):g} U {f.get('product', '')} {shot.tags.get('side', '')}"
         label += f": {f.get('muscles', '')}"
-        counts = hourly_counts(records, date, zone, response.tags.get("patient", ""))
+        counts = hourly_counts(records, date, zone, response.tags.get("patient", ""), known_affected)
         last_day = int(response.fields.get("last_day", CYCLE_LAST_DAY))
         out.append(
             Cycle(
@@ -163,7 +172,7 @@ def render_cycles(data: ReportData) -> str:
             c.date.isoformat(),
             c.label,
             num(_f(c.response, "baseline_per_h"), 2),
-            _ratio(c.response, "rate_ratio_peak", "rr_ci_low", "rr_ci_high"),
+            _ratio(c.response, "rate_ratio_peak", "rr_ci_low", "rr_ci_high") + _peak_days(c.response),
             _day(c.response, "onset_day"),
             _day(c.response, "peak_day"),
             wearing_off_text(c.response) or f"not detected (data to day {c.response.get('last_day', '?')})",
@@ -175,7 +184,7 @@ def render_cycles(data: ReportData) -> str:
         "Injection",
         "Treatment",
         "Baseline / observed h",
-        "Rate ratio, days 21–42 (95 % CI)",
+        "Rate ratio, peak window (95 % CI)",
         "Onset day",
         "Peak-effect day",
         "Wearing-off",
@@ -186,17 +195,22 @@ def render_cycles(data: ReportData) -> str:
         parts.append(f"<h3>Injection of {escape(c.date.isoformat())}: windows</h3>")
         window_rows = [
             (
-                WINDOW_NAMES.get(w.window, w.window),
-                f"{_hours(w.observed_h)} in {w.days} d",
+                window_name(w.window, c.response),
+                f"{hours_text(w.observed_h)} in {w.days} d",
                 str(w.spasms),
-                num(w.per_h, 2),
+                num(w.per_h, 2, missing=too_little_text(3600.0 * w.observed_h)),
                 "—" if w.window == "baseline" else format_ratio(w.ratio, w.ci_low, w.ci_high),
             )
             for w in c.windows
         ]
         window_header = ("Window", "Observed", "Spasms", "Per observed h", "Rate ratio (95 % CI)")
         parts.append(table(window_header, window_rows, "No observed time around this injection."))
-        weeks = " · ".join(f"week {w:+d}: {rate:.1f}/h ({_hours(hours)})" for w, hours, rate in c.weeks)
+        weeks = " · ".join(
+            f"week {w:+d}: {rate:.1f}/h ({hours_text(hours)})"
+            if math.isfinite(rate)
+            else f"week {w:+d}: {too_little_text(3600.0 * hours)}"
+            for w, hours, rate in c.weeks
+        )
         parts.append(f'<p class="note">Weekly spasms per observed hour: {escape(weeks or NO_DATA)}</p>')
     parts.append(
         '<p class="note">Rate ratios: spasms per observed hour in a window over the 14 days before the '
@@ -211,9 +225,33 @@ def render_cycles(data: ReportData) -> str:
     return "".join(parts)
 
 
-def _hours(hours: float) -> str:
+def hours_text(hours: float) -> str:
     """Observed time as hours, or minutes below a tenth of an hour (a live day's minute is not "0.0 h")."""
-    return f"{hours:.1f} h" if hours >= 0.1 else f"{hours * 60:.0f} min"
+    if hours >= 0.1:
+        return f"{hours:.1f} h"
+    return f"{hours * 3600:.0f} s" if hours * 60 < 1 else f"{hours * 60:.0f} min"
+
+
+def window_name(name: str, response: dict[str, FieldValue]) -> str:
+    """A window's name with its days, cut at the cycle's last day: "Peak (days 21–28 of 21–42)"."""
+    bounds = {w[0]: w[1:] for w in WINDOWS}
+    if name not in bounds or name == "baseline":
+        return WINDOW_NAMES.get(name, name)
+    first, last = bounds[name]
+    end = int(_f(response, "last_day") or CYCLE_LAST_DAY)
+    label = name.replace("_", "-").capitalize()
+    if name == "wearing_off":
+        return f"{label} (days {first}–{end}, to the cycle's end)"
+    if end < last:
+        return f"{label} (days {first}–{end} of {first}–{last}: data ends on day {end})"
+    return f"{label} (days {first}–{last})"
+
+
+def _peak_days(response: dict[str, FieldValue]) -> str:
+    """The peak window's days as far as the data reaches, after its ratio."""
+    first, last = next(w[1:] for w in WINDOWS if w[0] == "peak")
+    end = min(last, int(_f(response, "last_day") or CYCLE_LAST_DAY))
+    return f", days {first}–{end}" if end >= first else ""
 
 
 def _f(fields: dict[str, FieldValue], name: str) -> float | None:
@@ -250,4 +288,12 @@ def _control(fields: dict[str, FieldValue]) -> str:
     return f"{injected} vs {control} ({fields.get('control_muscles', '')})"
 
 
-__all__ = ["Change", "format_ratio", "gather_cycles", "latest_change", "render_cycles"]
+__all__ = [
+    "Change",
+    "format_ratio",
+    "gather_cycles",
+    "hours_text",
+    "latest_change",
+    "render_cycles",
+    "window_name",
+]

@@ -26,9 +26,12 @@ from monitor.clinical import (
     penn_frequency_for_rate,
     penn_severity,
     pre_post_by_injection,
+    rate_stated,
     spasm_rows,
+    too_little_text,
     weekly_rom,
 )
+from monitor.clinical.affected import KnownAffected, affected_limbs, union_affected
 from monitor.clinical.events import local_midnight_ns, spasm_kind, to_local
 from monitor.report.cycles import gather_cycles
 from monitor.report.html_tardieu import gather_tardieu
@@ -75,23 +78,26 @@ def gather(
     max_events: int = DEFAULT_MAX_EVENTS,
     night: NightWindow | None = None,
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
+    affected: KnownAffected | None = None,
 ) -> ReportData:
     """Compute the report of one patient's records (all of one patient, in time order).
 
     Parameters are those of :func:`build_report`; ``records`` may extend beyond the period
-    (the 14 days before and 6 weeks after an injection are used for its comparison).
+    (the 14 days before and 6 weeks after an injection are used for its comparison), and are
+    the patient's whole history: the affected limbs are learned from all of them.
     """
     start_ns, end_ns = _period(records, zone, start_date, end_date)
     period = [r for r in records if start_ns <= r.time_ns < end_ns]
     observed_records = [r for r in period if r.measurement in OBSERVED_TIME]
     night = night or NightWindow()
-    # The treatment log, whenever written, says which limbs are affected (the scores count those).
-    treatments = [r for r in records if r.measurement == TREATMENT]
+    # The affected limbs are the patient's, from the whole history (the treatment log, every
+    # affected=true event) and the config: the period's scores count those, as the stored ones.
+    known = union_affected(affected_limbs(records), affected or {})
     spasm_events = [r for r in period if r.measurement == SPASM_EVENT]
-    scores = clinical_scores(observed_records + spasm_events + treatments, zone, night, min_wear_h)
+    scores = clinical_scores(observed_records + spasm_events, zone, night, min_wear_h, known_affected=known)
     days = tuple(_day_scores(r, zone) for r in scores if r.tags["period"] == "day")
     observed_hours = sum(r.tags["period"] == "hour" for r in scores)
-    rows = spasm_rows(spasm_events + treatments)  # episodes of the affected limbs
+    rows = spasm_rows(spasm_events, known_affected=known)  # episodes of the affected limbs
     recent = spasm_events[-max_events:] if max_events > 0 else []  # the events table, as reported
     is_simulated, reason = _simulated(records, simulated)
     cover = _coverage(period, observed_records, zone, start_ns, end_ns, observed_hours, len(days))
@@ -109,8 +115,12 @@ def gather(
         simulated_reason=reason,
         coverage=cover,
         spasms=len(rows),
-        spasms_per_h=observed_spasms / observed_h if observed_h > 0 else None,
-        penn_frequency=penn_frequency_for_rate(observed_spasms / observed_h) if observed_h > 0 else None,
+        spasms_per_h=observed_spasms / observed_h if rate_stated(3600.0 * observed_h) else None,
+        penn_frequency=(
+            penn_frequency_for_rate(observed_spasms / observed_h)
+            if rate_stated(3600.0 * observed_h)
+            else None
+        ),
         penn_severity=penn_daily_severity([penn_severity(r.duration_s, r.peak_x_baseline) for r in rows]),
         snow_median=sorted(scored)[len(scored) // 2] if scored else None,
         snow_days=len(scored),
@@ -120,7 +130,7 @@ def gather(
         night_spasms=sum(d.night_spasms for d in days),
         days=days,
         treatments=tuple(_treatment(r) for r in period if r.measurement == TREATMENT),
-        injections=_injections(records, start_ns, end_ns, zone),
+        injections=_injections(records, start_ns, end_ns, zone, known),
         kinds=_kind_summaries(rows),
         durations_s=tuple(r.duration_s for r in rows),
         rom=_rom_days(period, zone),
@@ -128,7 +138,7 @@ def gather(
         events=tuple(spasm_event_from_record(r) for r in reversed(recent)),
         events_total=len(spasm_events),
         alerts=tuple(_alert_row(r) for r in period if r.measurement == ALERT),
-        cycles=gather_cycles(records, start_ns, end_ns, zone),
+        cycles=gather_cycles(records, start_ns, end_ns, zone, known),
         tardieu=gather_tardieu(period, start_ns, end_ns, zone),
     )
 
@@ -185,18 +195,20 @@ def _coverage(
 def _day_scores(r: Record, zone: ZoneInfo) -> DayScores:
     f = r.fields
     severity, snow = f.get("penn_severity"), f.get("snow_frequency")
+    rate, penn = f.get("spasms_per_h"), f.get("penn_frequency")  # absent below the rule
     observed_s = float(f["observed_s"])
     return DayScores(
         date=to_local(r.time_ns, zone).date(),
         spasms=int(f["spasms"]),
         observed_s=observed_s,
-        spasms_per_h=float(f["spasms_per_h"]),
+        spasms_per_h=None if rate is None else float(rate),
         day_spasms=int(f["day_spasms"]),
         night_spasms=int(f["night_spasms"]),
-        penn_frequency=int(f["penn_frequency"]),
+        penn_frequency=None if penn is None else int(penn),
         penn_severity=None if severity is None else int(severity),
         snow_frequency=None if snow is None else int(snow),
         snow_note="" if snow is not None else not_scored_text(observed_s),
+        rate_note="" if rate is not None else too_little_text(observed_s),
     )
 
 
@@ -214,7 +226,7 @@ def _treatment(r: Record) -> Treatment:
 
 
 def _injections(
-    records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo
+    records: Sequence[Record], start_ns: int, end_ns: int, zone: ZoneInfo, known_affected: KnownAffected
 ) -> tuple[Injection, ...]:
     """Pre/post comparisons of the period's injections, on all of the patient's data around them
     (:func:`monitor.clinical.pre_post_by_injection`, the one computation the stored scores use)."""
@@ -224,7 +236,7 @@ def _injections(
         if r.measurement == TREATMENT and r.tags.get("kind") == "botox" and start_ns <= r.time_ns < end_ns
     }
     out = []
-    for _, result in pre_post_by_injection(records, zone):
+    for _, result in pre_post_by_injection(records, zone, known_affected):
         date = to_local(result.injection_ns, zone).date()
         if date in labels:
             out.append(Injection(date, labels[date], result))

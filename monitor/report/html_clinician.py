@@ -7,10 +7,12 @@ html_patient`, uses none of them). Day/night and range of motion are in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 from zoneinfo import ZoneInfo
 
+from monitor.clinical.enough import MIN_RATE_H, too_little_text
 from monitor.clinical.events import spasm_kind, to_local
 from monitor.report.cells import (
     NO_DATA,
@@ -25,9 +27,11 @@ from monitor.report.cells import (
     when,
 )
 from monitor.report.css import BOTOX_COLOUR, KIND_COLOURS, PT_COLOUR, SPASM_COLOUR
+from monitor.report.cycles import hours_text
 from monitor.report.model import DayScores, ReportData
 from monitor.report.svg import Marker, Series, bar_chart, histogram_bins
 
+NOT_ENOUGH = "not enough worn time"
 DURATION_EDGES_S = (0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)  # 3 s and 10 s are the severity bounds
 PENN_FREQUENCY_WORDS = {
     0: "no spasms",
@@ -63,6 +67,7 @@ def render_summary(data: ReportData, zone: ZoneInfo) -> str:
     """The ``<section id="summary">``: the key numbers, the alerts and the daily scores (open)."""
     c = data.coverage
     monitored = f"{c.monitored_h:.1f} h" if c.monitored_h > 0 else NO_DATA
+    too_little = too_little_text(3600.0 * c.monitored_h) if c.monitored_h > 0 else NO_DATA
     if data.snow_median is not None:
         snow = f"{scored(data.snow_median, SNOW_WORDS)}, {data.snow_days} day(s) scored"
     else:
@@ -75,11 +80,13 @@ def render_summary(data: ReportData, zone: ZoneInfo) -> str:
         ("gaps", "Connectivity gaps", f"{c.gap_count} ({c.gap_s / 60:.1f} min lost)"),
         ("signal-loss", "Electrode off and poor signal", f"{c.signal_loss_s / 60:.1f} min"),
         ("spasms", "Spasms (episodes of the affected limbs)", str(data.spasms)),
-        ("spasms-per-hour", "Spasms per observed hour", num(data.spasms_per_h, 2)),
+        ("spasms-per-hour", "Spasms per observed hour", num(data.spasms_per_h, 2, missing=too_little)),
         (
             "penn-frequency",
             "Penn frequency, EMG-derived equivalent (0–4)",
-            scored(data.penn_frequency, PENN_FREQUENCY_WORDS),
+            scored(data.penn_frequency, PENN_FREQUENCY_WORDS)
+            if data.penn_frequency is not None
+            else too_little,
         ),
         (
             "penn-severity",
@@ -116,12 +123,12 @@ def _daily_table(days: Sequence[DayScores]) -> str:
     rows = [
         (
             d.date.isoformat(),
-            f"{d.observed_s / 3600:.1f}",
+            f"{d.observed_s / 3600:.1f}" if d.observed_s >= 360 else f"{d.observed_s / 60:.0f} min",
             str(d.spasms),
-            num(d.spasms_per_h, 2),
+            num(d.spasms_per_h, 2, missing=d.rate_note),
             str(d.day_spasms),
             str(d.night_spasms),
-            str(d.penn_frequency),
+            num(d.penn_frequency, 0, missing=d.rate_note),
             num(d.penn_severity, 0),
             str(d.snow_frequency) if d.snow_frequency is not None else d.snow_note,
         )
@@ -151,30 +158,39 @@ def render_spasm_rate(data: ReportData, axis: DayAxis) -> str:
         parts.append(nodata("No spasm monitoring data in the period."))
     else:
         by_date = {d.date: d for d in data.days}
+        # A day below the rule (monitor.clinical.enough) has no bar: a minute's 600/h would
+        # flatten every real day. It is named under the chart instead.
         values = [by_date[d].spasms_per_h if d in by_date else None for d in axis.dates]
+        short: dict[str, list[str]] = {}  # note -> dates, so a sampled month stays one line
+        for d in data.days:
+            if d.spasms_per_h is None:
+                short.setdefault(d.rate_note, []).append(f"{d.date:%d %b}")
         parts.append(
             bar_chart(
                 "Spasms per observed hour, per day",
                 "Each local day's spasms (overlapping channels once) over its observed time, with "
                 "Botox injections (red) and PT sessions (blue) as dashed lines; days without "
-                "observed time have no bar (no data, not 0).",
+                f"observed time have no bar (no data, not 0), nor days observed under {MIN_RATE_H:g} h.",
                 axis.labels,
                 [Series("spasms per observed hour", values, SPASM_COLOUR)],
                 "spasms / observed h",
                 axis.markers,
             )
         )
+        if short:
+            named = "; ".join(f"{note} on {', '.join(dates)}" for note, dates in sorted(short.items()))
+            parts.append(f'<p class="note" id="rate-too-little">No bar: {escape(named)}.</p>')
     parts.append("<h3>Before and after each injection</h3>")
     rows = [
         (
             inj.date.isoformat(),
             inj.label,
-            f"{p.pre_spasms} in {p.pre_observed_h:.1f} h ({p.pre_days} d)",
-            f"{p.post_spasms} in {p.post_observed_h:.1f} h ({p.post_days} d)",
-            num(p.pre_per_h, 2),
-            num(p.post_per_h, 2),
-            num(p.change_per_h, 2),
-            signed_pct(p.change_pct),
+            f"{p.pre_spasms} in {hours_text(p.pre_observed_h)} ({p.pre_days} d)",
+            f"{p.post_spasms} in {hours_text(p.post_observed_h)} ({p.post_days} d)",
+            num(p.pre_per_h, 2, missing=too_little_text(3600 * p.pre_observed_h)),
+            num(p.post_per_h, 2, missing=too_little_text(3600 * p.post_observed_h)),
+            num(p.change_per_h, 2, missing=NOT_ENOUGH),
+            signed_pct(p.change_pct) if math.isfinite(p.change_per_h) else NOT_ENOUGH,
             num(p.cohens_d, 2),
         )
         for inj in data.injections
@@ -184,7 +200,7 @@ def render_spasm_rate(data: ReportData, axis: DayAxis) -> str:
         "Injection",
         "Treatment",
         "14 days before",
-        "Days 7–41 after",
+        "Days 7–41 after (weeks 2–6 pooled)",
         "Before / observed h",
         "After / observed h",
         "Change / observed h",
@@ -198,7 +214,11 @@ def render_spasm_rate(data: ReportData, axis: DayAxis) -> str:
         "deviation of the observed days' rates (weighted by their observed hours) and treats them "
         "as independent, which autocorrelated, over-dispersed counts are not: descriptive only, "
         "not the effect. The effect is the rate ratio with its confidence interval (The Botox "
-        "cycle, below).</p></section>"
+        "cycle, below). This table pools days 7–41, so it mixes the build-up of the effect (onset, "
+        "days 7–20) with its peak; the patient summary at the top and the Botox-cycle table state "
+        "the peak window (days 21–42, as far as the data reaches), so their numbers differ from "
+        f"these by design. A window observed under {MIN_RATE_H:g} h has no rate and no change "
+        "(see How to read).</p></section>"
     )
     return "".join(parts)
 
@@ -289,6 +309,9 @@ def render_notes() -> str:
         "on the affected limbs (injected in the treatment log, or worn with affected = true).</li>"
         "<li>Every rate is per observed hour: the time a wearable was streaming, recorded to the "
         "second. The Penn Spasm Frequency Scale (Penn et al. 1989) is scored from it. "
+        f"A rate, a change or a Penn frequency score needs at least {MIN_RATE_H:g} h observed: Penn's "
+        "categories are counts per hour, and with no spasm seen in T hours the rate's 95 % upper "
+        'bound is still 3/T per hour (180/h after a minute). Less says "too little data". '
         "Score 1 (spasms induced only by stimulation) is never produced: EMG cannot tell provoked from "
         "spontaneous spasms.</li>"
         "<li>Penn severity is a project rule to be calibrated against clinician ratings: severe when a "

@@ -13,9 +13,10 @@ import math
 from html import escape
 from zoneinfo import ZoneInfo
 
+from monitor.clinical.enough import MIN_RATE_H, rate_stated
 from monitor.clinical.events import to_local
 from monitor.report.css import AFTER_COLOUR, BEFORE_COLOUR
-from monitor.report.cycles import MIN_WORN_H, Change, latest_change
+from monitor.report.cycles import Change, latest_change
 from monitor.report.model import ReportData
 
 
@@ -71,8 +72,10 @@ def _detail(change: Change | None) -> str:
             f"The sensors were worn {_hours(b.observed_h)} in the 2 weeks before and {_hours(w.observed_h)}"
         )
         worn += f" on days {change.first_day}–{change.last_day} after"
-        if min(b.observed_h, w.observed_h) < MIN_WORN_H or math.isnan(w.ratio):
-            return escape(f"{worn}; at least {MIN_WORN_H:g} hours each are needed for a fair comparison.")
+        if not (rate_stated(3600.0 * b.observed_h) and rate_stated(3600.0 * w.observed_h)):
+            return escape(f"{worn}; at least {MIN_RATE_H:g} hour each is needed to count spasms an hour.")
+        if math.isnan(w.ratio):
+            return escape(f"{worn}, on too few days for a fair comparison.")
         return escape(f"{worn}, but the number of spasms varied too much from day to day for a clear answer.")
     return (
         f"On days {change.first_day}–{change.last_day} after it there were {w.per_h:.1f} spasms an hour "

@@ -70,19 +70,22 @@ class DayScores:
 
     ``penn_severity`` is None on a day without spasms; ``snow_frequency`` is None on a day
     observed for less than ``[clinical] min_wear_h``, and ``snow_note`` then says why
-    ("not scored: 3 h worn").
+    ("not scored: 3 h worn"). ``spasms_per_h`` and ``penn_frequency`` are None on a day
+    observed for less than :data:`~monitor.clinical.enough.MIN_RATE_H`, and ``rate_note`` then
+    says so ("too little data: 1 min"; "" when they are stated).
     """
 
     date: dt.date
     spasms: int
     observed_s: float
-    spasms_per_h: float
+    spasms_per_h: float | None
     day_spasms: int
     night_spasms: int
-    penn_frequency: int
+    penn_frequency: int | None
     penn_severity: int | None
     snow_frequency: int | None
     snow_note: str
+    rate_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +208,8 @@ class ReportData:
         Spasms in the period (overlapping channels once).
     spasms_per_h : float or None
         Spasms per observed hour (the observed days' spasms over their observed time), as
-        :mod:`monitor.clinical` rates them; None without observed time.
+        :mod:`monitor.clinical` rates them; None with less observed time than
+        :data:`~monitor.clinical.enough.MIN_RATE_H`.
     penn_frequency : int or None
         Penn Spasm Frequency Scale of ``spasms_per_h`` (0, 2, 3 or 4; 1 is never produced).
     penn_severity : int or None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.clinical import DEFAULT_MIN_WEAR_H, NightWindow
+from monitor.clinical.affected import KnownAffected
 from monitor.report.gather import DEFAULT_MAX_EVENTS, gather
 from monitor.report.model import ReportData, ReportError
 from monitor.store import Spool
@@ -74,6 +75,7 @@ def build_report(
     max_events: int = DEFAULT_MAX_EVENTS,
     night: NightWindow | None = None,
     min_wear_h: float = DEFAULT_MIN_WEAR_H,
+    affected: KnownAffected | None = None,
 ) -> ReportData:
     """Gather the report of one patient from a spool file or an InfluxDB.
 
@@ -97,6 +99,9 @@ def build_report(
         Local night for the day/night split, 22:00–07:00 by default (as :mod:`monitor.clinical`).
     min_wear_h : float
         Observed hours a day needs for Snow's 24-hour score (``[clinical] min_wear_h``).
+    affected : mapping of str to iterable of str, optional
+        Affected sides the config names (``affected = true`` wearables), besides those the
+        patient's records say (:mod:`monitor.clinical.affected`).
 
     Returns
     -------
@@ -151,6 +156,7 @@ def build_report(
         max_events=max_events,
         night=night,
         min_wear_h=min_wear_h,
+        affected=affected,
     )
 
 

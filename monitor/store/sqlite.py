@@ -77,7 +77,10 @@ class SqliteFile:
         try:
             yield
         except sqlite3.Error as error:
-            raise store_error(self._failed(action), error, self._advice) from error
+            advice = self._advice
+            if advice is None and is_foreign_or_damaged(error):  # a file's own advice (a recording's) stays
+                advice = damaged_advice(self._subject, str(getattr(self, "path", "")))
+            raise store_error(self._failed(action), error, advice) from error
 
 
 def open_read_write(
@@ -184,6 +187,26 @@ def check_version(subject: str, found: int, newest: int) -> None:
             f"{subject} has format version {found}, newer than this spasm-monitor reads ({newest})",
             "upgrade spasm-monitor; the file was left untouched",
         )
+
+
+def is_foreign_or_damaged(error: sqlite3.Error) -> bool:
+    """Whether ``error`` says the file is not SQLite, is damaged, or lacks this store's tables."""
+    name = getattr(error, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or str(error).startswith("no such table")
+
+
+def damaged_advice(subject: str, path: str) -> str:
+    """Advice for a file that is not this store's or is damaged: no permission or URL is at fault.
+
+    ``subject`` names it (``"spool PATH"``); the write-ahead log beside it may hold the last
+    writes, so a copy is taken with it.
+    """
+    kind = next((k for k in ("spool", "recording", "calibration") if k in subject), "database")
+    wal = f"; a copy needs its {path}-wal file beside it" if path else ""
+    return (
+        f"this file is not a spasm-monitor {kind} or it is damaged: check the path, or restore"
+        f" the {kind} from a backup{wal}"
+    )
 
 
 def store_error(failed: str, error: sqlite3.Error, advice: str | None = None) -> StoreError:

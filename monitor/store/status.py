@@ -34,7 +34,7 @@ class StoreStatus:
     set_aside_by_reason : dict
         ``"reason (HTTP status)"`` → refused rows.
     oldest_unsent_ns : int or None
-        Time of the first queued point (the one appended first), UTC ns.
+        Time of the oldest queued point (by its time, whatever the order it was appended in), UTC ns.
     last_sent_at_ns, last_error_at_ns : int or None
         Wall clock of the forwarder's last acknowledged batch and last error, UTC ns.
     last_error : str
@@ -90,9 +90,9 @@ def store_status(spool: Spool) -> StoreStatus:
     if spool.has_table("forward_log"):
         entries = spool.rows("SELECT key, at_ns, message FROM forward_log")
         log = {str(k): (int(str(at)), str(m)) for k, at, m in entries}
+    # The oldest by time, not the first appended: a replay or a late device backlog appends old points.
     first = spool.rows(
-        "SELECT time_ns FROM points WHERE id > (SELECT value FROM progress WHERE key = 'sent_upto_id')"
-        " ORDER BY id LIMIT 1"
+        "SELECT min(time_ns) FROM points WHERE id > (SELECT value FROM progress WHERE key = 'sent_upto_id')"
     )
     dropped: dict[str, int] = {}
     for drop in spool.query(0, 2**63 - 1, measurement=SPOOL_DROP):
@@ -105,7 +105,7 @@ def store_status(spool: Spool) -> StoreStatus:
         spool.count(SENT),
         spool.count(SET_ASIDE),
         by_reason,
-        int(str(first[0][0])) if first else None,
+        int(str(first[0][0])) if first and first[0][0] is not None else None,
         log["last_sent"][0] if "last_sent" in log else None,
         error_at,
         error,

@@ -13,19 +13,22 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 import pytest
 from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
 
-from devices.ganglion import PROFILE, Deltas, RawSample, parse
-from devices.ganglion.profile import (
+from devices.ganglion import PROFILE, Deltas, Impedance, Message, RawSample, parse
+from devices.ganglion.decoder import GanglionPacket
+from devices.ganglion.protocol import (
     DISCONNECT_UUID,
     ENABLE_ACCELEROMETER,
     RECEIVE_UUID,
     RING_LEVELS,
     SAMPLE_RATE_HZ,
+    SAMPLES_PER_CYCLE,
     SEND_UUID,
     START_IMPEDANCE,
     STOP_IMPEDANCE,
@@ -41,12 +44,13 @@ from emulators.process import (
     start_emulated,
     wearable_address,
 )
-from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect import CollectorConfig, DeviceConfig
 from monitor.collect.backends.bumble import close_hosts
-from monitor.types import NS_PER_S, Frame, Record
+from monitor.types import NS_PER_S
+from tests.collector_sink import WAIT_S, Sink, Waiter, bumble_config, collecting, order, pause
 
-RUN_TIMEOUT_S = 60.0
-STREAM_S = 10.0
+RUN_TIMEOUT_S = 90.0
+COLLECTED_S = 8.5  # of the clean board's EMG: 4 s of warm-up and over 3 s of checked stamps
 WARM_UP_S = 4.0  # the clock fit needs a few seconds of arrivals before its line settles
 DRIFT_PPM = 80.0
 # Arrivals spread over one 7.5 ms connection interval, as on a real link. (The reference
@@ -58,6 +62,7 @@ JITTER_MS = 3.75
 # 0.5-1 ms (the emulators' timers fire within µs, emulators.harness).
 TIMESTAMP_BOUND_MS = 2.0
 CLEAN, FAULTY, COMMANDS = 0, 1, 2
+_P = TypeVar("_P")
 
 
 @pytest.fixture(scope="module")
@@ -92,70 +97,44 @@ def _transport(emulated: Emulated, index: int) -> str:
 
 
 def _config(emulated: Emulated) -> CollectorConfig:
-    devices = tuple(
-        DeviceConfig(address=wearable_address(i + 1), profile="ganglion") for i in (CLEAN, FAULTY)
-    )
-    return CollectorConfig(
-        devices,
-        backend="bumble",
-        bumble_transport=emulated.collector_transport,
-        backoff_scale=0.2,
-        scan_timeout_s=5.0,
-        connect_timeout_s=5.0,
-    )
+    devices = [DeviceConfig(address=wearable_address(i + 1), profile="ganglion") for i in (CLEAN, FAULTY)]
+    return bumble_config(emulated, devices)
 
 
-async def _send(emulated: Emulated, index: int, order: dict[str, Any]) -> None:
-    await asyncio.to_thread(emulated.wearables[index].send, order)
+async def _collect(emulated: Emulated, sink: Sink) -> None:
+    """Both boards stream; the faulty one gets its packet faults, then a drop; books closed.
 
-
-async def _collect(emulated: Emulated) -> list[Frame | Record]:
-    items: list[Frame | Record] = []
-    collector = Collector(_config(emulated), sink=items.append)
-    task = asyncio.create_task(collector.run())
-    try:
-        await asyncio.sleep(3.0)
-        for order in (
+    The clean board's samples are the clock where one is needed: packets after a loss are
+    only accounted for (as a gap) when the next raw packet re-anchors the delta chain, at most
+    1.005 s later, so the books of the faulty board are balanced before its drop.
+    """
+    clean, faulty = wearable_address(CLEAN + 1), wearable_address(FAULTY + 1)
+    async with collecting(_config(emulated), sink):
+        await sink.until_samples(round(2 * SAMPLE_RATE_HZ), "emg", faulty)
+        for fault in (
             {"fault": "short", "count": 2},
             {"fault": "corrupt", "count": 1},
             {"fault": "seq_jump", "packets": 3},
         ):
-            await _send(emulated, FAULTY, order)
-            await asyncio.sleep(0.3)
-        await asyncio.sleep(1.5)  # a raw packet re-anchors the delta chain before the drop
-        await _send(emulated, FAULTY, {"fault": "drop"})
-        await asyncio.sleep(STREAM_S - 5.4)
-        # Packets after a loss are only accounted for (as a gap) when the next raw packet
-        # arrives, at most 1.005 s later: the books close only after that.
-        for index in (CLEAN, FAULTY):
-            await _send(emulated, index, {"cmd": "pause"})
-        await asyncio.sleep(0.3)
-    finally:
-        collector.stop()
-        await asyncio.wait_for(task, 15.0)
-    return items
-
-
-def _records(items: list[Frame | Record], measurement: str, device: str) -> list[Record]:
-    return [
-        i
-        for i in items
-        if isinstance(i, Record) and i.measurement == measurement and i.tags["device"] == device
-    ]
-
-
-def _frames(items: list[Frame | Record], device: str) -> list[Frame]:
-    return [
-        i for i in items if isinstance(i, Frame) and i.stream.device == device and i.stream.sensor == "emg"
-    ]
-
-
-def _accounted(items: list[Frame | Record], device: str) -> tuple[int, int]:
-    received = sum(f.n_samples for f in _frames(items, device))
-    gaps = sum(
-        int(r.fields["samples"]) for r in _records(items, "ble_gap", device) if r.tags["stream"] == "emg"
-    )
-    return received, gaps
+            await order(emulated.wearables[FAULTY], fault)
+        await order(emulated.wearables[FAULTY], {"cmd": "faults_taken"})
+        # A raw packet opens each cycle: a cycle of the clean board's samples later (and 0.1 s
+        # for its jitter), the faulty board has sent one after its faults; the snapshot below
+        # includes it.
+        await sink.until_samples(sink.samples("emg", clean) + SAMPLES_PER_CYCLE + 20, "emg", clean)
+        await order(emulated.wearables[FAULTY], {"cmd": "stats"})
+        await sink.until_accounted(emulated.stats(FAULTY)["stats"]["sent_samples"], "emg", faulty)
+        await order(emulated.wearables[FAULTY], {"fault": "drop"})
+        await sink.until(
+            lambda: (
+                sink.connects(faulty) == 2 and sink.samples_since_connect("emg", faulty) >= SAMPLE_RATE_HZ
+            ),
+            "the faulty board streaming again after its drop",
+        )
+        await sink.until_samples(round(COLLECTED_S * SAMPLE_RATE_HZ), "emg", clean)
+        for index, device in ((CLEAN, clean), (FAULTY, faulty)):
+            sent = (await pause(emulated, index))["stats"]["sent_samples"]
+            await sink.until_accounted(sent, "emg", device)
 
 
 def _first_counter(seq: int) -> int:
@@ -168,16 +147,16 @@ async def test_collector_streams_two_ganglions_with_exact_accounting_and_fitted_
     emulated: Emulated,
 ) -> None:
     assert get_profile("ganglion") is PROFILE
-    items = await asyncio.wait_for(_collect(emulated), RUN_TIMEOUT_S)
+    sink = Sink()
+    await asyncio.wait_for(_collect(emulated, sink), RUN_TIMEOUT_S)
 
     # Clean board: one connection, every sample received, stamped from the fit.
     clean = wearable_address(CLEAN + 1)
     truth = emulated.stats(CLEAN)
     (run,) = truth["stats"]["runs"]
-    received, gaps = _accounted(items, clean)
+    received, gaps = sink.accounted("emg", clean)
     assert (received, gaps) == (truth["stats"]["sent_samples"], 0)
-    assert received >= (STREAM_S - 2.0) * SAMPLE_RATE_HZ
-    frames = _frames(items, clean)
+    frames = sink.frames("emg", clean)
     late = [f for f in frames if f.t0_ns - frames[0].t0_ns > WARM_UP_S * NS_PER_S]
     counters = np.array([_first_counter(f.seq_first) for f in late])
     true_ns = run["t0_ns"] + counters * NS_PER_S / (SAMPLE_RATE_HZ * (1 + DRIFT_PPM * 1e-6))
@@ -193,7 +172,7 @@ async def test_collector_streams_two_ganglions_with_exact_accounting_and_fitted_
     assert np.abs(error_ms).max() < TIMESTAMP_BOUND_MS
     # Arrival-time stamps would spread over the 0-7.5 ms jitter.
     assert float(np.ptp(error_ms)) < TIMESTAMP_BOUND_MS
-    (session,) = _records(items, "ble_session", clean)
+    (session,) = sink.records("ble_session", clean)
     print(f"fitted drift {session.fields['drift_ppm']:.0f} ppm (true {DRIFT_PPM:.0f})", file=sys.stderr)
 
     # Faulty board: malformed packets counted, lost ones and those the broken delta chain
@@ -201,20 +180,37 @@ async def test_collector_streams_two_ganglions_with_exact_accounting_and_fitted_
     faulty = wearable_address(FAULTY + 1)
     stats = emulated.stats(FAULTY)["stats"]
     assert len(stats["runs"]) == 2
-    malformed = _records(items, "ble_malformed", faulty)
+    malformed = sink.records("ble_malformed", faulty)
     assert len(malformed) == stats["malformed_sent"] == 3
     assert {r.fields["error"] for r in malformed} == {"LengthMismatchError", "UnknownPacketIdError"}
     assert stats["skipped_packets"] == 3
-    received, gaps = _accounted(items, faulty)
+    received, gaps = sink.accounted("emg", faulty)
     assert gaps > 0
-    # Exact but for one limit of the protocol: a packet the board notified just before the
-    # link dropped and that never arrived cannot be seen, because the board restarts its
-    # count on the next connection (the reference wearable's counter would show it).
-    in_flight = stats["sent_samples"] - (received + gaps)
-    assert 0 <= in_flight <= 2, f"{received} received + {gaps} in gaps vs {stats['sent_samples']} sent"
-    states = [r.fields["state"] for r in _records(items, "ble_status", faulty)]
+    # Exact: the board drops its link after the packets it notified have left (a packet lost
+    # with the link would not show, since the board restarts its count on the next connection).
+    assert received + gaps == stats["sent_samples"], (
+        f"{received} + {gaps} gaps != {stats['sent_samples']} sent"
+    )
+    states = sink.states(faulty)
     assert states.count("connected") == 2
     assert states[-1] == "stopped"
+
+
+class Notifications(Waiter):
+    """What the board notified, raw and parsed, awaited as it comes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[bytes] = []
+        self.parsed: list[GanglionPacket] = []
+
+    def on_notification(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+        self.payloads.append(bytes(data))
+        self.parsed.append(parse(data))
+        self.changed()
+
+    def of(self, kind: type[_P]) -> list[_P]:
+        return [p for p in self.parsed if isinstance(p, kind)]
 
 
 async def test_emulated_board_answers_the_documented_commands_over_gatt(emulated: Emulated) -> None:
@@ -230,30 +226,34 @@ async def test_emulated_board_answers_the_documented_commands_over_gatt(emulated
             **config.scanner_kwargs(),
         )
         assert found is not None
-        notifications: list[bytes] = []
-        async with BleakClient(found, timeout=10.0, **config.client_kwargs()) as client:
-            await client.start_notify(RECEIVE_UUID, lambda _char, data: notifications.append(bytes(data)))
+        board = Notifications()
+        gone = asyncio.Event()
+        client = BleakClient(
+            found, disconnected_callback=lambda _client: gone.set(), timeout=10.0, **config.client_kwargs()
+        )
+        async with client:
+            await client.start_notify(RECEIVE_UUID, board.on_notification)
             await client.write_gatt_char(SEND_UUID, ENABLE_ACCELEROMETER, response=True)
             decoder = await PROFILE.start(client)
-            await asyncio.sleep(0.6)
+            await board.until(lambda: len(board.of(Deltas)) >= 40, "40 delta packets (0.4 s)")
             await PROFILE.stop(client)
-            await asyncio.sleep(0.3)
+            await board.until(lambda: any(m.last for m in board.of(Message)), "the board's stop message")
             await client.write_gatt_char(SEND_UUID, START_IMPEDANCE, response=True)
-            await asyncio.sleep(1.4)
+            await board.until(
+                lambda: {i.channel for i in board.of(Impedance)} == {1, 2, 3, 4, 5},
+                "an impedance of each channel and the reference",
+            )
             await client.write_gatt_char(SEND_UUID, STOP_IMPEDANCE, response=True)
-            packets = [p for payload in notifications for p in decoder.decode(RECEIVE_UUID, payload)]
-            parsed = [parse(payload) for payload in notifications]
+            packets = [p for payload in board.payloads for p in decoder.decode(RECEIVE_UUID, payload)]
+            parsed = board.parsed
             await client.write_gatt_char(DISCONNECT_UUID, b"\x00", response=False)
-            for _ in range(50):
-                if not client.is_connected:
-                    break
-                await asyncio.sleep(0.1)
+            await asyncio.wait_for(gone.wait(), WAIT_S)  # the board drops the link itself
             assert not client.is_connected
     finally:
         await close_hosts()  # the Collector closes its own; this test opened one through bleak
     assert isinstance(parsed[0], RawSample)  # every stream opens with a raw packet
     deltas = [p for p in parsed if isinstance(p, Deltas)]
-    assert len(deltas) >= 40  # ~100 packets a second for 0.6 s
+    assert len(deltas) >= 40
     assert {d.bits for d in deltas} == {DeltaBits.B18}  # 'n': accelerometer on, 18-bit packets
     assert [p.counter - decoder.counter_base for p in packets[:3] if p.counter is not None] == [0, 1, 3]
     assert decoder.messages == ["stop running\n"]

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from devices.myo.profile import (
+from devices.myo.protocol import (
     EMG_MV_PER_COUNT,
     EMG_SAMPLE_RATE_HZ,
     ClassifierMode,
@@ -29,9 +29,10 @@ from devices.myo.profile import (
 )
 from emulators.myo import synthetic_signals
 from emulators.process import Emulated, start_emulated, start_extra_wearable
-from monitor.collect import Collector, CollectorConfig, DeviceConfig
+from monitor.collect import DeviceConfig
 from monitor.dsp.emg_detector import SpasmDetector
-from monitor.types import NS_PER_S, Frame, Record, SensorKind
+from monitor.types import NS_PER_S, Frame, SensorKind
+from tests.collector_sink import Sink, bumble_config, collecting, order, pause, sent_samples
 
 ADDRESS = "F1:00:00:00:4D:01"
 RUN_TIMEOUT_S = 60.0
@@ -47,7 +48,7 @@ FAULTS_BEFORE_END_S = 1.8
 class Collected:
     """What the collector put out, and the emulator's final stats (after its SIGTERM)."""
 
-    items: list[Frame | Record]
+    sink: Sink
     stats: dict[str, Any]
 
 
@@ -60,55 +61,41 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Collected:
         argv = ["--address", ADDRESS, "--seed", "19", "--stats", str(stats)]
         start_extra_wearable(emulated, 1, argv, module="emulators.myo")
         emulated.stats_paths.append(stats)
-        items = asyncio.run(asyncio.wait_for(_collect(emulated), RUN_TIMEOUT_S))
+        sink = Sink()
+        asyncio.run(asyncio.wait_for(_collect(emulated, sink), RUN_TIMEOUT_S))
         emulated.wearables[0].stop()  # SIGTERM: the final stats include the stop commands
-        return Collected(items, emulated.stats(0))
+        return Collected(sink, emulated.stats(0))
     finally:
         emulated.stop()
 
 
-async def _collect(emulated: Emulated) -> list[Frame | Record]:
+async def _collect(emulated: Emulated, sink: Sink) -> None:
     """Stream 12 s with EMG faults near the end (2 skipped, 1 short, 1 corrupt), then close the books.
 
     The faults come after the synthetic spasms (6-9 s into the stream): a gap makes the spasm
-    detector start its stream afresh, with a new baseline.
+    detector start its stream afresh, with a new baseline. The stream's own samples are the
+    clock: the faults follow 10.2 s of EMG, and the stream carries on to 12 s.
     """
-    config = CollectorConfig(
-        (DeviceConfig(address=ADDRESS, profile="myo"),),
-        backend="bumble",
-        bumble_transport=emulated.collector_transport,
-        backoff_scale=0.2,
-        scan_timeout_s=5.0,
-        connect_timeout_s=5.0,
-    )
-    items: list[Frame | Record] = []
-    collector = Collector(config, sink=items.append)
-    task = asyncio.create_task(collector.run())
     armband = emulated.wearables[0]
-    try:
-        await asyncio.sleep(STREAM_S - FAULTS_BEFORE_END_S)
-        for order in (
-            {"fault": "skip", "notifications": 2},
-            {"fault": "short", "count": 1},
-            {"fault": "corrupt", "count": 1},
+    async with collecting(bumble_config(emulated, [DeviceConfig(address=ADDRESS, profile="myo")]), sink):
+        await sink.until_samples(round((STREAM_S - FAULTS_BEFORE_END_S) * EMG_SAMPLE_RATE_HZ), "emg")
+        # One at a time, each seen as a gap before the next: a run of four lost notifications
+        # would bring the rotation of the four EMG characteristics back in step, unseen.
+        for count, fault in enumerate(
+            (
+                {"fault": "skip", "notifications": 2},
+                {"fault": "short", "count": 1},
+                {"fault": "corrupt", "count": 1},
+            ),
+            start=1,
         ):
-            await asyncio.to_thread(armband.send, order)
-            await asyncio.sleep(0.3)
-        await asyncio.sleep(FAULTS_BEFORE_END_S - 0.9)
-        await asyncio.to_thread(armband.send, {"cmd": "pause"})
-        await asyncio.sleep(0.3)
-    finally:
-        collector.stop()
-        await asyncio.wait_for(task, 15.0)
-    return items
-
-
-def _frames(items: list[Frame | Record], sensor: str) -> list[Frame]:
-    return [i for i in items if isinstance(i, Frame) and i.stream.sensor == sensor]
-
-
-def _records(items: list[Frame | Record], measurement: str) -> list[Record]:
-    return [i for i in items if isinstance(i, Record) and i.measurement == measurement]
+            await order(armband, fault)
+            await order(armband, {"cmd": "faults_taken"})
+            await sink.until_gaps(count, "emg")
+        await sink.until_samples(round(STREAM_S * EMG_SAMPLE_RATE_HZ), "emg")
+        streams = (await pause(emulated, 0))["streams"]
+        await sink.until_accounted(sent_samples(streams["EMG"]), "emg")
+        await sink.until_accounted(sent_samples(streams["IMU"]), "acc")
 
 
 def _timing_errors_ms(
@@ -135,17 +122,17 @@ def test_handshake_keeps_the_armband_awake_streams_raw_emg_and_imu_and_stops(col
         set_mode_command(EmgMode.NONE, ImuMode.NONE, ClassifierMode.DISABLED).hex(),
         set_sleep_mode_command(SleepMode.NORMAL).hex(),
     ]
-    assert [r.fields["percent"] for r in _records(collected.items, "battery")] == [90]
+    assert [r.fields["percent"] for r in collected.sink.records("battery")] == [90]
 
 
 def test_every_myo_sample_is_received_or_recorded_as_a_gap(collected: Collected) -> None:
     """EMG gaps come from the characteristic rotation (exact for runs of < 4 notifications)."""
-    items, streams = collected.items, collected.stats["streams"]
-    emg, imu = _frames(items, "emg"), _frames(items, "acc")
+    sink, streams = collected.sink, collected.stats["streams"]
+    emg, imu = sink.frames("emg"), sink.frames("acc")
     assert {f.sample_rate_hz for f in emg} == {200.0}
     assert emg[0].channels == 8
-    assert len(_frames(items, "gyr")) == len(_frames(items, "quat")) == len(imu)
-    emg_gaps = [r for r in _records(items, "ble_gap") if r.tags["stream"] == "emg"]
+    assert len(sink.frames("gyr")) == len(sink.frames("quat")) == len(imu)
+    emg_gaps = sink.gaps("emg")
     for name, frames, gaps in (("EMG", emg, emg_gaps), ("IMU", imu, [])):
         sent = streams[name]["end_counter"] - streams[name]["first_counter"]
         received = sum(f.n_samples for f in frames)
@@ -154,14 +141,14 @@ def test_every_myo_sample_is_received_or_recorded_as_a_gap(collected: Collected)
     assert streams["EMG"]["skipped_notifications"] == 2
     assert streams["EMG"]["malformed_sent"] == 2
     assert sum(int(r.fields["samples"]) for r in emg_gaps) == 2 * (2 + 2)
-    assert len(_records(items, "ble_malformed")) == 2
+    assert len(sink.records("ble_malformed")) == 2
     assert sent > 0.7 * STREAM_S * 50  # IMU streamed most of the time
 
 
 def test_myo_frames_are_stamped_within_2ms_of_true_sample_times(collected: Collected) -> None:
     """No device clock on the wire: samples are counted at the nominal rate and fitted."""
-    items, streams, truth = collected.items, collected.stats["streams"], collected.stats["truth"]
-    emg, imu = _frames(items, "emg"), _frames(items, "acc")
+    streams, truth = collected.stats["streams"], collected.stats["truth"]
+    emg, imu = collected.sink.frames("emg"), collected.sink.frames("acc")
     for name, frames, per_packet in (("EMG", emg, 2), ("IMU", imu, 1)):
         error_ms, true_s = _timing_errors_ms(frames, streams[name], truth, per_packet)
         settled = error_ms[true_s > true_s[0] + WARM_UP_S]
@@ -178,10 +165,10 @@ def test_myo_frames_are_stamped_within_2ms_of_true_sample_times(collected: Colle
 
 def test_collected_emg_is_sample_exact_and_the_dsp_finds_its_spasms(collected: Collected) -> None:
     """Frames carry the armband's int8 EMG unchanged, and the detector finds the spasms in them."""
-    items, stats = collected.items, collected.stats
+    stats = collected.stats
     emg_stream = stats["streams"]["EMG"]
     t0_ns = emg_stream["segments"][0]["t0_ns"]
-    emg = _frames(items, "emg")
+    emg = collected.sink.frames("emg")
     assert all(f.kind is SensorKind.EMG for f in emg)
     emg_counts, _imu, _spasms = synthetic_signals(19)
     for frame in emg:

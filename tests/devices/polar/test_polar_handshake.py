@@ -59,6 +59,7 @@ class ScriptedPolar:
         self.split_settings = split_settings
         self.silent = silent
         self.writes: list[bytes] = []
+        self._written = asyncio.Event()
         self._indicate: NotifyHandler | None = None
 
     @property
@@ -84,11 +85,18 @@ class ScriptedPolar:
             assert char_specifier == CONTROL_POINT_UUID
             value = bytes(data)
             self.writes.append(value)
+            self._written.set()
             if not self.silent:
                 for part in self._answer(value):
                     asyncio.get_running_loop().call_soon(self._deliver, part)
 
         return write()
+
+    async def until_writes(self, count: int) -> None:
+        """Return once the profile has written ``count`` commands."""
+        while len(self.writes) < count:
+            self._written.clear()
+            await self._written.wait()
 
     def deliver_now(self, part: bytes) -> None:
         """An indication the device sends unasked."""
@@ -220,8 +228,5 @@ async def test_stream_stopped_by_the_device_is_started_again() -> None:
     client = _h10()
     await PROFILE.start(client)
     client.deliver_now(bytes([0x01, MeasurementType.ACC]))  # ONLINE_MEASUREMENT_STOPPED: ACC
-    for _ in range(50):
-        await asyncio.sleep(0.01)
-        if len(client.writes) == 5:
-            break
+    await asyncio.wait_for(client.until_writes(5), 5.0)
     assert client.writes[4] == client.writes[1]  # the same START as the handshake's
