@@ -14,12 +14,12 @@ from monitor.alerts import AlertThresholds
 from monitor.cli import main
 from monitor.collect import CollectorConfig, DeviceConfig
 from monitor.collect.config import BleConfig
+from monitor.commands.config import CHECK_ADVICE
 from monitor.config import ClinicalConfig, load_config, parse_config
 from monitor.dsp import EmgParams
 from monitor.dsp.imu.movement_spasm import MovementSpasmParams
 from monitor.dsp.imu.orientation import OrientationParams
 from monitor.dsp.imu.repetitions import RepetitionParams
-from monitor.errors import ConfigError
 from tests.test_config import EXAMPLE, MINIMAL
 
 
@@ -88,7 +88,7 @@ def test_every_section_words_its_errors_alike(
     path.write_text(f"{MINIMAL}\n{section}\n")
     assert main(["config", "check", "--config", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err == f"spasm-monitor: {path}: {message} ({ConfigError.default_advice})\n"
+    assert err == f"spasm-monitor: {path}: {message} ({CHECK_ADVICE})\n"
 
 
 def test_removed_grafana_folder_is_named_not_ignored(

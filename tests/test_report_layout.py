@@ -192,8 +192,8 @@ def test_patient_summary_is_plain_and_states_the_clinicians_rate_ratio(
 
 
 def test_patient_is_told_when_worn_time_is_too_short_to_tell(tmp_path: Path) -> None:
-    # 4 minutes a day: 56 min in the 2 weeks before the injection, under the one-hour rule.
-    built = build_spool(tmp_path / "spool.sqlite", days=30, window_s=240.0)
+    # 2 minutes a day: 28 min in the 2 weeks before the injection, under the half-hour rule.
+    built = build_spool(tmp_path / "spool.sqlite", days=30, window_s=120.0)
     data = build_report(built.path, patient=PATIENT, timezone="Europe/London")
     patient = render_html(data).split('<section id="patient">')[1].split("</section>")[0]
     assert "not enough worn time to tell" in patient
@@ -211,7 +211,7 @@ def _ratio(name: str, hours: float, ratio: float, low: float, high: float) -> Ra
         (_ratio("peak", 40.0, 0.5, 0.4, 0.62), "fewer"),
         (_ratio("peak", 40.0, 1.6, 1.2, 2.1), "more"),
         (_ratio("peak", 40.0, 0.9, 0.7, 1.2), "no clear change"),
-        (_ratio("peak", 0.5, 0.5, 0.4, 0.62), "unknown"),  # under an hour worn
+        (_ratio("peak", 0.4, 0.5, 0.4, 0.62), "unknown"),  # under half an hour worn
         (_ratio("peak", 40.0, 0.5, 0.1, 2.5), "unknown"),  # interval too wide
         (_ratio("peak", 40.0, math.nan, math.nan, math.nan), "unknown"),
     ],

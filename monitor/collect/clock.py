@@ -36,8 +36,11 @@ second (a busy gateway, another wearable reconnecting) the edge spanning the mea
 towards it, by hundreds of ppm over a few seconds of data. Crystals are far better than
 that, so the hull's slope is combined with a prior of no drift, ±``CRYSTAL_PRIOR_SIGMA``, by
 inverse variance, the line pivoting on the hull at the mean device time. After half a
-minute the prior moves the slope by under 5 %. The same holds with a clock to read until
-two bursts give a slope of their own: the burst at connect pins the offset only.
+minute the prior moves the slope by under 5 %. It stays one term of the combination with a
+clock to read too: the burst at connect pins the offset only, and two bursts a few seconds
+apart give a slope only as good as their bounds, which a slow link widens to milliseconds
+(a Polar's ms-truncated clock over a busy gateway: ±1-2 ms, a slope off by up to 1000 ppm).
+Bursts of sub-millisecond bounds soon outweigh it (ten, 2 s apart at ±0.2 ms: under 1 %).
 
 Backlogs. Packets queued while the gateway was busy arrive together, the earliest sampled
 the most delayed: a run of points falling at slope -1. At the start of a hull it would be
@@ -221,13 +224,13 @@ class DeviceClock:
             self._burst_weight = sxx  # 1 / variance of the burst slope
 
     def _fit_slope(self) -> None:
-        """Combine the hull's slope and the bursts' slope (else the crystal prior) by inverse variance."""
+        """Combine the hull's slope, the bursts' slope and the crystal prior by inverse variance."""
         hull_weight = self._hull_slope_sigma() ** -2
-        # The prior (slope 0) only stands in for the bursts' slope: once two bursts give one,
-        # it pins the slope better than any crystal tolerance, and a prior would bias it. One
-        # burst gives an offset but no slope: until the next, a young hull tilted by a backlog
-        # (a busy gateway just after connect) would otherwise set the slope alone.
-        prior_weight = 0.0 if self._burst_weight > 0 else CRYSTAL_PRIOR_SIGMA**-2
+        # The prior (slope 0) always counts: without it, a young hull tilted by a backlog (a
+        # busy gateway just after connect) would set the slope alone until a second burst,
+        # and two bursts of wide bounds would then swing it by hundreds of ppm. Precise
+        # bursts outweigh it within seconds, so it hardly biases them.
+        prior_weight = CRYSTAL_PRIOR_SIGMA**-2
         weight_sum = hull_weight + self._burst_weight + prior_weight
         self._slope = (hull_weight * self._hull_slope + self._burst_weight * self._burst_slope) / weight_sum
         self._slope_sigma = weight_sum**-0.5

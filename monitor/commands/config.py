@@ -41,13 +41,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.set_defaults(handler=run_check)
 
 
+# What a bad key's error advises during `config check` itself.
+CHECK_ADVICE = "fix the named key in config.toml and run `spasm-monitor config check` again"
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         check_runnable(config)  # what `run` would refuse: no wearable, no spool directory, bad URLs, secrets
     except ConfigError as error:
         if error.advice == ConfigError.default_advice:  # "`config check` validates it": this is it
-            error.advice = "fix the named key in config.toml and run `spasm-monitor config check` again"
+            error.advice = CHECK_ADVICE
         raise
     print(f"{args.config}: OK")
     for line in describe(config):
