@@ -49,6 +49,7 @@ import contextlib
 import json
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +165,7 @@ class PacketFaults:
         await self._none_pending.wait()
 
 
-class EmulatedWearable:
+class EmulatedWearable(ABC):
     """One emulated wearable on a bumble host: the link, the orders, the faults, the stats.
 
     Parameters
@@ -205,14 +206,17 @@ class EmulatedWearable:
 
     # -- what a profile provides -----------------------------------------------------------
 
+    @abstractmethod
     def _loops(self) -> list[Coroutine[Any, Any, None]]:
         """The profile's producing and sending loops, run from advertising until the end."""
         raise NotImplementedError
 
+    @abstractmethod
     def ground_truth(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The profile's ``truth`` fields, and its other sections of the stats file."""
         raise NotImplementedError
 
+    @abstractmethod
     def _corrupt(self, payload: bytes) -> bytes:
         """``payload`` made invalid in the profile's way (its decoder must refuse it)."""
         raise NotImplementedError
@@ -221,13 +225,13 @@ class EmulatedWearable:
         """``payload`` cut short; by default to its first half."""
         return payload[: len(payload) // 2]
 
-    def _on_air(self) -> None:
+    def _on_air(self) -> None:  # noqa: B027 (an optional hook: most profiles need nothing)
         """Hook: advertising has started, the device clock starts now."""
 
-    def _link_lost(self) -> None:
+    def _link_lost(self) -> None:  # noqa: B027 (an optional hook)
         """Hook: the link is gone (or the device went out of reach); stop what the device stops."""
 
-    def _back_in_reach(self) -> None:
+    def _back_in_reach(self) -> None:  # noqa: B027 (an optional hook)
         """Hook: about to advertise again after a disconnection or a hiding."""
 
     async def apply_profile_order(self, order: dict[str, Any]) -> bool:
