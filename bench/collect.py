@@ -70,8 +70,8 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
     original = DeviceSession._on_notification
 
     def timed(session: DeviceSession, uuid: str, characteristic: object, data: bytearray) -> None:
-        if len(data) >= 4:  # stream type and seq from the header, to match the Frame later
-            arrivals[(session.device_id, data[1], struct.unpack_from("<H", data, 2)[0])] = (
+        if len(data) >= 8:  # stream type and sample counter from the header, to match the Frame later
+            arrivals[(session.device_id, data[1], struct.unpack_from("<I", data, 4)[0])] = (
                 time.perf_counter_ns()
             )
         original(session, uuid, characteristic, data)  # type: ignore[arg-type]
@@ -94,17 +94,15 @@ async def _bench(emulated: Emulated, n: int, duration_s: float) -> BenchResult:
         stream = SENSOR_STREAM.get(item.stream.sensor)
         if stream is None:
             return
-        arrival = arrivals.pop((item.stream.device, int(stream), item.seq_first & 0xFFFF), None)
+        arrival = arrivals.pop((item.stream.device, int(stream), item.seq_first & 0xFFFF_FFFF), None)
         if arrival is not None:
             latencies_ms.append((time.perf_counter_ns() - arrival) / 1e6)
         truth = truths.get(item.stream.device)
         if truth is not None:
-            last_ns = truth + round(
-                (item.seq_first * item.n_samples + item.n_samples - 1) * NS_PER_S / item.sample_rate_hz
-            )
+            last_ns = truth + round(item.seq_last * NS_PER_S / item.sample_rate_hz)
             sample_latencies_ms.append((time.time_ns() - last_ns) / 1e6)
             scale = 1.0 / (1.0 + drifts[item.stream.device] * 1e-6)  # UTC per device time
-            true_t0_ns = truth + item.seq_first * item.n_samples * NS_PER_S / item.sample_rate_hz * scale
+            true_t0_ns = truth + item.seq_first * NS_PER_S / item.sample_rate_hz * scale
             if item.t0_ns > warm_ns:
                 timestamp_errors_ms.append((item.t0_ns - true_t0_ns) / 1e6)
 

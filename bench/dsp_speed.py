@@ -35,7 +35,8 @@ def stream_all(emg: np.ndarray, fs: float) -> int:
     stream = StreamId("bench", "emg")
     for start in range(0, emg.shape[0], step):
         chunk = emg[start : start + step]
-        frame = Frame(stream, SensorKind.EMG, fs, round(start * NS_PER_S / fs), start, start, chunk)
+        t0_ns = round(start * NS_PER_S / fs)
+        frame = Frame(stream, SensorKind.EMG, fs, t0_ns, start, start + chunk.shape[0] - 1, chunk)
         events += sum(r.measurement == "spasm_event" for r in detector.process(frame))
     events += sum(r.measurement == "spasm_event" for r in detector.flush())
     return events

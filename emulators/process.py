@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import runpy
-import selectors
 import signal
 import subprocess
 import sys
@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 READY_TIMEOUT_S = 30.0  # a cold bumble + numpy + synthetic-physiology start on a loaded 2-core box
 STOP_TIMEOUT_S = 5.0
@@ -41,6 +41,22 @@ class Child:
     name: str
     process: subprocess.Popen[str]
     lifeline_fd: int | None = None  # write end of the pipe the child watches; closed once it is gone
+    # Its stdout lines, None at end of file, read by a thread: select() on the pipe misses
+    # lines the reader has already buffered (two lines printed at once).
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def __post_init__(self) -> None:
+        stdout = self.process.stdout
+        if stdout is None:
+            return
+
+        def pump() -> None:
+            with contextlib.suppress(ValueError, OSError):  # stdout closed under us: the end
+                for line in stdout:
+                    self.lines.put(line.rstrip("\n"))
+            self.lines.put(None)
+
+        threading.Thread(target=pump, name=f"{self.name}-stdout", daemon=True).start()
 
     def send(self, order: dict[str, Any], timeout_s: float = 10.0) -> None:
         """Send one JSON command line and wait for its ``ok``; ValueError if the child refuses it."""
@@ -213,23 +229,25 @@ def exit_with_parent(lifeline_fd: int) -> None:
 
 
 def read_line(child: Child, timeout_s: float, expect: str | None = None) -> str:
-    stdout: IO[str] | None = child.process.stdout
-    assert stdout is not None
+    """The child's next stdout line, or with ``expect`` the next line equal to it.
+
+    TimeoutError after ``timeout_s``; RuntimeError if the child closed its stdout (exited);
+    ValueError if, waiting for ``expect``, the child printed ``error: ...`` instead.
+    """
     deadline = time.monotonic() + timeout_s
-    with selectors.DefaultSelector() as selector:
-        selector.register(stdout, selectors.EVENT_READ)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                raise TimeoutError(f"{child.name} gave no line within {timeout_s} s")
-            line = stdout.readline()
-            if not line:
-                raise RuntimeError(f"{child.name} exited with code {child.process.poll()}")
-            line = line.strip()
-            if expect is not None and line.startswith("error:"):
-                raise ValueError(f"{child.name} refused the order: {line}")
-            if expect is None or line == expect:
-                return line
+    while True:
+        try:
+            line = child.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise TimeoutError(f"{child.name} gave no line within {timeout_s} s") from None
+        if line is None:
+            child.lines.put(None)  # the end stays the end for the next reader
+            raise RuntimeError(f"{child.name} exited with code {child.process.poll()}")
+        line = line.strip()
+        if expect is not None and line.startswith("error:"):
+            raise ValueError(f"{child.name} refused the order: {line}")
+        if expect is None or line == expect:
+            return line
 
 
 if __name__ == "__main__":

@@ -62,7 +62,9 @@ class Frame:
     t0_ns : int
         UTC time of the first sample, ns since the Unix epoch.
     seq_first, seq_last : int
-        Device sequence range covered by this frame (inclusive).
+        Sample counters of the first and last sample (inclusive): the device's unwrapped
+        sample counter from the collector, the sample index in an array. A frame whose
+        ``seq_first`` is not the previous frame's ``seq_last + 1`` follows a gap.
     samples : ndarray, shape (n, channels)
         Samples in physical units.
     """

@@ -125,7 +125,8 @@ def _detect(emg_mv: np.ndarray, t0_ns: int, tags: dict[str, str]) -> list[Record
     out: list[Record] = []
     for start in range(0, emg_mv.shape[0], step):
         t_ns = t0_ns + round(start * NS_PER_S / EMG_RATE_HZ)
-        frame = Frame(stream, SensorKind.EMG, EMG_RATE_HZ, t_ns, start, start, emg_mv[start : start + step])
+        chunk = emg_mv[start : start + step]
+        frame = Frame(stream, SensorKind.EMG, EMG_RATE_HZ, t_ns, start, start + chunk.shape[0] - 1, chunk)
         out += detector.process(frame)
     out += detector.flush()
     return [r for r in out if r.measurement != "emg_envelope"]  # 1 Hz series: not needed here

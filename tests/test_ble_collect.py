@@ -160,7 +160,7 @@ def _timestamp_errors_ms(sink: Sink, emulated: Emulated, index: int, sensor: str
     frames = sink.frames(sensor, wearable_address(index + 1))
     late = [f for f in frames if f.t0_ns - frames[0].t0_ns > WARMUP_S * NS_PER_S]
     assert len(late) > 10
-    counters = np.array([f.seq_first for f in late]) * late[0].n_samples  # fixed samples per packet
+    counters = np.array([f.seq_first for f in late])  # the wearable's sample counter
     rate_hz = late[0].sample_rate_hz
     true_ns = truth["t0_ns"] + counters * NS_PER_S / (rate_hz * (1 + truth["drift_ppm"] * 1e-6))
     error_ms: npt.NDArray[np.float64] = (np.array([f.t0_ns for f in late]) - true_ns) / 1e6

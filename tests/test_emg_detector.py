@@ -156,7 +156,7 @@ def test_memory_stays_flat_over_a_stream_that_never_relaxes() -> None:
     t_ns = 0
     for i in range(400):  # 25 s quiet, then a contraction that never ends
         chunk = quiet if i < 5 else 0.5 * rng.standard_normal((1000, 1))
-        frame = Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, t_ns, 0, 0, chunk)
+        frame = Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, t_ns, i, i, chunk)
         t_ns += round(chunk.shape[0] * NS_PER_S / 1000.0)
         events.extend(r for r in detector.process(frame) if r.measurement == "spasm_event")
         lengths.append(detector._history.length)
@@ -292,6 +292,67 @@ def test_a_gap_between_frames_restarts_the_stream() -> None:
     assert envelope_times[0] == rec.t0_ns
     assert late_ns in envelope_times
     assert not [t for t in envelope_times if rec.t0_ns + 31 * NS_PER_S <= t < late_ns]
+
+
+def _frames_with_stamp_moves(rec: SyntheticEmg, frame_n: int, move_ms: float, seed: int) -> list[Frame]:
+    """Contiguous 100-ms frames whose stamps wander by up to ``move_ms``, as a clock fit settles."""
+    rng = np.random.default_rng(seed)
+    fs = rec.sample_rate_hz
+    frames = []
+    for start in range(0, rec.emg_mv.shape[0], frame_n):
+        chunk = rec.emg_mv[start : start + frame_n]
+        moved_ns = round(rng.uniform(-move_ms, move_ms) * 1e6)
+        t0_ns = rec.t0_ns + round(start * NS_PER_S / fs) + moved_ns
+        frames.append(
+            Frame(StreamId("d", "emg"), SensorKind.EMG, fs, t0_ns, start, start + chunk.shape[0] - 1, chunk)
+        )
+    return frames
+
+
+def test_stamps_that_move_a_few_ms_on_a_contiguous_stream_keep_every_spasm() -> None:
+    """The collector's clock fit moves frame stamps by ms while it settles; the samples are one
+    unbroken stream (consecutive counters), so no spasm may be cut or lost for it."""
+    scenario = EmgScenario(
+        duration_s=120.0, seed=11, snr_db=20.0, channels=1, spasms_per_min=6, min_gap_s=2.0
+    )
+    rec = generate_emg(scenario, t0_ns=T0_NS)
+    batch = events_of(stream(rec, [rec.emg_mv.shape[0]]))
+    detector = SpasmDetector(rec.sample_rate_hz, 1, full_scale_mv=6.0)
+    frames = _frames_with_stamp_moves(rec, 100, move_ms=8.0, seed=1)
+    moved = events_of([r for f in frames for r in detector.process(f)] + detector.flush())
+    assert len(batch) >= 4
+    assert [(channel, kind) for _, _, channel, kind in moved] == [(c, k) for _, _, c, k in batch]
+    onset_moves_ms = [abs(a[0] - b[0]) / 1e6 for a, b in zip(moved, batch, strict=True)]
+    assert max(onset_moves_ms) <= 8.0  # each event takes the stamps of the frames it lies in
+
+
+def test_a_sequence_break_restarts_the_stream_even_on_time() -> None:
+    """Samples lost between two frames (a counter jump) break the signal even when the next
+    stamp happens to land where the old time line expected it."""
+    rec = generate_emg(EmgScenario(duration_s=60.0, seed=3, snr_db=20.0), t0_ns=T0_NS)
+    half = rec.emg_mv.shape[0] // 2 + 337  # off the 1-s grid of envelope records
+    first = Frame(StreamId("d", "emg"), SensorKind.EMG, 1000.0, rec.t0_ns, 0, half - 1, rec.emg_mv[:half])
+    second_t0_ns = rec.t0_ns + half * NS_PER_S // 1000
+    rest = rec.emg_mv[half:]
+    lost = 500  # samples the counter skips
+    second = Frame(
+        StreamId("d", "emg"),
+        SensorKind.EMG,
+        1000.0,
+        second_t0_ns,
+        half + lost,
+        half + lost + len(rest) - 1,
+        rest,
+    )
+    detector = SpasmDetector(1000.0, 1)
+    records = detector.process(first) + detector.process(second) + detector.flush()
+    # A restarted stream stamps its first envelope second at its first sample.
+    envelope_times = {r.time_ns for r in records if r.measurement == "emg_envelope"}
+    assert second_t0_ns in envelope_times
+    unbroken = SpasmDetector(1000.0, 1)
+    joined = replace(second, seq_first=half, seq_last=half + len(rest) - 1)
+    records = unbroken.process(first) + unbroken.process(joined) + unbroken.flush()
+    assert second_t0_ns not in {r.time_ns for r in records if r.measurement == "emg_envelope"}
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,14 @@ the truth every emulator reports.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from emulators.base import NotifiedCounts, PacketFaults
 from emulators.myo import MyoStreamStats
-from emulators.process import start_emulated, start_extra_wearable
+from emulators.process import read_line, spawn, start_emulated, start_extra_wearable
 
 # module -> (address, extra options, the order that skips packets, its count key, has a battery)
 EMULATORS = {
@@ -97,3 +98,17 @@ def test_the_myo_stats_count_notifications_as_the_armband_sends_them() -> None:
         "rate_hz",
         "segments",
     }
+
+
+def test_read_line_gives_every_line_a_child_prints_at_once() -> None:
+    """Two lines in one write land in the reader's buffer together; the second must not wait."""
+    child = spawn(
+        "printer", [sys.executable, "-c", "print('ready\\nok', flush=True); import time; time.sleep(30)"]
+    )
+    try:
+        assert read_line(child, 10.0) == "ready"
+        assert read_line(child, 1.0, expect="ok") == "ok"
+    finally:
+        child.stop()
+    with pytest.raises(RuntimeError, match="exited"):
+        read_line(child, 5.0)

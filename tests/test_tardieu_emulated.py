@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import queue
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,28 +120,14 @@ def test_every_block_of_a_limb_has_the_same_straps() -> None:
 
 
 def _lines(command: Child, deadline: float) -> Iterator[str]:
-    """The command's stdout lines as it prints them, until it closes stdout; TimeoutError at ``deadline``.
-
-    Read by a thread: a select() on the pipe misses lines its reader has already buffered.
-    """
-    lines: queue.Queue[str | None] = queue.Queue()
-    stdout = command.process.stdout
-    assert stdout is not None
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, name="tardieu-stdout", daemon=True).start()
+    """The command's stdout lines as it prints them, until it closes stdout; TimeoutError at ``deadline``."""
     while True:
         try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise TimeoutError(f"spasm-monitor tardieu still running after {COMMAND_CEILING_S} s") from None
-        if line is None:
+            yield read_line(command, max(0.0, deadline - time.monotonic()))
+        except RuntimeError:  # stdout closed: the command ended
             return
-        yield line
+        except TimeoutError:
+            raise TimeoutError(f"spasm-monitor tardieu still running after {COMMAND_CEILING_S} s") from None
 
 
 def _config(tmp_path: Path, transport: str) -> Path:

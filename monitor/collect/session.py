@@ -415,7 +415,7 @@ class DeviceSession:
             first = step.counter - step.gap_samples
             self._put_gap(packet.stream, first, step.gap_samples, step.gap_packets, books)
         t0_ns = self.clock.to_utc_ns(first_ns)
-        for frame in packet.frames(self.device_id, t0_ns, step.seq, step.seq):
+        for frame in packet.frames(self.device_id, t0_ns, step.counter, step.counter + n - 1):
             self.queue.put(frame)
             self.stats.frames += 1
 

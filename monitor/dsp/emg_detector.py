@@ -15,6 +15,7 @@ batch call. Memory is bounded by ``max_event_s`` whatever the stream length.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,11 @@ MIN_ELECTRODE_OFF_S = 0.2
 # envelope samples look flat, and each would void a whole baseline block. The rule is
 # causal, so streaming still equals batch.
 MIN_FLAT_RUN_S = 0.05
+# A frame whose samples follow the last one by its sequence but whose stamp moved by more
+# than this is a new time line (a device clock step): the collector calls a stamp a step
+# only 250 ms early or 500 ms late of its fitted line, so smaller moves are the fit settling
+# on a continuous stream, and its samples are kept on, stamped as the frame says.
+MAX_STAMP_MOVE_S = 0.5
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
 SAMPLE_ISSUES = ("electrode_off", "clipping", "nonfinite")
 
@@ -176,11 +182,18 @@ class SpasmDetector:
     ``spasm_event`` (one per spasm), ``emg_envelope`` (RMS and baseline per second and
     channel) and ``signal_quality`` (electrode off, clipping, non-finite samples, motion
     artefacts, as intervals). A spasm is final about ``merge_gap_s`` plus a second after
-    it ends. ``flush`` ends the stream and returns the rest. A frame whose start time does
-    not follow the previous one (a gap) ends the stream and starts a new one.
+    it ends. ``flush`` ends the stream and returns the rest. A frame whose sequence does
+    not follow the previous one (a gap), or whose start time is more than
+    :data:`MAX_STAMP_MOVE_S` off the previous frame's time line (a clock step), ends the
+    stream and starts a new one. A following frame stamped slightly off (the collector's
+    clock fit settling) continues the stream; its samples take the frame's own times.
     """
 
     _flat_carry: npt.NDArray[np.int64]  # flat run at the end of the last block, per channel
+    # (raw sample index, UTC ns of that sample): where each frame put its first sample when
+    # that differs from the previous frame's time line; bounded by _trim_history.
+    _anchors: list[tuple[int, int]]
+    _next_seq: int | None  # sequence number the next frame of this stream has
 
     def __init__(
         self,
@@ -204,7 +217,6 @@ class SpasmDetector:
         self.tags = dict(tags or {})
         self.observer: EnvelopeObserver | None = None  # for inspection only; changes nothing
         self._design = design_conditioning(self.sample_rate_hz, self.params)
-        self._anchor_ns: int | None = None
         self._samples_fed = 0
         self._pending: list[Float32Array] = []
         self._pending_samples = 0
@@ -224,12 +236,14 @@ class SpasmDetector:
             raise ValueError(f"expected frames with {self.channels} channels, got {frame.channels}")
         if abs(frame.sample_rate_hz - self.sample_rate_hz) > 1e-6 * self.sample_rate_hz:
             raise ValueError(f"expected frames at {self.sample_rate_hz} Hz, got {frame.sample_rate_hz} Hz")
+        samples = validate_emg(frame.samples)
         records: list[Record] = []
-        if self._anchor_ns is not None:
-            expected_ns = self._time_of_raw(self._samples_fed)
-            if abs(frame.t0_ns - expected_ns) > NS_PER_S / self.sample_rate_hz / 2:
+        if self._anchors:
+            moved_ns = abs(frame.t0_ns - self._time_of_raw(self._samples_fed))
+            if frame.seq_first != self._next_seq or moved_ns > MAX_STAMP_MOVE_S * NS_PER_S:
                 records.extend(self.flush())
-        self.feed(validate_emg(frame.samples), frame.t0_ns)
+        self._next_seq = frame.seq_last + 1
+        self.feed(samples, frame.t0_ns)
         records.extend(self._take_records())
         return records
 
@@ -243,9 +257,9 @@ class SpasmDetector:
     # -- array API (used by detect_spasms and benchmarks) ---------------------------------
 
     def feed(self, samples: Float32Array, t0_ns: int) -> None:
-        """Append samples of shape (n, channels) in mV; ``t0_ns`` is used for the first."""
-        if self._anchor_ns is None:
-            self._anchor_ns = int(t0_ns)
+        """Append samples of shape (n, channels) in mV, the first at UTC ``t0_ns``."""
+        if not self._anchors or self._time_of_raw(self._samples_fed) != t0_ns:
+            self._anchors.append((self._samples_fed, int(t0_ns)))
         # Long inputs are taken in slices: temporaries of a few MiB are recycled by the
         # allocator, where whole-recording temporaries cost a page fault per 4 KiB.
         for start in range(0, samples.shape[0], self._max_block):
@@ -326,7 +340,8 @@ class SpasmDetector:
             lead=margin,
             lag=margin,
         )
-        self._anchor_ns = None
+        self._anchors = []
+        self._next_seq = None
         self._samples_fed = 0
         self._pending = []
         self._pending_samples = 0
@@ -564,11 +579,21 @@ class SpasmDetector:
                 keep = min(keep, state.event.start)
             if state.detection.open_start is not None:
                 keep = min(keep, state.detection.open_start)
-        self._history.trim(keep - self._edge_samples - 2 * self._guard_samples)
+        keep -= self._edge_samples + 2 * self._guard_samples
+        self._history.trim(keep)
+        for state in self._state:  # a quality run is stamped at its start when it closes
+            for tracker in state.quality.values():
+                if tracker.open_start is not None:
+                    keep = min(keep, tracker.open_start)
+        first_needed = bisect_right(self._anchors, (keep * self._envelope.decimation, 2**63)) - 1
+        if first_needed > 0:
+            del self._anchors[:first_needed]
 
     def _time_of_raw(self, index: float) -> int:
-        assert self._anchor_ns is not None
-        return self._anchor_ns + round(index * NS_PER_S / self.sample_rate_hz)
+        """UTC ns of raw sample ``index``, on the time line of the frame that brought it."""
+        k = max(0, bisect_right(self._anchors, (index, 2**63)) - 1)
+        first_index, first_ns = self._anchors[k]
+        return first_ns + round((index - first_index) * NS_PER_S / self.sample_rate_hz)
 
     def _time_of_envelope(self, index: int, edge: str | None = None) -> int:
         """UTC of envelope sample ``index``: the start of its block of raw samples or, for a

@@ -99,13 +99,12 @@ async def _collect(emulated: Emulated, sink: Sink) -> None:
 
 
 def _timing_errors_ms(
-    frames: list[Frame], stream: dict[str, Any], truth: dict[str, Any], samples_per_packet: int
+    frames: list[Frame], stream: dict[str, Any], truth: dict[str, Any]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Frame start minus the true UTC of its first sample, ms; and the frames' true times, s."""
     segment = stream["segments"][0]
     period_ns = NS_PER_S / (stream["rate_hz"] * (1 + truth["drift_ppm"] * 1e-6))
-    seq = np.array([f.seq_first for f in frames]) - frames[0].seq_first
-    counters = stream["first_counter"] + seq * samples_per_packet
+    counters = stream["first_counter"] + np.array([f.seq_first for f in frames]) - frames[0].seq_first
     true_ns = segment["t0_ns"] + (counters - segment["first_counter"]) * period_ns
     stamped_ns = np.array([f.t0_ns for f in frames])
     return (stamped_ns - true_ns) / 1e6, (true_ns - segment["t0_ns"]) / NS_PER_S
@@ -149,8 +148,8 @@ def test_myo_frames_are_stamped_within_2ms_of_true_sample_times(collected: Colle
     """No device clock on the wire: samples are counted at the nominal rate and fitted."""
     streams, truth = collected.stats["streams"], collected.stats["truth"]
     emg, imu = collected.sink.frames("emg"), collected.sink.frames("acc")
-    for name, frames, per_packet in (("EMG", emg, 2), ("IMU", imu, 1)):
-        error_ms, true_s = _timing_errors_ms(frames, streams[name], truth, per_packet)
+    for name, frames in (("EMG", emg), ("IMU", imu)):
+        error_ms, true_s = _timing_errors_ms(frames, streams[name], truth)
         settled = error_ms[true_s > true_s[0] + WARM_UP_S]
         late = true_s[np.abs(error_ms) >= MAX_ERROR_MS]
         late_s = late.max() - true_s[0] if len(late) else 0.0
@@ -172,7 +171,7 @@ def test_collected_emg_is_sample_exact_and_the_dsp_finds_its_spasms(collected: C
     assert all(f.kind is SensorKind.EMG for f in emg)
     emg_counts, _imu, _spasms = synthetic_signals(19)
     for frame in emg:
-        first = emg_stream["first_counter"] + 2 * (frame.seq_first - emg[0].seq_first)
+        first = emg_stream["first_counter"] + frame.seq_first - emg[0].seq_first
         index = np.arange(first, first + 2) % emg_counts.shape[0]
         np.testing.assert_array_equal(frame.samples, emg_counts[index] * EMG_MV_PER_COUNT)
 
