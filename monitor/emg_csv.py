@@ -17,7 +17,10 @@ Times must lie between 1970 and 2262 (nanoseconds since 1970 in 64 bits, as ever
 the project). The channels' unit is the caller's (``units``, see :mod:`monitor.emg_units`).
 
 An empty channel cell is a missing sample, read as NaN as a ``NaN`` or ``inf`` cell is: a gap
-that the detector skips and that is not observed time (an empty *time* cell is refused).
+that the detector skips and that is not observed time (an empty *time* cell is refused). In
+a file without a time column a sample's time is its place, so an empty line (or a row of
+empty cells) between data rows is a missing sample too: skipping it would move every later
+sample earlier. Empty lines before the first or after the last data row are not samples.
 
 The time column must increase uniformly: the sample rate is the mean step, and a step that
 differs from it by more than half a period is an error naming the row (a gap in a CSV
@@ -162,13 +165,16 @@ def _read(path: Path, file: TextIO, rate_hz: float | None) -> CsvEmg:
     chunks: list[npt.NDArray[np.float32]] = []
     pending = peeked if header else [first]
     start = number + 1 if header else number
+    places = _PlaceKeeper() if not layout.first_column else None
     while lines := pending + file.readlines(CHUNK_BYTES):  # whole lines, about CHUNK_BYTES of them
         pending = []
         if not chunks and width <= layout.first_column:
             raise CsvError(f"{path}: no EMG column after the time column")
         parsed = layout.parse(start, lines)
+        if places is not None:
+            places.note_empty(start, lines, parsed.rows if parsed is not None else None)
         if parsed is not None:
-            chunks.append(parsed.values)
+            chunks.append(places.keep_places(parsed) if places is not None else parsed.values)
             if axis is not None and parsed.times_ns is not None:
                 axis.add(parsed.times_ns, parsed.rows)
         start += len(lines)
@@ -220,6 +226,39 @@ def _cells(path: Path, number: int, line: str) -> list[str]:
         return next(csv.reader([line]), [])
     except csv.Error as error:
         raise CsvError(f"{path}: row {number}: {error}") from None
+
+
+class _PlaceKeeper:
+    """In a file without times: a NaN row for each empty line between two data rows."""
+
+    def __init__(self) -> None:
+        self.last_row: int | None = None  # line number of the last data row so far
+        self.empty: list[int] = []  # empty lines after it, pending a data row
+
+    def note_empty(self, start: int, lines: list[str], rows: npt.NDArray[np.int64] | None) -> None:
+        if rows is not None and rows.size == len(lines):
+            return  # every line holds data: nothing to note (the common, fast case)
+        self.empty += [
+            start + i
+            for i, line in enumerate(lines)
+            if not _holds_data(line) and not line.lstrip().startswith("#")
+        ]
+
+    def keep_places(self, chunk: _Chunk) -> npt.NDArray[np.float32]:
+        """The chunk's values with a NaN row before each data row for each empty line before it."""
+        rows = chunk.rows
+        # Empty lines before the file's first data row are no samples.
+        after = self.last_row if self.last_row is not None else int(rows[0])
+        empty = np.asarray(self.empty, dtype=np.int64)
+        empty = empty[empty > after]
+        before = np.searchsorted(empty, rows)  # empty lines before each data row
+        self.empty = empty[before[-1] :].tolist()  # after the chunk's last data row: pending
+        self.last_row = int(rows[-1])
+        if before[-1] == 0:
+            return chunk.values
+        values = np.full((rows.size + int(before[-1]), chunk.values.shape[1]), np.nan, dtype=np.float32)
+        values[np.arange(rows.size) + before] = chunk.values
+        return values
 
 
 class _Chunk(NamedTuple):

@@ -90,3 +90,21 @@ def test_blank_lines_keep_the_row_numbers_an_editor_shows(tmp_path: Path) -> Non
         read_emg_csv(path)
     path.write_text("time,ch0\r\n0.000,0.1\r\n\r\n0.001,0.2\r\n0.002,0.3\r\n")
     assert read_emg_csv(path).emg_mv[:, 0].tolist() == pytest.approx([0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize("chunk_bytes", [1_000, 64 * 1024])
+def test_an_empty_line_in_a_file_without_times_is_a_missing_sample_not_a_shift(
+    chunk_bytes: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a time column a sample's time is its place: dropping an empty line would
+    move every later sample one period early and shorten the file."""
+    monkeypatch.setattr(emg_csv, "CHUNK_BYTES", chunk_bytes)
+    values = [f"{i / 1000:.3f}" for i in range(300)]
+    lines = ["", *values[:100], "", "# a note, not a sample", *values[100:200], ",", *values[200:], "", ""]
+    path = tmp_path / "one_column.csv"
+    path.write_text("\n".join(lines) + "\n")
+    emg = read_emg_csv(path, rate_hz=1000.0).emg_mv[:, 0]
+    assert emg.shape == (302,)  # 300 samples, 2 missing; leading and trailing empty lines are none
+    assert np.isnan(emg[[100, 201]]).all()
+    assert np.count_nonzero(np.isnan(emg)) == 2
+    assert emg[202] == pytest.approx(0.2)  # sample 200 keeps its place after the 2 gaps
