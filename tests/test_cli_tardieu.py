@@ -16,6 +16,7 @@ from monitor.config import load_config
 from monitor.store import Spool
 from monitor.store.calibrations import joint_pairs
 from monitor.synth.tardieu import default_spasticity, generate_tardieu_session
+from tests.home_config import write_left_side_home
 from tests.test_tardieu_session import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,24 +29,13 @@ def _config(
     transport: str = "tcp-client:127.0.0.1:9",
     addresses: tuple[str, str] = ("F1:00:00:00:00:01", "F1:00:00:00:00:02"),
 ) -> Path:
-    devices = "".join(
-        f'[[device]]\nprofile = "reference"\naddress = "{address}"\n'
-        f'placement = "{placement}"\nside = "left"\njoint = "knee"\n\n'
+    wearables = [
+        (address, placement, 'joint = "knee"')
         for address, placement in zip(addresses, ("thigh", "shank"), strict=True)
-    )
+    ]
     if emg:
-        devices += (
-            '[[device]]\nprofile = "reference"\naddress = "F1:00:00:00:00:03"\nplacement = "hamstring"\n'
-            'side = "left"\nmuscle = "hamstrings"\n\n'
-        )
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[patient]\nid = "p07"\n\n'
-        + devices
-        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        + f'[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
-    )
-    return path
+        wearables.append(("F1:00:00:00:00:03", "hamstring", 'muscle = "hamstrings"'))
+    return write_left_side_home(tmp_path, wearables, transport)
 
 
 def _cli(*argv: str, timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:

@@ -37,6 +37,7 @@ from monitor.store.calibrations import joint_pairs
 from monitor.synth.tardieu import CALIBRATION_S, NEUTRAL_S
 from monitor.synth.tardieu_limb import LIMB_RATE_HZ, SimulatedLimb, limb_block
 from monitor.types import NS_PER_S
+from tests.home_config import write_left_side_home
 
 LIMB = SimulatedLimb("knee", seed=5, catch_strength=0.6)
 # placement, emulator options, config keys: the thigh and shank IMUs of the knee, and the
@@ -131,19 +132,10 @@ def _lines(command: Child, deadline: float) -> Iterator[str]:
 
 
 def _config(tmp_path: Path, transport: str) -> Path:
-    devices = "".join(
-        f'[[device]]\nprofile = "reference"\naddress = "{wearable_address(i + 1)}"\n'
-        f'placement = "{placement}"\nside = "left"\n{keys}\n\n'
-        for i, (placement, _, keys) in enumerate(WEARABLES)
-    )
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[patient]\nid = "p07"\n\n'
-        + devices
-        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        + f'[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
-    )
-    return path
+    wearables = [
+        (wearable_address(i + 1), placement, keys) for i, (placement, _, keys) in enumerate(WEARABLES)
+    ]
+    return write_left_side_home(tmp_path, wearables, transport)
 
 
 def _store_calibration(config_path: Path) -> None:
