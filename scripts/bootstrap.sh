@@ -22,15 +22,29 @@ if [ -z "$python_bin" ]; then
     echo "spasm-monitor needs Python >= 3.11 (on Debian: apt-get install python3 python3-venv)" >&2
     exit 2
 fi
-if [ ! -x .venv/bin/python ]; then
+# A .venv without pip is what a failed `python3 -m venv` leaves (no python3-venv): made anew.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    rm -rf .venv
     say "creating .venv with $("$python_bin" --version 2>&1)"
-    if ! "$python_bin" -m venv .venv 2>/dev/null; then
+    # venv's own advice (on stdout) is replaced by the install below
+    if ! "$python_bin" -m venv .venv >/dev/null 2>&1; then
         rm -rf .venv
-        say "python3 -m venv failed; installing Debian's python3-venv"
+        need="spasm-monitor needs Debian's python3-venv for .venv: as root, apt-get install python3-venv; then run this again"
         sudo_cmd=""
-        [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-        $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq python3-venv >/dev/null
-        "$python_bin" -m venv .venv
+        if [ "$(id -u)" -ne 0 ]; then
+            if ! command -v sudo >/dev/null 2>&1; then
+                echo "$need (sudo is not installed)" >&2
+                exit 2
+            fi
+            sudo_cmd="sudo"
+        fi
+        say "python3 -m venv failed; installing Debian's python3-venv${sudo_cmd:+ with sudo}"
+        if ! { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq python3-venv >/dev/null &&
+            "$python_bin" -m venv .venv; }; then
+            rm -rf .venv
+            echo "$need" >&2
+            exit 2
+        fi
     fi
 fi
 
