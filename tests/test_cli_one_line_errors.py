@@ -326,3 +326,27 @@ def test_an_unexpected_failure_is_one_line_with_exit_1_and_its_traceback_under_v
     )
     with pytest.raises(RuntimeError, match="a bug"):
         main(["analyze", "x.csv", "-vv"])
+
+
+def test_demo_where_dev_shm_is_denied_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in a chroot whose /dev/shm was mode 755: the history worker's lock cannot be made.
+
+    The denial is injected where the OS gives it (the semaphore's creation); nothing else is faked.
+    """
+    import multiprocessing.synchronize
+
+    def denied(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(multiprocessing.synchronize.SemLock, "__init__", denied)
+    code, line = run(
+        ["demo", "--out", str(tmp_path / "out"), "--live-s", "1", "--weeks", "2", "--injection-week", "1"],
+        capsys,
+    )
+    assert code == 2
+    assert line == (
+        "spasm-monitor: cannot start the demo's history worker: Permission denied"
+        " (Python's multiprocessing needs a writable /dev/shm (mode 1777))"
+    ), line

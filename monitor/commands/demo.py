@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from monitor.commands.run import print_status
 from monitor.config import AppConfig
 from monitor.demo.wearables import DEMO_WEARABLES, demo_config
-from monitor.errors import DeviceError, StoreError
+from monitor.errors import DeviceError, SpasmMonitorError, StoreError
 from monitor.live import LiveResult, run_live
 from monitor.store import Spool
 from monitor.store.schema import SIMULATED_SOURCE
@@ -86,8 +86,7 @@ def run_demo(args: argparse.Namespace) -> int:
         "SIMULATED DATA: emulated wearables and a simulated patient; nothing here is a measurement.",
         file=sys.stderr,
     )
-    spawn = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn, initializer=_die_with_demo) as pool:
+    with _history_worker() as pool:
         history = pool.submit(
             build_history,
             str(spool_path),
@@ -136,6 +135,18 @@ def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult
             )
         finally:
             emulated.stop()
+
+
+def _history_worker() -> concurrent.futures.ProcessPoolExecutor:
+    """One process for the simulated history, so it runs beside the live part."""
+    spawn = multiprocessing.get_context("spawn")
+    try:
+        return concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn, initializer=_die_with_demo)
+    except OSError as error:  # its locks live in /dev/shm, which a chroot or container may deny
+        raise SpasmMonitorError(
+            f"cannot start the demo's history worker: {error.strerror or error}",
+            "Python's multiprocessing needs a writable /dev/shm (mode 1777)",
+        ) from None
 
 
 def _die_with_demo() -> None:
