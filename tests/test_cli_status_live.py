@@ -1,4 +1,9 @@
-"""``status`` beside a real ``run`` (emulated wearable, real BLE stack), and retention at its start."""
+"""``status`` beside a real ``run`` (emulated wearable, real BLE stack), and retention at its start.
+
+The run is a process of its own; ``status`` is the CLI's ``main`` in the test's process, so
+the two share nothing but the spool, as a user's two commands do (a subprocess per
+``status`` would only add its start-up: seconds on a loaded machine).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from emulators.process import start_emulated, wearable_address
+from monitor.cli import main
 from monitor.store import Spool
 from monitor.types import NS_PER_S, Record
 
@@ -28,7 +36,9 @@ def _wait_until_streaming(spool_path: Path, timeout_s: float) -> None:
     raise AssertionError(f"the wearable was not streaming within {timeout_s} s")
 
 
-def test_status_reads_a_running_run_and_the_run_pruned_rows_past_retention(tmp_path: Path) -> None:
+def test_status_reads_a_running_run_and_the_run_pruned_rows_past_retention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulated = start_emulated(1, tmp_path)
     spool_path = tmp_path / "spool.sqlite"
     with Spool(spool_path) as spool:  # ten days old: past a one-day retention
@@ -50,30 +60,19 @@ def test_status_reads_a_running_run_and_the_run_pruned_rows_past_retention(tmp_p
     )
     try:
         _wait_until_streaming(spool_path, timeout_s=60.0)
-        status = subprocess.run(
-            [sys.executable, "-m", "monitor.cli", "status", "--config", str(config), "--json"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        words = subprocess.run(
-            [sys.executable, "-m", "monitor.cli", "status", "--config", str(config)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        status_code = main(["status", "--config", str(config), "--json"])
+        status = capsys.readouterr()
+        words_code = main(["status", "--config", str(config)])
+        words = capsys.readouterr()
     finally:
         run.send_signal(signal.SIGINT)
         _, err = run.communicate(timeout=30)
         emulated.stop()
-    assert status.returncode == 0, status.stderr
-    (wearable,) = json.loads(status.stdout)["wearables"]
+    assert status_code == 0, status.err
+    (wearable,) = json.loads(status.out)["wearables"]
     assert (wearable["name"], wearable["state"]) == ("left calf EMG", "connected")
-    assert f"left calf EMG ({wearable_address(1)}): connected since" in words.stdout
+    assert words_code == 0, words.err
+    assert f"left calf EMG ({wearable_address(1)}): connected since" in words.out
     assert run.returncode == 0, err
     with Spool(spool_path, read_only=True) as spool:
         assert spool.query(0, OLD_NS + 1) == []  # pruned at the run's start

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.live import LOG_STATUS_EVERY_S, STATUS_EVERY_S, LiveStatus, status_due, status_state
 from monitor.store import Spool
 from monitor.types import Record
@@ -22,6 +23,7 @@ DEVICE = '[[device]]\nprofile = "reference"\naddress = "C4:7C:8D:6A:12:34"\nplac
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own: what systemd sees is its exit status."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "monitor.cli", *args],
@@ -33,7 +35,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_relative_paths_in_config_mean_its_folder_from_any_directory(tmp_path: Path) -> None:
+def test_relative_paths_in_config_mean_its_folder_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     etc, elsewhere = tmp_path / "etc", tmp_path / "home"
     etc.mkdir()
     elsewhere.mkdir()
@@ -49,13 +53,16 @@ def test_relative_paths_in_config_mean_its_folder_from_any_directory(tmp_path: P
     with Spool(etc / "data" / "spool.sqlite") as spool:
         spool.append([Record("spasm_event", 1_767_225_600 * 10**9, {"duration_s": 2.0}, {"patient": "p07"})])
 
-    checked = _cli("config", "check", "--config", str(config), cwd=elsewhere)
-    assert checked.returncode == 0, checked.stderr
-    assert f"spool {etc / 'data' / 'spool.sqlite'}" in checked.stdout
-    assert "alerts: 1 notification URL(s)" in checked.stdout
-    status = _cli("store", "status", "--config", str(config), cwd=elsewhere)
-    assert status.returncode == 0, status.stderr
-    assert "queued 1" in status.stdout
+    monkeypatch.chdir(elsewhere)  # the CLI's main here: a process's start-up adds nothing to the paths
+    checked_code = main(["config", "check", "--config", str(config)])
+    checked = capsys.readouterr()
+    assert checked_code == 0, checked.err
+    assert f"spool {etc / 'data' / 'spool.sqlite'}" in checked.out
+    assert "alerts: 1 notification URL(s)" in checked.out
+    status_code = main(["store", "status", "--config", str(config)])
+    status = capsys.readouterr()
+    assert status_code == 0, status.err
+    assert "queued 1" in status.out
     assert not (elsewhere / "data").exists()  # nothing made in the current directory
 
 
@@ -77,10 +84,12 @@ def test_the_service_does_not_restart_on_a_config_error(tmp_path: Path) -> None:
     ]
 
 
-def test_run_refuses_a_status_interval_that_is_not_positive(tmp_path: Path) -> None:
-    result = _cli("run", "--status-every-s", "0", "--config", str(tmp_path / "none.toml"), cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip() == "spasm-monitor: --status-every-s must be > 0, got 0"
+def test_run_refuses_a_status_interval_that_is_not_positive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--status-every-s", "0", "--config", str(tmp_path / "none.toml")]) == 2
+    assert capsys.readouterr().err.strip() == "spasm-monitor: --status-every-s must be > 0, got 0"
 
 
 def _status(store: str = "spool ok", up: bool = True, alerts: int = 0, samples: int = 0) -> LiveStatus:

@@ -28,6 +28,7 @@ from report_spool import (
     BuiltSpool,
     build_spool,
     local_ns,
+    shared_spool,
 )
 
 from monitor.cli import main
@@ -43,7 +44,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltSpool:
-    return build_spool(tmp_path_factory.mktemp("report") / "spool.sqlite")
+    return shared_spool(tmp_path_factory, tmp_path_factory.mktemp("report") / "spool.sqlite")
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,9 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, Path]:
     folder = tmp_path_factory.mktemp("browser")
-    built = build_spool(folder / "spool.sqlite", simulated_tag=True, days=16, window_s=3600.0)  # a bar a day
+    # Just over half an hour a day (the first day's 12.5-s gap included): every day has a rate
+    # and a bar (monitor.clinical.enough), at half the detection of a whole hour.
+    built = build_spool(folder / "spool.sqlite", simulated_tag=True, days=16, window_s=1830.0)
     data = build_report(built.path, patient=PATIENT, timezone="Europe/London")
     return data, write_report(data, folder / "report.html")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import create_database
-from report_spool import PATIENT, BuiltSpool, build_spool
+from report_spool import PATIENT, BuiltSpool, shared_spool
 
 from monitor.cli import main
 from monitor.errors import StoreError
@@ -29,7 +29,7 @@ TZ = "Europe/London"
 
 @pytest.fixture(scope="module")
 def forwarded(tmp_path_factory: pytest.TempPathFactory, influxdb_url: str) -> BuiltSpool:
-    built = build_spool(tmp_path_factory.mktemp("report_influx") / "spool.sqlite")
+    built = shared_spool(tmp_path_factory, tmp_path_factory.mktemp("report_influx") / "spool.sqlite")
     db = create_database(influxdb_url, DATABASE)
     db.query("DROP SERIES FROM /.*/")
 

@@ -175,6 +175,7 @@ def test_same_seed_gives_the_same_history_and_another_seed_does_not() -> None:
             injection_week=0,
             windows_per_day=1,
             window_s=120.0,
+            wear_day_h=0.5,  # the worn day's path too, at a 1/18 of the default's cost
             pt_days=(2,),
             home_exercise_every_days=0,
             seed=seed,
@@ -192,7 +193,7 @@ def test_same_seed_gives_the_same_history_and_another_seed_does_not() -> None:
 def test_progress_is_reported_and_a_second_build_into_the_same_spool_is_refused() -> None:
     spool = Spool(":memory:")
     kwargs = dict(start_date=START, weeks=1, injection_week=0, windows_per_day=1, window_s=60.0, patient="p")
-    kwargs |= dict(pt_days=(), home_exercise_every_days=0)
+    kwargs |= dict(pt_days=(), wear_days=(), home_exercise_every_days=0)
     done: list[tuple[int, int]] = []
     simulate_history(spool, progress=lambda *days: done.append(days), **kwargs)  # type: ignore[arg-type]
     assert done == [(day, 7) for day in range(1, 8)]  # progress after every simulated day

@@ -157,7 +157,8 @@ def simulate_history(
     Examples
     --------
     >>> s = simulate_history(Spool(":memory:"), start_date=dt.date(2026, 1, 5), weeks=3,
-    ...                      injection_week=1, windows_per_day=1, window_s=300)
+    ...                      injection_week=1, windows_per_day=1, window_s=60, wear_days=(),
+    ...                      home_exercise_every_days=0)
     >>> len(s.days), str(s.injection_date), s.records["treatment"]
     (21, '2026-01-12', 7)
     """
