@@ -42,6 +42,15 @@ def stream_all(emg: np.ndarray, fs: float) -> int:
     return events
 
 
+def load_average() -> str:
+    """The machine's load averages, to read the timings against ("n/a" off Linux)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 def peak_memory_mib(func: object, *args: object) -> float:
     tracemalloc.start()
     func(*args)  # type: ignore[operator]
@@ -90,6 +99,7 @@ def main() -> int:
     print(f"ratio vs NeuroKit2: batch {peer_s / batch_s:6.0f}x, streaming {peer_s / stream_s:6.0f}x"
           f" (target {TARGET_PEER_RATIO:.0f}x)")  # fmt: skip
     print(f"events: {len(batch_events)} (batch) = {streamed} (streaming)")
+    print(f"load average (1, 5, 15 min): {load_average()} (a busy machine lowers the multiples)")
 
     short = emg[: emg.shape[0] // 4]
     stream_short_mib = peak_memory_mib(stream_all, short, fs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from functools import cache
 
@@ -9,9 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import signal
 
 from bench.matching import match_events, score_events
-from monitor.dsp import SpasmDetector, detect_spasms
+from monitor.dsp import SpasmDetector, conditioning, detect_spasms
+from monitor.dsp.conditioning import SosCascade, design_conditioning
+from monitor.dsp.params import EmgParams
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
 
@@ -145,6 +149,29 @@ def test_single_sample_chunks_equal_batch() -> None:
     streamed = stream(rec, [1], SpasmDetector(1000.0, 1))
     assert batch
     assert events_of(streamed) == sorted((e.onset_ns, e.offset_ns, str(e.channel), e.kind) for e in batch)
+
+
+@pytest.mark.parametrize("kernel", ["scipy kernel", "public sosfilt"])
+@pytest.mark.parametrize("rate_hz", [1000.0, 200.0])
+def test_conditioning_filter_equals_scipy_sosfilt_to_the_bit_in_any_chunking(
+    rate_hz: float, kernel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SosCascade runs scipy's sosfilt kernel without its per-call checks (or, if scipy moves
+    # it, sosfilt itself); output and carried state must be sosfilt's exactly.
+    if kernel == "public sosfilt":
+        monkeypatch.setattr(conditioning, "_SOSFILT_FLOAT32", None)
+    design = design_conditioning(rate_hz, EmgParams())
+    sos = np.concatenate([design.notch_sos, design.bandpass_sos]).astype(np.float32)
+    emg_mv = generate_emg(EmgScenario(duration_s=20.0, sample_rate_hz=rate_hz, channels=3, seed=5)).emg_mv
+    x = np.ascontiguousarray(emg_mv.T, dtype=np.float32)
+    zi = (signal.sosfilt_zi(sos.astype(np.float64))[:, None, :] * x[None, :, 0, None]).astype(np.float32)
+    expected, expected_zi = signal.sosfilt(sos, x, axis=-1, zi=zi)
+    cascade = SosCascade(sos, channels=3)
+    cascade.hold(x[:, 0])
+    cuts = [0, 1, 2, 7, 1000, 1001, 2999, x.shape[1]]
+    got = np.concatenate([cascade.process(x[:, a:b]) for a, b in itertools.pairwise(cuts)], axis=1)
+    assert np.array_equal(got.view(np.int32), expected.view(np.int32))
+    assert np.array_equal(cascade._state.transpose(1, 0, 2), expected_zi)
 
 
 def test_memory_stays_flat_over_a_stream_that_never_relaxes() -> None:

@@ -16,6 +16,7 @@ spreads its fluctuation over that whole band, scoring about 0.1.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,7 @@ def classify_envelope(envelope_mv: FloatArray, rate_hz: float, params: EmgParams
     window = min(envelope_mv.size, round(params.clonus_window_s * rate_hz))
     hop = max(1, window // 2)
     starts = np.arange(0, envelope_mv.size - window + 1, hop)
-    segments = np.lib.stride_tricks.sliding_window_view(envelope_mv, window)[starts]
+    segments = envelope_mv[starts[:, None] + np.arange(window)]  # (windows, window) copies
     scores = _rhythm_scores(segments, rate_hz, params)
     clonic = scores >= params.clonus_min_score
     share = float(clonic.mean())
@@ -82,9 +83,24 @@ def _spectra(segments: FloatArray, rate_hz: float, min_points: int) -> tuple[Flo
     n = segments.shape[-1]
     n_fft = max(min_points, 1 << (4 * n - 1).bit_length())
     centred = segments - segments.mean(axis=-1, keepdims=True)
-    tapered = centred * np.hanning(n)
+    tapered = centred * _hanning(n)
     power = np.abs(np.fft.rfft(tapered, n_fft, axis=-1)) ** 2
-    return np.fft.rfftfreq(n_fft, 1.0 / rate_hz), power
+    return _rfft_frequencies(n_fft, rate_hz), power
+
+
+# The windows that score a spasm's rhythm share one length and FFT size: computed once.
+@functools.lru_cache(maxsize=4)
+def _hanning(n: int) -> FloatArray:
+    window = np.hanning(n)
+    window.flags.writeable = False
+    return window
+
+
+@functools.lru_cache(maxsize=4)
+def _rfft_frequencies(n_fft: int, rate_hz: float) -> FloatArray:
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate_hz)
+    freqs.flags.writeable = False
+    return freqs
 
 
 def _rhythm_scores(segments: FloatArray, rate_hz: float, params: EmgParams) -> FloatArray:

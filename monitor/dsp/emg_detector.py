@@ -15,6 +15,7 @@ batch call. Memory is bounded by ``max_event_s`` whatever the stream length.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -100,17 +101,21 @@ def detect_spasms(
     >>> len(events) == len(rec.spasms)
     True
     """
-    samples = validate_emg(emg_mv)
+    samples = validate_emg(emg_mv, copy=False)  # feed copies it, slice by slice
     detector = SpasmDetector(sample_rate_hz, samples.shape[1], **params)
+    detector.keep_records = False  # only the events are returned
     detector.feed(samples, t0_ns)
     detector.finish()
     return sorted(detector.take_events(), key=lambda e: (e.onset_ns, e.channel))
 
 
-def validate_emg(emg_mv: npt.ArrayLike) -> Float32Array:
-    """Check an EMG array and return it as float32 of shape (n, channels)."""
+def validate_emg(emg_mv: npt.ArrayLike, copy: bool = True) -> Float32Array:
+    """Check an EMG array and return it as float32 of shape (n, channels).
+
+    With ``copy=False`` a float32 input is returned as a view of itself.
+    """
     array = np.asarray(emg_mv)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+    if array.dtype.kind != "f":  # real floating point: not ints, complex or objects
         raise ValueError(
             f"emg_mv must be a floating-point array in mV, got dtype {array.dtype}"
             " (convert ADC counts to mV with the device scale first)"
@@ -119,7 +124,7 @@ def validate_emg(emg_mv: npt.ArrayLike) -> Float32Array:
         array = array[:, None]
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"emg_mv must have shape (n,) or (n, channels) with n >= 1, got {np.shape(emg_mv)}")
-    return array.astype(np.float32)
+    return array.astype(np.float32, copy=copy)
 
 
 @dataclass
@@ -187,6 +192,9 @@ class SpasmDetector:
     :data:`MAX_STAMP_MOVE_S` off the previous frame's time line (a clock step), ends the
     stream and starts a new one. A following frame stamped slightly off (the collector's
     clock fit settling) continues the stream; its samples take the frame's own times.
+
+    With ``keep_records = False`` (set before the first sample; :func:`detect_spasms`
+    does) only the spasms are built, for :meth:`take_events`, and no other record.
     """
 
     _flat_carry: npt.NDArray[np.int64]  # flat run at the end of the last block, per channel
@@ -216,6 +224,9 @@ class SpasmDetector:
         self.channels = channels
         self.tags = dict(tags or {})
         self.observer: EnvelopeObserver | None = None  # for inspection only; changes nothing
+        # Build the per-second envelope and signal-quality records; off where only the
+        # events are wanted (detect_spasms), which then need no per-second objects at all.
+        self.keep_records = True
         self._design = design_conditioning(self.sample_rate_hz, self.params)
         self._samples_fed = 0
         self._pending: list[Float32Array] = []
@@ -238,13 +249,16 @@ class SpasmDetector:
             raise ValueError(f"expected frames at {self.sample_rate_hz} Hz, got {frame.sample_rate_hz} Hz")
         samples = validate_emg(frame.samples)
         records: list[Record] = []
-        if self._anchors:
-            moved_ns = abs(frame.t0_ns - self._time_of_raw(self._samples_fed))
+        expected_ns = self._time_of_raw(self._samples_fed) if self._anchors else None
+        if expected_ns is not None:
+            moved_ns = abs(frame.t0_ns - expected_ns)
             if frame.seq_first != self._next_seq or moved_ns > MAX_STAMP_MOVE_S * NS_PER_S:
                 records.extend(self.flush())
+                expected_ns = None
         self._next_seq = frame.seq_last + 1
-        self.feed(samples, frame.t0_ns)
-        records.extend(self._take_records())
+        self._feed(samples, frame.t0_ns, expected_ns)
+        if self._events or self._records:
+            records.extend(self._take_records())
         return records
 
     def flush(self) -> list[Record]:
@@ -258,7 +272,11 @@ class SpasmDetector:
 
     def feed(self, samples: Float32Array, t0_ns: int) -> None:
         """Append samples of shape (n, channels) in mV, the first at UTC ``t0_ns``."""
-        if not self._anchors or self._time_of_raw(self._samples_fed) != t0_ns:
+        self._feed(samples, t0_ns, self._time_of_raw(self._samples_fed) if self._anchors else None)
+
+    def _feed(self, samples: Float32Array, t0_ns: int, expected_ns: int | None) -> None:
+        """:meth:`feed`, given the time line's UTC for the next sample (None for none)."""
+        if expected_ns != t0_ns:
             self._anchors.append((self._samples_fed, int(t0_ns)))
         # Long inputs are taken in slices: temporaries of a few MiB are recycled by the
         # allocator, where whole-recording temporaries cost a page fault per 4 KiB.
@@ -275,8 +293,8 @@ class SpasmDetector:
         self._run_pending()
         for ch, state in enumerate(self._state):
             runs = state.detection.close(self._position)
-            for start, stop, hit in zip(runs.start, runs.stop, runs.hit, strict=True):
-                self._add_burst(state, int(start), int(stop), bool(hit))
+            for start, stop, hit in runs.items():
+                self._add_burst(state, start, stop, hit)
             for issue, tracker in state.quality.items():
                 closed = tracker.close(self._position)
                 self._quality_runs(ch, issue, closed.start, closed.stop)
@@ -291,6 +309,8 @@ class SpasmDetector:
     def _sustained_flat(self, flat: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Samples ending a flat run of at least ``MIN_FLAT_RUN_S``, shape (channels, m)."""
         m = flat.shape[1]
+        if not self._flat_carry.any() and not flat.any():  # the usual case: nothing flat
+            return flat
         index = np.arange(m)
         last_moving = np.maximum.accumulate(np.where(flat, -1, index), axis=1)
         run = index - last_moving  # flat samples ending at each sample, within this block
@@ -361,7 +381,12 @@ class SpasmDetector:
     def _run_pending(self) -> None:
         if not self._pending:
             return
-        raw = np.ascontiguousarray(np.concatenate(self._pending).T)
+        # One copy into C-ordered (channels, n) rows, which the conditioner may repair in place.
+        raw = np.empty((self.channels, self._pending_samples), np.float32)
+        filled = 0
+        for part in self._pending:
+            raw[:, filled : filled + part.shape[0]] = part.T
+            filled += part.shape[0]
         self._pending = []
         self._pending_samples = 0
         emg, nonfinite = self._conditioner.process(raw)
@@ -374,8 +399,11 @@ class SpasmDetector:
         if m == 0:
             return
         flat = self._sustained_flat(block.flat)
-        settling = np.arange(self._position, self._position + m) < self._envelope.startup_samples
-        estimate = self._floor.process(block.smooth_mv, flat | block.nonfinite | settling)
+        lost = flat | block.nonfinite
+        invalid = lost
+        if self._position < self._envelope.startup_samples:
+            invalid = lost | (np.arange(self._position, self._position + m) < self._envelope.startup_samples)
+        estimate = self._floor.process(block.smooth_mv, invalid)
         offset = self._position
         baseline = np.empty_like(estimate.floor_mv)
         runs = []
@@ -386,7 +414,6 @@ class SpasmDetector:
             runs.append(closed)
         if self.observer is not None:
             self.observer(offset, block, estimate.floor_mv, baseline)
-        summary = self._summary.process(block.envelope_mv, baseline)
         spread = estimate.spread
         # Reported with its exact edges; runs under MIN_ELECTRODE_OFF_S are never reported.
         issues = {"electrode_off": block.flat, "nonfinite": block.nonfinite, "clipping": block.clipped}
@@ -399,21 +426,22 @@ class SpasmDetector:
             power=block.power_mv2,
             diff_power=block.diff_power_mv2,
             lowband=block.lowband_power_mv2,
-            lost=flat | block.nonfinite,
+            lost=lost,
         )
         self._position += m
         active = {issue: np.asarray(mask.any(axis=1)) for issue, mask in issues.items()}
         for ch, state in enumerate(self._state):
             closed = runs[ch]
-            for a, b, hit in zip(closed.start, closed.stop, closed.hit, strict=True):
-                self._add_burst(state, int(a), int(b), bool(hit))
+            for a, b, hit in closed.items():
+                self._add_burst(state, a, b, hit)
             for issue, mask in issues.items():
                 tracker = state.quality[issue]
                 if active[issue][ch] or tracker.open_start is not None:
                     closed = tracker.process(mask[ch], offset)
                     self._quality_runs(ch, issue, closed.start, closed.stop)
             self._finalise(ch, final=False)
-        self._envelope_records(summary)
+        if self.keep_records:
+            self._envelope_records(self._summary.process(block.envelope_mv, baseline))
         self._trim_history()
 
     def _add_burst(self, state: _Channel, start: int, stop: int, hit: bool) -> None:
@@ -546,6 +574,8 @@ class SpasmDetector:
     def _quality_runs(
         self, ch: int, issue: str, starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64]
     ) -> None:
+        if not self.keep_records:
+            return
         rate = self._envelope.rate_hz
         for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
             duration_s = (b - a) / rate
@@ -560,15 +590,16 @@ class SpasmDetector:
 
     def _envelope_records(self, summary: BlockSummary) -> None:
         block = self._summary.block_samples
+        channel_tags = [{**self.tags, "channel": str(ch)} for ch in range(self.channels)]
+        rms_rows, base_rows = summary.rms_mv.tolist(), summary.baseline_mv.tolist()
         for j in range(summary.rms_mv.shape[1]):
             time_ns = self._time_of_envelope((summary.first_block + j) * block)
             for ch in range(self.channels):
-                fields: dict[str, float | int | str | bool] = {"rms_mv": float(summary.rms_mv[ch, j])}
-                base = float(summary.baseline_mv[ch, j])
-                if np.isfinite(base):
+                fields: dict[str, float | int | str | bool] = {"rms_mv": rms_rows[ch][j]}
+                base = base_rows[ch][j]
+                if math.isfinite(base):
                     fields["baseline_mv"] = base
-                tags = {**self.tags, "channel": str(ch)}
-                self._records.append(Record("emg_envelope", time_ns, fields, tags))
+                self._records.append(Record("emg_envelope", time_ns, fields, dict(channel_tags[ch])))
 
     def _trim_history(self) -> None:
         keep = self._position

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
-from monitor.dsp.conditioning import steady_state_zi
+from monitor.dsp.conditioning import SosCascade
 from monitor.dsp.params import EmgParams
 
 Float32Array = npt.NDArray[np.float32]
@@ -86,8 +86,7 @@ class EnvelopeStage:
         self.decimation = decimation_for(sample_rate_hz, params)
         self.rate_hz = sample_rate_hz / self.decimation
         cutoff = min(params.envelope_lowpass_hz, 0.4 * self.rate_hz)
-        self._lowpass_sos = signal.butter(2, cutoff, fs=self.rate_hz, output="sos").astype(np.float32)
-        self._lowpass_zi = np.zeros((self._lowpass_sos.shape[0], channels, 2), dtype=np.float32)
+        self._lowpass = SosCascade(signal.butter(2, cutoff, fs=self.rate_hz, output="sos"), channels)
         bandwidth_hz = band_hz[1] - band_hz[0]
         smoothing_s = params.smoothing_s * np.sqrt(max(1.0, REFERENCE_BANDWIDTH_HZ / bandwidth_hz))
         self.smoothing_samples = max(1, round(smoothing_s * self.rate_hz))
@@ -97,14 +96,15 @@ class EnvelopeStage:
         # burst longer than half the window.
         self._median_samples = round(ECG_MEDIAN_S * self.rate_hz) | 1 if params.ecg_suppression else 1
         self._median_history = np.zeros((channels, self._median_samples - 1), dtype=np.float32)
-        self._lowband_sos: Float32Array | None = None
-        self._lowband_zi: Float32Array | None = None
+        self._lowband: SosCascade | None = None
+        self._lowband_started = False
         if sample_rate_hz < MOTION_RMS_FREQUENCY_MIN_RATE_HZ:
             emg_band_low_hz = params.ecg_highpass_hz if params.ecg_suppression else params.highpass_hz
-            self._lowband_sos = signal.butter(
+            lowband_sos = signal.butter(
                 MOTION_BAND_ORDER, (MOTION_BAND_LOW_HZ, emg_band_low_hz), btype="bandpass",
                 fs=sample_rate_hz, output="sos",
-            ).astype(np.float32)  # fmt: skip
+            )  # fmt: skip
+            self._lowband = SosCascade(lowband_sos, channels)
         self._leftover: dict[str, Float32Array] = {}
         self._last_raw: Float32Array | None = None
         self._flat_ptp_mv = params.flat_ptp_mv
@@ -115,7 +115,7 @@ class EnvelopeStage:
         # starts to rise with the first sample of a burst, and the edges are placed where
         # it leaves the resting spread (measured: onsets within a few ms at 20 dB).
         _, lowpass_delay = signal.group_delay(
-            signal.sos2tf(self._lowpass_sos.astype(np.float64)), w=[0.5], fs=self.rate_hz
+            signal.sos2tf(self._lowpass.sos.astype(np.float64)), w=[0.5], fs=self.rate_hz
         )
         self.delay_s = float(lowpass_delay[0] / self.rate_hz)
         # A falling edge, though, leaves the moving average only once the whole window has
@@ -148,11 +148,11 @@ class EnvelopeStage:
             "power": np.square(emg),
         }
         self._last_raw, self._last_emg = raw[:, -1:], emg[:, -1:]
-        if self._lowband_sos is not None:
-            if self._lowband_zi is None:
-                self._lowband_zi = steady_state_zi(self._lowband_sos, raw[:, 0])
-            lowband, self._lowband_zi = signal.sosfilt(self._lowband_sos, raw, axis=-1, zi=self._lowband_zi)
-            series["lowband_power"] = np.square(lowband)
+        if self._lowband is not None:
+            if not self._lowband_started:
+                self._lowband.hold(raw[:, 0])
+                self._lowband_started = True
+            series["lowband_power"] = np.square(self._lowband.process(raw))
         if nonfinite is not None:
             series["nonfinite"] = nonfinite.astype(np.float32)
         if self._clip_level_mv is not None:
@@ -162,9 +162,7 @@ class EnvelopeStage:
         if m == 0:  # fewer samples than one envelope block, all carried
             return _empty_block(channels)
         zeros = np.zeros((channels, m), np.float32)
-        smoothed_power, self._lowpass_zi = signal.sosfilt(
-            self._lowpass_sos, means["power"], axis=-1, zi=self._lowpass_zi
-        )
+        smoothed_power = self._lowpass.process(means["power"])
         envelope = np.sqrt(np.maximum(smoothed_power, 0.0, dtype=np.float32))
         if self._median_samples > 1:
             envelope = self._running_median(envelope)

@@ -27,6 +27,10 @@ class Runs:
     stop: IntArray
     hit: BoolArray
 
+    def items(self) -> list[tuple[int, int, bool]]:
+        """The runs as Python ``(start, stop, hit)`` tuples, cheaper to loop over."""
+        return list(zip(self.start.tolist(), self.stop.tolist(), self.hit.tolist(), strict=True))
+
 
 class RunTracker:
     """Finds runs of True in one channel's mask, chunk by chunk.
@@ -124,6 +128,26 @@ class RunTracker:
 NO_RUNS = Runs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
 
 
+def _first_from(indices: npt.NDArray[np.intp], i: int) -> int | None:
+    """The first of the sorted ``indices`` at or after ``i``, or None."""
+    k = int(np.searchsorted(indices, i))
+    return int(indices[k]) if k < indices.size else None
+
+
+def _first_not_above(values: npt.NDArray[np.floating], lo: int, hi: int, level: float) -> int:
+    """First index in ``[lo, hi)`` where ``values`` is not above ``level`` (NaN is not), else
+    ``hi``. Looks in growing spans: a burst mostly ends within a few dozen samples of where
+    the search starts, and the chunk after it may be long."""
+    span = 64
+    while lo < hi:
+        end = min(hi, lo + span)
+        below = np.flatnonzero(~(values[lo:end] > level))
+        if below.size:
+            return lo + int(below[0])
+        lo, span = end, span * 4
+    return hi
+
+
 class ReferenceHysteresis:
     """Hysteresis whose reference level is frozen from a spasm's onset to its end.
 
@@ -188,6 +212,11 @@ class ReferenceHysteresis:
         """
         m = envelope.size
         level = floor.astype(np.float64, copy=True)
+        # Where a run may start (above *on*, or the floor unknown) and, once needed, where
+        # the envelope is at rest: found once for the chunk, not again after each run.
+        known = np.isfinite(floor)
+        start_points = np.flatnonzero((envelope > self.on_x * floor) | ~known)
+        rest_points: npt.NDArray[np.intp] | None = None
         starts: list[int] = []
         stops: list[int] = []
         hits: list[bool] = []
@@ -196,16 +225,16 @@ class ReferenceHysteresis:
             if self.open_start is not None:
                 ref = self.reference
                 limit = min(m, self._frozen_at + self.max_length - offset)
-                below = np.flatnonzero(~(envelope[i:limit] > self.off_x * ref))
-                stop = i + int(below[0]) if below.size else limit
+                stop = _first_not_above(envelope, i, limit, self.off_x * ref)
                 level[i:stop] = ref
-                self.open_hit |= bool(np.any(envelope[i:stop] > self.on_x * ref))
-                if not below.size and limit == m:
+                if not self.open_hit:  # a run that began in the hold, below *on*
+                    self.open_hit = bool(np.any(envelope[i:stop] > self.on_x * ref))
+                cut = stop >= limit  # never fell below *off* before max_length
+                if cut and limit == m:
                     return self._runs(starts, stops, hits), level
                 starts.append(self.open_start)
                 stops.append(offset + stop)
                 hits.append(self.open_hit)
-                cut = not below.size
                 self.open_start = None
                 self.open_hit = False
                 self._release_at = offset + stop if cut else offset + stop + self.hold
@@ -232,19 +261,20 @@ class ReferenceHysteresis:
                     self.reference = np.nan
                     self._release_at = -1
                 continue
-            known = np.isfinite(floor[i:])
             if not self._armed:
-                at_rest = np.flatnonzero(known & (envelope[i:] <= self.off_x * floor[i:]))
-                if not at_rest.size:
+                if rest_points is None:
+                    rest_points = np.flatnonzero(known & (envelope <= self.off_x * floor))
+                at_rest = _first_from(rest_points, i)
+                if at_rest is None:
                     break
-                i += int(at_rest[0])
+                i = at_rest
                 self._armed = True
                 continue
-            above = np.flatnonzero((envelope[i:] > self.on_x * floor[i:]) | ~known)
-            if not above.size:
+            rise = _first_from(start_points, i)
+            if rise is None:
                 break
-            i += int(above[0])
-            if not np.isfinite(floor[i]):
+            i = rise
+            if not known[i]:
                 self._armed = False
                 continue
             self.reference = float(floor[i])
