@@ -22,7 +22,7 @@ from monitor.clinical.affected import configured_affected
 from monitor.clinical.events import spasm_kind
 from monitor.config import AppConfig
 from monitor.dsp import EmgParams, SpasmDetector
-from monitor.dsp.emg_detector import validate_emg
+from monitor.dsp.emg_input import validate_emg
 from monitor.pipeline import Pipeline
 from monitor.recording import RecordingReader
 from monitor.store.schema import SIGNAL_QUALITY, SPASM_EVENT, spasm_event_from_record

@@ -7,7 +7,8 @@ streaming processors in :mod:`monitor.dsp.imu`. :func:`attach_imu_evidence` join
 For every processor, any chunking of a stream gives the result of the batch call.
 """
 
-from monitor.dsp.emg_detector import SpasmDetector, detect_spasms
+from monitor.dsp.emg_batch import detect_spasms
+from monitor.dsp.emg_detector import SpasmDetector
 from monitor.dsp.evidence import attach_imu_evidence
 from monitor.dsp.imu import (
     JointAngleProcessor,

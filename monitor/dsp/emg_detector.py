@@ -1,4 +1,4 @@
-"""EMG spasm detection: streaming :class:`SpasmDetector` and batch :func:`detect_spasms`.
+"""EMG spasm detection: the streaming :class:`SpasmDetector` (batch: :mod:`monitor.dsp.emg_batch`).
 
 Pipeline, per channel::
 
@@ -16,7 +16,6 @@ batch call. Memory is bounded by ``max_event_s`` whatever the stream length.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,16 +28,17 @@ from monitor.dsp.artefacts import is_motion, lost_signal
 from monitor.dsp.baseline import BlockSummarizer, BlockSummary, RestingFloor
 from monitor.dsp.classify import classify_envelope
 from monitor.dsp.conditioning import Conditioner, design_conditioning
+from monitor.dsp.emg_input import Float32Array, validate_emg
 from monitor.dsp.envelope import EnvelopeBlock, EnvelopeStage
 from monitor.dsp.extent import CoreRule, core_extent
 from monitor.dsp.heartbeat import HeartbeatGate
 from monitor.dsp.history import EnvelopeHistory
 from monitor.dsp.hysteresis import ReferenceHysteresis, RunTracker
 from monitor.dsp.params import EmgParams
+from monitor.dsp.timeline import SampleTimeline
 from monitor.store.schema import spasm_event_record
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
-Float32Array = npt.NDArray[np.float32]
 # Sees each processed chunk: (first envelope index, block, floor in force, level in force),
 # the last two shape (channels, m) in mV. See monitor.dsp.trace.
 EnvelopeObserver = Callable[[int, EnvelopeBlock, npt.NDArray[np.float64], npt.NDArray[np.float64]], None]
@@ -64,67 +64,6 @@ MIN_FLAT_RUN_S = 0.05
 MAX_STAMP_MOVE_S = 0.5
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
 SAMPLE_ISSUES = ("electrode_off", "clipping", "nonfinite")
-
-
-def detect_spasms(
-    emg_mv: npt.ArrayLike, sample_rate_hz: float, t0_ns: int = 0, **params: Any
-) -> list[SpasmEvent]:
-    """Detect spasms in a whole EMG recording.
-
-    Parameters
-    ----------
-    emg_mv : array_like, shape (n,) or (n, channels)
-        Surface EMG in mV, floating point. NaN and inf are tolerated (reported as signal
-        quality, never as spasms).
-    sample_rate_hz : float
-        Sample rate, Hz (100 to 20,000).
-    t0_ns : int
-        UTC time of the first sample, ns since the Unix epoch.
-    **params
-        Overrides of :class:`monitor.dsp.params.EmgParams`.
-
-    Returns
-    -------
-    list of SpasmEvent
-        Sorted by onset, then channel.
-
-    Raises
-    ------
-    ValueError
-        On a wrong shape, dtype, rate or parameter, saying what was expected.
-
-    Examples
-    --------
-    >>> from monitor.synth import EmgScenario, generate_emg
-    >>> rec = generate_emg(EmgScenario(duration_s=120, seed=2))
-    >>> events = detect_spasms(rec.emg_mv, rec.sample_rate_hz)
-    >>> len(events) == len(rec.spasms)
-    True
-    """
-    samples = validate_emg(emg_mv, copy=False)  # feed copies it, slice by slice
-    detector = SpasmDetector(sample_rate_hz, samples.shape[1], **params)
-    detector.keep_records = False  # only the events are returned
-    detector.feed(samples, t0_ns)
-    detector.finish()
-    return sorted(detector.take_events(), key=lambda e: (e.onset_ns, e.channel))
-
-
-def validate_emg(emg_mv: npt.ArrayLike, copy: bool = True) -> Float32Array:
-    """Check an EMG array and return it as float32 of shape (n, channels).
-
-    With ``copy=False`` a float32 input is returned as a view of itself.
-    """
-    array = np.asarray(emg_mv)
-    if array.dtype.kind != "f":  # real floating point: not ints, complex or objects
-        raise ValueError(
-            f"emg_mv must be a floating-point array in mV, got dtype {array.dtype}"
-            " (convert ADC counts to mV with the device scale first)"
-        )
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"emg_mv must have shape (n,) or (n, channels) with n >= 1, got {np.shape(emg_mv)}")
-    return array.astype(np.float32, copy=copy)
 
 
 @dataclass
@@ -198,9 +137,7 @@ class SpasmDetector:
     """
 
     _flat_carry: npt.NDArray[np.int64]  # flat run at the end of the last block, per channel
-    # (raw sample index, UTC ns of that sample): where each frame put its first sample when
-    # that differs from the previous frame's time line; bounded by _trim_history.
-    _anchors: list[tuple[int, int]]
+    _timeline: SampleTimeline  # UTC of each raw sample, by the frame that brought it
     _next_seq: int | None  # sequence number the next frame of this stream has
 
     def __init__(
@@ -249,7 +186,7 @@ class SpasmDetector:
             raise ValueError(f"expected frames at {self.sample_rate_hz} Hz, got {frame.sample_rate_hz} Hz")
         samples = validate_emg(frame.samples)
         records: list[Record] = []
-        expected_ns = self._time_of_raw(self._samples_fed) if self._anchors else None
+        expected_ns = self._timeline.time_ns(self._samples_fed) if self._timeline else None
         if expected_ns is not None:
             moved_ns = abs(frame.t0_ns - expected_ns)
             if frame.seq_first != self._next_seq or moved_ns > MAX_STAMP_MOVE_S * NS_PER_S:
@@ -272,12 +209,12 @@ class SpasmDetector:
 
     def feed(self, samples: Float32Array, t0_ns: int) -> None:
         """Append samples of shape (n, channels) in mV, the first at UTC ``t0_ns``."""
-        self._feed(samples, t0_ns, self._time_of_raw(self._samples_fed) if self._anchors else None)
+        self._feed(samples, t0_ns, self._timeline.time_ns(self._samples_fed) if self._timeline else None)
 
     def _feed(self, samples: Float32Array, t0_ns: int, expected_ns: int | None) -> None:
         """:meth:`feed`, given the time line's UTC for the next sample (None for none)."""
         if expected_ns != t0_ns:
-            self._anchors.append((self._samples_fed, int(t0_ns)))
+            self._timeline.anchor(self._samples_fed, t0_ns)
         # Long inputs are taken in slices: temporaries of a few MiB are recycled by the
         # allocator, where whole-recording temporaries cost a page fault per 4 KiB.
         for start in range(0, samples.shape[0], self._max_block):
@@ -360,7 +297,7 @@ class SpasmDetector:
             lead=margin,
             lag=margin,
         )
-        self._anchors = []
+        self._timeline = SampleTimeline(self.sample_rate_hz)
         self._next_seq = None
         self._samples_fed = 0
         self._pending = []
@@ -616,15 +553,7 @@ class SpasmDetector:
             for tracker in state.quality.values():
                 if tracker.open_start is not None:
                     keep = min(keep, tracker.open_start)
-        first_needed = bisect_right(self._anchors, (keep * self._envelope.decimation, 2**63)) - 1
-        if first_needed > 0:
-            del self._anchors[:first_needed]
-
-    def _time_of_raw(self, index: float) -> int:
-        """UTC ns of raw sample ``index``, on the time line of the frame that brought it."""
-        k = max(0, bisect_right(self._anchors, (index, 2**63)) - 1)
-        first_index, first_ns = self._anchors[k]
-        return first_ns + round((index - first_index) * NS_PER_S / self.sample_rate_hz)
+        self._timeline.forget_before(keep * self._envelope.decimation)
 
     def _time_of_envelope(self, index: int, edge: str | None = None) -> int:
         """UTC of envelope sample ``index``: the start of its block of raw samples or, for a
@@ -632,6 +561,6 @@ class SpasmDetector:
         that edge in the envelope."""
         d = self._envelope.decimation
         if edge is None:
-            return self._time_of_raw(index * d)
+            return self._timeline.time_ns(index * d)
         delay_s = self._envelope.delay_s if edge == "onset" else self._envelope.offset_delay_s
-        return self._time_of_raw(index * d + (d - 1) / 2) - round(delay_s * NS_PER_S)
+        return self._timeline.time_ns(index * d + (d - 1) / 2) - round(delay_s * NS_PER_S)

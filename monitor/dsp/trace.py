@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.dsp.conditioning import design_conditioning
-from monitor.dsp.emg_detector import SpasmDetector, validate_emg
+from monitor.dsp.emg_detector import SpasmDetector
+from monitor.dsp.emg_input import validate_emg
 from monitor.dsp.envelope import EnvelopeBlock, EnvelopeStage
 from monitor.dsp.params import EmgParams
 from monitor.types import SpasmEvent

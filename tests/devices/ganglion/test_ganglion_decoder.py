@@ -51,7 +51,7 @@ from devices.ganglion.protocol import (
 from emulators.ganglion import synthetic_counts
 from emulators.ganglion_firmware import GanglionFirmware
 from monitor.collect.gaps import SequenceTracker
-from monitor.dsp.emg_detector import detect_spasms
+from monitor.dsp import detect_spasms
 from monitor.synth import EmgScenario, SyntheticEmg, generate_emg
 from monitor.types import SensorKind, SpasmEvent
 

@@ -14,7 +14,7 @@ import pytest
 
 from devices.myo.protocol import EMG_MV_PER_COUNT, EMG_SAMPLE_RATE_HZ
 from emulators.myo import MYO_EMG_SCENARIO, synthetic_signals
-from monitor.dsp.emg_detector import detect_spasms
+from monitor.dsp import detect_spasms
 from monitor.synth import EmgScenario, TrueSpasm, generate_emg
 from monitor.types import NS_PER_S, SpasmEvent
 
