@@ -88,7 +88,7 @@ from emulators.polar_wire import (
     rfc76_frames,
     settings_tlv,
 )
-from monitor.synth.motion import generate_motion
+from monitor.synth.motion import MotionRecording, generate_motion
 from monitor.types import NS_PER_S
 
 HEART_RATE_MEASUREMENT_UUID = "00002a37-0000-1000-8000-00805f9b34fb"  # SIG assigned number
@@ -162,6 +162,13 @@ class PolarSensor(EmulatedWearable):
         self.streams = {
             kind: _Stream(kind, spec) for kind, spec in model_specs(self.model, args.delta).items()
         }
+        # Synthetic motion per rate, generated before the sensor is on air: a 60 s recording
+        # takes 0.3-1 s of CPU, and generated at a stream's start it stalled every other
+        # stream and the clock's answers for as long, which no sensor does.
+        self._motion_by_rate_hz: dict[float, MotionRecording] = {}
+        for stream in self.streams.values():
+            if stream.kind in (MeasurementType.ACC, MeasurementType.GYRO):
+                self._motion(float(max(stream.spec.offered[SettingType.SAMPLE_RATE])))
         props = Characteristic.Properties
         self.control: Characteristic[bytes] = Characteristic(
             CONTROL_POINT_UUID,
@@ -331,7 +338,7 @@ class PolarSensor(EmulatedWearable):
         kind, rate_hz = stream.kind, stream.rate_hz
         if kind == MeasurementType.ECG:
             return np.round(synthetic_ecg_uv(rate_hz, SIGNAL_LOOP_S, self.seed)).astype(np.int64)
-        motion = generate_motion("knee", duration_s=SIGNAL_LOOP_S, sample_rate_hz=rate_hz, seed=self.seed)
+        motion = self._motion(rate_hz)
         if kind == MeasurementType.ACC:
             physical = np.clip(motion.acc_dist_g, -stream.range_value, stream.range_value) * 1000.0  # mG
             lsb = stream.factor if stream.spec.frame_type & 0x80 else 1.0
@@ -339,6 +346,14 @@ class PolarSensor(EmulatedWearable):
             physical = np.clip(motion.gyr_dist_dps, -stream.range_value, stream.range_value)
             lsb = stream.factor
         return np.clip(np.round(physical / lsb), -32768, 32767).astype(np.int64)
+
+    def _motion(self, rate_hz: float) -> MotionRecording:
+        """The synthetic knee motion at ``rate_hz``, generated once per rate."""
+        if rate_hz not in self._motion_by_rate_hz:
+            self._motion_by_rate_hz[rate_hz] = generate_motion(
+                "knee", duration_s=SIGNAL_LOOP_S, sample_rate_hz=rate_hz, seed=self.seed
+            )
+        return self._motion_by_rate_hz[rate_hz]
 
     # -- GATT handlers ---------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ hear of it. bleak's BlueZ backend reports 23 until ``_acquire_mtu()`` is called:
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,8 +117,16 @@ async def test_a_live_run_at_mtu_23_says_so_in_its_status_and_store(
         }
     )
     statuses: list[LiveStatus] = []
+
+    def on_status(status: LiveStatus) -> None:
+        statuses.append(status)
+        if status.problems and not any(told.problems for told in statuses[:-1]):
+            # Told at last: stop the run as a user would, with SIGINT (its handler stops it).
+            os.kill(os.getpid(), signal.SIGINT)
+
     with Spool(tmp_path / "spool.sqlite") as spool:
-        await run_live(config, spool, duration_s=4.0, on_status=statuses.append, handle_signals=False)
+        # TIMEOUT_S is a ceiling: the run stops once the status has told of the lowered rate.
+        await run_live(config, spool, duration_s=TIMEOUT_S, on_status=on_status, handle_signals=True)
         stored = spool.query(0, 2**62, measurement="device_status")
     told = [s.problems[wearable_address(1)] for s in statuses if s.problems]
     assert told

@@ -358,7 +358,7 @@ class DeviceSession:
         if first_ns is None:  # a sample counter is the time base: it only restarts at a reboot
             self._accept(packet, arrival_ns)
             return
-        end_ns = first_ns + device_time_ns(packet.n_samples - 1, packet.sample_rate_hz)
+        end_ns = _last_sample_ns(packet, first_ns)
         residual_ns = self.clock.residual_ns(end_ns, arrival_ns)
         self._take(self.timebase.offer(packet, first_ns, end_ns, arrival_ns, residual_ns))
 
@@ -375,6 +375,16 @@ class DeviceSession:
                 verdict.step_ns / 1e9,
             )
             self._restart_time_base()
+            # The held packets (a second or more of them) are taken together: the new fit
+            # sees all their arrivals before it stamps the first, which alone would carry
+            # its own delay (tens of ms when the gateway was busy at the reconnect).
+            for packet, arrival_ns in verdict.accepted:
+                assert packet.device_time_ns is not None  # only device-stamped packets are held
+                self.clock.add(_last_sample_ns(packet, packet.device_time_ns), arrival_ns)
+            fitted_epoch = self.clock.epoch
+            for packet, arrival_ns in verdict.accepted:
+                self._accept(packet, arrival_ns, fitted_epoch)
+            return
         for packet, arrival_ns in verdict.accepted:
             self._accept(packet, arrival_ns)
 
@@ -394,7 +404,12 @@ class DeviceSession:
             books.tracker.restart()
         self.clock.reset()
 
-    def _accept(self, packet: Packet, arrival_ns: int) -> None:
+    def _accept(self, packet: Packet, arrival_ns: int, fitted_epoch: int | None = None) -> None:
+        """Count, fit and stamp one packet, and queue its frames.
+
+        ``fitted_epoch``: the clock's epoch in which its arrival was already added to the fit
+        (None: not yet).
+        """
         books = self.books.get(packet.stream)
         if books is None or books.rate_hz != packet.sample_rate_hz:
             # A new rate restarts the counter's time base (docs/protocol.md §2.2): new books.
@@ -410,7 +425,8 @@ class DeviceSession:
         first_ns = packet.device_time_ns
         if first_ns is None:
             first_ns = device_time_ns(step.counter, books.rate_hz)
-        self.clock.add(first_ns + device_time_ns(n - 1, books.rate_hz), arrival_ns)
+        if fitted_epoch != self.clock.epoch:
+            self.clock.add(_last_sample_ns(packet, first_ns), arrival_ns)
         if step.gap_samples:
             first = step.counter - step.gap_samples
             self._put_gap(packet.stream, first, step.gap_samples, step.gap_packets, books)
@@ -495,3 +511,8 @@ class DeviceSession:
         if bound_ns is not None:
             fields["clock_bound_ms"] = bound_ns / 1e6
         self.queue.put(Record("ble_session", time.time_ns(), fields, {"device": self.device_id}))
+
+
+def _last_sample_ns(packet: Packet, first_ns: int) -> int:
+    """Device time of ``packet``'s last sample, its first being at ``first_ns``."""
+    return first_ns + device_time_ns(packet.n_samples - 1, packet.sample_rate_hz)
