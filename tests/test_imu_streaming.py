@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,7 @@ from monitor.dsp.imu import (
     range_of_motion,
 )
 from monitor.synth.motion import MotionRecording, generate_motion
-from monitor.types import Frame, Record, SensorKind, StreamId
+from monitor.types import NS_PER_S, Frame, Record, SensorKind, StreamId
 
 PROX = SegmentStreams(StreamId("thigh", "acc"), StreamId("thigh", "gyr"))
 DIST = SegmentStreams(StreamId("shank", "acc"), StreamId("shank", "gyr"))
@@ -188,6 +190,26 @@ def test_movement_spasm_processor_emits_spasm_event_records() -> None:
     assert all(r.measurement == "spasm_event" for r in records)
     assert all(r.fields["imu_peak_dps"] > 100 for r in records)
     assert all(r.tags["location"] == "left ankle" and r.tags["side"] == "left" for r in records)
+
+
+def test_a_clock_step_restarts_the_movement_detector_on_the_new_time_line() -> None:
+    """A device clock step (+1 h) with no sample lost: the events after it carry the new
+    stamps, as the EMG detector's do, instead of running on the old line an hour off."""
+    step_ns = 3600 * NS_PER_S
+    frames = [f for f in _frames(_SPASM_REC, [64]) if f.stream == DIST.gyr]
+    half = len(frames) // 2
+    stepped = frames[:half] + [replace(f, t0_ns=f.t0_ns + step_ns) for f in frames[half:]]
+    plain = _run(MovementSpasmProcessor(DIST.gyr, "left ankle"), frames)
+    moved = _run(MovementSpasmProcessor(DIST.gyr, "left ankle"), stepped)
+    after_ns = frames[half].t0_ns
+    assert [r.time_ns for r in moved if r.time_ns < after_ns] == [
+        r.time_ns for r in plain if r.time_ns < after_ns
+    ]
+    later = [r.time_ns for r in plain if r.time_ns >= after_ns + NS_PER_S]
+    assert later  # events well after the step, whichever side of a restart they fall
+    moved_ns = [r.time_ns for r in moved]
+    # The same onsets an hour on (to a ns of rounding: the restart counts from a new origin).
+    assert all(any(abs(m - (t + step_ns)) <= 1 for m in moved_ns) for t in later)
 
 
 def test_memory_stays_flat_over_a_long_stream() -> None:

@@ -35,7 +35,7 @@ from monitor.dsp.heartbeat import HeartbeatGate
 from monitor.dsp.history import EnvelopeHistory
 from monitor.dsp.hysteresis import ReferenceHysteresis, RunTracker
 from monitor.dsp.params import EmgParams
-from monitor.dsp.timeline import SampleTimeline
+from monitor.dsp.timeline import SampleTimeline, frame_continues
 from monitor.store.schema import spasm_event_record
 from monitor.types import NS_PER_S, Frame, Record, SensorKind, SpasmEvent
 
@@ -57,11 +57,6 @@ MIN_ELECTRODE_OFF_S = 0.2
 # envelope samples look flat, and each would void a whole baseline block. The rule is
 # causal, so streaming still equals batch.
 MIN_FLAT_RUN_S = 0.05
-# A frame whose samples follow the last one by its sequence but whose stamp moved by more
-# than this is a new time line (a device clock step): the collector calls a stamp a step
-# only 250 ms early or 500 ms late of its fitted line, so smaller moves are the fit settling
-# on a continuous stream, and its samples are kept on, stamped as the frame says.
-MAX_STAMP_MOVE_S = 0.5
 # Issues tracked sample by sample; motion artefacts are judged per burst instead.
 SAMPLE_ISSUES = ("electrode_off", "clipping", "nonfinite")
 
@@ -126,11 +121,11 @@ class SpasmDetector:
     ``spasm_event`` (one per spasm), ``emg_envelope`` (RMS and baseline per second and
     channel) and ``signal_quality`` (electrode off, clipping, non-finite samples, motion
     artefacts, as intervals). A spasm is final about ``merge_gap_s`` plus a second after
-    it ends. ``flush`` ends the stream and returns the rest. A frame whose sequence does
-    not follow the previous one (a gap), or whose start time is more than
-    :data:`MAX_STAMP_MOVE_S` off the previous frame's time line (a clock step), ends the
-    stream and starts a new one. A following frame stamped slightly off (the collector's
-    clock fit settling) continues the stream; its samples take the frame's own times.
+    it ends. ``flush`` ends the stream and returns the rest. A frame that does not continue
+    the stream (:func:`~monitor.dsp.timeline.frame_continues`: a gap in its sequence, or a
+    clock step in its stamp) ends the stream and starts a new one. A following frame
+    stamped slightly off (the collector's clock fit settling) continues the stream; its
+    samples take the frame's own times.
 
     With ``keep_records = False`` (set before the first sample; :func:`detect_spasms`
     does) only the spasms are built, for :meth:`take_events`, and no other record.
@@ -187,11 +182,9 @@ class SpasmDetector:
         samples = validate_emg(frame.samples)
         records: list[Record] = []
         expected_ns = self._timeline.time_ns(self._samples_fed) if self._timeline else None
-        if expected_ns is not None:
-            moved_ns = abs(frame.t0_ns - expected_ns)
-            if frame.seq_first != self._next_seq or moved_ns > MAX_STAMP_MOVE_S * NS_PER_S:
-                records.extend(self.flush())
-                expected_ns = None
+        if expected_ns is not None and not frame_continues(frame, self._next_seq, expected_ns):
+            records.extend(self.flush())
+            expected_ns = None
         self._next_seq = frame.seq_last + 1
         self._feed(samples, frame.t0_ns, expected_ns)
         if self._events or self._records:

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from monitor.types import NS_PER_S
+from monitor.types import NS_PER_S, Frame
+
+# A frame whose samples follow the last one by its sequence but whose stamp moved by more
+# than this is a new time line (a device clock step): the collector calls a stamp a step
+# only 250 ms early or 500 ms late of its fitted line, so smaller moves are the fit settling
+# on a continuous stream, and its samples are kept on, stamped as the frame says.
+MAX_STAMP_MOVE_S = 0.5
 
 _LAST = 2**63  # sorts after any UTC ns, so bisect_right finds the anchor at or before an index
 
@@ -54,3 +60,14 @@ class SampleTimeline:
         first_needed = bisect_right(self._anchors, (index, _LAST)) - 1
         if first_needed > 0:
             del self._anchors[:first_needed]
+
+
+def frame_continues(frame: Frame, next_seq: int | None, expected_ns: int | None) -> bool:
+    """Whether ``frame`` continues its stream: its first sample is ``next_seq`` (no gap) and
+    it is stamped within :data:`MAX_STAMP_MOVE_S` of ``expected_ns`` (no clock step).
+
+    ``next_seq`` and ``expected_ns`` are what the previous frame left; None: no previous frame.
+    """
+    if next_seq is None or expected_ns is None:
+        return False
+    return frame.seq_first == next_seq and abs(frame.t0_ns - expected_ns) <= MAX_STAMP_MOVE_S * NS_PER_S

@@ -26,6 +26,7 @@ from monitor.dsp.imu.movement_spasm import MovementSpasmDetector, MovementSpasmP
 from monitor.dsp.imu.orientation import OrientationFilter, OrientationParams
 from monitor.dsp.imu.repetitions import RepetitionParams
 from monitor.dsp.imu.rom import RomProcessor
+from monitor.dsp.timeline import frame_continues
 from monitor.store.schema import CALIBRATION, IMU_GAP, JOINT_ANGLE, spasm_event_record
 from monitor.types import NS_PER_S, FieldValue, Frame, Record, SensorKind, StreamId
 
@@ -278,8 +279,11 @@ class JointAngleProcessor:
 class MovementSpasmProcessor:
     """Movement spasms from the gyroscope frames of one IMU, as ``spasm_event`` records.
 
-    A break in the frames' sequence numbers restarts the detector, so a jerk is never
-    read into the jump between the samples on either side of a gap.
+    A frame that does not continue the stream (:func:`monitor.dsp.timeline.frame_continues`:
+    a break in the sequence, or a stamp off the detector's time line by more than a clock
+    fit's settling) restarts the detector, so a jerk is never read into the jump between
+    the samples on either side of a gap, and events after a device clock step take its
+    new time line, as the EMG detector's do.
 
     Parameters
     ----------
@@ -306,18 +310,23 @@ class MovementSpasmProcessor:
         self._tags = tags or {}
         self._detector: MovementSpasmDetector | None = None
         self._next_seq: int | None = None
+        self._t0_ns = 0  # the detector's time line: its first sample's UTC ...
+        self._samples = 0  # ... and the samples it took since
 
     def process(self, frame: Frame) -> list[Record]:
         """Take one gyroscope frame; return the events now final."""
         if frame.stream != self.stream or frame.kind != SensorKind.GYR:
             raise ValueError(f"expected gyroscope frames of {self.stream}, got {frame.stream}")
         records: list[Record] = []
-        if self._detector is None or frame.seq_first != self._next_seq:
+        expected_ns = self._t0_ns + round(self._samples * NS_PER_S / frame.sample_rate_hz)
+        if self._detector is None or not frame_continues(frame, self._next_seq, expected_ns):
             records += self.flush()
             self._detector = MovementSpasmDetector(
                 frame.sample_rate_hz, frame.t0_ns, location=self.location, params=self.params
             )
+            self._t0_ns, self._samples = frame.t0_ns, 0
         self._next_seq = frame.seq_last + 1
+        self._samples += frame.n_samples
         events = self._detector.update(frame.samples)
         return records + [spasm_event_record(e, self._tags) for e in events]
 
