@@ -6,22 +6,29 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def write_left_side_home(tmp_path: Path, wearables: Sequence[tuple[str, str, str]], transport: str) -> Path:
-    """Write ``tmp_path/config.toml`` for patient p07 and return its path.
+def left_side_home_toml(
+    wearables: Sequence[tuple[str, str, str]], transport: str, spool_path: Path, patient_keys: str = ""
+) -> str:
+    """The text of a ``config.toml`` for patient p07.
 
     ``wearables`` are (address, placement, further TOML lines such as ``joint = "knee"``);
-    the spool is ``tmp_path/spool.sqlite``; BLE goes through bumble on ``transport``.
+    BLE goes through bumble on ``transport``; ``patient_keys`` are further ``[patient]`` lines.
     """
     devices = "".join(
         f'[[device]]\nprofile = "reference"\naddress = "{address}"\n'
         f'placement = "{placement}"\nside = "left"\n{keys}\n\n'
         for address, placement, keys in wearables
     )
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[patient]\nid = "p07"\n\n'
+    return (
+        f'[patient]\nid = "p07"\n{patient_keys}\n'
         + devices
         + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        + f'[store]\nspool_path = "{tmp_path / "spool.sqlite"}"\n'
+        + f'[store]\nspool_path = "{spool_path}"\n'
     )
+
+
+def write_left_side_home(tmp_path: Path, wearables: Sequence[tuple[str, str, str]], transport: str) -> Path:
+    """Write :func:`left_side_home_toml` to ``tmp_path/config.toml``, the spool beside it; its path."""
+    path = tmp_path / "config.toml"
+    path.write_text(left_side_home_toml(wearables, transport, tmp_path / "spool.sqlite"))
     return path

@@ -16,23 +16,17 @@ from monitor.commands.demo import WEARABLES
 from monitor.config import load_config
 from monitor.store import Spool
 from monitor.store.calibrations import stored_calibrations
+from tests.home_config import left_side_home_toml
 
 REPO = Path(__file__).resolve().parents[1]
 KNEE = [w for w in WEARABLES if w[2].get("joint") == "knee"]  # the demo's thigh and shank
 
 
 def _config(transport: str, spool_path: Path) -> str:
-    devices = "".join(
-        f'[[device]]\nprofile = "reference"\naddress = "{wearable_address(i + 1)}"\n'
-        f'placement = "{placement}"\nside = "left"\njoint = "knee"\n\n'
-        for i, (placement, _, _) in enumerate(KNEE)
-    )
-    return (
-        '[patient]\nid = "p07"\n\n'
-        + devices
-        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        + f'[store]\nspool_path = "{spool_path}"\n'
-    )
+    knee = [
+        (wearable_address(i + 1), placement, 'joint = "knee"') for i, (placement, _, _) in enumerate(KNEE)
+    ]
+    return left_side_home_toml(knee, transport, spool_path)
 
 
 def test_calibrate_prompts_and_stores_what_the_next_run_uses(tmp_path: Path) -> None:

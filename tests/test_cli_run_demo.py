@@ -23,6 +23,7 @@ from monitor.report import build_report
 from monitor.store import Spool
 from monitor.types import NS_PER_S, Record
 from tests.conftest import InfluxDatabase
+from tests.home_config import left_side_home_toml
 
 REPO = Path(__file__).resolve().parents[1]
 POLL_S = 0.5
@@ -30,19 +31,11 @@ EMG_ANALYSED_S = 11.0  # each session then received over 10 s of 1 kHz EMG
 
 
 def _config(transport: str, spool_path: Path) -> str:
-    devices = ""
-    for i, (placement, _, keys) in enumerate(WEARABLES):
-        extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
-        devices += (
-            f'[[device]]\nprofile = "reference"\naddress = "{wearable_address(i + 1)}"\n'
-            f'placement = "{placement}"\nside = "left"\n{extra}\n'
-        )
-    return (
-        '[patient]\nid = "p07"\ntimezone = "Europe/Paris"\n\n'
-        + devices
-        + f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        + f'[store]\nspool_path = "{spool_path}"\n'
-    )
+    wearables = [
+        (wearable_address(i + 1), placement, "".join(f'{key} = "{value}"\n' for key, value in keys.items()))
+        for i, (placement, _, keys) in enumerate(WEARABLES)
+    ]
+    return left_side_home_toml(wearables, transport, spool_path, patient_keys='timezone = "Europe/Paris"\n')
 
 
 def _wait_for(

@@ -19,18 +19,14 @@ import numpy as np
 
 from emulators.process import start_emulated, wearable_address
 from monitor.store import Spool
+from tests.home_config import left_side_home_toml
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _config(transport: str, spool_path: Path) -> str:
-    return (
-        '[patient]\nid = "p07"\n\n'
-        f'[[device]]\nprofile = "reference"\naddress = "{wearable_address(1)}"\n'
-        'placement = "calf"\nside = "left"\nmuscle = "gastrocnemius"\n\n'
-        f'[ble]\nbackend = "bumble"\ntransport = "{transport}"\nscan_timeout_s = 5.0\n\n'
-        f'[store]\nspool_path = "{spool_path}"\n'
-    )
+    calf = [(wearable_address(1), "calf", 'muscle = "gastrocnemius"')]
+    return left_side_home_toml(calf, transport, spool_path)
 
 
 class _StatusLines:
