@@ -162,9 +162,11 @@ class PolarSensor(EmulatedWearable):
         self.streams = {
             kind: _Stream(kind, spec) for kind, spec in model_specs(self.model, args.delta).items()
         }
-        # Synthetic motion per rate, generated before the sensor is on air: a 60 s recording
+        # Synthetic motion per rate, generated before the sensor is on air at each motion
+        # stream's highest offered rate (the one the gateway asks for): a 60 s recording
         # takes 0.3-1 s of CPU, and generated at a stream's start it stalled every other
-        # stream and the clock's answers for as long, which no sensor does.
+        # stream and the clock's answers for as long, which no sensor does. Another rate,
+        # if a client asks for one, is generated when its stream starts.
         self._motion_by_rate_hz: dict[float, MotionRecording] = {}
         for stream in self.streams.values():
             if stream.kind in (MeasurementType.ACC, MeasurementType.GYRO):

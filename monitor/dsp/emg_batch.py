@@ -50,7 +50,7 @@ def detect_spasms(
     >>> len(events) == len(rec.spasms)
     True
     """
-    samples = validate_emg(emg_mv, copy=False)  # feed copies it, slice by slice
+    samples = validate_emg(emg_mv, copy=False)  # each block is copied before it is filtered
     detector = SpasmDetector(sample_rate_hz, samples.shape[1], **params)
     detector.keep_records = False  # only the events are returned
     detector.feed(samples, t0_ns)
