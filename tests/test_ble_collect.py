@@ -23,6 +23,9 @@ from emulators.process import Emulated, start_emulated, start_extra_wearable, we
 from monitor.types import NS_PER_S
 from tests.collector_sink import Sink, bumble_config, collecting, order, pause, sent_samples
 
+# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
+pytestmark = pytest.mark.link_timing
+
 RUN_TIMEOUT_S = 90.0
 WARMUP_S = 10.0  # the clock fit converges before timestamps are checked
 # The reference wearable's wire streams, and the frames counted for each.

@@ -31,6 +31,9 @@ from monitor.collect.clock import DeviceClock
 from monitor.types import NS_PER_S, Frame, Record
 from tests.collector_sink import Sink, one_wearable_config
 
+# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
+pytestmark = pytest.mark.link_timing
+
 CHECKED_S = 3.0  # the start-up stretch checked, s of each stream
 JITTER_MS = 5.0  # the emulator delays each notification by 0..2·JITTER_MS after its last sample
 # The link's own latency floor and its wander (two TCP HCI hops through the hub, busy event

@@ -47,6 +47,9 @@ from monitor.collect.backends.bumble import close_hosts
 from monitor.types import NS_PER_S
 from tests.collector_sink import WAIT_S, Sink, Waiter, bumble_config, collecting, order, pause
 
+# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
+pytestmark = pytest.mark.link_timing
+
 RUN_TIMEOUT_S = 90.0
 COLLECTED_S = 8.5  # of the clean board's EMG: 4 s of warm-up and over 3 s of checked stamps
 WARM_UP_S = 4.0  # the clock fit needs a few seconds of arrivals before its line settles

@@ -34,6 +34,9 @@ from monitor.dsp.emg_detector import SpasmDetector
 from monitor.types import NS_PER_S, Frame, SensorKind
 from tests.collector_sink import Sink, bumble_config, collecting, order, pause, sent_samples
 
+# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
+pytestmark = pytest.mark.link_timing
+
 ADDRESS = "F1:00:00:00:4D:01"
 RUN_TIMEOUT_S = 60.0
 STREAM_S = 12.0

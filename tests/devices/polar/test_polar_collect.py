@@ -30,6 +30,9 @@ from monitor.collect import DeviceConfig
 from monitor.types import NS_PER_S
 from tests.collector_sink import Sink, bumble_config, collecting, order, pause, sent_samples
 
+# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
+pytestmark = pytest.mark.link_timing
+
 RUN_TIMEOUT_S = 90.0
 H10_ADDRESS = "F1:00:00:00:0A:10"
 SENSE_ADDRESS = "F1:00:00:00:0A:51"
