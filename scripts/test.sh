@@ -21,11 +21,12 @@ if (($#)); then
     exit 0
 fi
 # Most tests wait on real servers, real BLE stacks and child processes: one worker per core
-# keeps both cores busy. The link-timing tests assert bounds in milliseconds on real BLE links,
-# which another test's CPU load would move; they run afterwards, alone.
+# keeps both cores busy, and a module's tests stay on one worker, so its shared fixtures are
+# built once. The link-timing tests assert bounds in milliseconds on real BLE links, which
+# another test's CPU load would move; they run afterwards, alone.
 echo "== pytest: all but the link-timing tests, one worker per core"
 failed=0
-.venv/bin/pytest --numprocesses auto -m "not link_timing" || failed=$?
+.venv/bin/pytest --numprocesses auto --dist loadscope -m "not link_timing" || failed=$?
 echo "== pytest: the link-timing tests, alone"
 .venv/bin/pytest -m link_timing || failed=$?
 exit "$failed"

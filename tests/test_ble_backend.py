@@ -17,9 +17,6 @@ from devices.reference.protocol import Command, DeviceInfo, StreamType, command
 from emulators.process import Emulated, start_emulated, wearable_address
 from monitor.collect.backends.bumble import BumbleClient, BumbleScanner, close_hosts
 
-# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
-pytestmark = pytest.mark.link_timing
-
 
 @pytest.fixture
 def emulated(tmp_path: Path) -> Iterator[Emulated]:

@@ -23,9 +23,6 @@ from emulators.process import Emulated, start_emulated, start_extra_wearable, we
 from monitor.types import NS_PER_S
 from tests.collector_sink import Sink, bumble_config, collecting, order, pause, sent_samples
 
-# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
-pytestmark = pytest.mark.link_timing
-
 RUN_TIMEOUT_S = 90.0
 WARMUP_S = 10.0  # the clock fit converges before timestamps are checked
 # The reference wearable's wire streams, and the frames counted for each.
@@ -170,6 +167,7 @@ def _timestamp_errors_ms(sink: Sink, emulated: Emulated, index: int, sensor: str
     return error_ms
 
 
+@pytest.mark.link_timing  # bounds in ms: run alone (scripts/test.sh)
 async def test_timestamps_within_1ms_of_truth_at_100ppm_drift_and_20ms_jitter(start: Start) -> None:
     """After a 10 s warm-up, every frame is stamped within 1 ms of its true sample time.
 

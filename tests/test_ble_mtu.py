@@ -26,9 +26,6 @@ from monitor.live import LiveStatus, run_live
 from monitor.store import Spool
 from monitor.types import Frame, Record, SensorKind
 
-# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
-pytestmark = pytest.mark.link_timing
-
 TIMEOUT_S = 60.0
 
 

@@ -28,9 +28,6 @@ from monitor.recording import RecordingReader
 from monitor.types import Record
 from tests.collector_sink import WAIT_S, Sink, collecting
 
-# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
-pytestmark = pytest.mark.link_timing
-
 STREAMING_FRAMES = 100  # of each wearable (2.5 s of EMG), streaming when the stop comes
 POLL_S = 0.2
 

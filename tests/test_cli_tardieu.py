@@ -82,7 +82,7 @@ def test_calibrate_first_stores_the_calibration_and_the_test_goes_on_with_it(tmp
             transport=emulated.collector_transport,
             addresses=(wearable_address(1), wearable_address(2)),
         )
-        argv = ("tardieu", "--joint", "knee", "--calibrate", "--step-timeout", "15")
+        argv = ("tardieu", "--joint", "knee", "--calibrate", "--step-timeout", "5")
         process = _cli(*argv, "--config", str(config), timeout_s=240.0)
     finally:
         emulated.stop()

@@ -25,9 +25,6 @@ import pytest
 from emulators.process import Emulated, start_emulated
 from tests.collector_sink import Sink, collecting, one_wearable_config, order, pause
 
-# Bounds in ms on real BLE links: run alone, after the rest (see scripts/test.sh).
-pytestmark = pytest.mark.link_timing
-
 STREAMS = (("EMG", "emg"), ("IMU", "acc"))  # the emulator's wire stream, the frames counted for it
 
 
