@@ -132,11 +132,14 @@ class Sink(Waiter):
         gaps = self.gaps(gap_stream or sensor, device)
         return self.samples(sensor, device), sum(int(r.fields["samples"]) for r in gaps)
 
-    async def until_samples(self, samples: int, sensor: str, device: str | None = None) -> None:
+    async def until_samples(
+        self, samples: int, sensor: str, device: str | None = None, timeout_s: float = WAIT_S
+    ) -> None:
         """Wait until ``samples`` samples of ``sensor`` (of ``device``) have arrived in frames."""
         await self.until(
             lambda: self.samples(sensor, device) >= samples,
             f"{samples} samples of {device or 'any'} {sensor}",
+            timeout_s,
         )
 
     async def until_gaps(self, count: int, stream: str, device: str | None = None) -> None:
