@@ -42,6 +42,7 @@ from monitor.collect.session import SessionStats
 from monitor.config import AppConfig
 from monitor.dsp import EmgParams
 from monitor.dsp.emg_detector import PROCESS_BLOCK_S
+from monitor.dsp.imu.calibration import JointCalibration
 from monitor.pipeline import Pipeline, PipelineStats
 from monitor.store import Spool, SpoolWriter
 from monitor.store.calibrations import stored_calibrations
@@ -76,13 +77,15 @@ class LiveStatus:
     undelivered_alerts: int = 0  # alerts that reached no one: the status line says so
     # Per device: why nothing is collected, or what is degraded (a rate the MTU lowered).
     problems: dict[str, str] = field(default_factory=dict)
+    # Not connected yet, and nothing wrong so far: the first seconds of every run, not "DOWN".
+    connecting: frozenset[str] = frozenset()
 
 
 @dataclass
 class LiveResult:
     """What a live run did."""
 
-    duration_s: float
+    duration_s: float  # collecting, until the stop was asked for (duration_s, a signal)
     pipeline: PipelineStats
     sessions: dict[str, SessionStats]
     alerts: list[Alert] = field(default_factory=list)
@@ -91,6 +94,7 @@ class LiveResult:
     episodes: int = 0  # spasm_episode records written, each as its episode closed
     scores: int = 0  # clinical_score records written (re-scored hours and days included)
     forwarded: ForwardStats | None = None
+    stop_s: float = 0.0  # after it: disconnecting, the last records, the final scoring
 
 
 async def run_live(
@@ -103,6 +107,7 @@ async def run_live(
     on_status: Callable[[LiveStatus], None] | None = None,
     handle_signals: bool = True,
     status_every_s: float = STATUS_EVERY_S,
+    calibrations: dict[tuple[str, str], JointCalibration] | None = None,
 ) -> LiveResult:
     """Collect, process and store until ``duration_s`` passes or SIGINT/SIGTERM arrives.
 
@@ -125,8 +130,14 @@ async def run_live(
         Install SIGINT/SIGTERM handlers that stop the run cleanly.
     status_every_s : float
         Longest time between two status calls when nothing changes (s).
+    calibrations : dict, optional
+        Joint calibrations per ``(side, joint)`` to use instead of the spool's (which warn of a
+        joint without one): ``{}`` calibrates every joint from its first seconds, unannounced
+        (the demo's emulated wearables).
     """
-    pipeline = Pipeline(config, extra_tags, stored_calibrations(spool, config))
+    if calibrations is None:
+        calibrations = stored_calibrations(spool, config)
+    pipeline = Pipeline(config, extra_tags, calibrations)
     notifier = Notifier(config.alerts.notify_urls) if config.alerts.notify_urls else None
     # Appends go through a writer thread: a locked or full spool holds records, never the loop.
     writer = SpoolWriter(spool.path, spool_options={"cap_bytes": spool.cap_bytes})
@@ -196,17 +207,21 @@ async def run_live(
             watched = (
                 [collecting] if forward_task is None or forward_task.done() else [collecting, forward_task]
             )
-            await asyncio.wait(watched, timeout=COMMIT_EVERY_S)
+            timeout_s = COMMIT_EVERY_S
+            if duration_s is not None and result.duration_s == 0.0:  # wake at the deadline, not after it
+                timeout_s = min(timeout_s, max(duration_s - (time.monotonic() - started), 0.0))
+            await asyncio.wait(watched, timeout=timeout_s)
+            now = time.monotonic()
+            if duration_s is not None and now - started >= duration_s and result.duration_s == 0.0:
+                result.duration_s = now - started  # what was asked for, not the stop after it
+                collector.stop()
             if forward_task is not None and forward_task.done() and forward_failure is None:
                 # It only returns once asked to stop: done now means it died.
                 forward_failure = forward_task.exception() or RuntimeError("returned on its own")
                 logger.error("the forwarder stopped: %s", forward_failure, exc_info=forward_failure)
                 collector.stop()
             await commit()
-            now = time.monotonic()
-            if duration_s is not None and now - started >= duration_s:
-                collector.stop()
-            if on_status is not None:
+            if on_status is not None and not collector.stopping:  # disconnecting at a stop is no "DOWN"
                 status = _status(now - started, collector, pipeline, result)
                 status.store = writer.stats.health()
                 status.undelivered_alerts = alerts.undelivered
@@ -218,6 +233,8 @@ async def run_live(
                     on_status(status)
         await collecting  # re-raises a collector failure
     finally:
+        if result.duration_s == 0.0:  # stopped by a signal or a failure
+            result.duration_s = time.monotonic() - started
         if not collecting.done():
             collector.stop()
             with contextlib.suppress(Exception):
@@ -239,7 +256,7 @@ async def run_live(
             if forward_failure is None:
                 result.forwarded = await forward_task
             await forwarder.close()
-    result.duration_s = time.monotonic() - started
+    result.stop_s = time.monotonic() - started - result.duration_s
     if forward_failure is not None:
         raise RunStoppedError(
             f"the forwarder to InfluxDB stopped: {type(forward_failure).__name__}: {forward_failure}"
@@ -323,6 +340,11 @@ def _status(elapsed_s: float, collector: Collector, pipeline: Pipeline, result: 
         result.spasms,
         len(result.alerts),
         problems=_problems(collector),
+        connecting=frozenset(
+            s.device_id
+            for s in collector.sessions
+            if s.stats.connects == 0 and not s.is_connected and s.problem is None
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.commands.run import print_status
 from monitor.live import LOG_STATUS_EVERY_S, STATUS_EVERY_S, LiveStatus, status_due, status_state
 from monitor.store import Spool
 from monitor.types import Record
@@ -121,6 +122,23 @@ def test_status_line_every_few_minutes_or_on_a_change() -> None:
     # On a terminal the line still comes every 5 s; to the journal at most 288 a day plus changes.
     assert status_due(STATUS_EVERY_S, told, told, STATUS_EVERY_S)
     assert 86_400 / LOG_STATUS_EVERY_S <= 300
+
+
+def test_status_line_says_connecting_until_a_first_connection_and_down_after_a_drop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    both = frozenset({"calf", "thigh"})
+    first = LiveStatus(1.0, {"calf": False, "thigh": False}, {}, 0, 0, connecting=both)
+    print_status(first)
+    assert "calf connecting 0 samples, thigh connecting 0 samples" in capsys.readouterr().err
+    dropped = LiveStatus(90.0, {"calf": False, "thigh": True}, {"calf": 5000, "thigh": 9000}, 0, 0)
+    print_status(dropped)
+    assert "calf DOWN 5,000 samples, thigh up 9,000 samples" in capsys.readouterr().err
+    unreachable = LiveStatus(
+        9.0, {"calf": False}, {}, 0, 0, problems={"calf": "not advertising"}, connecting=frozenset()
+    )
+    print_status(unreachable)
+    assert "calf DOWN 0 samples (not advertising)" in capsys.readouterr().err
 
 
 def _fake_tree(tmp_path: Path, pip_exit: int) -> Path:

@@ -64,6 +64,11 @@ class Collector:
         """Ask for a clean shutdown (safe to call from a signal handler)."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether a shutdown was asked for (its wearables disconnect now: no fault)."""
+        return self._stop.is_set()
+
     def install_signal_handlers(self) -> None:
         """Stop cleanly on SIGINT and SIGTERM."""
         loop = asyncio.get_running_loop()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.clinical.cycle import WINDOWS
 from monitor.commands.run import print_status
 from monitor.config import AppConfig
 from monitor.demo.wearables import DEMO_WEARABLES, demo_config
@@ -86,6 +87,14 @@ def run_demo(args: argparse.Namespace) -> int:
         "SIMULATED DATA: emulated wearables and a simulated patient; nothing here is a measurement.",
         file=sys.stderr,
     )
+    last_day_after = 7 * (args.weeks - args.injection_week) - 1
+    if last_day_after < WINDOWS[1][1]:
+        print(
+            f"note: the history's last day is day {last_day_after} after the injection and the report's"
+            f" first window after it begins on day {WINDOWS[1][1]}, so no Botox effect will show;"
+            f" --weeks {args.injection_week + 4} shows its first four weeks",
+            file=sys.stderr,
+        )
     with _history_worker() as pool:
         history = pool.submit(
             build_history,
@@ -129,9 +138,21 @@ def _run_emulated_home(args: argparse.Namespace, spool_path: Path) -> LiveResult
         try:
             config = embedded_config(emulated.collector_transport, spool_path, args.timezone)
             spool = Spool(spool_path)
-            print(f"collecting them over BLE for {args.live_s:g} s...", file=sys.stderr, flush=True)
+            print(
+                f"collecting them over BLE for {args.live_s:g} s (the emulated knee is calibrated from its"
+                " first seconds; at home `spasm-monitor calibrate` does it once, guided)...",
+                file=sys.stderr,
+                flush=True,
+            )
             return asyncio.run(
-                run_live(config, spool, duration_s=args.live_s, extra_tags=SIMULATED, on_status=print_status)
+                run_live(
+                    config,
+                    spool,
+                    duration_s=args.live_s,
+                    extra_tags=SIMULATED,
+                    on_status=print_status,
+                    calibrations={},
+                )
             )
         finally:
             emulated.stop()
@@ -303,8 +324,14 @@ def _botox_effect_line(report: Any) -> str:
     from monitor.report.cycles import latest_change
 
     change = latest_change(report.cycles)
-    if change is None or change.window is None:
-        return "Botox effect (report): no injection with a window after it yet"
+    if change is None:
+        return "Botox effect (report): no injection in the history"
+    if change.window is None:
+        first_day = WINDOWS[1][1]
+        return (
+            f"Botox effect (report): none to state yet: the {change.injection} injection has no observed"
+            f" day from day {first_day} after it, where the report's first window begins"
+        )
     w = change.window
     days = f"days {change.first_day}-{change.last_day} after the {change.injection} injection"
     if w.ratio != w.ratio:  # NaN: too few observed days on a side

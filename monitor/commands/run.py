@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 def print_status(status: LiveStatus) -> None:
     """One status line: which wearables stream, samples so far, spasms, alerts."""
     devices = ", ".join(
-        f"{device} {'up' if up else 'DOWN'} {status.samples.get(device, 0):,} samples"
+        f"{device} {_link_word(device, up, status)} {status.samples.get(device, 0):,} samples"
         + (f" ({status.problems[device]})" if device in status.problems else "")
         for device, up in status.connected.items()
     )
@@ -81,9 +81,18 @@ def print_status(status: LiveStatus) -> None:
     )
 
 
+def _link_word(device: str, up: bool, status: LiveStatus) -> str:
+    if up:
+        return "up"
+    return "connecting" if device in status.connecting else "DOWN"
+
+
 def print_summary(result: LiveResult) -> None:
     records = result.pipeline.records
-    print(f"ran {result.duration_s:.0f} s: {result.records} records stored")
+    print(
+        f"ran {result.duration_s:.0f} s: {result.records} records stored"
+        f" (stopping and storing the last of them took {result.stop_s:.0f} s more)"
+    )
     for device, stats in result.sessions.items():
         print(
             f"  {device}: {stats.connects} connection(s), {stats.drops} drop(s), {stats.frames} frames,"
