@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from monitor.commands import COMMANDS
+from monitor.commands import COMMAND_NAMES, load_command
 from monitor.errors import SpasmMonitorError
 
 # Exit code for a user mistake (bad config, bad argument, unusable input), as argparse uses.
@@ -35,7 +35,9 @@ DESCRIPTION = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     verbosity = args.verbose + getattr(args, _VERBOSE_AFTER, 0)
     configure_logging(verbosity)
@@ -56,16 +58,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; ``-v`` and ``--version`` are accepted before or after a subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; ``-v`` and ``--version`` are accepted before or after a subcommand.
+
+    Given the ``argv`` it will parse, only the command it names is imported and built in
+    full; the others are there by name, so a misspelt one is still refused with the list.
+    Without ``argv``, or when ``argv`` names no command or asks for the top-level help
+    (which lists every command's summary), every command is built.
+    """
+    command = _named_command(argv)
     parser = OneLineErrorParser(prog="spasm-monitor", description=DESCRIPTION)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail in the log (-v info, -vv debug)"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.register(subparsers)
+    for name in COMMAND_NAMES:
+        if command is None or name == command:
+            load_command(name).register(subparsers)
+        else:
+            subparsers.add_parser(name)  # never parsed into: argv names another command
     for sub in _subcommand_parsers(parser):
         # Its own dest, unset unless given: a subparser's values overwrite the ones before it.
         sub.add_argument(
@@ -74,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         sub.add_argument("--version", action="version", version=f"spasm-monitor {app_version()}")
     return parser
+
+
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` names, if it names one and asks for no top-level help.
+
+    The top-level options take no value, so the command is the first word not an option.
+    """
+    for word in argv or ():
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMAND_NAMES else None
+    return None
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

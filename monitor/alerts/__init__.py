@@ -7,32 +7,7 @@ notifies it. Thresholds: :class:`AlertThresholds` (``[alerts]`` in config.toml, 
 exported from.
 """
 
-from monitor.alerts.alert import (
-    DEVICE_OFFLINE,
-    FORWARD_STALLED,
-    POOR_SIGNAL,
-    RULES,
-    SPASM_SPIKE,
-    TONIC_SPASM,
-    WEARING_OFF,
-    Alert,
-)
-from monitor.alerts.engine import AlertEngine
-from monitor.alerts.notify import Notifier
-from monitor.alerts.service import AlertService
-from monitor.alerts.thresholds import AlertThresholds
+import lazy_loader
 
-__all__ = [
-    "DEVICE_OFFLINE",
-    "FORWARD_STALLED",
-    "POOR_SIGNAL",
-    "RULES",
-    "SPASM_SPIKE",
-    "TONIC_SPASM",
-    "WEARING_OFF",
-    "Alert",
-    "AlertEngine",
-    "AlertService",
-    "AlertThresholds",
-    "Notifier",
-]
+# Submodules load on first use: `spasm-monitor status` need not wait for scipy or the BLE stack.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

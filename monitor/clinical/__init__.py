@@ -17,47 +17,7 @@
 Everything here is pure: records in, numbers or records out, time from the records.
 """
 
-from monitor.clinical.daynight import NightWindow, day_night_counts
-from monitor.clinical.enough import MIN_RATE_H, rate_stated, too_little_text
-from monitor.clinical.events import spasm_rows
-from monitor.clinical.observed import observed_intervals, observed_seconds_by_date, observed_seconds_by_hour
-from monitor.clinical.penn import (
-    penn_daily_frequency,
-    penn_daily_severity,
-    penn_frequency_for_rate,
-    penn_hourly_frequency,
-    penn_severity,
-)
-from monitor.clinical.prepost import PrePost, pre_post, pre_post_by_injection, pre_post_records
-from monitor.clinical.rom_weekly import WeeklyRom, weekly_rom
-from monitor.clinical.scores import clinical_scores, score_spool
-from monitor.clinical.snow import DEFAULT_MIN_WEAR_H, not_scored_text, snow_frequency, snow_scorable
+import lazy_loader
 
-__all__ = [
-    "DEFAULT_MIN_WEAR_H",
-    "MIN_RATE_H",
-    "NightWindow",
-    "PrePost",
-    "WeeklyRom",
-    "clinical_scores",
-    "day_night_counts",
-    "not_scored_text",
-    "observed_intervals",
-    "observed_seconds_by_date",
-    "observed_seconds_by_hour",
-    "penn_daily_frequency",
-    "penn_daily_severity",
-    "penn_frequency_for_rate",
-    "penn_hourly_frequency",
-    "penn_severity",
-    "pre_post",
-    "pre_post_by_injection",
-    "pre_post_records",
-    "rate_stated",
-    "score_spool",
-    "snow_frequency",
-    "snow_scorable",
-    "spasm_rows",
-    "too_little_text",
-    "weekly_rom",
-]
+# Submodules load on first use: `spasm-monitor status` need not wait for scipy or the BLE stack.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -4,10 +4,7 @@
 ``spasm-monitor record`` run it from config.toml.
 """
 
-from monitor.collect.clock import DeviceClock
-from monitor.collect.collector import Collector
-from monitor.collect.config import CollectorConfig, DeviceConfig
-from monitor.collect.gaps import SequenceTracker
-from monitor.collect.queue import FrameQueue
+import lazy_loader
 
-__all__ = ["Collector", "CollectorConfig", "DeviceClock", "DeviceConfig", "FrameQueue", "SequenceTracker"]
+# Submodules load on first use: `spasm-monitor status` need not wait for scipy or the BLE stack.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

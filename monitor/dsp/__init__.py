@@ -7,42 +7,7 @@ streaming processors in :mod:`monitor.dsp.imu`. :func:`attach_imu_evidence` join
 For every processor, any chunking of a stream gives the result of the batch call.
 """
 
-from monitor.dsp.emg_batch import detect_spasms
-from monitor.dsp.emg_detector import SpasmDetector
-from monitor.dsp.evidence import attach_imu_evidence
-from monitor.dsp.imu import (
-    JointAngleProcessor,
-    MovementSpasmDetector,
-    MovementSpasmProcessor,
-    OrientationFilter,
-    RomProcessor,
-    SegmentStreams,
-    StreamAligner,
-    calibrate_joint,
-    count_repetitions,
-    detect_movement_spasms,
-    joint_angle_deg,
-    orientation,
-    range_of_motion,
-)
-from monitor.dsp.params import EmgParams
+import lazy_loader
 
-__all__ = [
-    "EmgParams",
-    "JointAngleProcessor",
-    "MovementSpasmDetector",
-    "MovementSpasmProcessor",
-    "OrientationFilter",
-    "RomProcessor",
-    "SegmentStreams",
-    "SpasmDetector",
-    "StreamAligner",
-    "attach_imu_evidence",
-    "calibrate_joint",
-    "count_repetitions",
-    "detect_movement_spasms",
-    "detect_spasms",
-    "joint_angle_deg",
-    "orientation",
-    "range_of_motion",
-]
+# Submodules load on first use: `spasm-monitor status` need not wait for scipy or the BLE stack.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
